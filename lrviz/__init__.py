@@ -1,0 +1,3 @@
+"""lrviz core: pure numpy. Never imports Qt, pyqtgraph or ``ui``."""
+
+__version__ = "0.1.0"
