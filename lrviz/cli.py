@@ -1,0 +1,59 @@
+"""Headless command line. Never imports Qt: each sub-command is a thin shell over lrviz."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from lrviz import __version__
+from lrviz.errors import LrvizError
+
+# Each module in lrviz.commands provides add_parser(subparsers) and run(args) -> int.
+COMMAND_MODULES = ("simulate",)
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse that reports bad arguments as one line on stderr with exit code 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        sys.stderr.write(f"{self.prog}: error: {message}\n")
+        raise SystemExit(2)
+
+
+def build_parser() -> OneLineParser:
+    parser = OneLineParser(prog="lrviz", description="See and choose learning rates.")
+    parser.add_argument("--version", action="version", version=f"lrviz {__version__}")
+    subparsers = parser.add_subparsers(dest="command", parser_class=OneLineParser)
+    for name in COMMAND_MODULES:
+        module = importlib.import_module(f"lrviz.commands.{name}")
+        module.add_parser(subparsers)
+    return parser
+
+
+def is_headless(argv: list[str]) -> bool:
+    """True when argv names a sub-command or --version: those never need Qt."""
+    if not argv:
+        return False
+    return argv[0] in COMMAND_MODULES or argv[0] in ("--version", "-h", "--help")
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    try:
+        return int(args.run(args) or 0)
+    except LrvizError as exc:
+        sys.stderr.write(f"lrviz {args.command}: error: {exc}\n")
+        return 2
+    except (OSError, ValueError) as exc:
+        sys.stderr.write(
+            f"lrviz {args.command}: error: {str(exc).splitlines()[0] if str(exc) else exc!r}\n"
+        )
+        return 2
+    except KeyboardInterrupt:
+        return 130

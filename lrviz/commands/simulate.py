@@ -1,0 +1,128 @@
+"""``lrviz simulate``: run R learning rates on one objective and print each run's outcome."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from lrviz.lr_spec import parse_lrs
+from lrviz.objectives import OBJECTIVES
+from lrviz.optimizers import OPTIMIZERS
+from lrviz.run_store import RunStore
+from lrviz.simulation_config import SimulationConfig
+
+
+def add_parser(subparsers) -> None:
+    p = subparsers.add_parser(
+        "simulate",
+        help="run gradient descent at many learning rates",
+        description="Run gradient descent at many learning rates at once and report each run.",
+    )
+    add_simulation_arguments(p)
+    p.add_argument(
+        "--lrs",
+        default="1e-4:10:64",
+        type=_lrs,
+        help="A:B:N for N log-spaced lrs from A to B, or a comma list (default %(default)s)",
+    )
+    p.add_argument("--iterations", type=_positive_int, default=200)
+    p.add_argument(
+        "--divergence-factor",
+        type=float,
+        default=4.0,
+        help="a run diverges when its loss exceeds this multiple of its best (default 4)",
+    )
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(run=run)
+
+
+def add_simulation_arguments(p: argparse.ArgumentParser) -> None:
+    """Objective and optimizer options shared by simulate and rangetest."""
+    p.add_argument("--objective", choices=sorted(OBJECTIVES), default="quadratic")
+    p.add_argument("--optimizer", choices=OPTIMIZERS, default="sgd")
+    p.add_argument(
+        "--curvature", type=float, default=10.0, help="quadratic: largest eigenvalue L (default 10)"
+    )
+    p.add_argument(
+        "--condition",
+        type=float,
+        default=1.0,
+        help="quadratic: L over the smallest eigenvalue (default 1)",
+    )
+    p.add_argument("--dim", type=_positive_int, default=2, help="quadratic: dimension (default 2)")
+    p.add_argument("--samples", type=_positive_int, default=1000, help="logreg: dataset size")
+    p.add_argument("--features", type=_positive_int, default=10, help="logreg: features")
+    p.add_argument(
+        "--batch-size",
+        type=_positive_int,
+        default=None,
+        help="logreg: minibatch size (default: full batch)",
+    )
+    p.add_argument("--momentum", type=float, default=None, help="momentum/nesterov (default 0.9)")
+    p.add_argument("--seed", type=int, default=0)
+
+
+def config_from_args(args: argparse.Namespace, **overrides) -> SimulationConfig:
+    fields = dict(
+        objective=args.objective,
+        optimizer=args.optimizer,
+        seed=args.seed,
+        dim=args.dim,
+        curvature=args.curvature,
+        condition=args.condition,
+        samples=args.samples,
+        features=args.features,
+        batch_size=args.batch_size,
+        momentum=args.momentum,
+    )
+    fields.update(overrides)
+    return SimulationConfig(**fields)
+
+
+def run(args: argparse.Namespace) -> int:
+    factor = args.divergence_factor
+    if factor is not None and not factor > 1:
+        raise ValueError(f"--divergence-factor must be above 1, got {factor}")
+    config = config_from_args(
+        args, lrs=args.lrs, iterations=args.iterations, divergence_factor=factor
+    )
+    simulation = config.build()
+    store = RunStore(config.lrs, config.iterations, simulation.objective.has_accuracy)
+    for batch in simulation.run(batch_iterations=1000, batch_seconds=1.0):
+        store.append(batch)
+    runs = store.summaries()
+    if args.json:
+        json.dump({"runs": runs}, sys.stdout, allow_nan=False)
+        sys.stdout.write("\n")
+        return 0
+    print(
+        f"{config.objective} / {config.optimizer}, {config.iterations} iterations, "
+        f"{len(runs)} learning rates"
+    )
+    print(f"{'lr':>12} {'final loss':>12} {'best loss':>12}  outcome")
+    for r in runs:
+        outcome = f"diverged at {r['diverged_at']}" if r["diverged"] else "ok"
+        print(f"{r['lr']:12.4g} {_fmt(r['final_loss'])} {_fmt(r['best_loss'])}  {outcome}")
+    return 0
+
+
+def _fmt(value: float | None) -> str:
+    return f"{'inf/nan':>12}" if value is None else f"{value:12.4g}"
+
+
+def _lrs(text: str):
+    try:
+        return parse_lrs(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
+    return value

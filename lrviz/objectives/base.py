@@ -1,0 +1,55 @@
+"""The objective interface: losses and analytic gradients for R parameter vectors at once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Loss (and gradient) of R runs at one iteration.
+
+    Attributes
+    ----------
+    loss : ndarray (R,)
+    grad : ndarray (R, dim)
+    accuracy : ndarray (R,) or None
+        Fraction of correctly classified samples in the batch, for classifiers.
+    """
+
+    loss: np.ndarray
+    grad: np.ndarray
+    accuracy: np.ndarray | None = None
+
+
+class Objective:
+    """A differentiable function of a parameter vector, evaluated for many runs at once.
+
+    Subclasses set ``name``, ``dim`` and ``has_accuracy`` and implement
+    :meth:`initial_point` and :meth:`evaluate`. Stochastic objectives also implement
+    :meth:`batches`, which yields the minibatch index sequence every run shares.
+    """
+
+    name: str = "objective"
+    dim: int = 0
+    has_accuracy: bool = False
+    stochastic: bool = False
+
+    def initial_point(self) -> np.ndarray:
+        """The starting parameters, shape (dim,), the same for every run."""
+        raise NotImplementedError
+
+    def evaluate(self, weights: np.ndarray, batch: np.ndarray | None = None) -> Evaluation:
+        """Loss and gradient at ``weights`` of shape (R, dim), on ``batch`` (sample indices)."""
+        raise NotImplementedError
+
+    def loss_only(self, weights: np.ndarray) -> np.ndarray:
+        """Full-data loss at ``weights`` (R, dim) -> (R,). Used for surfaces and final reports."""
+        return self.evaluate(weights).loss
+
+    def batches(self, rng: np.random.Generator):
+        """Infinite iterator of minibatch index arrays; None means full batch every step."""
+        while True:
+            yield None

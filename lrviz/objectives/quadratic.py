@@ -1,0 +1,58 @@
+"""n-D quadratic bowl 0.5 w^T A w with a chosen largest curvature and condition number."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from lrviz.objectives.base import Evaluation, Objective
+
+
+class Quadratic(Objective):
+    """``f(w) = 0.5 * w^T A w`` with eigenvalues log-spaced from L/K to L.
+
+    Plain gradient descent converges for every lr below 2/L and diverges above it.
+
+    Parameters
+    ----------
+    dim : int
+        Number of parameters.
+    curvature : float
+        Largest eigenvalue L of A.
+    condition : float
+        Condition number K = L / smallest eigenvalue (>= 1).
+    seed : int
+        Seeds the random rotation of A's eigenbasis and the starting point.
+    """
+
+    name = "quadratic"
+
+    def __init__(
+        self, dim: int = 2, curvature: float = 10.0, condition: float = 1.0, seed: int = 0
+    ):
+        if dim < 1:
+            raise ValueError(f"--dim must be at least 1, got {dim}")
+        if not curvature > 0:
+            raise ValueError(f"--curvature must be positive, got {curvature}")
+        if not condition >= 1:
+            raise ValueError(f"--condition must be at least 1, got {condition}")
+        self.dim = int(dim)
+        self.curvature = float(curvature)
+        self.condition = float(condition)
+        rng = np.random.default_rng(seed)
+        self.eigenvalues = np.geomspace(curvature / condition, curvature, self.dim)
+        if self.dim > 1:
+            q, _ = np.linalg.qr(rng.standard_normal((self.dim, self.dim)))
+        else:
+            q = np.ones((1, 1))
+        self.matrix = (q * self.eigenvalues) @ q.T
+        self.matrix = 0.5 * (self.matrix + self.matrix.T)
+        start = rng.standard_normal(self.dim)
+        self._start = start / np.linalg.norm(start) * np.sqrt(self.dim)
+
+    def initial_point(self) -> np.ndarray:
+        return self._start.copy()
+
+    def evaluate(self, weights: np.ndarray, batch: np.ndarray | None = None) -> Evaluation:
+        grad = weights @ self.matrix
+        loss = 0.5 * np.einsum("rd,rd->r", grad, weights)
+        return Evaluation(loss=loss, grad=grad)

@@ -1,0 +1,77 @@
+"""One description of a simulation, shared by the command line and the app.
+
+Both build a :class:`SimulationConfig` and call :meth:`SimulationConfig.build`, so what the
+command line prints is what the app shows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from lrviz.engine import Simulation
+from lrviz.objectives import make_objective
+
+
+@dataclass
+class SimulationConfig:
+    """Everything that determines a simulation's numbers.
+
+    ``lrs`` holds the base learning rate of each run. Objective options that do not apply to
+    the chosen objective are ignored (e.g. ``curvature`` for ``rosenbrock``).
+    """
+
+    objective: str = "quadratic"
+    optimizer: str = "sgd"
+    lrs: np.ndarray = field(default_factory=lambda: np.geomspace(1e-4, 10.0, 64))
+    iterations: int = 200
+    seed: int = 0
+    # objective options
+    dim: int = 2
+    curvature: float = 10.0
+    condition: float = 1.0
+    samples: int = 1000
+    features: int = 10
+    batch_size: int | None = None
+    # optimizer options
+    momentum: float | None = None
+    beta1: float | None = None
+    beta2: float | None = None
+    weight_decay: float | None = None
+    # divergence: loss above this multiple of the run's best (None: only inf/NaN)
+    divergence_factor: float | None = 4.0
+
+    def build(self, **engine_options) -> Simulation:
+        """The :class:`Simulation` this configuration describes."""
+        objective = make_objective(
+            self.objective,
+            dim=self.dim,
+            curvature=self.curvature,
+            condition=self.condition,
+            samples=self.samples,
+            features=self.features,
+            batch_size=self.batch_size,
+            seed=self.seed,
+        )
+        optimizer_options = {
+            "momentum": self.momentum,
+            "beta1": self.beta1,
+            "beta2": self.beta2,
+            "weight_decay": self.weight_decay,
+        }
+        return Simulation(
+            objective,
+            self.optimizer,
+            self.lrs,
+            self.iterations,
+            seed=self.seed,
+            divergence_factor=self.divergence_factor,
+            optimizer_options=optimizer_options,
+            **engine_options,
+        )
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["lrs"] = [float(v) for v in np.asarray(self.lrs)]
+        return data
