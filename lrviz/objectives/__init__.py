@@ -10,6 +10,7 @@ import inspect
 
 from lrviz.objectives.base import Evaluation, Objective
 from lrviz.objectives.logreg import LogisticRegression
+from lrviz.objectives.mlp import MLP
 from lrviz.objectives.quadratic import Quadratic
 from lrviz.objectives.rosenbrock import Rosenbrock
 
@@ -17,6 +18,7 @@ OBJECTIVES: dict[str, type[Objective]] = {
     "quadratic": Quadratic,
     "rosenbrock": Rosenbrock,
     "logreg": LogisticRegression,
+    "mlp": MLP,
 }
 
 
