@@ -1,0 +1,1 @@
+"""lrviz views: PySide6 + pyqtgraph. Imports lrviz; lrviz never imports this package."""

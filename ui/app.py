@@ -1,0 +1,80 @@
+"""Start the desktop app: parse the GUI's arguments, open the window, run the demo."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+SCREENSHOT_TIMEOUT_MS = 120_000
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    from lrviz.cli import OneLineParser
+
+    parser = OneLineParser(prog="lrviz", description="See and choose learning rates.")
+    parser.add_argument("--demo", action="store_true", help="run the built-in demo simulation")
+    parser.add_argument(
+        "--screenshot",
+        metavar="PATH",
+        help="render the window offscreen once the demo finishes, save a PNG, exit",
+    )
+    parser.add_argument("paths", nargs="*", help="training logs to open")
+    return parser.parse_args(argv)
+
+
+def run(argv: list[str]) -> int:
+    args = parse_args(argv)
+    if args.screenshot:
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+        target = Path(args.screenshot)
+        if not target.parent.exists():
+            sys.stderr.write(f"lrviz: error: folder {target.parent} does not exist\n")
+            return 2
+
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from ui.main_window import MainWindow
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("lrviz")
+    window = MainWindow()
+    exit_code = {"value": 0}
+
+    if args.screenshot:
+
+        def save() -> None:
+            window.redraw()
+            app.processEvents()
+            try:
+                save_screenshot(window, target)
+            except OSError as exc:
+                sys.stderr.write(f"lrviz: error: cannot write {target}: {exc}\n")
+                exit_code["value"] = 2
+            window.close()
+            app.quit()
+
+        def give_up() -> None:
+            sys.stderr.write("lrviz: error: the demo did not finish in time for the screenshot\n")
+            exit_code["value"] = 1
+            window.close()
+            app.quit()
+
+        window.simulation_finished.connect(lambda: QTimer.singleShot(50, save))
+        QTimer.singleShot(SCREENSHOT_TIMEOUT_MS, give_up)
+
+    window.show()
+    if args.demo or args.screenshot or not args.paths:
+        window.start_demo()
+    code = app.exec()
+    return exit_code["value"] or code
+
+
+def save_screenshot(widget, target: Path) -> None:
+    """Grab ``widget`` and write it as a PNG atomically (temp file, then rename)."""
+    tmp = target.with_name(f".{target.name}.tmp.png")
+    if not widget.grab().save(str(tmp), "PNG"):
+        raise OSError("Qt could not encode the PNG")
+    os.replace(tmp, target)

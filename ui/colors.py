@@ -1,0 +1,43 @@
+"""One colour per learning rate, the same in every panel: small λ dark, large λ bright."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtGui import QColor
+
+DIVERGED = QColor(220, 40, 40)
+LR_COLORMAP = "viridis"
+
+
+def lr_colormap() -> pg.ColorMap:
+    """Viridis without its palest end, which vanishes on a white background."""
+    base = pg.colormap.get(LR_COLORMAP)
+    stops = np.linspace(0.0, 1.0, 32)
+    return pg.ColorMap(stops, base.map(0.88 * stops, mode="byte"))
+
+
+def lr_positions(lrs: np.ndarray) -> np.ndarray:
+    """Where each lr sits in the colour map: 0 for the smallest, 1 for the largest (log scale)."""
+    logs = np.log10(np.asarray(lrs, dtype=np.float64))
+    span = logs.max() - logs.min() if logs.size else 0.0
+    if span <= 0:
+        return np.full(logs.shape, 0.5)
+    return (logs - logs.min()) / span
+
+
+def lr_colors(lrs: np.ndarray) -> list[QColor]:
+    """A QColor per learning rate, from the perceptual colour map."""
+    positions = lr_positions(lrs)
+    return [QColor(*c) for c in lr_colormap().map(positions, mode="byte")]
+
+
+def format_lr(value: float) -> str:
+    """Compact scientific text for a learning rate: 3e-3, 1.5e-2, 0.1, 1."""
+    if not np.isfinite(value):
+        return "–"
+    if 1e-2 <= abs(value) < 1e3:
+        return f"{value:.3g}"
+    mantissa, exponent = f"{value:.2e}".split("e")
+    mantissa = mantissa.rstrip("0").rstrip(".")
+    return f"{mantissa}e{int(exponent)}"

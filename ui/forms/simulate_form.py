@@ -1,0 +1,228 @@
+"""The Simulate form: objective, optimizer, learning rates, iterations, seed, Run/Pause/Stop."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from lrviz.objectives import OBJECTIVES
+from lrviz.optimizers import OPTIMIZERS
+from lrviz.simulation_config import SimulationConfig
+from ui.sci_spinbox import ScientificSpinBox
+
+OBJECTIVE_LABELS = {
+    "quadratic": "Quadratic bowl ½wᵀAw",
+    "rosenbrock": "Rosenbrock valley (2-D)",
+    "logreg": "Logistic regression",
+}
+OPTIMIZER_LABELS = {
+    "sgd": "SGD",
+    "momentum": "SGD + momentum",
+    "nesterov": "SGD + Nesterov",
+    "adam": "Adam",
+}
+
+
+class SimulateForm(QWidget):
+    """Builds a :class:`SimulationConfig` and asks for it to be run.
+
+    Signals: ``run_requested(SimulationConfig)``, ``pause_requested()``,
+    ``resume_requested()``, ``stop_requested()``.
+    """
+
+    run_requested = Signal(object)
+    pause_requested = Signal()
+    resume_requested = Signal()
+    stop_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.objective = QComboBox()
+        for name in OBJECTIVES:
+            self.objective.addItem(OBJECTIVE_LABELS.get(name, name), name)
+        self.objective.setToolTip("The function gradient descent minimises")
+        self.optimizer = QComboBox()
+        for name in OPTIMIZERS:
+            self.optimizer.addItem(OPTIMIZER_LABELS.get(name, name), name)
+        self.optimizer.setToolTip("Update rule, with PyTorch's semantics")
+
+        self.curvature = _float_box(
+            10.0, 1e-3, 1e6, "Largest eigenvalue L: plain GD diverges above λ = 2/L"
+        )
+        self.condition = _float_box(
+            1.0, 1.0, 1e8, "L over the smallest eigenvalue (1 = round bowl)"
+        )
+        self.dim = _int_box(2, 1, 10_000, "Number of parameters")
+        self.batch_size = _int_box(0, 0, 100_000, "Minibatch size; 0 = full batch")
+        self.batch_size.setSpecialValueText("full batch")
+        self.momentum = _float_box(0.9, 0.0, 0.999, "Momentum coefficient μ")
+        self.momentum.setSingleStep(0.05)
+
+        self.lr_min = ScientificSpinBox(1e-4)
+        self.lr_min.setToolTip("Smallest learning rate")
+        self.lr_max = ScientificSpinBox(10.0)
+        self.lr_max.setToolTip("Largest learning rate")
+        self.lr_count = _int_box(32, 1, 4096, "How many learning rates, log-spaced from min to max")
+        self.iterations = _int_box(200, 1, 10_000_000, "Iterations per run")
+        self.iterations.setSingleStep(100)
+        self.seed = _int_box(0, 0, 2**31 - 1, "Seed of the data, start point and minibatch order")
+
+        problem = QGroupBox("Problem")
+        problem_form = QFormLayout(problem)
+        problem_form.addRow("Objective", self.objective)
+        problem_form.addRow("Curvature L", self.curvature)
+        problem_form.addRow("Condition", self.condition)
+        problem_form.addRow("Dimension", self.dim)
+        problem_form.addRow("Batch size", self.batch_size)
+        problem_form.addRow("Seed", self.seed)
+        self._problem_form = problem_form
+
+        training = QGroupBox("Training")
+        training_form = QFormLayout(training)
+        training_form.addRow("Optimizer", self.optimizer)
+        training_form.addRow("Momentum", self.momentum)
+        lr_row = QHBoxLayout()
+        lr_row.addWidget(self.lr_min)
+        lr_row.addWidget(QLabel("to"))
+        lr_row.addWidget(self.lr_max)
+        training_form.addRow("λ from", lr_row)
+        training_form.addRow("Runs", self.lr_count)
+        training_form.addRow("Iterations", self.iterations)
+        self._training_form = training_form
+
+        self.run_button = QPushButton("Run")
+        self.run_button.setToolTip("Start a new simulation (Ctrl+R)")
+        self.pause_button = QPushButton("Pause")
+        self.pause_button.setToolTip("Pause or resume the running simulation (Ctrl+P)")
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setToolTip("Stop the simulation (Esc)")
+        buttons = QHBoxLayout()
+        for button in (self.run_button, self.pause_button, self.stop_button):
+            buttons.addWidget(button)
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.message.setStyleSheet("color: #b00020;")
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(problem)
+        layout.addWidget(training)
+        layout.addLayout(buttons)
+        layout.addWidget(self.message)
+        layout.addStretch(1)
+
+        self.run_button.clicked.connect(self._request_run)
+        self.pause_button.clicked.connect(self._toggle_pause)
+        self.stop_button.clicked.connect(self.stop_requested)
+        self.objective.currentIndexChanged.connect(self._show_relevant_options)
+        self.optimizer.currentIndexChanged.connect(self._show_relevant_options)
+        self._paused = False
+        self._show_relevant_options()
+        self.set_state("idle")
+
+    def config(self) -> SimulationConfig:
+        """The configuration the form describes. Raises ValueError when it is inconsistent."""
+        lo, hi = self.lr_min.value(), self.lr_max.value()
+        if lo > hi:
+            raise ValueError("the smallest λ is above the largest")
+        count = self.lr_count.value()
+        lrs = np.array([lo]) if count == 1 or lo == hi else np.geomspace(lo, hi, count)
+        return SimulationConfig(
+            objective=self.objective.currentData(),
+            optimizer=self.optimizer.currentData(),
+            lrs=lrs,
+            iterations=self.iterations.value(),
+            seed=self.seed.value(),
+            dim=self.dim.value(),
+            curvature=self.curvature.value(),
+            condition=self.condition.value(),
+            batch_size=self.batch_size.value() or None,
+            momentum=self.momentum.value(),
+        )
+
+    def set_config(self, config: SimulationConfig) -> None:
+        """Show ``config`` in the form (the demo uses this)."""
+        self.objective.setCurrentIndex(self.objective.findData(config.objective))
+        self.optimizer.setCurrentIndex(self.optimizer.findData(config.optimizer))
+        lrs = np.asarray(config.lrs)
+        self.lr_min.setValue(float(lrs.min()))
+        self.lr_max.setValue(float(lrs.max()))
+        self.lr_count.setValue(lrs.size)
+        self.iterations.setValue(config.iterations)
+        self.seed.setValue(config.seed)
+        self.dim.setValue(config.dim)
+        self.curvature.setValue(config.curvature)
+        self.condition.setValue(config.condition)
+        self.batch_size.setValue(config.batch_size or 0)
+        if config.momentum is not None:
+            self.momentum.setValue(config.momentum)
+
+    def set_state(self, state: str) -> None:
+        """Enable the buttons that make sense in runner state ``state``."""
+        running, paused = state == "running", state == "paused"
+        self._paused = paused
+        self.pause_button.setEnabled(running or paused)
+        self.pause_button.setText("Resume" if paused else "Pause")
+        self.stop_button.setEnabled(running or paused)
+        if state != "failed":
+            self.message.clear()
+
+    def show_error(self, message: str) -> None:
+        self.message.setText(message)
+
+    def _request_run(self) -> None:
+        try:
+            config = self.config()
+        except ValueError as exc:
+            self.show_error(str(exc))
+            return
+        self.message.clear()
+        self.run_requested.emit(config)
+
+    def _toggle_pause(self) -> None:
+        if self._paused:
+            self.resume_requested.emit()
+        else:
+            self.pause_requested.emit()
+
+    def _show_relevant_options(self) -> None:
+        objective = self.objective.currentData()
+        for widget, visible in (
+            (self.curvature, objective == "quadratic"),
+            (self.condition, objective == "quadratic"),
+            (self.dim, objective == "quadratic"),
+            (self.batch_size, objective == "logreg"),
+        ):
+            self._problem_form.setRowVisible(widget, visible)
+        self._training_form.setRowVisible(
+            self.momentum, self.optimizer.currentData() in ("momentum", "nesterov")
+        )
+
+
+def _float_box(value: float, lo: float, hi: float, tip: str) -> QDoubleSpinBox:
+    box = QDoubleSpinBox()
+    box.setDecimals(3)
+    box.setRange(lo, hi)
+    box.setValue(value)
+    box.setToolTip(tip)
+    return box
+
+
+def _int_box(value: int, lo: int, hi: int, tip: str) -> QSpinBox:
+    box = QSpinBox()
+    box.setRange(lo, hi)
+    box.setValue(value)
+    box.setToolTip(tip)
+    box.setGroupSeparatorShown(True)
+    return box

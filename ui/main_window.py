@@ -1,0 +1,221 @@
+"""The main window: composition and wiring only. Panels and forms live in their own files."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QLabel,
+    QMainWindow,
+    QProgressBar,
+    QTabWidget,
+    QWidget,
+)
+
+from lrviz import __version__
+from lrviz.simulation_config import SimulationConfig
+from ui.forms.simulate_form import SimulateForm
+from ui.panels.loss_vs_lr import LossVsLrPanel
+from ui.panels.run_curves import LossVsIterationPanel, LrVsIterationPanel
+from ui.simulation_runner import SimulationRunner
+
+REDRAW_INTERVAL_MS = 33  # ~30 Hz: batches only mark data dirty; this timer draws
+
+
+def demo_config() -> SimulationConfig:
+    """Twenty-four λ on an elongated quadratic bowl: the small ones crawl, the ones above
+    2/L = 0.2 explode, and a band just below 0.2 wins."""
+    return SimulationConfig(
+        objective="quadratic",
+        optimizer="sgd",
+        lrs=np.geomspace(1e-3, 1.0, 24),
+        iterations=300,
+        dim=20,
+        curvature=10.0,
+        condition=50.0,
+        seed=0,
+    )
+
+
+class MainWindow(QMainWindow):
+    """Plots in the centre (dockable), controls on the right, progress in the status bar."""
+
+    simulation_finished = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(f"lrviz {__version__} — see and choose learning rates")
+        self.resize(1400, 860)
+
+        self.runner = SimulationRunner(self)
+        self.loss_vs_iteration = LossVsIterationPanel()
+        self.loss_vs_lr = LossVsLrPanel()
+        self.lr_vs_iteration = LrVsIterationPanel()
+        self.simulate_form = SimulateForm()
+
+        # Plots are docks of an inner window, so they rearrange among themselves while the
+        # sources (left) and controls (right) keep their places.
+        self.plot_area = QMainWindow()
+        self.plot_area.setDockNestingEnabled(True)
+        self.plot_area.setDockOptions(
+            QMainWindow.DockOption.AnimatedDocks
+            | QMainWindow.DockOption.AllowNestedDocks
+            | QMainWindow.DockOption.AllowTabbedDocks
+        )
+        self.plot_docks = {
+            "loss_vs_iteration": self._plot_dock(
+                self.loss_vs_iteration, "Loss vs iteration", Qt.DockWidgetArea.TopDockWidgetArea
+            ),
+            "loss_vs_lr": self._plot_dock(
+                self.loss_vs_lr, "Loss vs λ", Qt.DockWidgetArea.TopDockWidgetArea
+            ),
+            "lr_vs_iteration": self._plot_dock(
+                self.lr_vs_iteration, "λ vs iteration", Qt.DockWidgetArea.BottomDockWidgetArea
+            ),
+        }
+        self.plot_area.splitDockWidget(
+            self.plot_docks["loss_vs_iteration"],
+            self.plot_docks["loss_vs_lr"],
+            Qt.Orientation.Horizontal,
+        )
+        self.setCentralWidget(self.plot_area)
+
+        self.controls = QTabWidget()
+        self.controls.addTab(self.simulate_form, "Simulate")
+        self.controls.setMinimumWidth(300)
+        self.controls_dock = QDockWidget("Controls", self)
+        self.controls_dock.setObjectName("controls")
+        self.controls_dock.setWidget(self.controls)
+        self.controls_dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+        )
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.controls_dock)
+        self.resizeDocks([self.controls_dock], [330], Qt.Orientation.Horizontal)
+
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(220)
+        self.progress.setTextVisible(True)
+        self.status_text = QLabel("Ready")
+        self.statusBar().addWidget(self.status_text, 1)
+        self.statusBar().addPermanentWidget(self.progress)
+
+        self.redraw_timer = QTimer(self)
+        self.redraw_timer.setInterval(REDRAW_INTERVAL_MS)
+        self.redraw_timer.timeout.connect(self.redraw)
+        self.redraw_timer.start()
+
+        self._wire()
+        self._shortcuts()
+        # Dock sizes only stick once the window has a layout: apply them when first shown.
+        QTimer.singleShot(0, self._initial_dock_sizes)
+
+    def _initial_dock_sizes(self) -> None:
+        self.plot_area.resizeDocks(
+            [self.plot_docks["loss_vs_iteration"], self.plot_docks["lr_vs_iteration"]],
+            [3 * self.height() // 4, self.height() // 4],
+            Qt.Orientation.Vertical,
+        )
+
+    # --- composition ----------------------------------------------------------------------
+    def _plot_dock(self, panel: QWidget, title: str, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self.plot_area)
+        dock.setObjectName(title)
+        dock.setWidget(panel)
+        dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+            | QDockWidget.DockWidgetFeature.DockWidgetClosable
+        )
+        dock.toggleViewAction().setText(f"Show {title}")
+        self.plot_area.addDockWidget(area, dock)
+        return dock
+
+    def _wire(self) -> None:
+        form, runner = self.simulate_form, self.runner
+        form.run_requested.connect(self.start_simulation)
+        form.pause_requested.connect(runner.pause)
+        form.resume_requested.connect(runner.resume)
+        form.stop_requested.connect(runner.stop)
+        runner.started.connect(self._on_started)
+        runner.progressed.connect(self._on_progress)
+        runner.state_changed.connect(self._on_state)
+        runner.failed.connect(self._on_failed)
+
+    def _shortcuts(self) -> None:
+        for keys, slot in (
+            ("Ctrl+R", self.simulate_form.run_button.click),
+            ("Ctrl+P", self.simulate_form.pause_button.click),
+            ("Esc", self.simulate_form.stop_button.click),
+            ("Ctrl+L", self.loss_vs_iteration.log_y.toggle),
+            (QKeySequence.StandardKey.Quit, self.close),
+        ):
+            QShortcut(QKeySequence(keys), self, activated=slot)
+
+    # --- actions --------------------------------------------------------------------------
+    def start_simulation(self, config: SimulationConfig) -> None:
+        try:
+            self.runner.start(config)
+        except ValueError as exc:
+            self.simulate_form.show_error(str(exc))
+
+    def start_demo(self) -> None:
+        config = demo_config()
+        self.simulate_form.set_config(config)
+        self.start_simulation(config)
+
+    def redraw(self) -> None:
+        """Draw whatever changed since the last draw (called by the timer)."""
+        for panel in (self.loss_vs_iteration, self.loss_vs_lr, self.lr_vs_iteration):
+            panel.refresh()
+
+    # --- runner events --------------------------------------------------------------------
+    def _on_started(self, store) -> None:
+        for panel in (self.loss_vs_iteration, self.loss_vs_lr, self.lr_vs_iteration):
+            panel.set_store(store)
+        self.progress.setRange(0, store.capacity)
+        self.progress.setValue(0)
+
+    def _on_progress(self, done: int, total: int, rate: float) -> None:
+        self.progress.setValue(done)
+        store = self.runner.store
+        diverged = int(np.count_nonzero(store.diverged_at >= 0)) if store is not None else 0
+        speed = f" · {rate:,.0f} it/s" if rate > 0 else ""
+        self.status_text.setText(
+            f"iteration {done:,} of {total:,}{speed} · {store.runs} runs · {diverged} diverged"
+        )
+
+    def _on_state(self, state: str) -> None:
+        self.simulate_form.set_state(state)
+        if state in ("finished", "stopped"):
+            self.redraw()
+            store = self.runner.store
+            if store is not None:
+                self._summarise(store, state)
+        if state == "paused":
+            self.status_text.setText(self.status_text.text() + " · paused")
+        if state == "finished":
+            self.progress.setValue(self.progress.maximum())
+            self.simulation_finished.emit()
+
+    def _summarise(self, store, state: str) -> None:
+        diverged = int(np.count_nonzero(store.diverged_at >= 0))
+        best = store.best_loss()
+        ok = np.isfinite(best) & (store.diverged_at < 0)
+        text = f"{'Finished' if state == 'finished' else 'Stopped'} at iteration {store.count:,}"
+        text += f" · {diverged} of {store.runs} runs diverged"
+        if ok.any():
+            i = int(np.argmin(np.where(ok, store.final_loss(), np.inf)))
+            text += f" · lowest final loss at λ = {store.lrs[i]:.3g}"
+        self.status_text.setText(text)
+
+    def _on_failed(self, message: str) -> None:
+        self.simulate_form.show_error(message)
+        self.status_text.setText(f"Simulation failed: {message}")
+
+    def closeEvent(self, event) -> None:
+        self.redraw_timer.stop()
+        self.runner.shutdown()
+        super().closeEvent(event)

@@ -1,0 +1,75 @@
+"""Loss against λ on a log axis: one point per run, its final or best loss."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtWidgets import QComboBox
+
+from lrviz.run_store import RunStore
+from ui.colors import DIVERGED, lr_colors
+from ui.panels.plot_panel import PlotPanel
+
+
+class LossVsLrPanel(PlotPanel):
+    """Each simulated run as a point (λ, loss); diverged runs as red × along the top."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__("Loss vs λ", parent, lr_axis="bottom")
+        self.store: RunStore | None = None
+        self._drawn_version = -1
+        self.plot.setLabel("bottom", "learning rate λ")
+        self.plot.setLabel("left", "loss")
+        self.plot.setLogMode(x=True, y=True)
+        self.statistic = QComboBox()
+        self.statistic.addItems(["final loss", "best loss"])
+        self.statistic.setToolTip("Plot each run's loss at its last iteration, or its lowest")
+        self.statistic.currentIndexChanged.connect(self._redraw)
+        self.header.addWidget(self.statistic)
+        self.legend = self.plot.addLegend(offset=(10, -10), labelTextSize="8pt")
+        self.trend = pg.PlotDataItem(pen=pg.mkPen((150, 150, 150), width=1), connect="finite")
+        self.points = pg.PlotDataItem(pen=None, symbol="o", symbolSize=8)
+        self.diverged = pg.PlotDataItem(
+            pen=None,
+            symbol="x",
+            symbolSize=11,
+            symbolPen=pg.mkPen(DIVERGED, width=2),
+        )
+        for item in (self.trend, self.points, self.diverged):
+            self.plot.addItem(item)
+        self.legend.addItem(self.points, "run (colour = λ)")
+        self.legend.addItem(self.diverged, "diverged")
+
+    def set_store(self, store: RunStore) -> None:
+        self.store = store
+        self._brushes = [pg.mkBrush(c) for c in lr_colors(store.lrs)]
+        self._drawn_version = -1
+        self.refresh()
+
+    def refresh(self) -> bool:
+        store = self.store
+        if store is None or store.version == self._drawn_version or store.count == 0:
+            return False
+        self._drawn_version = store.version
+        loss = store.best_loss() if self.statistic.currentIndex() == 1 else store.final_loss()
+        diverged = store.diverged_at >= 0
+        ok = ~diverged & np.isfinite(loss) & (loss > 0)
+        lrs = store.lrs
+        self.trend.setData(lrs[ok], loss[ok])
+        self.points.setData(
+            lrs[ok],
+            loss[ok],
+            symbolBrush=[b for b, keep in zip(self._brushes, ok, strict=True) if keep],
+        )
+        # Diverged runs sit where they blew up, capped just above the highest point so a
+        # 1e300 loss does not squash the interesting range.
+        finite_positive = loss[np.isfinite(loss) & (loss > 0)]
+        top = finite_positive.max() if finite_positive.size else 1.0
+        cap = top * 3 if not np.any(ok) else max(loss[ok].max() * 3, 1e-300)
+        shown = np.where(np.isfinite(loss) & (loss > 0), np.minimum(loss, cap), cap)
+        self.diverged.setData(lrs[diverged], shown[diverged])
+        return True
+
+    def _redraw(self) -> None:
+        self._drawn_version = -1
+        self.refresh()

@@ -1,0 +1,82 @@
+"""Run an engine generator in a QThread and hand its batches to the GUI thread.
+
+The worker never touches a widget: it only emits ``batch_ready`` with plain numpy data.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+
+class GeneratorWorker(QObject):
+    """Iterates a generator in its thread; stops between batches when asked."""
+
+    batch_ready = Signal(object)
+    failed = Signal(str)
+    finished = Signal(bool)  # True when the generator ran to its end, False when stopped
+
+    def __init__(self, make_batches: Callable[[], Iterator]) -> None:
+        super().__init__()
+        self._make_batches = make_batches
+        self._stop = threading.Event()
+
+    def request_stop(self) -> None:
+        """Ask the worker to stop after the batch it is computing (thread-safe)."""
+        self._stop.set()
+
+    @Slot()
+    def work(self) -> None:
+        completed = False
+        try:
+            batches = self._make_batches()
+            try:
+                for batch in batches:
+                    if self._stop.is_set():
+                        break
+                    self.batch_ready.emit(batch)
+                else:
+                    completed = True
+            finally:
+                close = getattr(batches, "close", None)
+                if close is not None:
+                    close()
+        except Exception as exc:
+            self.failed.emit(f"{type(exc).__name__}: {exc}")
+        self.finished.emit(completed)
+
+
+class WorkerThread(QObject):
+    """Owns one QThread running one GeneratorWorker; safe to stop and wait from the GUI."""
+
+    batch_ready = Signal(object)
+    failed = Signal(str)
+    finished = Signal(bool)
+
+    def __init__(self, make_batches: Callable[[], Iterator], parent: QObject | None = None):
+        super().__init__(parent)
+        self._thread = QThread()
+        self._thread.setObjectName("lrviz-engine")
+        self._worker = GeneratorWorker(make_batches)
+        self._worker.moveToThread(self._thread)
+        self._thread.started.connect(self._worker.work)
+        self._worker.batch_ready.connect(self.batch_ready)
+        self._worker.failed.connect(self.failed)
+        self._worker.finished.connect(self._thread.quit)
+        self._worker.finished.connect(self.finished)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def is_running(self) -> bool:
+        return self._thread.isRunning()
+
+    def stop(self, wait_ms: int = 5000) -> bool:
+        """Ask the worker to stop and wait for its thread to end. True if it ended."""
+        self._worker.request_stop()
+        if self._thread.isRunning():
+            self._thread.quit()
+            return self._thread.wait(wait_ms)
+        return True
