@@ -31,15 +31,18 @@ class Quadratic(Objective):
     ):
         if dim < 1:
             raise ValueError(f"--dim must be at least 1, got {dim}")
-        if not curvature > 0:
-            raise ValueError(f"--curvature must be positive, got {curvature}")
-        if not condition >= 1:
-            raise ValueError(f"--condition must be at least 1, got {condition}")
+        if not (curvature > 0 and np.isfinite(curvature)):
+            raise ValueError(f"--curvature must be positive and finite, got {curvature}")
+        if not (condition >= 1 and np.isfinite(condition)):
+            raise ValueError(f"--condition must be finite and at least 1, got {condition}")
         self.dim = int(dim)
         self.curvature = float(curvature)
         self.condition = float(condition)
         rng = np.random.default_rng(seed)
+        # geomspace(a, b, 1) is [a]: in 1-D the only eigenvalue must be L, not L/K.
         self.eigenvalues = np.geomspace(curvature / condition, curvature, self.dim)
+        if self.dim == 1:
+            self.eigenvalues = np.array([self.curvature])
         if self.dim > 1:
             q, _ = np.linalg.qr(rng.standard_normal((self.dim, self.dim)))
         else:
