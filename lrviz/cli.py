@@ -51,9 +51,8 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.write(f"lrviz {args.command}: error: {exc}\n")
         return 2
     except (OSError, ValueError) as exc:
-        sys.stderr.write(
-            f"lrviz {args.command}: error: {str(exc).splitlines()[0] if str(exc) else exc!r}\n"
-        )
+        message = str(exc).splitlines()[0] if str(exc) else repr(exc)
+        sys.stderr.write(f"lrviz {args.command}: error: {message}\n")
         return 2
     except KeyboardInterrupt:
         return 130
