@@ -19,6 +19,8 @@ from lrviz.objectives import Objective
 from lrviz.optimizers import make_optimizer
 from lrviz.schedules import Schedule
 
+STOCHASTIC_SMOOTHING = 0.98  # fastai's and Lightning's LR finders smooth with this weight
+
 
 @dataclass(frozen=True)
 class Batch:
@@ -75,8 +77,10 @@ class Simulation:
     divergence_factor : float or None
         A run diverges when its (optionally smoothed) loss exceeds this multiple of its best,
         or becomes non-finite. None: only non-finite losses count.
-    divergence_smoothing : float in [0, 1)
+    divergence_smoothing : float in [0, 1) or None
         Weight of the debiased EMA applied to the loss before the divergence test (0: raw).
+        None (default) picks 0 for deterministic objectives and 0.98 for minibatch ones,
+        whose raw loss routinely jumps past 4x its luckiest batch without diverging.
     record_weights : bool
         Keep the weights of every iteration in the batches (for 2-D trajectories).
     optimizer_options : dict
@@ -92,7 +96,7 @@ class Simulation:
         seed: int = 0,
         schedule: Schedule | None = None,
         divergence_factor: float | None = 4.0,
-        divergence_smoothing: float = 0.0,
+        divergence_smoothing: float | None = None,
         record_weights: bool = False,
         optimizer_options: dict | None = None,
     ) -> None:
@@ -105,6 +109,8 @@ class Simulation:
             raise ValueError(f"iterations must be at least 1, got {iterations}")
         if divergence_factor is not None and not divergence_factor > 1:
             raise ValueError(f"divergence factor must be above 1, got {divergence_factor}")
+        if divergence_smoothing is None:
+            divergence_smoothing = STOCHASTIC_SMOOTHING if objective.stochastic else 0.0
         if not 0.0 <= divergence_smoothing < 1.0:
             raise ValueError(f"divergence smoothing must be in [0, 1), got {divergence_smoothing}")
         self.objective = objective

@@ -45,12 +45,14 @@ class SimulationRunner(QObject):
         self._retired: list[WorkerThread] = []
         self._rate_mark: tuple[float, int] | None = None
         self._rate = 0.0
+        self._generation = 0  # batches of an earlier start() are stale and dropped
 
     # --- commands -------------------------------------------------------------------------
     def start(self, config: SimulationConfig) -> None:
         """Stop whatever runs and start ``config`` from iteration 0."""
         self._halt_thread()
         simulation = config.build()
+        self._generation += 1
         self.config = config
         self.simulation = simulation
         self.store = RunStore(config.lrs, config.iterations, simulation.objective.has_accuracy)
@@ -88,7 +90,10 @@ class SimulationRunner(QObject):
             lambda: simulation.run(batch_iterations=BATCH_ITERATIONS, batch_seconds=BATCH_SECONDS),
             parent=self,
         )
-        thread.batch_ready.connect(lambda batch, t=thread: self._on_batch(t, batch))
+        generation = self._generation
+        # Batches a paused thread emitted before it stopped still belong to this run; only a
+        # new start() makes them stale.
+        thread.batch_ready.connect(lambda batch, g=generation: self._on_batch(g, batch))
         thread.failed.connect(lambda message, t=thread: self._on_failed(t, message))
         thread.finished.connect(lambda completed, t=thread: self._on_finished(t, completed))
         self._thread = thread
@@ -112,9 +117,9 @@ class SimulationRunner(QObject):
                 thread.deleteLater()
         self._retired = alive
 
-    def _on_batch(self, thread: WorkerThread, batch: Batch) -> None:
-        if thread is not self._thread or self.store is None:
-            return  # a batch from a run that was stopped or replaced
+    def _on_batch(self, generation: int, batch: Batch) -> None:
+        if generation != self._generation or self.store is None:
+            return  # a batch from a run that was replaced
         self.store.append(batch)
         now = time.perf_counter()
         if self._rate_mark is not None:
@@ -123,6 +128,8 @@ class SimulationRunner(QObject):
                 self._rate = (batch.stop - i0) / (now - t0)
                 self._rate_mark = (now, batch.stop)
         self.progressed.emit(self.store.count, self.store.capacity, self._rate)
+        if batch.done and self.state in ("running", "paused"):
+            self._set_state("finished")
 
     def _on_failed(self, thread: WorkerThread, message: str) -> None:
         if thread is self._thread:
@@ -131,12 +138,10 @@ class SimulationRunner(QObject):
 
     @Slot()
     def _on_finished(self, thread: WorkerThread, completed: bool) -> None:
-        if thread is not self._thread:
-            return
-        self._thread = None
-        self._retired.append(thread)
-        if completed and self.state == "running":
-            self._set_state("finished")
+        # The state follows the batches (the last one says done); here only tidy up.
+        if thread is self._thread:
+            self._thread = None
+            self._retired.append(thread)
 
     def _set_state(self, state: str) -> None:
         self.state = state

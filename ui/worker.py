@@ -6,9 +6,13 @@ The worker never touches a widget: it only emits ``batch_ready`` with plain nump
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Callable, Iterator
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+# Every QThread we start, so tests can prove none is left running.
+LIVE_THREADS: weakref.WeakSet[QThread] = weakref.WeakSet()
 
 
 class GeneratorWorker(QObject):
@@ -33,10 +37,12 @@ class GeneratorWorker(QObject):
         try:
             batches = self._make_batches()
             try:
+                # Emit every batch the generator produced, even when a stop arrived while it
+                # was computed: the simulation has advanced by it, so dropping it loses data.
                 for batch in batches:
+                    self.batch_ready.emit(batch)
                     if self._stop.is_set():
                         break
-                    self.batch_ready.emit(batch)
                 else:
                     completed = True
             finally:
@@ -59,6 +65,7 @@ class WorkerThread(QObject):
         super().__init__(parent)
         self._thread = QThread()
         self._thread.setObjectName("lrviz-engine")
+        LIVE_THREADS.add(self._thread)
         self._worker = GeneratorWorker(make_batches)
         self._worker.moveToThread(self._thread)
         self._thread.started.connect(self._worker.work)

@@ -54,7 +54,7 @@ class RunCurvesPanel(PlotPanel):
         colors = lr_colors(store.lrs)
         self.curves = []
         for lr, color in zip(store.lrs, colors, strict=True):
-            curve = pg.PlotDataItem(pen=pg.mkPen(color, width=1.6), connect="finite")
+            curve = pg.PlotDataItem(pen=pg.mkPen(color, width=1), connect="finite")
             curve.setDownsampling(auto=True, method="peak")
             curve.setToolTip(f"λ = {format_lr(lr)}")
             self.plot.addItem(curve)

@@ -1,0 +1,184 @@
+"""The real window, worker thread and panels, driven as a user would."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import Qt
+
+from lrviz.simulation_config import SimulationConfig
+from ui.main_window import demo_config
+
+
+def _long_config(iterations: int = 2_000_000) -> SimulationConfig:
+    return SimulationConfig(
+        objective="quadratic",
+        optimizer="sgd",
+        lrs=np.geomspace(1e-4, 1e-2, 8),
+        iterations=iterations,
+        dim=2,
+    )
+
+
+def test_demo_streams_into_every_panel_and_matches_theory(qtbot, window):
+    with qtbot.waitSignal(window.simulation_finished, timeout=60_000):
+        window.start_demo()
+    store = window.runner.store
+    config = demo_config()
+    assert store.count == config.iterations
+    diverged = store.diverged_at >= 0
+    # plain GD on a quadratic with curvature L=10: stable exactly below 2/L
+    np.testing.assert_array_equal(diverged, config.lrs > 0.2)
+    window.redraw()
+    curves = window.loss_vs_iteration.curves
+    assert len(curves) == config.lrs.size
+    x, _ = curves[0].getData()
+    assert x.size == config.iterations
+    assert window.loss_vs_iteration.diverged_marks.getData()[0].size == diverged.sum()
+    px, _ = window.loss_vs_lr.points.getData()
+    dx, _ = window.loss_vs_lr.diverged.getData()
+    assert px.size == (~diverged).sum() and dx.size == diverged.sum()
+    assert "Finished" in window.status_text.text()
+    assert window.simulate_form.run_button.isEnabled()
+    assert not window.simulate_form.stop_button.isEnabled()
+
+
+def test_run_button_starts_what_the_form_says(qtbot, window):
+    form = window.simulate_form
+    form.objective.setCurrentIndex(form.objective.findData("rosenbrock"))
+    form.optimizer.setCurrentIndex(form.optimizer.findData("adam"))
+    form.lr_min.setValue(1e-3)
+    form.lr_max.setValue(1e-1)
+    form.lr_count.setValue(5)
+    form.iterations.setValue(150)
+    with qtbot.waitSignal(window.simulation_finished, timeout=60_000):
+        qtbot.mouseClick(form.run_button, Qt.MouseButton.LeftButton)
+    store = window.runner.store
+    assert store.runs == 5 and store.count == 150
+    assert window.runner.config.objective == "rosenbrock"
+    assert window.runner.config.optimizer == "adam"
+    np.testing.assert_allclose(store.lrs, np.geomspace(1e-3, 1e-1, 5))
+
+
+def test_pause_resume_stop(qtbot, window):
+    runner = window.runner
+    form = window.simulate_form
+    with qtbot.waitSignal(runner.progressed, timeout=10_000):
+        window.start_simulation(_long_config())
+    with qtbot.waitSignal(runner.state_changed, check_params_cb=lambda s: s == "paused"):
+        qtbot.mouseClick(form.pause_button, Qt.MouseButton.LeftButton)
+    assert form.pause_button.text() == "Resume"
+    paused_at = runner.simulation.iteration
+    assert runner.store.count <= paused_at
+    with qtbot.waitSignal(
+        runner.progressed,
+        timeout=10_000,
+        check_params_cb=lambda done, total, rate: done > paused_at,
+    ):
+        qtbot.mouseClick(form.pause_button, Qt.MouseButton.LeftButton)
+    assert runner.state == "running"
+    with qtbot.waitSignal(runner.state_changed, check_params_cb=lambda s: s == "stopped"):
+        qtbot.mouseClick(form.stop_button, Qt.MouseButton.LeftButton)
+    assert not form.stop_button.isEnabled()
+    assert runner.store.count < runner.store.capacity
+
+
+def test_resumed_run_equals_uninterrupted_run(qtbot, window):
+    runner = window.runner
+    config = SimulationConfig(
+        objective="logreg",
+        optimizer="adam",
+        batch_size=16,
+        lrs=np.geomspace(1e-3, 1.0, 6),
+        iterations=3000,
+    )
+    with qtbot.waitSignal(runner.progressed, timeout=10_000):
+        window.start_simulation(config)
+    runner.pause()
+    with qtbot.waitSignal(
+        runner.state_changed, timeout=60_000, check_params_cb=lambda s: s == "finished"
+    ):
+        runner.resume()
+    reference = config.build()
+    losses = np.concatenate([b.loss for b in reference.run(batch_iterations=500)])
+    np.testing.assert_array_equal(runner.store.loss[: losses.shape[0]], losses)
+
+
+def test_closing_mid_run_stops_the_thread(qtbot):
+    from ui import worker
+    from ui.main_window import MainWindow
+
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.show()
+    with qtbot.waitSignal(win.runner.progressed, timeout=10_000):
+        win.start_simulation(_long_config())
+    assert any(t.isRunning() for t in worker.LIVE_THREADS)
+    win.close()
+    assert not any(t.isRunning() for t in worker.LIVE_THREADS)
+
+
+def test_restart_drops_batches_of_the_old_run(qtbot, window):
+    runner = window.runner
+    window.start_simulation(_long_config())
+    second = SimulationConfig(lrs=np.array([0.01, 0.1, 0.3]), iterations=400)
+    with qtbot.waitSignal(window.simulation_finished, timeout=30_000):
+        window.start_simulation(second)
+    assert runner.store.runs == 3
+    assert runner.store.count == 400
+    assert window.loss_vs_iteration.store is runner.store
+    np.testing.assert_array_equal(runner.store.diverged_at >= 0, [False, False, True])
+
+
+def test_bad_form_input_shows_a_message_and_runs_nothing(qtbot, window):
+    form = window.simulate_form
+    form.lr_min.setValue(1.0)
+    form.lr_max.setValue(1e-3)
+    qtbot.mouseClick(form.run_button, Qt.MouseButton.LeftButton)
+    assert "smallest λ is above the largest" in form.message.text()
+    assert window.runner.store is None
+
+
+def test_engine_error_is_reported_not_raised(qtbot, window, monkeypatch):
+    from lrviz.objectives.quadratic import Quadratic
+
+    def broken(self, weights, batch=None):
+        raise FloatingPointError("boom")
+
+    monkeypatch.setattr(Quadratic, "evaluate", broken)
+    with qtbot.waitSignal(window.runner.failed, timeout=10_000) as blocker:
+        window.start_simulation(SimulationConfig(iterations=10))
+    assert "boom" in blocker.args[0]
+    assert "boom" in window.simulate_form.message.text()
+    assert window.runner.state == "failed"
+
+
+def test_log_y_toggle_and_statistic(qtbot, window):
+    with qtbot.waitSignal(window.simulation_finished, timeout=60_000):
+        window.start_demo()
+    panel = window.loss_vs_iteration
+    panel.log_y.setChecked(False)
+    assert not panel.plot.getAxis("left").logMode
+    store = window.runner.store
+    best = int(np.argmin(np.where(store.diverged_at < 0, store.final_loss(), np.inf)))
+    _, y = panel.curves[best].getData()
+    np.testing.assert_array_equal(y, store.loss[: store.count, best])
+    panel.log_y.setChecked(True)
+    assert panel.plot.getAxis("left").logMode
+    lr_panel = window.loss_vs_lr
+    _, final = lr_panel.points.getData()
+    lr_panel.statistic.setCurrentIndex(1)
+    _, best = lr_panel.points.getData()
+    assert np.all(best <= final + 1e-12)
+
+
+def test_form_hides_options_that_do_not_apply(qtbot, window):
+    form = window.simulate_form
+    form.objective.setCurrentIndex(form.objective.findData("logreg"))
+    assert form.batch_size.isVisible() and not form.curvature.isVisible()
+    form.objective.setCurrentIndex(form.objective.findData("quadratic"))
+    assert form.curvature.isVisible() and not form.batch_size.isVisible()
+    form.optimizer.setCurrentIndex(form.optimizer.findData("adam"))
+    assert not form.momentum.isVisible()
+    form.optimizer.setCurrentIndex(form.optimizer.findData("nesterov"))
+    assert form.momentum.isVisible()
+    assert form.config().optimizer == "nesterov"
