@@ -526,7 +526,8 @@ def _read(curve: _Curve, grid, smooth, width, empty: _Empty) -> Suggestion:
         )
     if drop <= NOISY_NOISE * standard_error:
         warnings.append("noisy curve: the drop in loss is small next to the noise")
-    if low > 0 and low < DETERMINISTIC_RATIO * start_level:
+    lowest = float(np.min(curve.raw))
+    if 0 < lowest < DETERMINISTIC_RATIO * float(curve.y[0]):
         warnings.append(
             "the loss fell by over 1000x: on a deterministic problem the range test overshoots "
             "the largest stable lr, so confirm with a few trainings at and below the suggestion"

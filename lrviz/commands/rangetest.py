@@ -1,0 +1,128 @@
+"""``lrviz rangetest``: run an LR range test on a built-in problem, print the curve and the
+suggested learning rates."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+
+from lrviz.commands.simulate import _positive_int, add_simulation_arguments, config_from_args
+from lrviz.commands.suggest import add_suggest_arguments, print_summary
+from lrviz.export import format_lr
+from lrviz.rangetest import (
+    DEFAULT_ITERATIONS,
+    DEFAULT_MAX_LR,
+    DEFAULT_MIN_LR,
+    DEFAULT_SMOOTHING,
+    DEFAULT_STOP_FACTOR,
+    RangeTest,
+)
+
+
+def add_parser(subparsers) -> None:
+    p = subparsers.add_parser(
+        "rangetest",
+        help="run an LR range test on a built-in problem",
+        description="Ramp the learning rate from --min-lr to --max-lr over --iterations steps "
+        "(Leslie Smith's LR range test), stop when the smoothed loss exceeds --stop-factor "
+        "times its best, and print the curve and the suggested learning rates.",
+    )
+    add_simulation_arguments(p)
+    p.add_argument("--min-lr", type=_positive_float, default=DEFAULT_MIN_LR)
+    p.add_argument("--max-lr", type=_positive_float, default=DEFAULT_MAX_LR)
+    p.add_argument("--iterations", type=_positive_int, default=DEFAULT_ITERATIONS)
+    p.add_argument("--mode", choices=("exp", "linear"), default="exp", help="ramp shape")
+    p.add_argument(
+        "--stop-factor",
+        type=_stop_factor,
+        default=DEFAULT_STOP_FACTOR,
+        help="stop when the smoothed loss exceeds this multiple of its best; 'none' never "
+        "stops (default 4)",
+    )
+    p.add_argument(
+        "--loss-smoothing",
+        type=float,
+        default=DEFAULT_SMOOTHING,
+        help="EMA weight of the smoothed curve and the early stop (default 0.98)",
+    )
+    add_suggest_arguments(p)
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if not args.max_lr > args.min_lr:
+        raise ValueError(
+            f"--max-lr ({format_lr(args.max_lr)}) must be above --min-lr ({format_lr(args.min_lr)})"
+        )
+    if args.iterations < 2:
+        raise ValueError("--iterations must be at least 2 for a range test")
+    if not 0.0 <= args.loss_smoothing < 1.0:
+        raise ValueError(f"--loss-smoothing must be in [0, 1), got {args.loss_smoothing}")
+    config = config_from_args(args)
+    test = RangeTest(
+        config,
+        min_lr=args.min_lr,
+        max_lr=args.max_lr,
+        iterations=args.iterations,
+        mode=args.mode,
+        stop_factor=args.stop_factor,
+        smoothing=args.loss_smoothing,
+    )
+    result = test.run_to_end()
+    suggestion = result.suggest(range_rule=args.range_rule, smoothing=args.smoothing)
+    if args.json:
+        data = {
+            **suggestion.to_dict(),
+            "range_test": {
+                "objective": config.objective,
+                "optimizer": config.optimizer,
+                "seed": config.seed,
+                "min_lr": result.min_lr,
+                "max_lr": result.max_lr,
+                "iterations": result.iterations,
+                "mode": result.mode,
+                "stop_factor": args.stop_factor,
+                "smoothing": result.smoothing,
+                "recorded": int(result.lr.size),
+                "stopped_early": result.stopped_early,
+                "stop_lr": result.stop_lr,
+            },
+            "curve": result.curve_dict(),
+        }
+        json.dump(data, sys.stdout, allow_nan=False)
+        sys.stdout.write("\n")
+        return 0
+    print(
+        f"range test: {config.objective} / {config.optimizer}, lr {format_lr(result.min_lr)} .. "
+        f"{format_lr(result.max_lr)} ({result.mode}), {result.lr.size} of "
+        f"{result.iterations} iterations"
+    )
+    if result.stopped_early:
+        print(f"stopped early at lr {format_lr(result.stop_lr)}: the loss diverged")
+    print_summary(suggestion)
+    return 0
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"{text!r} must be positive and finite")
+    return value
+
+
+def _stop_factor(text: str) -> float | None:
+    if text.strip().lower() in ("none", "off", "never"):
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number or 'none'") from None
+    if not (math.isfinite(value) and value > 1):
+        raise argparse.ArgumentTypeError(f"{text!r} must be above 1")
+    return value
