@@ -109,6 +109,7 @@ class MainWindow(QMainWindow):
 
         self._wire()
         self._shortcuts()
+        self._install_range_tools()
         # Dock sizes only stick once the window has a layout: apply them when first shown.
         QTimer.singleShot(0, self._initial_dock_sizes)
 
@@ -153,6 +154,9 @@ class MainWindow(QMainWindow):
             (QKeySequence.StandardKey.Quit, self.close),
         ):
             QShortcut(QKeySequence(keys), self, activated=slot)
+
+    def _install_range_tools(self) -> None:
+        """The Range test tab, the chosen-λ region on the loss vs λ panel, and its export."""
 
     # --- actions --------------------------------------------------------------------------
     def start_simulation(self, config: SimulationConfig) -> None:
