@@ -233,6 +233,7 @@ def suggest(
     *,
     range_rule: str = "start",
     smoothing: float | None = None,
+    input_smoothing: float = 0.0,
 ) -> Suggestion:
     """Read a range-test curve: suggested lr, recommended range, the finders' rules.
 
@@ -249,6 +250,14 @@ def suggest(
         Width of the Gaussian smoothing in decades of lr. Default
         :data:`DEFAULT_SMOOTHING`, widened to 1.5 times the median spacing of the points
         when they are sparser. 0 disables smoothing.
+    input_smoothing : float in [0, 1)
+        Weight of the EMA the losses were already smoothed with, in iteration (= lr) order.
+        LR finders save smoothed losses: fastai and Lightning with a debiased EMA of weight
+        0.98, torch-lr-finder with 0.95. That EMA lags (it moves the curve's features to
+        larger lrs, about 4x for fastai's defaults), so it is undone exactly before reading.
+        0 (default): the losses are raw, as :class:`lrviz.rangetest.RangeTest` records them.
+        Undoing an EMA the losses never had amplifies their noise about 1 / (1 - weight)
+        times; there is no reliable way to tell from the curve, so say what you know.
 
     Returns
     -------
@@ -259,18 +268,21 @@ def suggest(
     Raises
     ------
     ValueError
-        ``lr`` and ``loss`` differ in length, or a bad ``range_rule`` / ``smoothing``.
+        ``lr`` and ``loss`` differ in length, or a bad ``range_rule``, ``smoothing`` or
+        ``input_smoothing``.
     """
     if range_rule not in RANGE_RULES:
         raise ValueError(f"range rule must be one of {', '.join(RANGE_RULES)}, got {range_rule!r}")
     if smoothing is not None and not (math.isfinite(smoothing) and smoothing >= 0):
         raise ValueError(f"smoothing must be a non-negative number of decades, got {smoothing}")
+    if not 0.0 <= input_smoothing < 1.0:
+        raise ValueError(f"input smoothing must be in [0, 1), got {input_smoothing}")
     with np.errstate(all="ignore"):
-        return _suggest(lr, loss, range_rule, smoothing)
+        return _suggest(lr, loss, range_rule, smoothing, float(input_smoothing))
 
 
-def _suggest(lr, loss, range_rule: str, smoothing: float | None) -> Suggestion:
-    curve = _clean(lr, loss)
+def _suggest(lr, loss, range_rule, smoothing, input_smoothing) -> Suggestion:
+    curve = _clean(lr, loss, input_smoothing)
     warnings: list[str] = []
     n = curve.x.size
     tested = None if n == 0 else (float(10.0 ** curve.x[0]), float(10.0 ** curve.x[-1]))
@@ -335,7 +347,7 @@ class _Empty:
         )
 
 
-def _clean(lr, loss) -> _Curve:
+def _clean(lr, loss, input_smoothing: float = 0.0) -> _Curve:
     lr = np.asarray(lr, dtype=np.float64).ravel()
     loss = np.asarray(loss, dtype=np.float64).ravel()
     if lr.shape != loss.shape:
@@ -357,6 +369,8 @@ def _clean(lr, loss) -> _Curve:
     counts = np.bincount(index, weights=finite.astype(np.float64), minlength=unique.size)
     merged = np.full(unique.size, np.nan)
     np.divide(sums, counts, out=merged, where=counts > 0)
+    if input_smoothing > 0:
+        merged = undo_ema(merged, input_smoothing)
     finite = np.isfinite(merged)
     diverged_x = None
     if finite.any():
@@ -371,6 +385,26 @@ def _clean(lr, loss) -> _Curve:
         scale=scale,
         diverged_x=diverged_x,
     )
+
+
+def undo_ema(smoothed: np.ndarray, weight: float) -> np.ndarray:
+    """The raw values behind a debiased EMA (:func:`lrviz.smoothing.debiased_ema`).
+
+    Exact for the finite prefix of ``smoothed`` (an LR finder's EMA turns NaN at the first
+    non-finite loss and stays so); values after it are returned unchanged. Also undoes the
+    non-debiased EMA started at the first value (torch-lr-finder) up to a transient at the
+    start.
+    """
+    out = np.array(smoothed, dtype=np.float64)
+    bad = np.flatnonzero(~np.isfinite(out))
+    end = int(bad[0]) if bad.size else out.size
+    if end < 2 or weight == 0:
+        return out
+    steps = np.arange(1, end + 1)
+    biased = out[:end] * (1.0 - weight**steps)
+    out[0] = biased[0] / (1.0 - weight)
+    out[1:end] = (biased[1:] - weight * biased[:-1]) / (1.0 - weight)
+    return out
 
 
 def _running_median(y: np.ndarray, half: int = MEDIAN_HALF_WIDTH) -> np.ndarray:

@@ -36,6 +36,14 @@ def add_parser(subparsers) -> None:
     p.add_argument("file", help="CSV file with lr and loss columns")
     p.add_argument("--lr-col", default=None, help="name of the lr column (default: found)")
     p.add_argument("--loss-col", default=None, help="name of the loss column (default: found)")
+    p.add_argument(
+        "--input-smoothing",
+        type=float,
+        default=0.0,
+        metavar="WEIGHT",
+        help="the losses were saved smoothed with this EMA weight, undo it before reading: "
+        "0.98 for fastai and Lightning, 0.95 for torch-lr-finder (default 0: raw losses)",
+    )
     add_suggest_arguments(p)
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(run=run)
@@ -59,10 +67,23 @@ def add_suggest_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if not 0.0 <= args.input_smoothing < 1.0:
+        raise ValueError(f"--input-smoothing must be in [0, 1), got {args.input_smoothing}")
     lr, loss = read_curve(args.file, args.lr_col, args.loss_col)
-    result = suggest(lr, loss, range_rule=args.range_rule, smoothing=args.smoothing)
+    result = suggest(
+        lr,
+        loss,
+        range_rule=args.range_rule,
+        smoothing=args.smoothing,
+        input_smoothing=args.input_smoothing,
+    )
     if args.json:
-        data = {"file": str(args.file), "points": int(lr.size), **result.to_dict()}
+        data = {
+            "file": str(args.file),
+            "points": int(lr.size),
+            "input_smoothing": args.input_smoothing,
+            **result.to_dict(),
+        }
         json.dump(data, sys.stdout, allow_nan=False)
         sys.stdout.write("\n")
         return 0
