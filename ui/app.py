@@ -62,11 +62,17 @@ def run(argv: list[str]) -> int:
             window.close()
             app.quit()
 
-        window.simulation_finished.connect(lambda: QTimer.singleShot(50, save))
+        if args.paths and not args.demo:
+            # Logs: shoot once they are loaded and drawn.
+            window.library.busy.connect(lambda busy: busy or QTimer.singleShot(100, save))
+        else:
+            window.simulation_finished.connect(lambda: QTimer.singleShot(50, save))
         QTimer.singleShot(SCREENSHOT_TIMEOUT_MS, give_up)
 
     window.show()
-    if args.demo or args.screenshot or not args.paths:
+    if args.paths:
+        window.open_paths(args.paths)
+    if args.demo or not args.paths:
         window.start_demo()
     code = app.exec()
     return exit_code["value"] or code

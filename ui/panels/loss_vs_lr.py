@@ -40,6 +40,12 @@ class LossVsLrPanel(PlotPanel):
         self.legend.addItem(self.points, "run (colour = λ)")
         self.legend.addItem(self.diverged, "diverged")
 
+    def set_simulation_visible(self, visible: bool) -> None:
+        """Show or hide the simulation's points."""
+        for item in (self.trend, self.points, self.diverged):
+            item.setVisible(visible)
+        self.legend.setVisible(visible)
+
     def set_store(self, store: RunStore) -> None:
         self.store = store
         self._brushes = [pg.mkBrush(c) for c in lr_colors(store.lrs)]

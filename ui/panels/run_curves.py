@@ -39,10 +39,21 @@ class RunCurvesPanel(PlotPanel):
             symbolBrush=None,
         )
         self.colorbar: pg.ColorBarItem | None = None
+        self.simulation_visible = True
+        self.show_legend = True
 
     def values(self, store: RunStore) -> np.ndarray:
         """(iterations, R) array plotted by this panel."""
         raise NotImplementedError
+
+    def set_simulation_visible(self, visible: bool) -> None:
+        """Show or hide the simulation's curves (loaded logs stay)."""
+        self.simulation_visible = visible
+        for item in [*self.curves, self.diverged_marks]:
+            item.setVisible(visible)
+        if self.colorbar is not None:
+            self.colorbar.setVisible(visible)
+        self.legend.setVisible(visible and self.show_legend)
 
     def set_store(self, store: RunStore) -> None:
         """Replace the curves with one per run of ``store``."""
@@ -57,6 +68,7 @@ class RunCurvesPanel(PlotPanel):
             curve = pg.PlotDataItem(pen=pg.mkPen(color, width=1), connect="finite")
             curve.setDownsampling(auto=True, method="peak")
             curve.setToolTip(f"λ = {format_lr(lr)}")
+            curve.setVisible(self.simulation_visible)
             self.plot.addItem(curve)
             self.curves.append(curve)
         # Beyond a handful of runs the colour bar names the λ; a long legend would hide curves.
@@ -65,6 +77,7 @@ class RunCurvesPanel(PlotPanel):
         self.plot.addItem(self.diverged_marks)
         self.legend.addItem(self.diverged_marks, "diverged")
         self._set_colorbar(store.lrs)
+        self.set_simulation_visible(self.simulation_visible)
         self._drawn_version = -1
         self.refresh()
 
@@ -157,6 +170,7 @@ class LrVsIterationPanel(RunCurvesPanel):
     def __init__(self, parent=None) -> None:
         super().__init__("λ vs iteration", parent)
         self.plot.setLogMode(x=False, y=True)
+        self.show_legend = False
         self.legend.setVisible(False)
 
     def values(self, store: RunStore) -> np.ndarray:

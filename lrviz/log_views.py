@@ -1,0 +1,146 @@
+"""What the log panels plot, computed without Qt: series by role, x axes, loss vs λ, ranges.
+
+Works on the loaders' model (runs holding named series with a role and an x axis).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+AXES = ("step", "epoch", "time")
+
+
+def series_names(runs, role: str) -> list[str]:
+    """Names of the series with ``role`` across ``runs``, most common first."""
+    counts: dict[str, int] = {}
+    for run in runs:
+        for series in run.series:
+            if series.role == role:
+                counts[series.name] = counts.get(series.name, 0) + 1
+    return sorted(counts, key=lambda name: (-counts[name], name))
+
+
+def pick_series(run, role: str, name: str | None = None):
+    """The series called ``name`` in ``run`` if it has one with ``role``, else the run's main
+    series for ``role`` (``run.find(role)``), else None."""
+    if name:
+        for series in run.series:
+            if series.name == name and series.role == role:
+                return series
+    finder = getattr(run, "find", None)
+    if finder is not None:
+        return finder(role)
+    return next((s for s in run.series if s.role == role), None)
+
+
+def x_values(run, series, axis: str) -> tuple[np.ndarray, str]:
+    """x of ``series`` on ``axis`` ("step", "epoch" or "time").
+
+    When the series was logged against another axis, the run's axis series (role ``axis``,
+    logged against the series' own axis) converts it by linear interpolation. Returns the x
+    values and the axis they are really on (the series' own when no conversion exists).
+    """
+    x = np.asarray(series.x, dtype=np.float64)
+    own = getattr(series, "x_axis", "step")
+    if own == axis:
+        return x, axis
+    for candidate in run.series:
+        if candidate.role == axis and getattr(candidate, "x_axis", None) == own:
+            cx = np.asarray(candidate.x, dtype=np.float64)
+            cy = np.asarray(candidate.y, dtype=np.float64)
+            keep = np.isfinite(cx) & np.isfinite(cy)
+            if keep.sum() >= 2:
+                order = np.argsort(cx[keep], kind="stable")
+                return np.interp(x, cx[keep][order], cy[keep][order]), axis
+            if keep.sum() == 1:
+                return np.full(x.shape, cy[keep][0]), axis
+    return x, own
+
+
+def available_axes(runs) -> list[str]:
+    """The x axes at least one of ``runs`` can be drawn against."""
+    found = []
+    for axis in AXES:
+        for run in runs:
+            own = {getattr(s, "x_axis", None) for s in run.series}
+            roles = {s.role for s in run.series}
+            if axis in own or axis in roles:
+                found.append(axis)
+                break
+    return found or ["step"]
+
+
+def loss_against_lr(run, loss_series) -> tuple[np.ndarray, np.ndarray] | None:
+    """(lr, loss) pairs of a run: the lr in force at each loss point, by interpolation over
+    their shared x axis. None when the run has no usable lr series."""
+    lr_series = pick_series(run, "lr")
+    if lr_series is None or loss_series is None:
+        return None
+    if getattr(lr_series, "x_axis", None) != getattr(loss_series, "x_axis", None):
+        return None
+    lx = np.asarray(lr_series.x, dtype=np.float64)
+    ly = np.asarray(lr_series.y, dtype=np.float64)
+    keep = np.isfinite(lx) & np.isfinite(ly) & (ly > 0)
+    if keep.sum() == 0:
+        return None
+    lx, ly = lx[keep], ly[keep]
+    order = np.argsort(lx, kind="stable")
+    x = np.asarray(loss_series.x, dtype=np.float64)
+    # interpolate in log λ: schedules are geometric as often as linear
+    lr = np.exp(np.interp(x, lx[order], np.log(ly[order])))
+    return lr, np.asarray(loss_series.y, dtype=np.float64)
+
+
+def robust_range(
+    values: np.ndarray, low: float = 5.0, high: float = 95.0, log: bool = False
+) -> tuple[float, float] | None:
+    """The ``low``-``high`` percentile band of the finite values (positive ones when ``log``),
+    padded by 10% so the curve does not touch the frame. None when nothing is finite."""
+    v = np.asarray(values, dtype=np.float64).ravel()
+    keep = np.isfinite(v) & (v > 0) if log else np.isfinite(v)
+    v = v[keep]
+    if v.size == 0:
+        return None
+    if log:
+        v = np.log10(v)
+    lo, hi = np.percentile(v, [low, high])
+    pad = 0.1 * (hi - lo) if hi > lo else max(abs(hi) * 0.1, 0.5 if log else 1e-12)
+    lo, hi = lo - pad, hi + pad
+    return (10.0**lo, 10.0**hi) if log else (float(lo), float(hi))
+
+
+def final_and_best(series) -> tuple[float, float]:
+    """Last finite value and lowest finite value of a series (NaN when none)."""
+    y = np.asarray(series.y, dtype=np.float64)
+    finite = y[np.isfinite(y)]
+    if finite.size == 0:
+        return float("nan"), float("nan")
+    return float(finite[-1]), float(finite.min())
+
+
+def sweep_points(runs) -> dict[str, np.ndarray]:
+    """Loss vs λ across trials: every run with a known lr and a loss series gives a point.
+
+    Returns arrays ``lr``, ``final``, ``best`` and ``index`` (position in ``runs``), sorted by
+    lr.
+    """
+    rows = []
+    for i, run in enumerate(runs):
+        params = getattr(run, "params", None) or {}
+        try:
+            lr = float(params.get("lr"))
+        except (TypeError, ValueError):
+            continue
+        series = pick_series(run, "loss")
+        if series is None or not (np.isfinite(lr) and lr > 0):
+            continue
+        final, best = final_and_best(series)
+        rows.append((lr, final, best, i))
+    rows.sort()
+    table = np.array(rows, dtype=np.float64).reshape(-1, 4)
+    return {
+        "lr": table[:, 0],
+        "final": table[:, 1],
+        "best": table[:, 2],
+        "index": table[:, 3].astype(int),
+    }

@@ -1,0 +1,253 @@
+"""The logs the user opened: loading off the GUI thread, visibility, colours, live reload.
+
+The library owns :class:`LoadedLog` objects (a path, what :func:`lrviz.loaders.load` made of
+it, one :class:`LoadedRun` per run). Views subscribe to ``changed`` (the set of logs or runs
+shown changed) and ``data_updated`` (a watched file grew).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtGui import QColor
+
+from lrviz.errors import LrvizError
+from ui.colors import lr_colors
+from ui.worker import WorkerThread
+
+WATCH_INTERVAL_MS = 1000
+# Tableau 10: distinct hues for runs that have no learning rate to colour them by.
+CATEGORICAL = [
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+    "#bcbd22",
+    "#17becf",
+]
+
+
+@dataclass(eq=False)
+class LoadedRun:
+    log: LoadedLog
+    run: object  # lrviz.loaders Run
+    color: QColor
+    visible: bool = True
+
+    @property
+    def label(self) -> str:
+        name = getattr(self.run, "name", "") or self.log.path.name
+        if len(self.log.runs) == 1 and name in ("", self.log.path.stem):
+            return self.log.path.name
+        return name
+
+    @property
+    def lr(self) -> float | None:
+        params = getattr(self.run, "params", None) or {}
+        value = params.get("lr")
+        try:
+            value = float(value)
+        except (TypeError, ValueError):
+            return None
+        return value if np.isfinite(value) and value > 0 else None
+
+
+@dataclass(eq=False)
+class LoadedLog:
+    path: Path
+    data: object  # lrviz.loaders LogData
+    mapping: object | None = None
+    runs: list[LoadedRun] = field(default_factory=list)
+    stamp: tuple = ()
+    watch: bool = True
+
+    @property
+    def format(self) -> str:
+        return getattr(self.data, "format", "?")
+
+
+def file_stamp(path: Path) -> tuple:
+    """What changes when a log is written to: size and modification time of its files."""
+    try:
+        if path.is_dir():
+            parts = []
+            for root, _dirs, files in os.walk(path):
+                for name in files:
+                    st = os.stat(os.path.join(root, name))
+                    parts.append((name, st.st_size, st.st_mtime_ns))
+            return tuple(sorted(parts))
+        st = path.stat()
+        return (st.st_size, st.st_mtime_ns)
+    except OSError:
+        return ()
+
+
+class LogLibrary(QObject):
+    """Opened logs. Loading runs in a worker thread; watched files reload when they change.
+
+    Signals
+    -------
+    changed()            logs were added or removed, or a run was shown or hidden
+    data_updated()       a watched log was re-read
+    failed(str)          one line per file that could not be read
+    busy(bool)           loading started / ended
+    needs_mapping(str)   a file's columns were not understood (path)
+    """
+
+    changed = Signal()
+    data_updated = Signal()
+    failed = Signal(str)
+    busy = Signal(bool)
+    needs_mapping = Signal(str)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.logs: list[LoadedLog] = []
+        self._threads: list[WorkerThread] = []
+        self._reloading: set[Path] = set()
+        self.watch_timer = QTimer(self)
+        self.watch_timer.setInterval(WATCH_INTERVAL_MS)
+        self.watch_timer.timeout.connect(self.poll)
+        self.watch_timer.start()
+
+    # --- opening --------------------------------------------------------------------------
+    def open_paths(self, paths, mapping=None) -> None:
+        """Load ``paths`` in the background; each becomes a log (or a ``failed`` message)."""
+        paths = [Path(p) for p in paths]
+        if not paths:
+            return
+        self._run_loader(paths, mapping, replace=False)
+
+    def reload(self, log: LoadedLog) -> None:
+        if log.path not in self._reloading:
+            self._reloading.add(log.path)
+            self._run_loader([log.path], log.mapping, replace=True)
+
+    def remove(self, log: LoadedLog) -> None:
+        if log in self.logs:
+            self.logs.remove(log)
+            self._recolor()
+            self.changed.emit()
+
+    def clear(self) -> None:
+        self.logs.clear()
+        self.changed.emit()
+
+    def shutdown(self) -> None:
+        self.watch_timer.stop()
+        for thread in self._threads:
+            thread.stop()
+        self._threads.clear()
+
+    def wait_idle(self) -> bool:
+        return not any(t.is_running() for t in self._threads)
+
+    # --- what views read ------------------------------------------------------------------
+    def visible_runs(self) -> list[LoadedRun]:
+        return [r for log in self.logs for r in log.runs if r.visible]
+
+    def all_runs(self) -> list[LoadedRun]:
+        return [r for log in self.logs for r in log.runs]
+
+    def set_visible(self, run: LoadedRun, visible: bool) -> None:
+        if run.visible != visible:
+            run.visible = visible
+            self.changed.emit()
+
+    # --- live watch -----------------------------------------------------------------------
+    def poll(self) -> None:
+        """Reload every watched log whose files changed since they were read."""
+        for log in list(self.logs):
+            if log.watch and log.path not in self._reloading and file_stamp(log.path) != log.stamp:
+                self.reload(log)
+
+    # --- internals ------------------------------------------------------------------------
+    def _run_loader(self, paths: list[Path], mapping, replace: bool) -> None:
+        def batches() -> Iterator[tuple]:
+            from lrviz.loaders import load
+
+            for path in paths:
+                stamp = file_stamp(path)
+                try:
+                    yield path, load(path, mapping=mapping), stamp, None
+                except LrvizError as exc:
+                    yield path, None, stamp, exc
+                except OSError as exc:
+                    yield path, None, stamp, LrvizError(exc.strerror or str(exc), path=str(path))
+
+        thread = WorkerThread(batches, parent=self)
+        thread.batch_ready.connect(lambda item: self._on_loaded(item, mapping, replace))
+        thread.failed.connect(self.failed)
+        thread.finished.connect(lambda _completed, t=thread: self._on_thread_done(t, paths))
+        self._threads.append(thread)
+        self.busy.emit(True)
+        thread.start()
+
+    def _on_loaded(self, item: tuple, mapping, replace: bool) -> None:
+        path, data, stamp, error = item
+        existing = next((log for log in self.logs if log.path == path), None)
+        if error is not None:
+            if replace and existing is not None:
+                # A file caught mid-rewrite: keep what we showed, try again next poll.
+                existing.stamp = ()
+                return
+            self.failed.emit(str(error))
+            if getattr(error, "needs_mapping", False) or "column" in str(error).lower():
+                self.needs_mapping.emit(str(path))
+            return
+        if existing is not None:
+            visible = {_name(r.run): r.visible for r in existing.runs}
+            existing.data, existing.stamp = data, stamp
+            existing.mapping = mapping if mapping is not None else existing.mapping
+            existing.runs = [
+                LoadedRun(existing, run, QColor(), visible.get(_name(run), True))
+                for run in data.runs
+            ]
+            self._recolor()
+            if replace:
+                self.data_updated.emit()
+            else:
+                self.changed.emit()
+            return
+        log = LoadedLog(path=path, data=data, mapping=mapping, stamp=stamp)
+        log.runs = [LoadedRun(log, run, QColor()) for run in data.runs]
+        self.logs.append(log)
+        self._recolor()
+        self.changed.emit()
+
+    def _on_thread_done(self, thread: WorkerThread, paths: list[Path]) -> None:
+        for path in paths:
+            self._reloading.discard(path)
+        if thread in self._threads:
+            self._threads.remove(thread)
+            thread.deleteLater()
+        if not self._threads:
+            self.busy.emit(False)
+
+    def _recolor(self) -> None:
+        """Runs with a known λ take the λ colour map; the others take distinct hues."""
+        runs = self.all_runs()
+        with_lr = [r for r in runs if r.lr is not None]
+        if len(with_lr) >= 2:
+            for run, color in zip(
+                with_lr, lr_colors(np.array([r.lr for r in with_lr])), strict=True
+            ):
+                run.color = color
+            others = [r for r in runs if r.lr is None]
+        else:
+            others = runs
+        for i, run in enumerate(others):
+            run.color = QColor(CATEGORICAL[i % len(CATEGORICAL)])
+
+
+def _name(run) -> str:
+    return getattr(run, "name", "")

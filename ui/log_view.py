@@ -1,0 +1,214 @@
+"""Draws the opened logs into the panels and keeps them in step with the Inspect options."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QObject, QTimer
+from PySide6.QtWidgets import QComboBox, QLabel
+
+from lrviz import log_views
+from ui.colors import format_lr, lr_colors
+from ui.forms.inspect_form import InspectForm
+from ui.log_library import LogLibrary
+from ui.panels.log_layer import LogLayer
+from ui.panels.loss_vs_lr import LossVsLrPanel
+from ui.panels.run_curves import LossVsIterationPanel, LrVsIterationPanel
+
+RANGE_TEST_FORMATS = ("lr-finder-csv",)
+
+
+class LogView(QObject):
+    """Owns the log layers of the three panels, the series pickers and the crosshair."""
+
+    def __init__(
+        self,
+        library: LogLibrary,
+        form: InspectForm,
+        loss_panel: LossVsIterationPanel,
+        lr_panel: LrVsIterationPanel,
+        loss_lr_panel: LossVsLrPanel,
+        range_tool=None,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.library, self.form = library, form
+        self.loss_panel, self.lr_panel, self.loss_lr_panel = loss_panel, lr_panel, loss_lr_panel
+        self.range_tool = range_tool
+        self.loss_layer = LogLayer(loss_panel.plot)
+        self.lr_layer = LogLayer(lr_panel.plot)
+        self.loss_lr_layer = LogLayer(loss_lr_panel.plot)
+        self.sweep_points = pg.PlotDataItem(
+            pen=pg.mkPen((150, 150, 150), width=1), symbol="o", symbolSize=9
+        )
+        loss_lr_panel.plot.addItem(self.sweep_points)
+        self.loss_series = self._series_picker(loss_panel, "Which loss series to plot")
+        self.lr_series = self._series_picker(lr_panel, "Which learning-rate series to plot")
+        self._shown_range_curve = None
+
+        # Coalesce bursts of changes (a slider drag, a reload) into one redraw per event-loop turn.
+        self._pending = QTimer(self)
+        self._pending.setSingleShot(True)
+        self._pending.setInterval(0)
+        self._pending.timeout.connect(self.redraw)
+        for signal in (
+            library.changed,
+            library.data_updated,
+            form.options_changed,
+            self.loss_series.currentIndexChanged,
+            self.lr_series.currentIndexChanged,
+        ):
+            signal.connect(self.schedule_redraw)
+        library.changed.connect(self._refresh_pickers)
+        library.data_updated.connect(self._refresh_pickers)
+        form.watch.toggled.connect(self._set_watch)
+        self._install_crosshair()
+
+    def schedule_redraw(self, *_args) -> None:
+        self._pending.start()
+
+    # --- drawing --------------------------------------------------------------------------
+    def redraw(self) -> None:
+        runs = self.library.visible_runs()
+        axis = self.form.axis
+        smoothing = self.form.smoothing
+        loss_curves, lr_curves, loss_lr_curves = [], [], []
+        range_curve = None
+        for run in runs:
+            model = run.run
+            loss = log_views.pick_series(model, "loss", self.loss_series.currentData())
+            if loss is not None:
+                x, _ = log_views.x_values(model, loss, axis)
+                loss_curves.append(
+                    (run, run.color, x, np.asarray(loss.y, float), f"{run.label}: {loss.name}")
+                )
+            lr = log_views.pick_series(model, "lr", self.lr_series.currentData())
+            if lr is not None:
+                x, _ = log_views.x_values(model, lr, axis)
+                lr_curves.append(
+                    (run, run.color, x, np.asarray(lr.y, float), f"{run.label}: {lr.name}")
+                )
+            pairs = log_views.loss_against_lr(model, loss)
+            if pairs is not None:
+                if run.log.format in RANGE_TEST_FORMATS and range_curve is None:
+                    range_curve = (run, pairs)
+                else:
+                    loss_lr_curves.append((run, run.color, pairs[0], pairs[1], run.label))
+        self.loss_layer.update(loss_curves, smoothing)
+        self.lr_layer.update(lr_curves, 0.0)
+        self.loss_lr_layer.update(loss_lr_curves, smoothing)
+        self._draw_sweep(runs)
+        self._show_range_curve(range_curve)
+        self._apply_y_range()
+        self.form.set_axes(
+            log_views.available_axes([r.run for r in runs]) if runs else list(log_views.AXES)
+        )
+        label = {"step": "step", "epoch": "epoch", "time": "wall time"}.get(axis, axis)
+        if runs:
+            self.loss_panel.plot.setLabel("bottom", label, units="s" if axis == "time" else None)
+            self.lr_panel.plot.setLabel("bottom", label, units="s" if axis == "time" else None)
+
+    def _draw_sweep(self, runs) -> None:
+        table = log_views.sweep_points([r.run for r in runs])
+        if table["lr"].size < 2:
+            self.sweep_points.setData([], [])
+            return
+        statistic = "best" if self.loss_lr_panel.statistic.currentIndex() == 1 else "final"
+        y = table[statistic]
+        ok = np.isfinite(y) & (y > 0)
+        brushes = [pg.mkBrush(c) for c in lr_colors(table["lr"][ok])]
+        self.sweep_points.setData(table["lr"][ok], y[ok], symbolBrush=brushes)
+
+    def _show_range_curve(self, range_curve) -> None:
+        if self.range_tool is None or range_curve is None:
+            self._shown_range_curve = None
+            return
+        run, (lr, loss) = range_curve
+        key = (id(run.run), lr.size)
+        if key != self._shown_range_curve:
+            self._shown_range_curve = key
+            self.range_tool.show_range_curve(lr, loss, run.label)
+
+    def _apply_y_range(self) -> None:
+        view = self.loss_panel.plot.getViewBox()
+        if not self.form.robust.isChecked():
+            view.enableAutoRange(axis=pg.ViewBox.YAxis)
+            return
+        values = [y for y in self.loss_layer.shown_y if y.size]
+        if not values:
+            return
+        log = self.loss_panel.log_y.isChecked()
+        band = log_views.robust_range(np.concatenate(values), log=log)
+        if band is not None:
+            lo, hi = band
+            if log:
+                lo, hi = np.log10(lo), np.log10(hi)
+            view.setYRange(lo, hi, padding=0)
+
+    # --- pickers, watch, crosshair --------------------------------------------------------
+    def _series_picker(self, panel, tooltip: str) -> QComboBox:
+        combo = QComboBox()
+        combo.setToolTip(tooltip)
+        combo.setMinimumContentsLength(12)
+        combo.setVisible(False)
+        panel.header.insertWidget(0, combo)
+        return combo
+
+    def _refresh_pickers(self) -> None:
+        runs = [r.run for r in self.library.visible_runs()]
+        for combo, role in ((self.loss_series, "loss"), (self.lr_series, "lr")):
+            names = log_views.series_names(runs, role)
+            current = combo.currentData()
+            combo.blockSignals(True)
+            combo.clear()
+            combo.addItem("main series", None)
+            for name in names:
+                combo.addItem(name, name)
+            index = combo.findData(current)
+            combo.setCurrentIndex(index if index >= 0 else 0)
+            combo.blockSignals(False)
+            combo.setVisible(len(names) > 1)
+
+    def _set_watch(self, on: bool) -> None:
+        for log in self.library.logs:
+            log.watch = on
+        if on:
+            self.library.watch_timer.start()
+        else:
+            self.library.watch_timer.stop()
+
+    def _install_crosshair(self) -> None:
+        plot = self.loss_panel.plot
+        self.crosshair = pg.InfiniteLine(
+            angle=90, movable=False, pen=pg.mkPen((120, 120, 120), style=pg.QtCore.Qt.DashLine)
+        )
+        self.crosshair.setVisible(False)
+        plot.addItem(self.crosshair, ignoreBounds=True)
+        self.readout = QLabel()
+        self.readout.setStyleSheet("color: #333;")
+        self.loss_panel.header.insertWidget(1, self.readout)
+        self._mouse_proxy = pg.SignalProxy(
+            plot.scene().sigMouseMoved, rateLimit=60, slot=self._mouse_moved
+        )
+
+    def _mouse_moved(self, event) -> None:
+        pos = event[0]
+        plot = self.loss_panel.plot
+        if not plot.sceneBoundingRect().contains(pos) or not self.loss_layer.items:
+            self.crosshair.setVisible(False)
+            self.readout.clear()
+            return
+        x = plot.getViewBox().mapSceneToView(pos).x()
+        self.crosshair.setPos(x)
+        self.crosshair.setVisible(True)
+        self.readout.setText(self.readout_text(x))
+
+    def readout_text(self, x: float) -> str:
+        """Values of every drawn run nearest to ``x`` (what the crosshair shows)."""
+        points = self.loss_layer.nearest(x)
+        parts = []
+        for label, px, py in points[:4]:
+            parts.append(f"{label} = {format_lr(py)} @ {px:g}")
+        if len(points) > 4:
+            parts.append(f"+{len(points) - 4} more")
+        return "   ".join(parts)

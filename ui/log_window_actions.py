@@ -1,0 +1,167 @@
+"""Menus and wiring for opening logs: File menu, recent files, sources, mapping, errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QObject
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QDialog, QFileDialog
+
+from ui import settings
+from ui.dialogs.column_mapping import ColumnMappingDialog
+
+LOG_FILTER = "Training logs (*.csv *.tsv *.txt *.json *.log.json *tfevents*);;All files (*)"
+
+
+class LogActions(QObject):
+    """Everything the window does about logs, outside the panels themselves."""
+
+    def __init__(self, window) -> None:
+        super().__init__(window)
+        self.window = window
+        self.library = window.library
+        self.errors: list[str] = []
+        self._build_menus()
+        window.sources.simulation_toggled.connect(window.set_simulation_visible)
+        window.sources.close_requested.connect(self.library.remove)
+        window.sources.mapping_requested.connect(self.ask_mapping)
+        window.sources.watch_toggled.connect(lambda log, on: setattr(log, "watch", on))
+        window.inspect_form.open_requested.connect(self.open_dialog)
+        window.inspect_form.open_folder_requested.connect(self.open_folder_dialog)
+        self.library.failed.connect(self._on_failed)
+        self.library.busy.connect(self._on_busy)
+        self.library.changed.connect(self._on_changed)
+        self.library.needs_mapping.connect(self.ask_mapping)
+        self._had_logs = False
+
+    # --- menus ----------------------------------------------------------------------------
+    def _build_menus(self) -> None:
+        bar = self.window.menuBar()
+        file_menu = bar.addMenu("&File")
+        self.open_action = self._action(
+            file_menu,
+            "&Open logs…",
+            QKeySequence.StandardKey.Open,
+            self.open_dialog,
+            "Open training logs",
+        )
+        self.open_folder_action = self._action(
+            file_menu,
+            "Open &folder…",
+            "Ctrl+Shift+O",
+            self.open_folder_dialog,
+            "Open a folder of runs or a sweep",
+        )
+        self.recent_menu = file_menu.addMenu("Open &recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent)
+        file_menu.addSeparator()
+        self._action(
+            file_menu,
+            "&Close all logs",
+            "Ctrl+Shift+W",
+            self.library.clear,
+            "Remove every opened log",
+        )
+        file_menu.addSeparator()
+        self._action(file_menu, "&Quit", QKeySequence.StandardKey.Quit, self.window.close, "")
+        view_menu = bar.addMenu("&View")
+        for dock in self.window.plot_docks.values():
+            view_menu.addAction(dock.toggleViewAction())
+        view_menu.addAction(self.window.sources_dock.toggleViewAction())
+        view_menu.addAction(self.window.controls_dock.toggleViewAction())
+
+    def _action(self, menu, text, shortcut, slot, tip) -> QAction:
+        action = QAction(text, self.window)
+        action.setShortcut(QKeySequence(shortcut))
+        action.setStatusTip(tip)
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        return action
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        recent = settings.recent_paths()
+        if not recent:
+            self.recent_menu.addAction("(none yet)").setEnabled(False)
+        for path in recent:
+            self.recent_menu.addAction(path, lambda p=path: self.open_paths([p]))
+
+    # --- opening --------------------------------------------------------------------------
+    def open_dialog(self) -> None:
+        paths, _ = QFileDialog.getOpenFileNames(self.window, "Open training logs", "", LOG_FILTER)
+        self.open_paths(paths)
+
+    def open_folder_dialog(self) -> None:
+        path = QFileDialog.getExistingDirectory(self.window, "Open a folder of runs")
+        if path:
+            self.open_paths([path])
+
+    def open_paths(self, paths, mapping=None) -> None:
+        paths = [str(p) for p in paths if p]
+        if not paths:
+            return
+        missing = [p for p in paths if not Path(p).exists()]
+        for path in missing:
+            self._on_failed(f"{path}: no such file or folder")
+        present = [p for p in paths if p not in missing]
+        if present:
+            settings.remember_paths(present)
+            self.library.open_paths(present, mapping=mapping)
+
+    def ask_mapping(self, path: str) -> None:
+        """Let the user say which columns are x, lr and loss, then reload with that."""
+        from lrviz.errors import LrvizError
+        from lrviz.loaders import ColumnMapping, list_columns
+
+        try:
+            columns = list_columns(path)
+        except (LrvizError, OSError) as exc:
+            self._on_failed(str(exc))
+            return
+        dialog = ColumnMappingDialog(path, columns, self.window)
+        self.mapping_dialog = dialog  # tests reach it here
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return
+        mapping = ColumnMapping(**dialog.choice())
+        existing = next((log for log in self.library.logs if str(log.path) == path), None)
+        if existing is not None:
+            existing.mapping = mapping
+            self.library.reload(existing)
+        else:
+            self.library.open_paths([path], mapping=mapping)
+
+    # --- feedback -------------------------------------------------------------------------
+    def _on_failed(self, message: str) -> None:
+        self.errors.append(message)
+        self.window.inspect_form.show_errors(self.errors)
+        self.window.status_text.setText(f"Could not read: {message}")
+
+    def _on_busy(self, busy: bool) -> None:
+        progress = self.window.progress
+        if busy:
+            self.window.status_text.setText("Loading logs…")
+            progress.setRange(0, 0)  # busy indicator
+        elif progress.maximum() == 0:
+            progress.setRange(0, 1)
+            progress.setValue(1)
+
+    def _on_changed(self) -> None:
+        logs = self.library.logs
+        if logs and not self._had_logs:
+            # The user opened their own logs: make them the subject of the window.
+            self.window.sources.simulation_item.setCheckState(0, self._unchecked())
+            self.window.runner.stop()
+            self.window.controls.setCurrentWidget(self.window.inspect_form)
+        self._had_logs = bool(logs)
+        runs = sum(len(log.runs) for log in logs)
+        if logs:
+            self.window.status_text.setText(
+                f"{len(logs)} log{'s' * (len(logs) > 1)} open · {runs} run{'s' * (runs != 1)}"
+            )
+
+    @staticmethod
+    def _unchecked():
+        from PySide6.QtCore import Qt
+
+        return Qt.CheckState.Unchecked

@@ -1,0 +1,95 @@
+"""Loaded runs drawn on a plot: raw curve faint behind, smoothed curve bold on top."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtGui import QColor
+
+from lrviz.smoothing import debiased_ema
+
+
+class LogLayer:
+    """Keeps one (raw, smoothed) pair of curves per visible run on ``plot``.
+
+    Curves are reused between updates (``setData``), so a growing log redraws without
+    flicker. Smoothed values are cached per data array and weight.
+    """
+
+    def __init__(self, plot: pg.PlotItem) -> None:
+        self.plot = plot
+        self.items: dict[int, tuple[pg.PlotDataItem, pg.PlotDataItem]] = {}
+        self._smooth_cache: dict[tuple, np.ndarray] = {}
+        self.shown_y: list[np.ndarray] = []
+        self.labels: dict[int, str] = {}
+
+    def update(
+        self, curves: list[tuple[object, QColor, np.ndarray, np.ndarray, str]], smoothing: float
+    ) -> None:
+        """Draw ``curves``: (key, colour, x, y, label) each; remove the others."""
+        wanted = {id(key) for key, *_ in curves}
+        for key in list(self.items):
+            if key not in wanted:
+                for item in self.items.pop(key):
+                    self.plot.removeItem(item)
+                self.labels.pop(key, None)
+        cache = {}
+        self.shown_y = []
+        for key, color, x, y, label in curves:
+            raw, smooth = self._items_for(key)
+            self.labels[id(key)] = label
+            faint = QColor(color)
+            faint.setAlpha(70 if smoothing > 0 else 255)
+            raw.setPen(pg.mkPen(faint, width=1))
+            raw.setData(x, y)
+            raw.setToolTip(label)
+            if smoothing > 0:
+                cache_key = (id(y), y.size, smoothing)
+                smoothed = self._smooth_cache.get(cache_key)
+                if smoothed is None:
+                    smoothed = debiased_ema(y, smoothing)
+                cache[cache_key] = smoothed
+                smooth.setPen(pg.mkPen(color, width=2))
+                smooth.setData(x, smoothed)
+                smooth.setToolTip(label)
+                smooth.setVisible(True)
+                self.shown_y.append(smoothed)
+            else:
+                smooth.setVisible(False)
+                self.shown_y.append(y)
+        self._smooth_cache = cache
+
+    def clear(self) -> None:
+        self.update([], 0.0)
+
+    def _items_for(self, key) -> tuple[pg.PlotDataItem, pg.PlotDataItem]:
+        items = self.items.get(id(key))
+        if items is None:
+            items = (_curve(), _curve())
+            for item in items:
+                self.plot.addItem(item)
+            self.items[id(key)] = items
+        return items
+
+    def nearest(self, x: float) -> list[tuple[str, float, float]]:
+        """For the crosshair: per drawn run, the (label, x, y) of the point nearest ``x``."""
+        out = []
+        for key, (raw, smooth) in self.items.items():
+            item = smooth if smooth.isVisible() else raw
+            xs, ys = item.getOriginalDataset()
+            if xs is None or len(xs) == 0:
+                continue
+            i = int(np.clip(np.searchsorted(xs, x), 1, len(xs) - 1))
+            if abs(xs[i - 1] - x) <= abs(xs[i] - x):
+                i -= 1
+            out.append((self.labels.get(key, ""), float(xs[i]), float(ys[i])))
+        return out
+
+
+def _curve() -> pg.PlotDataItem:
+    curve = pg.PlotDataItem(connect="finite")
+    # Peak downsampling keeps loss spikes visible on 10M-point logs; clip-to-view only
+    # helps once the user zooms (it is inactive while x auto-ranges).
+    curve.setDownsampling(auto=True, method="peak")
+    curve.setClipToView(True)
+    return curve
