@@ -16,9 +16,14 @@ from PySide6.QtWidgets import (
 
 from lrviz import __version__
 from lrviz.simulation_config import SimulationConfig
+from ui.forms.inspect_form import InspectForm
 from ui.forms.simulate_form import SimulateForm
+from ui.log_library import LogLibrary
+from ui.log_view import LogView
+from ui.log_window_actions import LogActions
 from ui.panels.loss_vs_lr import LossVsLrPanel
 from ui.panels.run_curves import LossVsIterationPanel, LrVsIterationPanel
+from ui.panels.sources import SourcesPanel
 from ui.simulation_runner import SimulationRunner
 
 REDRAW_INTERVAL_MS = 33  # ~30 Hz: batches only mark data dirty; this timer draws
@@ -82,8 +87,22 @@ class MainWindow(QMainWindow):
         )
         self.setCentralWidget(self.plot_area)
 
+        self.library = LogLibrary(self)
+        self.inspect_form = InspectForm()
+        self.sources = SourcesPanel(self.library)
+        self.sources_dock = QDockWidget("Sources", self)
+        self.sources_dock.setObjectName("sources")
+        self.sources_dock.setWidget(self.sources)
+        self.sources_dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+        )
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.sources_dock)
+        self.resizeDocks([self.sources_dock], [190], Qt.Orientation.Horizontal)
+
         self.controls = QTabWidget()
         self.controls.addTab(self.simulate_form, "Simulate")
+        self.controls.addTab(self.inspect_form, "Inspect")
         self.controls.setMinimumWidth(300)
         self.controls_dock = QDockWidget("Controls", self)
         self.controls_dock.setObjectName("controls")
@@ -110,6 +129,17 @@ class MainWindow(QMainWindow):
         self._wire()
         self._shortcuts()
         self._install_range_tools()
+        self.log_view = LogView(
+            self.library,
+            self.inspect_form,
+            self.loss_vs_iteration,
+            self.lr_vs_iteration,
+            self.loss_vs_lr,
+            range_tool=getattr(self, "range_tool", None),
+            parent=self,
+        )
+        self.log_actions = LogActions(self)
+        self.setAcceptDrops(True)
         # Dock sizes only stick once the window has a layout: apply them when first shown.
         QTimer.singleShot(0, self._initial_dock_sizes)
 
@@ -175,6 +205,24 @@ class MainWindow(QMainWindow):
         for panel in (self.loss_vs_iteration, self.loss_vs_lr, self.lr_vs_iteration):
             panel.refresh()
 
+    def open_paths(self, paths) -> None:
+        """Open logs (files or folders); the sources list and the panels follow."""
+        self.log_actions.open_paths(paths)
+
+    def set_simulation_visible(self, visible: bool) -> None:
+        for panel in (self.loss_vs_iteration, self.loss_vs_lr, self.lr_vs_iteration):
+            panel.set_simulation_visible(visible)
+
+    def dragEnterEvent(self, event) -> None:
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:
+        paths = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
+        if paths:
+            event.acceptProposedAction()
+            self.open_paths(paths)
+
     # --- runner events --------------------------------------------------------------------
     def _on_started(self, store) -> None:
         for panel in (self.loss_vs_iteration, self.loss_vs_lr, self.lr_vs_iteration):
@@ -222,4 +270,5 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event) -> None:
         self.redraw_timer.stop()
         self.runner.shutdown()
+        self.library.shutdown()
         super().closeEvent(event)
