@@ -103,10 +103,20 @@ def robust_range(
         return None
     if log:
         v = np.log10(v)
-    lo, hi = np.percentile(v, [low, high])
-    pad = 0.1 * (hi - lo) if hi > lo else max(abs(hi) * 0.1, 0.5 if log else 1e-12)
-    lo, hi = lo - pad, hi + pad
-    return (10.0**lo, 10.0**hi) if log else (float(lo), float(hi))
+    lo, hi = (float(p) for p in np.percentile(v, [low, high]))
+    if hi > lo:
+        pad = 0.1 * (hi - lo)
+    else:
+        pad = 0.5 if log else max(abs(hi) * 0.1, 1e-12)
+    # Pad outward without leaving float64: values near its limits are legitimate losses.
+    floor, ceiling = (
+        (-320.0, 308.0) if log else (-np.finfo(np.float64).max, np.finfo(np.float64).max)
+    )
+    lo = max(lo - pad, floor) if np.isfinite(lo - pad) else floor
+    hi = min(hi + pad, ceiling) if np.isfinite(hi + pad) else ceiling
+    if log:
+        return float(10.0**lo), float(10.0**hi)
+    return lo, hi
 
 
 def final_and_best(series) -> tuple[float, float]:
