@@ -8,6 +8,12 @@ from ui import worker
 
 
 @pytest.fixture(autouse=True)
+def private_settings(tmp_path, monkeypatch):
+    """Recent files and other preferences go to a temp folder, never the user's."""
+    monkeypatch.setenv("LRVIZ_CONFIG_DIR", str(tmp_path / "config"))
+
+
+@pytest.fixture(autouse=True)
 def no_running_engine_threads():
     yield
     running = [t for t in list(worker.LIVE_THREADS) if t.isRunning()]

@@ -1,0 +1,221 @@
+"""Opening, overlaying, smoothing and watching logs in the real window."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDropEvent
+from PySide6.QtWidgets import QDialog
+
+from lrviz.smoothing import debiased_ema
+from ui import settings
+
+HEADER = "epoch,lr-SGD,step,train_loss,val_loss\r\n"
+
+
+def lightning_rows(start: int, stop: int) -> str:
+    rows = []
+    for step in range(start, stop):
+        loss = 2.0 * np.exp(-step / 40) + 0.05 * np.sin(step)
+        rows.append(f",{0.1 * 0.99**step!r},{step},,\r\n")
+        rows.append(f"{step // 20},,{step},{loss!r},\r\n")
+    return "".join(rows)
+
+
+@pytest.fixture
+def lightning_csv(tmp_path):
+    path = tmp_path / "version_0" / "metrics.csv"
+    path.parent.mkdir()
+    path.write_text(HEADER + lightning_rows(0, 60), newline="")
+    return path
+
+
+def open_and_wait(qtbot, window, *paths):
+    with qtbot.waitSignal(
+        window.library.busy, check_params_cb=lambda busy: not busy, timeout=20_000
+    ):
+        window.open_paths([str(p) for p in paths])
+    window.log_view.redraw()
+
+
+def loss_curves(window):
+    return list(window.log_view.loss_layer.items.values())
+
+
+def test_open_shows_runs_in_sources_and_curves_in_panels(qtbot, window, lightning_csv):
+    open_and_wait(qtbot, window, lightning_csv)
+    assert len(window.library.logs) == 1
+    log = window.library.logs[0]
+    assert log.format == "lightning-csv"
+    items = window.sources.run_items()
+    assert len(items) == 1 and items[0].checkState(0) == Qt.CheckState.Checked
+    ((raw, _smooth),) = loss_curves(window)
+    x, y = raw.getOriginalDataset()
+    assert x.size == 60 and np.all(np.diff(x) > 0)
+    assert y[0] == pytest.approx(2.0)
+    assert len(window.log_view.lr_layer.items) == 1
+    # the user's log becomes the subject: simulation hidden, Inspect tab in front
+    assert window.sources.simulation_item.checkState(0) == Qt.CheckState.Unchecked
+    assert window.controls.currentWidget() is window.inspect_form
+    assert str(lightning_csv.resolve()) in settings.recent_paths()
+
+
+def test_drag_and_drop_opens_files(qtbot, window, lightning_csv):
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(lightning_csv))])
+    event = QDropEvent(
+        QPointF(50, 50),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    with qtbot.waitSignal(window.library.changed, timeout=20_000):
+        window.dropEvent(event)
+    assert event.isAccepted()
+    assert window.library.logs[0].path == lightning_csv
+
+
+def test_smoothing_slider_redraws_with_debiased_ema(qtbot, window, lightning_csv):
+    open_and_wait(qtbot, window, lightning_csv)
+    window.inspect_form.set_smoothing(0.9)
+    window.log_view.redraw()
+    ((raw, smooth),) = loss_curves(window)
+    _, y = raw.getOriginalDataset()
+    _, s = smooth.getOriginalDataset()
+    np.testing.assert_allclose(s, debiased_ema(y, 0.9))
+    assert raw.opts["pen"].color().alpha() < 255  # raw faint behind
+    window.inspect_form.set_smoothing(0.0)
+    window.log_view.redraw()
+    assert not smooth.isVisible()
+
+
+def test_unticking_a_run_hides_it(qtbot, window, lightning_csv):
+    open_and_wait(qtbot, window, lightning_csv)
+    item = window.sources.run_items()[0]
+    item.setCheckState(0, Qt.CheckState.Unchecked)
+    window.log_view.redraw()
+    assert loss_curves(window) == []
+    assert window.library.visible_runs() == []
+
+
+def test_live_watch_appends_without_loss_or_duplicates(qtbot, window, lightning_csv):
+    open_and_wait(qtbot, window, lightning_csv)
+    library = window.library
+    with lightning_csv.open("a", newline="") as f:
+        f.write(lightning_rows(60, 80))
+        f.write("3,,80,0.12")  # a row still being written
+    with qtbot.waitSignal(library.data_updated, timeout=20_000):
+        library.poll()
+    window.log_view.redraw()
+    ((raw, _),) = loss_curves(window)
+    x, _ = raw.getOriginalDataset()
+    np.testing.assert_array_equal(x, np.arange(80.0))
+    with lightning_csv.open("a", newline="") as f:
+        f.write("3\r\n")  # the row completes: 0.123
+    with qtbot.waitSignal(library.data_updated, timeout=20_000):
+        library.poll()
+    window.log_view.redraw()
+    ((raw, _),) = loss_curves(window)
+    x, y = raw.getOriginalDataset()
+    np.testing.assert_array_equal(x, np.arange(81.0))
+    assert y[-1] == pytest.approx(0.123)
+
+
+def test_live_watch_follows_a_rewrite_with_a_new_header(qtbot, window, lightning_csv):
+    open_and_wait(qtbot, window, lightning_csv)
+    text = lightning_csv.read_text().replace(
+        HEADER, "epoch,lr-SGD,step,train_acc,train_loss,val_loss\r\n"
+    )
+    rows = [line for line in text.splitlines(keepends=True)]
+    rewritten = rows[0] + "".join(
+        r.replace(",,", ",,,", 1) if i else r for i, r in enumerate(rows[1:], 1)
+    )
+    lightning_csv.write_text(rewritten, newline="")
+    with qtbot.waitSignal(window.library.data_updated, timeout=20_000):
+        window.library.poll()
+    window.log_view.redraw()
+    assert len(loss_curves(window)) == 1
+
+
+def test_unreadable_file_gives_a_message_not_a_crash(qtbot, window, tmp_path):
+    bad = tmp_path / "garbage.csv"
+    bad.write_bytes(b"\x00\x01\x02 not a log \xff\xfe")
+    with qtbot.waitSignal(window.library.failed, timeout=20_000) as blocker:
+        window.open_paths([str(bad)])
+    assert "garbage.csv" in blocker.args[0]
+    assert "garbage.csv" in window.inspect_form.message.text()
+    assert window.library.logs == []
+
+
+def test_missing_path_is_reported(qtbot, window, tmp_path):
+    window.open_paths([str(tmp_path / "nope.csv")])
+    assert "nope.csv" in window.inspect_form.message.text()
+
+
+def test_mapping_dialog_for_unknown_columns(qtbot, window, tmp_path, monkeypatch):
+    path = tmp_path / "mystery.csv"
+    path.write_text(
+        "it,alpha,cost\n" + "".join(f"{i},{1e-4 * 1.2**i},{5 / (i + 1)}\n" for i in range(30))
+    )
+
+    def accept(dialog):
+        dialog.x.setCurrentIndex(dialog.x.findData("it"))
+        dialog.lr.setCurrentIndex(dialog.lr.findData("alpha"))
+        dialog.loss.setCurrentIndex(dialog.loss.findData("cost"))
+        return QDialog.DialogCode.Accepted
+
+    from ui.dialogs.column_mapping import ColumnMappingDialog
+
+    monkeypatch.setattr(ColumnMappingDialog, "exec", accept)
+    with qtbot.waitSignal(window.library.busy, check_params_cb=lambda b: not b, timeout=20_000):
+        window.log_actions.ask_mapping(str(path))
+    window.log_view.redraw()
+    run = window.library.logs[0].runs[0].run
+    assert run.find("loss").name == "cost"
+    assert run.find("lr").name == "alpha"
+    assert len(loss_curves(window)) == 1
+
+
+def test_x_axis_epoch_and_crosshair_readout(qtbot, window, lightning_csv):
+    open_and_wait(qtbot, window, lightning_csv)
+    form = window.inspect_form
+    form.x_axis.setCurrentIndex(form.x_axis.findData("epoch"))
+    window.log_view.redraw()
+    ((raw, _),) = loss_curves(window)
+    x, _ = raw.getOriginalDataset()
+    assert x.max() == pytest.approx(2.0)
+    text = window.log_view.readout_text(1.0)
+    assert "train_loss" in text
+
+
+def test_robust_range_ignores_a_spike(qtbot, window, tmp_path):
+    path = tmp_path / "spiky.csv"
+    loss = np.linspace(1.0, 0.5, 200)
+    loss[100] = 1e6
+    path.write_text("step,loss\n" + "".join(f"{i},{v!r}\n" for i, v in enumerate(loss)))
+    open_and_wait(qtbot, window, path)
+    window.inspect_form.set_smoothing(0.0)
+    window.loss_vs_iteration.log_y.setChecked(False)
+    window.inspect_form.robust.setChecked(True)
+    window.log_view.redraw()
+    _, (lo, hi) = window.loss_vs_iteration.plot.getViewBox().viewRange()
+    assert hi < 10 and lo > 0
+
+
+def test_overlay_of_a_sweep_folder_puts_trials_on_loss_vs_lr(qtbot, window, tmp_path):
+    import json
+
+    for i, lr in enumerate([1e-3, 1e-2, 1e-1]):
+        trial = tmp_path / "sweep" / f"trial_{i}"
+        trial.mkdir(parents=True)
+        (trial / "params.json").write_text(json.dumps({"lr": lr}))
+        (trial / "progress.csv").write_text(
+            "training_iteration,loss\n"
+            + "".join(f"{s},{1 / (1 + s * lr * 10)}\n" for s in range(20))
+        )
+    open_and_wait(qtbot, window, tmp_path / "sweep")
+    assert window.library.logs[0].format == "sweep-dir"
+    x, _ = window.log_view.sweep_points.getData()
+    assert x.size == 3
