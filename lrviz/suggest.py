@@ -9,9 +9,9 @@ junk points at the start, losses of any scale or sign.
 The reading, step by step
 -------------------------
 1. **Clean**: keep points with a finite positive lr; sort by lr; average repeated lrs; drop
-   non-finite losses (a trailing run of them marks where the test diverged); remove spikes
-   with a running median of 7 points, anchored at the left edge so that up to three junk
-   points at the start of a log are replaced by the curve's own level.
+   non-finite losses (a trailing run of them marks where the test diverged); replace spikes
+   by the median of their 7 neighbours (a Hampel filter, anchored at the left edge so that
+   up to three junk points at the start of a log are judged against the curve's level).
 2. **Cut the explosion**: after the lowest point, the first point that has climbed above
    the start by as much as the curve had dropped ends the curve (its value clipped), so a
    blow-up to 1e30 cannot swamp the smoothing.
@@ -67,18 +67,21 @@ MIN_POINTS = 8
 MIN_SPAN_DECADES = 0.3
 #: Fewer clean points than this gives a warning.
 FEW_POINTS = 20
-#: Half-width of the running median that removes spikes and junk at the start.
-MEDIAN_HALF_WIDTH = 3
+#: Half-width of the window, and threshold in robust standard deviations, of the filter that
+#: replaces spikes and junk first points by their neighbours' median.
+DESPIKE_HALF_WIDTH = 3
+DESPIKE_SIGMAS = 3.0
 #: Default width (standard deviation) of the Gaussian smoothing, in decades of lr.
 DEFAULT_SMOOTHING = 0.15
 #: The curve's bottom: within this fraction of the total drop from the minimum.
 BOTTOM_BAND = 0.1
 #: A drop smaller than this fraction of the loss level is a flat curve.
 FLAT_FRACTION = 0.02
-#: A drop smaller than this many standard errors of the smoothed curve is a flat curve...
-FLAT_NOISE = 3.0
+#: A drop smaller than this many standard errors of the smoothed curve is a flat curve (the
+#: lowest of ~30 independent noisy stretches lies 2-3 standard errors below the rest)...
+FLAT_NOISE = 5.0
 #: ... and smaller than this many is a noisy one.
-NOISY_NOISE = 6.0
+NOISY_NOISE = 8.0
 #: A positive loss that falls below this fraction of its start: a deterministic problem.
 DETERMINISTIC_RATIO = 1e-3
 
@@ -380,7 +383,7 @@ def _clean(lr, loss, input_smoothing: float = 0.0) -> _Curve:
     raw = merged[finite]
     return _Curve(
         x=np.log10(unique[finite]),
-        y=_running_median(raw),
+        y=_despike(raw),
         raw=raw,
         scale=scale,
         diverged_x=diverged_x,
@@ -407,25 +410,32 @@ def undo_ema(smoothed: np.ndarray, weight: float) -> np.ndarray:
     return out
 
 
-def _running_median(y: np.ndarray, half: int = MEDIAN_HALF_WIDTH) -> np.ndarray:
-    """Running median of ``2 * half + 1`` points.
+def _despike(y: np.ndarray, half: int = DESPIKE_HALF_WIDTH) -> np.ndarray:
+    """Replace outliers by the median of their neighbours (a Hampel filter).
 
-    At the left edge the window stays full (the first points all get the median of the
-    first ``2 * half + 1``), so up to ``half`` junk points at the start vanish; at the right
-    edge it shrinks symmetrically, so a real blow-up at the end survives.
+    A point is an outlier when it is further than :data:`DESPIKE_SIGMAS` robust standard
+    deviations (1.4826 x MAD) from the median of its window of ``2 * half + 1`` points; the
+    rest of the curve is left alone, so a steep but orderly descent is not flattened. At the
+    left edge the window stays full (junk first points are judged against the curve's own
+    level); at the right edge it shrinks symmetrically, so a real blow-up at the end survives.
     """
     n = y.size
     half = min(half, (n - 1) // 2)
     if half < 1:
         return y.copy()
-    windows = np.lib.stride_tricks.sliding_window_view(y, 2 * half + 1)
-    out = np.empty(n)
-    out[half : n - half] = np.median(windows, axis=1)
-    out[:half] = out[half]
+    width = 2 * half + 1
+    windows = np.lib.stride_tricks.sliding_window_view(y, width)
+    centre = np.empty(n)
+    spread = np.empty(n)
+    centre[half : n - half] = np.median(windows, axis=1)
+    spread[half : n - half] = np.median(np.abs(windows - centre[half : n - half, None]), axis=1)
+    centre[:half], spread[:half] = centre[half], spread[half]
     for i in range(n - half, n):
-        k = n - 1 - i
-        out[i] = np.median(y[i - k :]) if k else y[i]
-    return out
+        window = y[2 * i - n + 1 :]
+        centre[i] = np.median(window)
+        spread[i] = np.median(np.abs(window - centre[i]))
+    outlier = np.abs(y - centre) > DESPIKE_SIGMAS * 1.4826 * spread
+    return np.where(outlier, centre, y)
 
 
 def _cut_explosion(curve: _Curve) -> None:
@@ -434,12 +444,13 @@ def _cut_explosion(curve: _Curve) -> None:
     Keeps the cut point (clipped to that ceiling) and clips everything else to it too.
     """
     x, y = curve.x, curve.y
-    start = float(np.median(y[: max(3, y.size // 20)]))
+    start = float(np.median(y[:3]))
     low_index = int(np.argmin(y))
-    drop = max(start - float(y[low_index]), 0.0)
+    drop = start - float(y[low_index])
+    if not drop > 0:
+        return  # never improved: nothing to cut
     ceiling = start + drop
-    after = y[low_index:]
-    above = np.flatnonzero(after > ceiling)
+    above = np.flatnonzero(y[low_index:] > ceiling)
     if above.size:
         end = low_index + int(above[0])
         curve.x, curve.y, curve.raw = x[: end + 1], y[: end + 1], curve.raw[: end + 1]
@@ -554,7 +565,9 @@ def _read(curve: _Curve, grid, smooth, width, empty: _Empty) -> Suggestion:
             "unfinished curve: the loss was still at its lowest at the largest lr tested, so "
             "the best lr may be larger (raise the max lr)"
         )
-    if steep_index <= size // 20:
+    head = max(size // 20, 1)
+    early = float(smooth[head] - smooth[0])
+    if early / (grid[head] - grid[0]) < 0.25 * steep_slope and -early > 4 * standard_error:
         warnings.append(
             "the loss was already falling fast at the smallest lr tested (start the test lower)"
         )
