@@ -1,0 +1,294 @@
+"""The Range test form: problem, ramp, stop rule and smoothing; Run/Stop."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSlider,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from lrviz.objectives import OBJECTIVES
+from lrviz.optimizers import OPTIMIZERS
+from lrviz.rangetest import (
+    DEFAULT_MAX_LR,
+    DEFAULT_MIN_LR,
+    DEFAULT_STOP_FACTOR,
+    RangeTest,
+)
+from lrviz.simulation_config import SimulationConfig
+from ui.forms.simulate_form import OPTIMIZER_LABELS
+from ui.sci_spinbox import ScientificSpinBox
+
+OBJECTIVE_LABELS = {
+    "quadratic": "Quadratic bowl ½wᵀAw",
+    "rosenbrock": "Rosenbrock valley (2-D)",
+    "logreg": "Logistic regression",
+    "mlp": "MLP classifier (1 hidden layer)",
+}
+MINIBATCH_OBJECTIVES = ("logreg", "mlp")
+#: The form's defaults: a small network with Adam on minibatches gives a textbook curve
+#: (falls, flattens, explodes) in well under a second.
+DEFAULT_OBJECTIVE = "mlp"
+DEFAULT_OPTIMIZER = "adam"
+DEFAULT_BATCH_SIZE = 32
+DEFAULT_ITERATIONS = 500
+#: EMA weight of the bold curve and of the early stop. torch-lr-finder's 0.95: fastai's 0.98
+#: lags about a decade behind the raw loss on a 300-step, 7-decade ramp.
+DEFAULT_SMOOTHING = 0.95
+SMOOTHING_STEPS = 1000  # the slider's resolution: weight = value / SMOOTHING_STEPS
+
+
+@dataclass(frozen=True)
+class RangeTestSettings:
+    """What the form describes; :meth:`build` makes the :class:`RangeTest`."""
+
+    config: SimulationConfig
+    min_lr: float
+    max_lr: float
+    iterations: int
+    mode: str
+    stop_factor: float | None
+    smoothing: float
+
+    def build(self) -> RangeTest:
+        """The range test. Raises ValueError for inconsistent settings."""
+        if not self.max_lr > self.min_lr:
+            raise ValueError("max λ must be above min λ")
+        return RangeTest(
+            self.config,
+            min_lr=self.min_lr,
+            max_lr=self.max_lr,
+            iterations=self.iterations,
+            mode=self.mode,
+            stop_factor=self.stop_factor,
+            smoothing=self.smoothing,
+        )
+
+    def describe(self) -> dict:
+        """JSON-ready description, saved next to the chosen range."""
+        return {
+            "objective": self.config.objective,
+            "optimizer": self.config.optimizer,
+            "batch_size": self.config.batch_size,
+            "seed": self.config.seed,
+            "min_lr": self.min_lr,
+            "max_lr": self.max_lr,
+            "iterations": self.iterations,
+            "mode": self.mode,
+            "stop_factor": self.stop_factor,
+            "smoothing": self.smoothing,
+        }
+
+
+class RangeTestForm(QWidget):
+    """Settings of an LR range test and its Run/Stop buttons.
+
+    Signals: ``run_requested(RangeTestSettings)``, ``stop_requested()``,
+    ``smoothing_changed(float)`` (live, while the slider moves).
+    """
+
+    run_requested = Signal(object)
+    stop_requested = Signal()
+    smoothing_changed = Signal(float)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.objective = QComboBox()
+        for name in OBJECTIVES:
+            self.objective.addItem(OBJECTIVE_LABELS.get(name, name), name)
+        self.objective.setCurrentIndex(max(self.objective.findData(DEFAULT_OBJECTIVE), 0))
+        self.objective.setToolTip("The problem trained while λ ramps up")
+        for combo in (self.objective,):
+            combo.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+            )
+            combo.setMinimumContentsLength(12)
+        self.optimizer = QComboBox()
+        for name in OPTIMIZERS:
+            self.optimizer.addItem(OPTIMIZER_LABELS.get(name, name), name)
+        self.optimizer.setCurrentIndex(max(self.optimizer.findData(DEFAULT_OPTIMIZER), 0))
+        self.optimizer.setToolTip("Update rule, with PyTorch's semantics")
+        self.batch_size = _int_box(
+            DEFAULT_BATCH_SIZE, 0, 100_000, "Minibatch size of the classifier; 0 = full batch"
+        )
+        self.batch_size.setSpecialValueText("full batch")
+        self.seed = _int_box(0, 0, 2**31 - 1, "Seed of the data, start point and minibatch order")
+
+        self.min_lr = ScientificSpinBox(DEFAULT_MIN_LR)
+        self.min_lr.setToolTip("λ at the first iteration of the ramp")
+        self.max_lr = ScientificSpinBox(DEFAULT_MAX_LR)
+        self.max_lr.setToolTip("λ at the last iteration of the ramp")
+        self.iterations = _int_box(
+            DEFAULT_ITERATIONS, 2, 1_000_000, "Length of the ramp: one λ per iteration"
+        )
+        self.iterations.setSingleStep(100)
+        self.mode = QComboBox()
+        self.mode.addItem("exponential", "exp")
+        self.mode.addItem("linear", "linear")
+        self.mode.setToolTip(
+            "Ramp shape: exponential (fastai, torch-lr-finder, Lightning) spends equal time in "
+            "every decade; linear (Smith's paper) spends most of it at large λ"
+        )
+        self.stop_factor = QDoubleSpinBox()
+        self.stop_factor.setRange(1.0, 1000.0)
+        self.stop_factor.setDecimals(1)
+        self.stop_factor.setSingleStep(0.5)
+        self.stop_factor.setValue(DEFAULT_STOP_FACTOR)
+        self.stop_factor.setSpecialValueText("never")
+        self.stop_factor.setPrefix("k = ")
+        self.stop_factor.setToolTip(
+            "Stop early once the smoothed loss exceeds k × its best (the LR finders use 4); "
+            "at the minimum, 'never': only a non-finite loss stops the test"
+        )
+        self.smoothing = QSlider(Qt.Orientation.Horizontal)
+        self.smoothing.setRange(0, SMOOTHING_STEPS - 1)
+        self.smoothing.setValue(round(DEFAULT_SMOOTHING * SMOOTHING_STEPS))
+        self.smoothing.setPageStep(10)
+        self.smoothing.setToolTip(
+            "Weight of the debiased EMA drawn bold (live) and used by the early stop. "
+            "Higher is smoother but lags behind the raw loss, to the right on the λ axis"
+        )
+        self.smoothing_value = QLabel()
+        self.smoothing_value.setMinimumWidth(36)
+        self.smoothing_value.setToolTip(self.smoothing.toolTip())
+
+        problem = QGroupBox("Problem")
+        problem_form = QFormLayout(problem)
+        problem_form.addRow("&Objective", self.objective)
+        problem_form.addRow("O&ptimizer", self.optimizer)
+        problem_form.addRow("&Batch size", self.batch_size)
+        problem_form.addRow("S&eed", self.seed)
+        self._problem_form = problem_form
+
+        ramp = QGroupBox("Ramp")
+        ramp_form = QFormLayout(ramp)
+        lr_row = QHBoxLayout()
+        lr_row.addWidget(self.min_lr, 1)
+        lr_row.addWidget(QLabel("to"))
+        lr_row.addWidget(self.max_lr, 1)
+        ramp_form.addRow("λ &from", lr_row)
+        ramp_form.addRow("&Iterations", self.iterations)
+        ramp_form.addRow("Ra&mp", self.mode)
+        ramp_form.addRow("Stop &when", self.stop_factor)
+        smooth_row = QHBoxLayout()
+        smooth_row.addWidget(self.smoothing, 1)
+        smooth_row.addWidget(self.smoothing_value)
+        ramp_form.addRow("Smoot&hing", smooth_row)
+        for label_of, widget in ((lr_row, self.min_lr), (smooth_row, self.smoothing)):
+            label = ramp_form.labelForField(label_of)
+            if isinstance(label, QLabel):
+                label.setBuddy(widget)
+
+        self.run_button = QPushButton("Run test")
+        self.run_button.setToolTip("Run a range test with these settings (Ctrl+T)")
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setToolTip(
+            "Stop the range test; the suggestions read the curve so far (Shift+Esc)"
+        )
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.run_button)
+        buttons.addWidget(self.stop_button)
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        self.status.setToolTip("What the range test is doing")
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.message.setStyleSheet("color: #b00020;")
+        self.message.setToolTip("Why the last request failed")
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(problem)
+        layout.addWidget(ramp)
+        layout.addLayout(buttons)
+        layout.addWidget(self.status)
+        layout.addWidget(self.message)
+
+        self.run_button.clicked.connect(self._request_run)
+        self.stop_button.clicked.connect(self.stop_requested)
+        self.smoothing.valueChanged.connect(self._on_smoothing)
+        self.objective.currentIndexChanged.connect(self._show_relevant_options)
+        self._show_relevant_options()
+        self._on_smoothing(self.smoothing.value())
+        self.set_running(False)
+
+    # --- values ---------------------------------------------------------------------------
+    def smoothing_weight(self) -> float:
+        return self.smoothing.value() / SMOOTHING_STEPS
+
+    def set_smoothing_weight(self, weight: float) -> None:
+        self.smoothing.setValue(round(weight * SMOOTHING_STEPS))
+
+    def settings(self) -> RangeTestSettings:
+        """The settings the form describes. Raises ValueError when they are inconsistent."""
+        lo, hi = self.min_lr.value(), self.max_lr.value()
+        if not hi > lo:
+            raise ValueError("the ramp's max λ must be above its min λ")
+        objective = self.objective.currentData()
+        batch = self.batch_size.value() if objective in MINIBATCH_OBJECTIVES else 0
+        stop = self.stop_factor.value()
+        config = SimulationConfig(
+            objective=objective,
+            optimizer=self.optimizer.currentData(),
+            seed=self.seed.value(),
+            batch_size=batch or None,
+        )
+        return RangeTestSettings(
+            config=config,
+            min_lr=lo,
+            max_lr=hi,
+            iterations=self.iterations.value(),
+            mode=self.mode.currentData(),
+            stop_factor=None if stop <= self.stop_factor.minimum() else stop,
+            smoothing=self.smoothing_weight(),
+        )
+
+    # --- state ----------------------------------------------------------------------------
+    def set_running(self, running: bool) -> None:
+        self.run_button.setEnabled(not running)
+        self.stop_button.setEnabled(running)
+
+    def show_error(self, message: str) -> None:
+        self.message.setText(message)
+
+    def show_status(self, text: str) -> None:
+        self.status.setText(text)
+
+    def _request_run(self) -> None:
+        try:
+            settings = self.settings()
+        except ValueError as exc:
+            self.show_error(str(exc))
+            return
+        self.message.clear()
+        self.run_requested.emit(settings)
+
+    def _on_smoothing(self, value: int) -> None:
+        weight = value / SMOOTHING_STEPS
+        self.smoothing_value.setText(f"{weight:.3f}".rstrip("0").rstrip(".") or "0")
+        self.smoothing_changed.emit(weight)
+
+    def _show_relevant_options(self) -> None:
+        minibatch = self.objective.currentData() in MINIBATCH_OBJECTIVES
+        self._problem_form.setRowVisible(self.batch_size, minibatch)
+
+
+def _int_box(value: int, lo: int, hi: int, tip: str) -> QSpinBox:
+    box = QSpinBox()
+    box.setRange(lo, hi)
+    box.setValue(value)
+    box.setToolTip(tip)
+    box.setGroupSeparatorShown(True)
+    return box

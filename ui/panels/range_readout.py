@@ -1,0 +1,271 @@
+"""The chosen range in numbers, what the curve says about it, and its export.
+
+A view only: it shows what it is given and reports what the user asks for. The range model
+(:class:`ui.range_selection.RangeSelection`) and the export live elsewhere.
+"""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QFont, QFontDatabase
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from lrviz.export import SNIPPET_TITLES, SNIPPETS
+from lrviz.suggest import Suggestion
+from ui.colors import format_lr
+from ui.sci_spinbox import ScientificSpinBox
+
+RULES = {
+    "start": "Smith's start",
+    "third": "max ÷ 3",
+    "fourth": "max ÷ 4",
+}
+#: Export targets in the order of the combo: the code snippets, then the JSON file.
+TARGETS = (*SNIPPETS, "json")
+TARGET_TITLES = {**SNIPPET_TITLES, "json": "JSON (lrviz range file)"}
+CONFIDENCE_TEXT = {
+    "high": "High confidence: a clear fall, a clear bottom and a clear turn up.",
+    "medium": "Medium confidence: usable, with a caveat.",
+    "low": "Low confidence: treat the numbers as a first guess.",
+}
+
+
+class RangeReadout(QWidget):
+    """Min/max λ boxes, ratio, suggested λ, confidence in words, and the export.
+
+    Signals
+    -------
+    range_edited(float, float)  a spin box edit finished: the new min and max λ
+    rule_chosen(str)            a rule for the bottom of the range: start/third/fourth
+    reset_requested()           back to the recommended range
+    target_changed(str)         another export target (key of :data:`TARGETS`)
+    copy_requested()
+    save_requested()
+    """
+
+    range_edited = Signal(float, float)
+    rule_chosen = Signal(str)
+    reset_requested = Signal()
+    target_changed = Signal(str)
+    copy_requested = Signal()
+    save_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.min_lr = ScientificSpinBox(1e-3)
+        self.min_lr.setToolTip(
+            "Bottom of the chosen range (base_lr of a cyclical schedule). Type a value or use "
+            "the arrows; the shaded band on the loss vs λ plot follows"
+        )
+        self.max_lr = ScientificSpinBox(1e-1)
+        self.max_lr.setToolTip(
+            "Top of the chosen range (max_lr of a one-cycle or cyclical schedule). Type a value "
+            "or use the arrows; the shaded band follows"
+        )
+        self.rule = QComboBox()
+        for key, text in RULES.items():
+            self.rule.addItem(text, key)
+        self.rule.setToolTip(
+            "How to set the bottom of the range from its top: Smith's start of improvement, "
+            "or max ÷ 3 / max ÷ 4 (common one-cycle and cyclical choices). One undo step"
+        )
+        for combo in (self.rule,):
+            combo.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+            )
+            combo.setMinimumContentsLength(8)
+        self.reset_button = QToolButton()
+        self.reset_button.setText("Reset")
+        self.reset_button.setToolTip("Back to the recommended range (Ctrl+Shift+R)")
+
+        self.ratio = QLabel("–")
+        self.ratio.setToolTip("max λ ÷ min λ, and how many decades the range spans")
+        self.suggested = QLabel("–")
+        self.suggested.setToolTip(
+            "The one constant λ the curve suggests: the middle of its bottom, in log λ"
+        )
+        font = self.suggested.font()
+        font.setBold(True)
+        self.suggested.setFont(font)
+        self.recommended = QLabel("–")
+        self.recommended.setToolTip(
+            "The range the curve recommends, bottom by the chosen rule; Reset goes back to it"
+        )
+        self.confidence = QLabel()
+        self.confidence.setWordWrap(True)
+        self.confidence.setToolTip("How much the curve supports the suggestion, and why")
+
+        chosen = QGroupBox("Chosen range")
+        form = QFormLayout(chosen)
+        lr_row = QHBoxLayout()
+        lr_row.addWidget(self.min_lr, 1)
+        lr_row.addWidget(QLabel("to"))
+        lr_row.addWidget(self.max_lr, 1)
+        form.addRow("&λ from", lr_row)
+        label = form.labelForField(lr_row)
+        if isinstance(label, QLabel):
+            label.setBuddy(self.min_lr)
+        rule_row = QHBoxLayout()
+        rule_row.addWidget(self.rule, 1)
+        rule_row.addWidget(self.reset_button)
+        form.addRow("Botto&m", rule_row)
+        label = form.labelForField(rule_row)
+        if isinstance(label, QLabel):
+            label.setBuddy(self.rule)
+        form.addRow("Ratio", self.ratio)
+        form.addRow("Suggested λ", self.suggested)
+        form.addRow("Curve range", self.recommended)
+        form.addRow(self.confidence)
+
+        self.target = QComboBox()
+        for key in TARGETS:
+            self.target.addItem(TARGET_TITLES[key], key)
+        self.target.setToolTip("What to export the chosen range as")
+        self.target.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.target.setMinimumContentsLength(12)
+        self.code = QPlainTextEdit()
+        self.code.setReadOnly(True)
+        self.code.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        mono.setPointSizeF(max(mono.pointSizeF() - 1.0, 8.0))
+        mono.setStyleHint(QFont.StyleHint.Monospace)
+        self.code.setFont(mono)
+        self.code.setMinimumHeight(9 * self.code.fontMetrics().lineSpacing() + 12)
+        self.code.setToolTip("Code for the chosen range; it follows every change of the range")
+        self.copy_button = QPushButton("&Copy")
+        self.copy_button.setToolTip("Copy this text to the clipboard (Ctrl+Shift+C)")
+        self.save_button = QPushButton("&Save JSON…")
+        self.save_button.setToolTip(
+            "Save the chosen range, the suggestion and the test settings as JSON (Ctrl+Shift+E)"
+        )
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.message.setToolTip("The outcome of the last copy or save")
+
+        export = QGroupBox("Export")
+        export_layout = QVBoxLayout(export)
+        export_layout.addWidget(self.target)
+        export_layout.addWidget(self.code, 1)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.copy_button)
+        buttons.addWidget(self.save_button)
+        export_layout.addLayout(buttons)
+        export_layout.addWidget(self.message)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(chosen)
+        layout.addWidget(export, 1)
+
+        self.min_lr.valueChanged.connect(self._on_spin)
+        self.max_lr.valueChanged.connect(self._on_spin)
+        self.rule.activated.connect(lambda _i: self.rule_chosen.emit(self.rule.currentData()))
+        self.reset_button.clicked.connect(self.reset_requested)
+        self.target.currentIndexChanged.connect(
+            lambda _i: self.target_changed.emit(self.target.currentData())
+        )
+        self.copy_button.clicked.connect(self.copy_requested)
+        self.save_button.clicked.connect(self.save_requested)
+        self._showing = False
+        self.set_range(None)
+
+    # --- what it shows --------------------------------------------------------------------
+    @property
+    def target_key(self) -> str:
+        return self.target.currentData()
+
+    @property
+    def rule_key(self) -> str:
+        return self.rule.currentData()
+
+    def set_range(self, range_: tuple[float, float] | None) -> None:
+        """Show the chosen range (λ) in the boxes and the ratio, without emitting."""
+        has = range_ is not None
+        for widget in (self.copy_button, self.save_button, self.code):
+            widget.setEnabled(has)
+        if not has:
+            self.ratio.setText("–")
+            return
+        self._show_spins(*range_)
+
+    def show_moving(self, min_lr: float, max_lr: float) -> None:
+        """Live numbers while the region is dragged (no undo step, no export yet)."""
+        self._show_spins(min_lr, max_lr)
+
+    def set_suggestion(self, suggestion: Suggestion | None, running: bool = False) -> None:
+        """The curve's reading: suggested λ, recommended range, confidence in words."""
+        self.confidence.setStyleSheet("")
+        self.suggested.setStyleSheet("")
+        if suggestion is None:
+            self.suggested.setText("–")
+            self.recommended.setText("–")
+            self.confidence.setText(
+                "Running… the suggestions follow when the test ends."
+                if running
+                else "No curve yet: run a range test or open an LR-finder log (lr, loss CSV)."
+            )
+            return
+        if suggestion.suggested_lr is None:
+            self.suggested.setText("none")
+            self.recommended.setText("–")
+            reason = suggestion.warnings[0] if suggestion.warnings else "the curve says nothing"
+            self.confidence.setText(f"No suggestion: {reason}. Set a range by hand above.")
+            self.confidence.setStyleSheet("color: #b00020;")
+            return
+        word = suggestion.confidence
+        value = format_lr(suggestion.suggested_lr)
+        if word == "low":
+            # Not a confident number: say so before the number does.
+            self.suggested.setText(f"≈ {value}?   (low confidence)")
+            self.suggested.setStyleSheet("color: #8a5a00; font-weight: normal;")
+        else:
+            self.suggested.setText(f"{value}   ({word} confidence)")
+            self.suggested.setStyleSheet("")
+        if suggestion.min_lr is not None and suggestion.max_lr is not None:
+            self.recommended.setText(
+                f"{format_lr(suggestion.min_lr)} to {format_lr(suggestion.max_lr)}"
+            )
+        text = CONFIDENCE_TEXT.get(word, word)
+        if suggestion.warnings:
+            text += "\n" + "\n".join(f"• {w}" for w in suggestion.warnings)
+        self.confidence.setText(text)
+        self.confidence.setStyleSheet("" if word == "high" else "color: #8a5a00;")
+
+    def set_code(self, text: str) -> None:
+        if self.code.toPlainText() != text:
+            self.code.setPlainText(text)
+
+    def show_message(self, text: str, error: bool = False) -> None:
+        self.message.setStyleSheet("color: #b00020;" if error else "color: #2a6a2a;")
+        self.message.setText(text)
+
+    # --- internals ------------------------------------------------------------------------
+    def _show_spins(self, min_lr: float, max_lr: float) -> None:
+        self._showing = True
+        try:
+            # Wide enough that any range fits; the selection model checks the order.
+            self.min_lr.setValue(min_lr)
+            self.max_lr.setValue(max_lr)
+        finally:
+            self._showing = False
+        ratio = max_lr / min_lr
+        self.ratio.setText(f"{ratio:.3g}×  ({math.log10(ratio):.2g} decades)")
+
+    def _on_spin(self, _value: float) -> None:
+        if not self._showing:
+            self.range_edited.emit(self.min_lr.value(), self.max_lr.value())

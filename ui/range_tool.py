@@ -1,0 +1,601 @@
+"""The range tools: run an LR range test, read its curve, choose a range, export it.
+
+:class:`RangeTool` wires the Range test tab (form + readout), the overlay on the loss vs λ
+panel, the chosen-range model with its undo stack, the worker thread and the status bar.
+The main window installs it with two lines in ``_install_range_tools``; the log-inspection
+side calls :meth:`RangeTool.show_range_curve` for a recorded LR-finder curve.
+
+Data flow: the worker's batches go into preallocated buffers (GUI thread) and mark the curve
+dirty; a ~30 Hz timer draws it once if dirty. Every finished edit of the range (drag, spin
+box, rule, reset) is one undo step on :attr:`RangeSelection.undo_stack`; the region, the
+spin boxes, the readout, the code and the status bar all follow ``range_changed``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QFileDialog,
+    QFrame,
+    QLabel,
+    QMainWindow,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from lrviz import export
+from lrviz.engine import Batch
+from lrviz.rangetest import RangeTest, RangeTestResult
+from lrviz.smoothing import debiased_ema
+from lrviz.suggest import Suggestion, suggest
+from ui.colors import format_lr
+from ui.forms.range_test_form import RangeTestForm, RangeTestSettings
+from ui.panels.range_overlay import RangeOverlay
+from ui.panels.range_readout import TARGET_TITLES, RangeReadout
+from ui.range_selection import RangeSelection
+from ui.worker import WorkerThread
+
+REDRAW_INTERVAL_MS = 33  # ~30 Hz, and only when the curve changed
+BATCH_ITERATIONS = 50
+BATCH_SECONDS = 0.03
+
+
+class RangeTool(QObject):
+    """Everything about choosing a λ range from a range-test curve.
+
+    Public API
+    ----------
+    show_range_curve(lr, loss, name, accuracy=None, input_smoothing=0.0)
+        Show a recorded range test exactly like a simulated one.
+    run_test(settings=None) -> bool
+        Start a range test (the form's settings by default); False if they were invalid.
+    stop_test()
+    set_range(min_lr, max_lr) -> bool     one undoable edit of the chosen range
+    chosen_range -> (min_lr, max_lr) | None
+    suggestion -> Suggestion | None       the reading of the current curve
+    code(target=None) -> str              export text for a target (default: the combo's)
+    save_json(path) -> Path               atomic write of the chosen range as JSON
+    save_json_dialog(), copy_code()
+    shutdown()                            stop the worker and wait (window closing)
+
+    Signals
+    -------
+    test_started()
+    test_finished(object)   the RangeTestResult (finished, stopped early, or stopped by hand)
+    curve_read(object)      the Suggestion of a new curve (a test, or a recorded one)
+    range_changed(object)   the chosen (min_lr, max_lr), or None
+    failed(str)
+    """
+
+    test_started = Signal()
+    test_finished = Signal(object)
+    curve_read = Signal(object)
+    range_changed = Signal(object)
+    failed = Signal(str)
+
+    def __init__(self, window: QMainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self.panel = window.loss_vs_lr
+        self.form = RangeTestForm()
+        self.readout = RangeReadout()
+        self.selection = RangeSelection(self)
+        self.overlay = RangeOverlay(self.panel.plot, parent=self)
+
+        self.suggestion: Suggestion | None = None
+        self.result: RangeTestResult | None = None
+        self.settings: RangeTestSettings | None = None
+        self.name = ""
+        self._test: RangeTest | None = None
+        self._thread: WorkerThread | None = None
+        self._generation = 0
+        self._lr = np.empty(0)
+        self._loss = np.empty(0)
+        self._accuracy: np.ndarray | None = None
+        self._count = 0
+        self._input_smoothing = 0.0
+        self._dirty = False
+        self._last_dir: Path | None = None
+
+        self._build_tab()
+        self.show_layer = QCheckBox("range test")
+        self.show_layer.setChecked(True)
+        self.show_layer.setToolTip(
+            "Show the range-test curve, its suggestions and the chosen range on this plot"
+        )
+        self.show_layer.toggled.connect(self.overlay.set_visible)
+        self.panel.header.addWidget(self.show_layer)
+        self.status_range = QLabel()
+        self.status_range.setToolTip("The chosen λ range and the suggested λ (Range test tab)")
+        window.statusBar().addPermanentWidget(self.status_range)
+
+        self.redraw_timer = QTimer(self)
+        self.redraw_timer.setInterval(REDRAW_INTERVAL_MS)
+        self.redraw_timer.timeout.connect(self.redraw)
+
+        self._install_actions()
+        self._wire()
+        window.installEventFilter(self)
+        self.readout.set_suggestion(None)
+
+    # --- composition ----------------------------------------------------------------------
+    def _build_tab(self) -> None:
+        content = QWidget()
+        layout = QVBoxLayout(content)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.form)
+        layout.addWidget(self.readout, 1)
+        self.tab = QScrollArea()
+        self.tab.setWidgetResizable(True)
+        self.tab.setFrameShape(QFrame.Shape.NoFrame)
+        # Scroll down, never sideways: the controls dock is narrow and the form fits it.
+        self.tab.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.tab.setWidget(content)
+        self.window.controls.addTab(self.tab, "Range test")
+
+    def _install_actions(self) -> None:
+        stack = self.selection.undo_stack
+        self.undo_action = stack.createUndoAction(self, "Undo range")
+        self.undo_action.setShortcut(QKeySequence("Ctrl+Z"))
+        self.undo_action.setToolTip("Undo the last edit of the chosen range (Ctrl+Z)")
+        self.redo_action = stack.createRedoAction(self, "Redo range")
+        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        self.redo_action.setToolTip("Redo the edit of the chosen range (Ctrl+Shift+Z)")
+        self.window.addAction(self.undo_action)
+        self.window.addAction(self.redo_action)
+        self.shortcuts = {}
+        for keys, slot in (
+            ("Ctrl+T", self._run_clicked),
+            ("Shift+Esc", self.form.stop_button.click),
+            ("Ctrl+Shift+C", self.copy_code),
+            ("Ctrl+Shift+E", self.save_json_dialog),
+            ("Ctrl+Shift+R", self.reset_range),
+        ):
+            self.shortcuts[keys] = QShortcut(QKeySequence(keys), self.window, activated=slot)
+
+    def _wire(self) -> None:
+        form, readout, overlay = self.form, self.readout, self.overlay
+        form.run_requested.connect(self.run_test)
+        form.stop_requested.connect(self.stop_test)
+        form.smoothing_changed.connect(self._mark_dirty)
+        readout.range_edited.connect(self._on_spin_edit)
+        readout.rule_chosen.connect(self.apply_rule)
+        readout.reset_requested.connect(self.reset_range)
+        readout.target_changed.connect(lambda _key: self._update_code())
+        readout.copy_requested.connect(self.copy_code)
+        readout.save_requested.connect(self.save_json_dialog)
+        overlay.region_edited.connect(self._on_region_edit)
+        overlay.region_moving.connect(self._on_region_moving)
+        self.selection.range_changed.connect(self._on_range_changed)
+        runner = getattr(self.window, "runner", None)
+        if runner is not None:
+            runner.started.connect(self._on_simulation_started)
+
+    # --- public API -----------------------------------------------------------------------
+    @property
+    def chosen_range(self) -> tuple[float, float] | None:
+        return self.selection.range
+
+    def show_range_curve(
+        self,
+        lr: np.ndarray,
+        loss: np.ndarray,
+        name: str,
+        accuracy: np.ndarray | None = None,
+        input_smoothing: float = 0.0,
+    ) -> Suggestion | None:
+        """Show a recorded range test (an LR-finder log) like a simulated one.
+
+        ``lr`` and ``loss`` are the log's points in recorded order (λ, not log10);
+        ``accuracy`` goes on the right axis. ``input_smoothing`` is the EMA weight the loss
+        was already smoothed with (fastai and Lightning save an EMA of 0.98); the suggestion
+        undoes it before reading. Stops a running test. Returns the suggestion (None and a
+        message in the form when the arrays are unusable).
+        """
+        self._halt()
+        self.result, self.settings = None, None
+        try:
+            lr = np.asarray(lr, dtype=np.float64).ravel()
+            loss = np.asarray(loss, dtype=np.float64).ravel()
+            acc = None if accuracy is None else np.asarray(accuracy, dtype=np.float64).ravel()
+            if lr.shape != loss.shape or (acc is not None and acc.shape != lr.shape):
+                raise ValueError("lr, loss and accuracy differ in length")
+            if not 0.0 <= input_smoothing < 1.0:
+                raise ValueError(f"input smoothing must be in [0, 1), got {input_smoothing}")
+        except (TypeError, ValueError) as exc:
+            self._fail(f"cannot show {name}: {exc}")
+            return None
+        ok = np.isfinite(lr) & (lr > 0)
+        if not ok.any():
+            self._fail(f"cannot show {name}: no positive, finite learning rate")
+            return None
+        steps = np.diff(lr[ok])
+        if steps.size and not (np.all(steps >= 0) or np.all(steps <= 0)):
+            # Not a ramp (points saved out of order): draw it left to right.
+            order = np.argsort(lr, kind="stable")
+            lr, loss = lr[order], loss[order]
+            acc = None if acc is None else acc[order]
+        self._input_smoothing = float(input_smoothing)
+        self._set_curve(lr, loss, acc, name)
+        self.form.message.clear()
+        self.form.show_status(f"Showing {name}: {int(ok.sum()):,} points.")
+        self._frame_x(lr[ok].min(), lr[ok].max())
+        self.redraw()
+        suggestion = self._read_curve()
+        self._reveal()
+        return suggestion
+
+    def run_test(self, settings: RangeTestSettings | None = None) -> bool:
+        """Start a range test and stream it into the plot. False (and a message in the
+        form) if the settings are invalid."""
+        try:
+            settings = settings if settings is not None else self.form.settings()
+            test = settings.build()
+        except ValueError as exc:
+            self.form.show_error(str(exc))
+            return False
+        self._halt()
+        self.form.message.clear()
+        self._generation += 1
+        generation = self._generation
+        self._test, self.settings, self.result = test, settings, None
+        n = test.iterations
+        has_accuracy = test.simulation.objective.has_accuracy
+        config = settings.config
+        self._input_smoothing = 0.0
+        self._set_curve(
+            np.full(n, np.nan),
+            np.full(n, np.nan),
+            np.full(n, np.nan) if has_accuracy else None,
+            f"{config.objective} / {config.optimizer}",
+            count=0,
+        )
+        self._frame_x(settings.min_lr, settings.max_lr)
+        self.panel.plot.getViewBox().enableAutoRange(axis="y")
+        self.readout.set_suggestion(None, running=True)
+        thread = WorkerThread(
+            lambda: test.run(batch_iterations=BATCH_ITERATIONS, batch_seconds=BATCH_SECONDS),
+            parent=self,
+        )
+        thread.batch_ready.connect(lambda batch, g=generation: self._on_batch(g, batch))
+        thread.failed.connect(lambda message, g=generation: self._on_failed(g, message))
+        thread.finished.connect(lambda completed, g=generation: self._on_finished(g, completed))
+        self._thread = thread
+        self.form.set_running(True)
+        self.form.show_status(f"Running: 0 of {n:,} iterations…")
+        self._reveal()
+        self.redraw_timer.start()
+        thread.start()
+        self.test_started.emit()
+        return True
+
+    def _run_clicked(self) -> None:
+        self.window.controls.setCurrentWidget(self.tab)
+        self.form.run_button.click()
+
+    def stop_test(self) -> None:
+        """Stop a running test; the curve so far is read when the worker has stopped."""
+        if self._thread is not None:
+            self.form.show_status("Stopping…")
+            self._thread.stop()
+
+    def set_range(self, min_lr: float, max_lr: float, text: str = "Set range") -> bool:
+        """One undoable edit of the chosen range (λ). False if nothing changed; ValueError
+        for an invalid range."""
+        return self.selection.edit(min_lr, max_lr, text)
+
+    def reset_range(self) -> None:
+        """Back to the recommended range (one undo step)."""
+        recommended = self._recommended()
+        if recommended is None:
+            self.readout.show_message("No recommended range for this curve.", error=True)
+            return
+        self.selection.edit(*recommended, "Reset range")
+
+    def apply_rule(self, rule: str) -> None:
+        """Set the bottom of the range by ``rule`` (start/third/fourth) from its top."""
+        if self._count == 0:
+            return
+        self.suggestion = self._suggest(rule)
+        current = self.selection.range or self._recommended()
+        if self.suggestion is None or current is None:
+            self.readout.set_suggestion(self.suggestion)
+            return
+        top = current[1]
+        bottom = {"start": self.suggestion.start_lr, "third": top / 3.0, "fourth": top / 4.0}
+        low = bottom.get(rule)
+        self.readout.set_suggestion(self.suggestion)
+        if low is None:
+            self.readout.show_message("This curve has no start of improvement.", error=True)
+            return
+        self.selection.edit(min(low, top), top, f"Bottom of range: {rule}")
+
+    def code(self, target: str | None = None) -> str:
+        """The export text of the chosen range for ``target`` (a key of
+        ``ui.panels.range_readout.TARGETS``; default the combo's). Empty without a range."""
+        rng = self.selection.range
+        if rng is None:
+            return ""
+        target = target or self.readout.target_key
+        suggested = self.suggestion.suggested_lr if self.suggestion is not None else None
+        if suggested is not None and not rng[0] <= suggested <= rng[1]:
+            suggested = None  # a constant λ outside the chosen range would contradict it
+        if target == "json":
+            return export.range_json(*rng, suggested, extra=self._json_extra())
+        return export.snippets(*rng, suggested)[target]
+
+    def save_json(self, path: str | Path) -> Path:
+        """Write the chosen range as JSON atomically (temporary file, then rename)."""
+        if self.selection.range is None:
+            raise ValueError("no range chosen yet")
+        text = self.code("json")
+        saved = export.save_text_atomic(path, text)
+        self._last_dir = saved.parent
+        self.readout.show_message(f"Saved {saved.name}")
+        return saved
+
+    def save_json_dialog(self) -> Path | None:
+        """Ask where to save the JSON (a sensible default name) and save it there."""
+        if self.selection.range is None:
+            self.readout.show_message("Choose a range first.", error=True)
+            return None
+        folder = self._last_dir or Path.home()
+        default = folder / f"{_slug(self.name) or 'lr'}-range.json"
+        path, _filter = QFileDialog.getSaveFileName(
+            self.window, "Save the chosen λ range", str(default), "JSON files (*.json)"
+        )
+        if not path:
+            return None
+        if not path.lower().endswith(".json"):
+            path += ".json"
+        try:
+            return self.save_json(path)
+        except (OSError, ValueError) as exc:
+            self.readout.show_message(f"Could not save: {exc}", error=True)
+            return None
+
+    def copy_code(self) -> str:
+        """Copy the export text shown to the clipboard and return it."""
+        text = self.code()
+        if not text:
+            self.readout.show_message("Choose a range first.", error=True)
+            return ""
+        QGuiApplication.clipboard().setText(text)
+        self.readout.show_message(f"Copied {TARGET_TITLES[self.readout.target_key]}.")
+        return text
+
+    def shutdown(self) -> None:
+        """Stop the worker thread and wait for it (the window is closing)."""
+        self.redraw_timer.stop()
+        self._halt()
+
+    def eventFilter(self, watched, event) -> bool:
+        if watched is self.window and event.type() == QEvent.Type.Close:
+            self.shutdown()
+        return False
+
+    # --- drawing --------------------------------------------------------------------------
+    def redraw(self) -> bool:
+        """Draw the curve if it changed since the last draw (called by the timer)."""
+        if not self._dirty:
+            return False
+        self._dirty = False
+        n = self._count
+        lr, loss = self._lr[:n], self._loss[:n]
+        weight = self.form.smoothing_weight()
+        smoothed = debiased_ema(loss, weight)
+        accuracy = None
+        if self._accuracy is not None:
+            accuracy = debiased_ema(self._accuracy[:n], weight)
+        self.overlay.set_curve(lr, loss, smoothed, accuracy, self.name, weight)
+        return True
+
+    def _mark_dirty(self, *_args) -> None:
+        self._dirty = True
+        if not self.redraw_timer.isActive():
+            self.redraw()
+
+    def _set_curve(self, lr, loss, accuracy, name: str, count: int | None = None) -> None:
+        self._lr, self._loss, self._accuracy = lr, loss, accuracy
+        self._count = lr.size if count is None else count
+        self.name = name
+        self.suggestion = None
+        self.overlay.set_markers([])
+        self.selection.reset(None)
+        finite = loss[np.isfinite(loss)]
+        self._set_log_y(not (finite.size and finite.min() <= 0))
+        self.overlay.clear()
+        self._dirty = True
+
+    def _set_log_y(self, log_y: bool) -> None:
+        plot = self.panel.plot
+        if plot.getAxis("left").logMode != log_y:
+            plot.setLogMode(x=True, y=log_y)
+
+    def _frame_x(self, min_lr: float, max_lr: float) -> None:
+        if max_lr > min_lr > 0:
+            self.overlay.show_x_range(min_lr, max_lr)
+
+    def _reveal(self) -> None:
+        """Bring the range test into view: its tab, its layer, the plot without the runs."""
+        self.window.controls.setCurrentWidget(self.tab)
+        self.show_layer.setChecked(True)
+        self.overlay.set_visible(True)
+        hide_runs = getattr(self.panel, "set_simulation_visible", None)
+        if hide_runs is not None:
+            hide_runs(False)
+            self.overlay.place_legend("bottom-left")
+        docks = getattr(self.window, "plot_docks", {})
+        if "loss_vs_lr" in docks:
+            docks["loss_vs_lr"].show()
+            docks["loss_vs_lr"].raise_()
+
+    # --- reading the curve ----------------------------------------------------------------
+    def _suggest(self, rule: str | None = None) -> Suggestion | None:
+        n = self._count
+        try:
+            return suggest(
+                self._lr[:n],
+                self._loss[:n],
+                range_rule=rule or self.readout.rule_key,
+                input_smoothing=self._input_smoothing,
+            )
+        except ValueError as exc:
+            self._fail(f"cannot read the curve: {exc}")
+            return None
+
+    def _read_curve(self) -> Suggestion | None:
+        suggestion = self._suggest()
+        self.suggestion = suggestion
+        self.readout.set_suggestion(suggestion)
+        self.overlay.set_markers([] if suggestion is None else suggestion.markers())
+        n = self._count
+        weight = self.form.smoothing_weight()
+        log_y = self.panel.plot.getAxis("left").logMode
+        self.overlay.fit_y(self._loss[:n], debiased_ema(self._loss[:n], weight), log_y)
+        self.selection.reset(self._recommended())
+        if suggestion is not None:
+            self.curve_read.emit(suggestion)
+        return suggestion
+
+    def _recommended(self) -> tuple[float, float] | None:
+        s = self.suggestion
+        if s is None or s.min_lr is None or s.max_lr is None:
+            return None
+        return s.min_lr, s.max_lr
+
+    # --- worker events --------------------------------------------------------------------
+    def _on_batch(self, generation: int, batch: Batch) -> None:
+        if generation != self._generation or batch.stop > self._lr.size:
+            return  # a batch of a test that was replaced
+        rows = slice(batch.start, batch.stop)
+        self._lr[rows] = batch.lr[:, 0]
+        self._loss[rows] = batch.loss[:, 0]
+        if self._accuracy is not None and batch.accuracy is not None:
+            self._accuracy[rows] = batch.accuracy[:, 0]
+        self._count = max(self._count, batch.stop)
+        self._dirty = True
+        lr = batch.lr[-1, 0]
+        at = f" · λ = {format_lr(lr)}" if math.isfinite(lr) else ""
+        self.form.show_status(f"Running: {self._count:,} of {self._lr.size:,} iterations{at}")
+
+    def _on_failed(self, generation: int, message: str) -> None:
+        if generation == self._generation:
+            self._fail(f"Range test failed: {message}")
+
+    def _on_finished(self, generation: int, completed: bool) -> None:
+        if generation != self._generation:
+            return
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            thread.stop()  # the worker is done: this only waits for its thread to end
+            thread.deleteLater()
+        self.redraw_timer.stop()
+        self.form.set_running(False)
+        test = self._test
+        if test is None:
+            return
+        result = test.result()
+        self.result = result
+        # The recorded result stops at the point that triggered the early stop.
+        n = result.lr.size
+        self._lr, self._loss = result.lr, result.loss
+        self._accuracy = result.accuracy
+        self._count = n
+        self._dirty = True
+        self.redraw()
+        if result.stopped_early:
+            state = f"Stopped early at λ = {format_lr(result.stop_lr)}: the loss diverged."
+        elif completed:
+            state = "Finished."
+        else:
+            state = "Stopped by hand: the suggestions read the curve so far."
+        self.form.show_status(f"{state} {n:,} of {result.iterations:,} iterations.")
+        if n:
+            self._read_curve()
+        self.test_finished.emit(result)
+
+    def _halt(self) -> None:
+        """Stop a running test and forget it: its late batches become stale."""
+        thread, self._thread = self._thread, None
+        self._generation += 1
+        self.redraw_timer.stop()
+        if thread is not None:
+            thread.stop()
+            thread.deleteLater()
+        self.form.set_running(False)
+
+    def _fail(self, message: str) -> None:
+        self.form.show_error(message)
+        self.failed.emit(message)
+
+    def _on_simulation_started(self, _store) -> None:
+        # A simulation's points need the whole y range again, and their legend its corner.
+        self.panel.plot.getViewBox().enableAutoRange()
+        self.overlay.place_legend("bottom-right")
+
+    # --- range edits ----------------------------------------------------------------------
+    def _on_spin_edit(self, min_lr: float, max_lr: float) -> None:
+        try:
+            self.selection.edit(min_lr, max_lr, "Edit range")
+            self.readout.show_message("")
+        except ValueError as exc:
+            self.readout.show_message(str(exc), error=True)
+            self.readout.set_range(self.selection.range)
+
+    def _on_region_edit(self, min_lr: float, max_lr: float) -> None:
+        try:
+            changed = self.selection.edit(min_lr, max_lr, "Drag range")
+        except ValueError:
+            changed = False
+        if not changed:
+            # Snapped back onto the same range: put the band and the boxes back too.
+            self.overlay.set_region(self.selection.range)
+            self.readout.set_range(self.selection.range)
+
+    def _on_region_moving(self, min_lr: float, max_lr: float) -> None:
+        self.readout.show_moving(min_lr, max_lr)
+        self._show_status_range((min_lr, max_lr))
+
+    def _on_range_changed(self, range_) -> None:
+        self.overlay.set_region(range_)
+        self.readout.set_range(range_)
+        self._update_code()
+        self._show_status_range(range_)
+        self.range_changed.emit(range_)
+
+    def _show_status_range(self, range_) -> None:
+        if range_ is None:
+            self.status_range.setText("")
+            return
+        text = f"chosen λ {format_lr(range_[0])} – {format_lr(range_[1])}"
+        if self.suggestion is not None and self.suggestion.suggested_lr is not None:
+            text += f" · suggested {format_lr(self.suggestion.suggested_lr)}"
+        self.status_range.setText(text)
+
+    def _update_code(self) -> None:
+        try:
+            self.readout.set_code(self.code())
+        except ValueError as exc:
+            self.readout.set_code("")
+            self.readout.show_message(str(exc), error=True)
+
+    def _json_extra(self) -> dict:
+        extra: dict = {"source": self.name}
+        if self.settings is not None:
+            extra["range_test"] = self.settings.describe()
+        if self.suggestion is not None:
+            extra["reading"] = self.suggestion.to_dict()
+        return extra
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower()
