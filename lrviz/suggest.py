@@ -18,8 +18,9 @@ The reading, step by step
 3. **Resample onto a log-lr grid** (bin averages where points are dense, linear
    interpolation in log lr where they are sparse): every rule works against log lr, so a
    linear ramp (few points at small lr) reads like an exponential one.
-4. **Smooth without lag**: a Gaussian kernel in log lr, :data:`DEFAULT_SMOOTHING` decades
-   wide (wider when the points are sparser). The EMA the LR finders plot lags: with
+4. **Smooth without lag**: local linear regression with a Gaussian kernel in log lr,
+   :data:`DEFAULT_SMOOTHING` decades wide (wider when the points are sparser); it neither
+   shifts features nor flattens the curve's ends. The EMA the LR finders plot lags: with
    fastai's defaults (100 steps, weight 0.98) it moves the curve's minimum 0.5-1 decade to
    the right, and their rules (minimum / 10, steepest) were tuned on that shifted curve.
 5. **Read it**:
@@ -468,7 +469,9 @@ def _resample_and_smooth(curve: _Curve, smoothing: float | None):
     """
     x, y = curve.x, curve.y
     span = float(x[-1] - x[0])
-    size = int(np.clip(x.size, 64, 400))
+    # Several grid points per data point: bins then rarely hold two points or none, which
+    # would make the reading depend on how the points happen to fall into bins.
+    size = int(np.clip(4 * x.size, 256, 800))
     grid = np.linspace(x[0], x[-1], size)
     step = span / (size - 1)
     bins = np.clip(np.rint((x - x[0]) / step).astype(np.int64), 0, size - 1)
@@ -482,21 +485,36 @@ def _resample_and_smooth(curve: _Curve, smoothing: float | None):
         width = max(DEFAULT_SMOOTHING, 1.5 * spacing)
     else:
         width = float(smoothing)
-    return grid, _gaussian_smooth(values, width / step), width
+    return grid, _local_linear_smooth(values, width / step), width
 
 
-def _gaussian_smooth(values: np.ndarray, sigma_points: float) -> np.ndarray:
-    """Gaussian kernel smoothing on a uniform grid, renormalized at the edges."""
+def _local_linear_smooth(values: np.ndarray, sigma_points: float) -> np.ndarray:
+    """Local linear regression with Gaussian weights on a uniform grid.
+
+    In the interior it equals a Gaussian moving average; at the edges it fits a line
+    instead of averaging one side only, so a curve that is still falling (or rising) at the
+    ends is not flattened there.
+    """
     if sigma_points < 0.3:
         return values.copy()
     n = values.size
     half = min(math.ceil(3 * sigma_points), n - 1)
-    offsets = np.arange(-half, half + 1)
+    offsets = np.arange(-half, half + 1, dtype=np.float64)
     kernel = np.exp(-0.5 * (offsets / sigma_points) ** 2)
-    # Full convolution, then keep the n centred values: correct for any kernel length.
-    total = np.convolve(values, kernel)[half : half + n]
-    weight = np.convolve(np.ones(n), kernel)[half : half + n]
-    return total / weight
+
+    def window_sum(data: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        # sum over j of weights[j - i] * data[j] for every i (full convolution, centred)
+        return np.convolve(data, weights[::-1])[half : half + n]
+
+    ones = np.ones(n)
+    s0 = window_sum(ones, kernel)
+    s1 = window_sum(ones, kernel * offsets)
+    s2 = window_sum(ones, kernel * offsets**2)
+    t0 = window_sum(values, kernel)
+    t1 = window_sum(values, kernel * offsets)
+    det = s0 * s2 - s1 * s1
+    fitted = (s2 * t0 - s1 * t1) / np.where(det > 1e-12 * s0 * s2, det, np.inf)
+    return np.where(det > 1e-12 * s0 * s2, fitted, t0 / s0)
 
 
 def _read(curve: _Curve, grid, smooth, width, empty: _Empty) -> Suggestion:
@@ -510,18 +528,20 @@ def _read(curve: _Curve, grid, smooth, width, empty: _Empty) -> Suggestion:
     drop = start_level - low
     edge = max(2, size // 50)
 
-    if low_index <= edge or drop <= 0:
-        warnings.append(
-            "the loss never improved: it was lowest at the smallest lr tested "
-            "(start the test at a smaller lr)"
-        )
-        return empty.build()
     standard_error = _standard_error(curve, grid, smooth, width)
     level = max(abs(start_level), abs(low))
-    if drop <= FLAT_FRACTION * level or drop <= FLAT_NOISE * standard_error:
+    threshold = max(FLAT_FRACTION * level, FLAT_NOISE * standard_error)
+    rise = float(np.max(smooth)) - start_level
+    if drop <= threshold and not (low_index <= edge and rise > threshold):
         warnings.append(
             "flat curve: the loss hardly changes over the tested range "
             "(widen the lr range or run the test longer)"
+        )
+        return empty.build()
+    if drop <= threshold or low_index <= edge:
+        warnings.append(
+            "the loss never improved: it only rose from the smallest lr tested "
+            "(start the test at a smaller lr)"
         )
         return empty.build()
 

@@ -1,0 +1,286 @@
+"""The headless ``suggest`` and ``rangetest`` commands, and that they never import Qt."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lrviz.cli import main
+from lrviz.commands.suggest import read_csv_curve
+
+ROOT = Path(__file__).resolve().parents[2]
+FIXTURES = ROOT / "tests" / "fixtures" / "rangetest"
+sys.path.insert(0, str(FIXTURES))
+from make_fixtures import curve  # noqa: E402
+
+SUGGEST_KEYS = {"suggested_lr", "min_lr", "max_lr", "methods", "warnings", "confidence"}
+
+
+def call(argv, capsys) -> tuple[int, str, str]:
+    try:
+        code = main(argv)
+    except SystemExit as exc:
+        code = exc.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def suggest_json(capsys, *args) -> dict:
+    code, out, err = call(["suggest", *args, "--json"], capsys)
+    assert (code, err) == (0, "")
+    return json.loads(out)
+
+
+@pytest.fixture(scope="module")
+def raw_curve():
+    return curve()
+
+
+# --- reading the saved curves --------------------------------------------------------------
+
+
+def test_the_fixtures_read_back_as_the_range_test_that_made_them(raw_curve):
+    lr, loss = raw_curve
+    got_lr, got_loss = read_csv_curve(FIXTURES / "torch_lr_finder.csv")
+    np.testing.assert_array_equal(got_lr[:100], lr)
+    np.testing.assert_array_equal(got_loss[:100], loss)
+    assert np.isposinf(got_loss[100]) and np.isnan(got_loss[101])
+    excel_lr, excel_loss = read_csv_curve(FIXTURES / "excel_semicolon.csv")
+    np.testing.assert_allclose(excel_lr, lr, rtol=1e-9)
+    assert np.isnan(excel_loss[50])
+    np.testing.assert_allclose(np.delete(excel_loss, 50), np.delete(loss, 50), atol=1e-10)
+    custom = read_csv_curve(FIXTURES / "custom_columns.csv", "learning_rate_x", "TRAIN/LOSS")
+    np.testing.assert_array_equal(custom[1], loss)  # the repeated header row is skipped
+
+
+def test_suggest_json_matches_the_library(capsys, raw_curve):
+    from lrviz.suggest import suggest
+
+    data = suggest_json(capsys, str(FIXTURES / "torch_lr_finder.csv"))
+    assert SUGGEST_KEYS <= set(data)
+    assert set(data["methods"]) == {"steepest", "valley", "minimum", "slide"}
+    assert data["points"] == 102
+    lr, loss = raw_curve
+    expected = suggest(lr, loss).to_dict()
+    assert data["suggested_lr"] == pytest.approx(expected["suggested_lr"])
+    assert data["confidence"] == "high"
+
+
+def test_every_flavour_of_the_same_curve_gives_the_same_suggestion(capsys):
+    reference = suggest_json(capsys, str(FIXTURES / "torch_lr_finder.csv"))
+    excel = suggest_json(capsys, str(FIXTURES / "excel_semicolon.csv"))
+    custom = suggest_json(
+        capsys,
+        str(FIXTURES / "custom_columns.csv"),
+        "--lr-col",
+        "learning_rate_x",
+        "--loss-col",
+        "train/loss",
+    )
+    # fastai saves the smoothed loss; undoing its EMA recovers the raw curve's reading.
+    fastai = suggest_json(capsys, str(FIXTURES / "fastai_index.csv"), "--input-smoothing", "0.98")
+    for other in (excel, custom, fastai):
+        assert other["suggested_lr"] == pytest.approx(reference["suggested_lr"], rel=0.05)
+        assert other["max_lr"] == pytest.approx(reference["max_lr"], rel=0.05)
+
+
+def test_a_smoothed_log_read_as_raw_lags_to_larger_lrs(capsys):
+    lagged = suggest_json(capsys, str(FIXTURES / "fastai_index.csv"))
+    undone = suggest_json(capsys, str(FIXTURES / "fastai_index.csv"), "--input-smoothing", "0.98")
+    assert lagged["suggested_lr"] > 2 * undone["suggested_lr"]
+
+
+def test_range_rule_option(capsys):
+    data = suggest_json(capsys, str(FIXTURES / "torch_lr_finder.csv"), "--range-rule", "fourth")
+    assert data["min_lr"] == pytest.approx(data["max_lr"] / 4)
+    assert data["range_rule"] == "fourth"
+
+
+def test_human_summary(capsys):
+    code, out, err = call(["suggest", str(FIXTURES / "torch_lr_finder.csv")], capsys)
+    assert (code, err) == (0, "")
+    assert "suggested lr:" in out and "recommended range:" in out and "steepest" in out
+    assert "confidence high" in out
+
+
+def test_a_flat_curve_is_not_an_error(tmp_path, capsys):
+    path = tmp_path / "flat.csv"
+    path.write_text("lr,loss\n" + "".join(f"{lr},2.3\n" for lr in np.geomspace(1e-6, 1, 50)))
+    data = suggest_json(capsys, str(path))
+    assert data["suggested_lr"] is None and data["warnings"]
+    code, out, _ = call(["suggest", str(path)], capsys)
+    assert code == 0 and "warning: flat curve" in out
+
+
+def test_a_headerless_two_column_file_is_lr_then_loss(tmp_path, capsys):
+    lr = np.geomspace(1e-6, 1, 60)
+    loss = 2.0 - 1.5 / (1 + np.exp(-(np.log10(lr) + 3) / 0.3)) + np.exp((np.log10(lr) + 1) / 0.3)
+    path = tmp_path / "bare.csv"
+    path.write_text("".join(f"{a}, {b}\n" for a, b in zip(lr, loss, strict=True)))
+    assert suggest_json(capsys, str(path))["suggested_lr"] is not None
+
+
+# --- bad files -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("contents", "message"),
+    [
+        (b"", "empty file"),
+        (b"\n\n  \n", "empty file"),
+        (b"lr,loss\n", "no data rows"),
+        (b"step,value\n1,2\n", "no lr column found (columns: step, value)"),
+        (b"lr,accuracy\n1e-3,0.5\n", "no loss column found"),
+        (b"lr,loss\n1e-3,abc\n", "bad.csv:2: loss value 'abc' is not a number"),
+        (b"lr,loss\nfast,1.0\n", "bad.csv:2: lr value 'fast' is not a number"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xfe", "not a text file"),
+        (b"1,2,3\n4,5,6\n", "no header row, and 3 columns"),
+    ],
+)
+def test_bad_files_exit_2_with_one_line_naming_the_problem(tmp_path, capsys, contents, message):
+    path = tmp_path / "bad.csv"
+    path.write_bytes(contents)
+    code, out, err = call(["suggest", str(path)], capsys)
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and err.startswith("lrviz suggest: error: ")
+    assert str(path) in err and message in err
+
+
+def test_missing_file_and_folder(tmp_path, capsys):
+    code, _, err = call(["suggest", str(tmp_path / "nope.csv")], capsys)
+    assert code == 2 and "nope.csv" in err and err.count("\n") == 1
+    code, _, err = call(["suggest", str(tmp_path)], capsys)
+    assert code == 2 and "folder" in err and err.count("\n") == 1
+
+
+def test_named_column_missing(capsys):
+    code, _, err = call(
+        ["suggest", str(FIXTURES / "torch_lr_finder.csv"), "--loss-col", "val_loss"], capsys
+    )
+    assert code == 2 and "no column named 'val_loss' (columns: lr, loss)" in err
+
+
+def test_bad_options_exit_2(capsys):
+    path = str(FIXTURES / "torch_lr_finder.csv")
+    for extra in (["--input-smoothing", "1.5"], ["--range-rule", "half"], ["--smoothing", "-1"]):
+        code, out, err = call(["suggest", path, *extra], capsys)
+        assert code == 2 and out == "" and err.count("\n") == 1
+
+
+# --- rangetest -----------------------------------------------------------------------------
+
+
+def rangetest_json(capsys, *args) -> dict:
+    code, out, err = call(["rangetest", *args, "--json"], capsys)
+    assert (code, err) == (0, "")
+    return json.loads(out)
+
+
+def test_rangetest_json_has_the_curve_and_the_suggestions(capsys):
+    data = rangetest_json(
+        capsys,
+        "--objective",
+        "mlp",
+        "--optimizer",
+        "adam",
+        "--batch-size",
+        "32",
+        "--min-lr",
+        "1e-7",
+        "--max-lr",
+        "10",
+        "--iterations",
+        "100",
+        "--mode",
+        "exp",
+    )
+    assert SUGGEST_KEYS <= set(data)
+    curve_data = data["curve"]
+    assert set(curve_data) == {"lr", "loss", "smoothed", "accuracy"}
+    n = data["range_test"]["recorded"]
+    assert len(curve_data["lr"]) == len(curve_data["loss"]) == len(curve_data["accuracy"]) == n
+    assert curve_data["lr"][0] == pytest.approx(1e-7)
+    assert 1e-7 <= data["suggested_lr"] <= 10
+    assert data["min_lr"] <= data["max_lr"]
+
+
+def test_rangetest_linear_on_a_quadratic_stops_early(capsys):
+    data = rangetest_json(
+        capsys,
+        "--objective",
+        "quadratic",
+        "--max-lr",
+        "10",
+        "--mode",
+        "linear",
+        "--iterations",
+        "200",
+        "--loss-smoothing",
+        "0",
+    )
+    assert data["curve"]["accuracy"] is None
+    assert data["range_test"]["stopped_early"] is True
+    assert 0.2 < data["range_test"]["stop_lr"] < 10  # diverges above 2 / L = 0.2
+    lrs = np.array(data["curve"]["lr"])
+    np.testing.assert_allclose(np.diff(lrs), np.diff(lrs)[0], rtol=1e-6)
+
+
+def test_rangetest_human_output(capsys):
+    code, out, err = call(["rangetest", "--objective", "quadratic", "--max-lr", "10"], capsys)
+    assert (code, err) == (0, "")
+    assert out.startswith("range test: quadratic / sgd") and "suggested lr:" in out
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--min-lr", "1", "--max-lr", "0.1"],
+        ["--min-lr", "0"],
+        ["--iterations", "1"],
+        ["--mode", "cosine"],
+        ["--stop-factor", "0.5"],
+        ["--loss-smoothing", "1"],
+    ],
+)
+def test_rangetest_bad_arguments_exit_2(capsys, args):
+    code, out, err = call(["rangetest", *args], capsys)
+    assert code == 2 and out == "" and err.count("\n") == 1
+
+
+def test_rangetest_stop_factor_none(capsys):
+    data = rangetest_json(capsys, "--stop-factor", "none", "--max-lr", "0.05", "--iterations", "30")
+    assert data["range_test"]["stop_factor"] is None
+    assert data["range_test"]["recorded"] == 30
+
+
+# --- no Qt ---------------------------------------------------------------------------------
+
+
+def test_suggest_and_rangetest_never_import_qt():
+    script = (
+        "import sys\n"
+        "import main\n"
+        f"assert main.main(['suggest', {str(FIXTURES / 'torch_lr_finder.csv')!r}, '--json']) == 0\n"
+        "assert main.main(['rangetest', '--objective', 'mlp', '--iterations', '30', "
+        "'--json']) == 0\n"
+        "loaded = sorted(m for m in sys.modules "
+        "if m.split('.')[0] in ('PySide6', 'shiboken6', 'pyqtgraph', 'ui'))\n"
+        "print('QT:', loaded)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "QT: []"
