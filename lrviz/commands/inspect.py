@@ -1,0 +1,104 @@
+"""``lrviz inspect PATH``: what a training log holds (format, runs, series), as text or JSON."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+
+from lrviz.loaders import LogData, load
+
+
+def add_parser(subparsers) -> None:
+    p = subparsers.add_parser(
+        "inspect",
+        help="show the runs and series of a training log",
+        description=(
+            "Read a training log file or folder (Lightning, Keras, fastai, Hugging Face, "
+            "TensorBoard, W&B, Ultralytics, detectron2, MMEngine, LR-finder CSV, any CSV) and "
+            "list its runs and series."
+        ),
+    )
+    p.add_argument("path", help="log file or folder")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(run=run)
+
+
+def _num(v):
+    """A JSON-safe number: non-finite floats become null; integral floats stay floats."""
+    if isinstance(v, bool) or v is None:
+        return v
+    if isinstance(v, int):
+        return v
+    f = float(v)
+    return f if math.isfinite(f) else None
+
+
+def _param(v):
+    if isinstance(v, (bool, str)) or v is None:
+        return v
+    if isinstance(v, (int, float)):
+        return _num(v)
+    return str(v)
+
+
+def summary(log: LogData) -> dict:
+    """The JSON-ready summary printed by ``inspect --json``."""
+    runs = []
+    for r in log.runs:
+        series = []
+        for s in r.series:
+            n = len(s)
+            series.append(
+                {
+                    "name": s.name,
+                    "role": s.role,
+                    "x": s.x_axis,
+                    "points": n,
+                    "first": [_num(s.x[0]), _num(s.y[0])] if n else None,
+                    "last": [_num(s.x[-1]), _num(s.y[-1])] if n else None,
+                }
+            )
+        params = {str(k): _param(v) for k, v in r.params.items()}
+        runs.append({"name": r.name, "params": params, "series": series})
+    return {"format": log.format, "runs": runs}
+
+
+def _fmt(v) -> str:
+    if v is None:
+        return "nan"
+    if isinstance(v, float) and v.is_integer() and abs(v) < 1e15:
+        return str(int(v))
+    return f"{v:.6g}" if isinstance(v, float) else str(v)
+
+
+def text(log: LogData) -> str:
+    """A short human-readable summary."""
+    data = summary(log)
+    n = len(data["runs"])
+    lines = [f"{data['format']}: {log.path} ({n} run{'s' if n != 1 else ''})"]
+    for r in data["runs"]:
+        lr = r["params"].get("lr")
+        lines.append(f"  {r['name']}" + (f"  lr={_fmt(lr)}" if lr is not None else ""))
+        width = max((len(s["name"]) for s in r["series"]), default=4)
+        for s in r["series"]:
+            if s["points"]:
+                (x0, y0), (x1, y1) = s["first"], s["last"]
+                span = f"{_fmt(y0)} -> {_fmt(y1)}  ({s['x']} {_fmt(x0)} -> {_fmt(x1)})"
+            else:
+                span = "-"
+            lines.append(
+                f"    {s['name']:<{width}}  {s['role']:<6}  {s['points']:>8} points  {span}"
+            )
+        if not r["series"]:
+            lines.append("    (no series)")
+    return "\n".join(lines)
+
+
+def run(args) -> int:
+    log = load(args.path)
+    if args.json:
+        sys.stdout.write(json.dumps(summary(log), allow_nan=False) + "\n")
+    else:
+        sys.stdout.write(text(log) + "\n")
+    return 0

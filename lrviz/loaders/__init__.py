@@ -1,0 +1,127 @@
+"""Reading training logs: one model for every format.
+
+>>> from lrviz.loaders import load                              # doctest: +SKIP
+>>> log = load("lightning_logs/version_0/metrics.csv")          # doctest: +SKIP
+>>> log.format, log.runs[0].find("loss").name                   # doctest: +SKIP
+('lightning-csv', 'train_loss')
+
+Public API: :func:`load`, :func:`list_columns`, :class:`LogWatcher`, :func:`sweep_table`,
+and the model classes :class:`LogData`, :class:`Run`, :class:`Series`, :class:`ColumnMapping`.
+"""
+
+from __future__ import annotations
+
+import os
+
+from lrviz.errors import LrvizError
+from lrviz.loaders.model import (
+    FORMATS,
+    ROLES,
+    X_AXES,
+    ColumnMapping,
+    LogData,
+    Run,
+    Series,
+    infer_role,
+)
+from lrviz.loaders.sweep import SweepTable, sweep_table
+from lrviz.loaders.watch import LogWatcher
+
+
+def load(path: str | os.PathLike, mapping: ColumnMapping | None = None) -> LogData:
+    """Read a training log file or a folder of runs.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        A log file of any supported format (detected from its content), or a folder:
+        Lightning ``lightning_logs``/``version_N``, TensorBoard run folders, a sweep with one
+        sub-folder per trial, or a folder holding log files.
+    mapping : ColumnMapping, optional
+        For tables whose columns are not recognised: which column is x, lr and loss.
+
+    Returns
+    -------
+    LogData
+
+    Raises
+    ------
+    LrvizError
+        Unreadable or malformed input, with file, line and column where known.
+    OSError
+        When the path cannot be read.
+    """
+    from lrviz.loaders.files import load_file
+    from lrviz.loaders.folder import load_folder
+
+    p = os.fspath(path)
+    if os.path.isdir(p):
+        return load_folder(p, mapping)
+    if not os.path.exists(p):
+        raise LrvizError("no such file or folder", p)
+    return load_file(p, mapping)
+
+
+def list_columns(path: str | os.PathLike) -> list[str]:
+    """Column names a mapping dialog can offer for a file.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        A delimited file (header names), a JSON-lines log (keys, first-seen order), a
+        ``trainer_state.json`` (keys of ``log_history``) or an event file (scalar tags).
+
+    Raises
+    ------
+    LrvizError
+        For folders and unreadable files.
+    """
+    from lrviz.loaders import detect, tfevents
+    from lrviz.loaders.csvread import sniff
+    from lrviz.loaders.records import flatten, load_document, read_json_lines
+
+    p = os.fspath(path)
+    if os.path.isdir(p):
+        raise LrvizError("a folder has no columns; open one of its files", p)
+    with open(p, "rb") as f:
+        head = f.read(detect.HEAD_BYTES)
+    if not head.strip():
+        raise LrvizError("empty file", p)
+    kind = detect.sniff_kind(head, os.path.basename(p))
+    if kind == "delimited":
+        return list(sniff(head, p).names)
+    if kind == "events":
+        return list(tfevents.read_event_file(p).tags)
+    with open(p, "rb") as f:
+        raw = f.read()
+    if kind == "json-lines":
+        records = [flatten(r) for _, r in read_json_lines(raw, p)]
+    else:
+        doc = load_document(raw, p)
+        history = doc.get("log_history") if isinstance(doc, dict) else None
+        if not isinstance(history, list):
+            raise LrvizError("JSON document without log_history", p)
+        records = [flatten(r) for r in history if isinstance(r, dict)]
+    names: dict[str, None] = {}
+    for r in records:
+        for k in r:
+            names.setdefault(str(k), None)
+    return list(names)
+
+
+__all__ = [
+    "FORMATS",
+    "ROLES",
+    "X_AXES",
+    "ColumnMapping",
+    "LogData",
+    "LogWatcher",
+    "LrvizError",
+    "Run",
+    "Series",
+    "SweepTable",
+    "infer_role",
+    "list_columns",
+    "load",
+    "sweep_table",
+]

@@ -1,0 +1,555 @@
+"""Reading delimited text (CSV, TSV, ``;``) into numeric columns.
+
+Well-formed blocks of a file (same number of cells on every line, no quotes) go through the
+vectorised :class:`~lrviz.loaders.numparse.FieldParser`; any block that is not (quotes, short
+rows, blank lines) is read line by line with the forgiving :func:`~lrviz.loaders.text.parse_cell`.
+Either way the result is the same :class:`Table`. :class:`CsvReader` is incremental so the live
+watcher can feed it appended bytes.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from lrviz.errors import LrvizError
+from lrviz.loaders import numparse
+from lrviz.loaders.text import (
+    MISSING,
+    TEXT,
+    clean_name,
+    decode,
+    parse_cell,
+    quotes_balanced,
+    sniff_delimiter,
+    split_lines,
+    split_row,
+    strip_bom,
+)
+
+#: Bytes read per block: small enough that the parser's work arrays stay in cache.
+BLOCK_BYTES = 256 * 1024
+_HEADER_LIMIT = 1 << 20
+
+
+@dataclass
+class Table:
+    """Columns of one delimited file.
+
+    Parameters
+    ----------
+    names : list of str
+        All column names, as in the header (padding removed, duplicates suffixed ``.1``).
+    values : dict of str to ndarray of float64
+        Numeric columns only; NaN where a cell is missing (see ``present``) or not finite.
+    present : dict of str to ndarray of bool or None
+        Which cells hold a value (None: all of them).
+    nrows : int
+        Data rows read (repeated headers and blank lines excluded).
+    segments : list of int
+        Row indices where a repeated header line started a new segment (fastai ``append``).
+    """
+
+    names: list[str]
+    values: dict = field(default_factory=dict)
+    present: dict = field(default_factory=dict)
+    nrows: int = 0
+    segments: list = field(default_factory=list)
+
+    def column(self, name: str) -> tuple[np.ndarray, np.ndarray | None]:
+        """(values, present) of a numeric column."""
+        return self.values[name], self.present[name]
+
+
+@dataclass
+class Dialect:
+    """How a delimited file is written, learnt from its first lines."""
+
+    sep: str
+    names: list[str]
+    header_line: int  # 1-based; 0 when the file has no header
+    body_offset: int  # byte offset of the first data line (after a BOM, if any)
+    decimal_comma: bool = False
+    quoted: bool = False
+    unnamed_first: bool = False  # the first header cell is empty (a pandas index)
+
+    @property
+    def ncols(self) -> int:
+        return len(self.names)
+
+
+def _unique_names(names: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for i, name in enumerate(names):
+        base = name or f"column {i + 1}"
+        if base in seen:
+            seen[base] += 1
+            out.append(f"{base}.{seen[base]}")
+        else:
+            seen[base] = 0
+            out.append(base)
+    return out
+
+
+def sniff(head: bytes, path: str | None = None) -> Dialect:
+    """Learn the dialect from the first bytes of a file (which must hold the header line).
+
+    Raises
+    ------
+    LrvizError
+        For empty or binary files.
+    """
+    offset = 3 if head.startswith(b"\xef\xbb\xbf") else 0
+    text = decode(head, path)
+    for lineno, line in enumerate(split_lines(text), start=1):
+        if not line.strip():
+            offset = _line_end_offset(head, offset)
+            continue
+        sep = sniff_delimiter(line)
+        cells = split_row(line, sep)
+        quoted = line.lstrip().startswith('"')
+        values = [parse_cell(c) for c in cells]
+        if all(v is not MISSING and v is not TEXT for v in values):
+            # No header: the first line is data.
+            names = [f"column {i + 1}" for i in range(len(cells))]
+            return Dialect(sep, names, 0, offset, sep == ";", quoted)
+        raw = [clean_name(c) for c in cells]
+        body = _line_end_offset(head, offset)
+        return Dialect(
+            sep, _unique_names(raw), lineno, body, sep == ";", quoted, unnamed_first=raw[0] == ""
+        )
+    raise LrvizError("empty file", path)
+
+
+def _line_end_offset(data: bytes, offset: int) -> int:
+    nl = data.find(b"\n", offset)
+    return len(data) if nl < 0 else nl + 1
+
+
+@dataclass
+class _Block:
+    """Parsed columns of one block of lines."""
+
+    values: list  # per column, float64
+    present: list  # per column, bool array or None (all present)
+    text: np.ndarray  # per column, count of text cells
+    counts: np.ndarray  # per column, count of cells holding a value
+    nrows: int
+    header_rows: list  # kept-row index where a repeated header line was dropped
+
+
+class BlockParser:
+    """Parses whole well-formed blocks with the vectorised field parser (one per thread)."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        self.dialect = dialect
+        self._parser = numparse.FieldParser()
+        self._buf = np.zeros(0, dtype=np.uint8)
+        self._mask = np.zeros(0, dtype=bool)
+        self._mask2 = np.zeros(0, dtype=bool)
+        sep = dialect.sep.encode("utf-8")
+        self._sep_code = sep[0] if len(sep) == 1 else None
+        self._header_bytes = [name.encode("utf-8") for name in dialect.names]
+
+    def _buffers(self, n: int) -> None:
+        need = n + 2 * numparse.PAD + 64
+        if self._buf.size < need:
+            size = max(need, 2 * self._buf.size)
+            self._buf = np.zeros(size, dtype=np.uint8)
+            self._mask = np.zeros(size, dtype=bool)
+            self._mask2 = np.zeros(size, dtype=bool)
+
+    def parse(self, data: bytes) -> _Block | None:
+        """Columns of ``data`` (whole lines), or None when the block is not well formed."""
+        nc = self.dialect.ncols
+        if self._sep_code is None or not numparse.ENABLED or b'"' in data:
+            return None
+        n = len(data)
+        self._buffers(n)
+        pad = numparse.PAD
+        buf = self._buf
+        buf[:pad] = 0
+        buf[pad : pad + n] = np.frombuffer(data, dtype=np.uint8)
+        buf[pad + n : pad + n + 64] = 0
+        a = buf[pad : pad + n]
+        m = np.equal(a, self._sep_code, out=self._mask[:n])
+        np.logical_or(m, np.equal(a, 10, out=self._mask2[:n]), out=m)
+        pos = np.flatnonzero(m)
+        if pos.size == 0 or pos.size % nc:
+            return None
+        pos += pad
+        nrows = pos.size // nc
+        is_nl = buf[pos] == 10
+        if not bool(is_nl[nc - 1 :: nc].all()) or int(np.count_nonzero(is_nl)) != nrows:
+            return None
+        start = np.empty_like(pos)
+        start[0] = pad
+        start[1:] = pos[:-1] + 1
+        end = pos
+        last_end = end[nc - 1 :: nc]
+        last_start = start[nc - 1 :: nc]
+        for _ in range(2):  # CRLF, and CRCRLF from Keras on Windows
+            cr = (buf[last_end - 1] == 13) & (last_end > last_start)
+            if not cr.any():
+                break
+            last_end -= cr
+        values, status = self._parser.parse(buf, start, end)
+        values = values.reshape(nrows, nc)
+        status = status.reshape(nrows, nc)
+        slow = np.flatnonzero(status == numparse.SLOW)
+        keep = None
+        text = np.zeros(nc, dtype=np.int64)
+        header_rows: list[int] = []
+        if slow.size:
+            values = values.copy()
+            status = status.copy()
+            keep, text, header_rows = self._resolve_slow(buf, start, end, slow, values, status)
+        present = status == numparse.OK
+        if keep is not None:
+            values = values[keep]
+            present = present[keep]
+            nrows = int(values.shape[0])
+        counts = present.sum(axis=0)
+        cols = []
+        pres = []
+        for j in range(nc):
+            col = values[:, j].copy()  # values may be a view of the parser's buffer
+            if counts[j] == nrows:
+                pres.append(None)
+            else:
+                p = np.ascontiguousarray(present[:, j])
+                np.copyto(col, np.nan, where=~p)
+                pres.append(p)
+            cols.append(col)
+        return _Block(cols, pres, text, counts, nrows, header_rows)
+
+    def _resolve_slow(self, buf, start, end, slow, values, status):
+        """Parse the cells the fast path left one by one; drop repeated header lines.
+
+        Text cells get status SLOW (not present) and are counted per column.
+        """
+        nc = self.dialect.ncols
+        nrows = values.shape[0]
+        text = np.zeros(nc, dtype=np.int64)
+        header_rows = set()
+        for r in np.unique(slow // nc).tolist():
+            cells = [bytes(buf[start[r * nc + j] : end[r * nc + j]]).strip() for j in range(nc)]
+            if [c.strip(b'"').strip() for c in cells] == self._header_bytes:
+                header_rows.add(r)
+        flat_v = values.reshape(-1)
+        flat_s = status.reshape(-1)
+        dc = self.dialect.decimal_comma
+        for i in slow.tolist():
+            if i // nc in header_rows:
+                continue
+            cell = bytes(buf[start[i] : end[i]]).decode("utf-8", "replace")
+            v = parse_cell(cell, dc)
+            if v is MISSING:
+                flat_s[i] = numparse.EMPTY
+            elif v is TEXT:
+                text[i % nc] += 1
+            else:
+                flat_v[i] = v
+                flat_s[i] = numparse.OK
+        if not header_rows:
+            return None, text, []
+        keep = np.ones(nrows, dtype=bool)
+        drop = sorted(header_rows)
+        keep[drop] = False
+        kept_before = np.cumsum(keep)
+        return keep, text, [int(kept_before[r]) for r in drop]
+
+
+class CsvReader:
+    """Incremental reader of the body of a delimited file.
+
+    Parameters
+    ----------
+    dialect : Dialect
+    path : str, optional
+        For error messages.
+    """
+
+    def __init__(self, dialect: Dialect, path: str | None = None) -> None:
+        self.dialect = dialect
+        self.path = path
+        n = dialect.ncols
+        self._vals: list[list[np.ndarray]] = [[] for _ in range(n)]
+        self._pres: list[list[np.ndarray | None]] = [[] for _ in range(n)]
+        self._numeric = np.zeros(n, dtype=np.int64)
+        self._text = np.zeros(n, dtype=np.int64)
+        self._rows = 0
+        self._segments: list[int] = []
+        self._block_parser: BlockParser | None = None
+
+    @property
+    def rows(self) -> int:
+        return self._rows
+
+    def prepare(self, data: bytes) -> bytes:
+        """``data`` as the block parser wants it (decimal commas turned into points)."""
+        return data.replace(b",", b".") if self.dialect.decimal_comma else data
+
+    def feed(self, data: bytes, line0: int) -> None:
+        """Read complete lines.
+
+        Parameters
+        ----------
+        data : bytes
+            Whole lines, the last one ending in ``\\n``.
+        line0 : int
+            1-based line number of the first line in ``data`` (for error messages).
+        """
+        if not data:
+            return
+        data = self.prepare(data)
+        if self._block_parser is None:
+            self._block_parser = BlockParser(self.dialect)
+        self.feed_parsed(data, line0, self._block_parser.parse(data))
+
+    def feed_parsed(self, data: bytes, line0: int, block: _Block | None) -> None:
+        """Add lines already run through :meth:`prepare` and :meth:`BlockParser.parse`.
+
+        ``block`` None means the block parser declined; the lines are then read one by one.
+        """
+        if block is None:
+            self._feed_slow(data, line0, final=False)
+        else:
+            self._add_block(block)
+
+    def feed_final(self, data: bytes, line0: int) -> None:
+        """Read the last line(s) of a file that does not end in a newline.
+
+        A last line with fewer cells than the header, or inside an open quote, was cut off
+        while being written and is ignored.
+        """
+        if data.strip():
+            self._feed_slow(self.prepare(data), line0, final=True)
+
+    def _add_block(self, b: _Block) -> None:
+        for r in b.header_rows:
+            self._segments.append(self._rows + r)
+        self._text += b.text
+        self._numeric += b.counts
+        if b.nrows:
+            for j in range(len(b.values)):
+                self._vals[j].append(b.values[j])
+                self._pres[j].append(b.present[j])
+        self._rows += b.nrows
+
+    # -- slow path -----------------------------------------------------------------------
+
+    def _feed_slow(self, data: bytes, line0: int, final: bool) -> None:
+        d = self.dialect
+        nc = d.ncols
+        lines = split_lines(decode(data, self.path))
+        rows_v: list[list[float]] = []
+        rows_p: list[list[bool]] = []
+        text = np.zeros(nc, dtype=np.int64)
+        header_rows = []
+        last = len(lines) - 1
+        for k, line in enumerate(lines):
+            if not line.strip():
+                continue
+            if final and k == last and not quotes_balanced(line):
+                continue
+            cells = split_row(line, d.sep)
+            if d.header_line and [clean_name(c) for c in cells] == d.names:
+                header_rows.append(len(rows_v))
+                continue
+            if len(cells) < nc:
+                if final and k == last:
+                    continue  # cut off while being written
+                cells = cells + [""] * (nc - len(cells))
+            elif len(cells) > nc:
+                if any(c.strip() for c in cells[nc:]):
+                    column = len(d.sep.join(cells[:nc])) + 2
+                    raise LrvizError(
+                        f"row has {len(cells)} cells but the header names {nc} columns",
+                        self.path,
+                        line0 + k,
+                        column,
+                    )
+                cells = cells[:nc]
+            vals = []
+            pres = []
+            for j, c in enumerate(cells):
+                v = parse_cell(c, d.decimal_comma)
+                if v is MISSING or v is TEXT:
+                    if v is TEXT:
+                        text[j] += 1
+                    vals.append(np.nan)
+                    pres.append(False)
+                else:
+                    vals.append(v)
+                    pres.append(True)
+            rows_v.append(vals)
+            rows_p.append(pres)
+        values = np.array(rows_v, dtype=np.float64).reshape(-1, nc)
+        present = np.array(rows_p, dtype=bool).reshape(-1, nc)
+        nrows = values.shape[0]
+        counts = present.sum(axis=0)
+        cols = [np.ascontiguousarray(values[:, j]) for j in range(nc)]
+        pres = [
+            None if counts[j] == nrows else np.ascontiguousarray(present[:, j]) for j in range(nc)
+        ]
+        self._add_block(_Block(cols, pres, text, counts, nrows, header_rows))
+
+    # -- output --------------------------------------------------------------------------
+
+    def table(self) -> Table:
+        """The columns read so far."""
+        names = self.dialect.names
+        t = Table(names=list(names), nrows=self._rows, segments=list(self._segments))
+        for j, name in enumerate(names):
+            if self._numeric[j] == 0 or self._numeric[j] < self._text[j]:
+                continue  # a text column, or one that never holds a value
+            chunks = self._vals[j]
+            vals = chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
+            pres_chunks = self._pres[j]
+            if all(p is None for p in pres_chunks):
+                pres = None
+            else:
+                pres = np.concatenate(
+                    [
+                        np.ones(v.size, dtype=bool) if p is None else p
+                        for v, p in zip(chunks, pres_chunks, strict=True)
+                    ]
+                )
+            t.values[name] = vals
+            t.present[name] = pres
+        return t
+
+
+def read_csv(path: str, raw: bytes | None = None, workers: int | None = None) -> Table:
+    """Read a delimited file into a :class:`Table`.
+
+    Parameters
+    ----------
+    path : str
+        The file (also used in error messages).
+    raw : bytes, optional
+        The file's content, when already in memory.
+    workers : int, optional
+        Threads parsing blocks in parallel (numpy releases the GIL). Default: 2 on machines with
+        several cores for files above 8 MB, else 1.
+
+    Raises
+    ------
+    LrvizError
+        Empty or binary file, or a row with more cells than the header.
+    """
+    if raw is not None:
+        return _read_bytes(raw, path)
+    with open(path, "rb") as f:
+        head = f.read(65536)
+        while b"\n" not in head and len(head) < _HEADER_LIMIT:
+            more = f.read(65536)
+            if not more:
+                break
+            head += more
+        if b"\n" not in head and b"\r" in head:
+            # Old Mac line ends: small files only; read it all.
+            return _read_bytes(head + f.read(), path)
+        dialect = sniff(head, path)
+        reader = CsvReader(dialect, path)
+        f.seek(dialect.body_offset)
+        if workers is None:
+            size = os.fstat(f.fileno()).st_size
+            workers = min(2, os.cpu_count() or 1) if size > 8 * BLOCK_BYTES * 4 else 1
+        blocks = _BlockSource(f, dialect)
+        if workers <= 1:
+            for block, line0 in blocks:
+                reader.feed(block, line0)
+        else:
+            _feed_parallel(reader, blocks, workers)
+        reader.feed_final(blocks.carry, blocks.line)
+    return reader.table()
+
+
+class _BlockSource:
+    """Iterate (whole lines, first line number) over a file; ``carry`` is what is left."""
+
+    def __init__(self, f, dialect: Dialect) -> None:
+        self._f = f
+        self.line = dialect.header_line + 1 if dialect.header_line else 1
+        self.carry = b""
+
+    def __iter__(self):
+        while True:
+            chunk = self._f.read(BLOCK_BYTES)
+            if not chunk:
+                return
+            data = self.carry + chunk if self.carry else chunk
+            cut = data.rfind(b"\n") + 1
+            if cut == 0:
+                self.carry = data
+                continue
+            block = data[:cut] if cut < len(data) else data
+            self.carry = data[cut:]
+            first = self.line
+            self.line += block.count(b"\n")
+            yield block, first
+
+
+def _feed_parallel(reader: CsvReader, blocks: _BlockSource, workers: int) -> None:
+    import threading
+    from collections import deque
+    from concurrent.futures import ThreadPoolExecutor
+
+    local = threading.local()
+
+    def work(data: bytes):
+        parser = getattr(local, "parser", None)
+        if parser is None:
+            parser = local.parser = BlockParser(reader.dialect)
+        return parser.parse(data)
+
+    pending: deque = deque()
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for block, line0 in blocks:
+            data = reader.prepare(block)
+            pending.append((pool.submit(work, data), data, line0))
+            while len(pending) > 2 * workers:
+                future, d, first = pending.popleft()
+                reader.feed_parsed(d, first, future.result())
+        while pending:
+            future, d, first = pending.popleft()
+            reader.feed_parsed(d, first, future.result())
+
+
+def _read_bytes(raw: bytes, path: str) -> Table:
+    dialect = sniff(raw[: max(65536, raw.find(b"\n") + 1)], path)
+    reader = CsvReader(dialect, path)
+    body = raw[dialect.body_offset :]
+    line = dialect.header_line + 1 if dialect.header_line else 1
+    pos = 0
+    while pos < len(body):
+        end = body.rfind(b"\n", pos, pos + BLOCK_BYTES) + 1
+        if end <= pos:
+            end = body.find(b"\n", pos) + 1
+            if end == 0:
+                break
+        block = body[pos:end]
+        reader.feed(block, line)
+        line += block.count(b"\n")
+        pos = end
+    reader.feed_final(body[pos:], line)
+    return reader.table()
+
+
+def read_header(path: str) -> Dialect:
+    """The dialect (separator and column names) of a delimited file, from its first bytes."""
+    with open(path, "rb") as f:
+        head = f.read(65536)
+    return sniff(head, path)
+
+
+def file_size(path: str) -> int:
+    return os.stat(path).st_size
+
+
+__all__ = ["CsvReader", "Dialect", "Table", "read_csv", "read_header", "sniff", "strip_bom"]

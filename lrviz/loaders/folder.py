@@ -1,0 +1,203 @@
+"""Opening a folder as a set of runs.
+
+Rules, in order:
+
+1. ``version_N/metrics.csv`` anywhere below (a ``lightning_logs`` folder, or one version
+   folder): ``lightning-dir``, one run per version with ``hparams.yaml`` as its params.
+2. Sub-folders (trials) each holding a parameters file (``params.json``, ``hparams.yaml``,
+   ``config.json``) and a metrics CSV (``progress.csv``, ``metrics.csv``, ...): ``sweep-dir``,
+   one run per trial whose ``params["lr"]`` comes from the parameters file.
+3. Folders holding ``events.out.tfevents.*`` files: ``tensorboard-dir``, one run per folder.
+4. Otherwise the log files directly inside: one file (Hugging Face output folders: the newest
+   ``trainer_state.json``, checkpoints included) loads as that file; several files of one
+   format are merged into one log.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from lrviz.errors import LrvizError
+from lrviz.loaders import hf, tfevents
+from lrviz.loaders.hparams import find_params_file, params_with_lr, read_params_file
+from lrviz.loaders.model import ColumnMapping, LogData, Run
+
+_VERSION = re.compile(r"^version_(\d+)$")
+_MAX_DEPTH = 4
+_MAX_DIRS = 5000
+_METRIC_FILES = ("progress.csv", "metrics.csv", "history.csv", "results.csv", "log.csv")
+_LOG_SUFFIXES = (".csv", ".tsv", ".txt", ".json")
+
+
+@dataclass
+class PlanItem:
+    """One run of a folder: its name, the files to read, and parameters found beside them."""
+
+    name: str
+    files: list[str]
+    params: dict = field(default_factory=dict)
+
+
+@dataclass
+class FolderPlan:
+    """What :func:`discover` found: the folder format and its runs (or a single file)."""
+
+    format: str | None
+    root: str
+    items: list[PlanItem] = field(default_factory=list)
+    single_files: list[str] = field(default_factory=list)
+
+
+def _walk(root: str):
+    """Yield (dirpath, filenames) below root, breadth-limited, hidden folders skipped."""
+    root_depth = root.rstrip(os.sep).count(os.sep)
+    seen = 0
+    for dirpath, dirnames, filenames in os.walk(root):
+        seen += 1
+        if seen > _MAX_DIRS:
+            break
+        depth = dirpath.rstrip(os.sep).count(os.sep) - root_depth
+        dirnames[:] = sorted(
+            d for d in dirnames if not d.startswith((".", "__")) and depth < _MAX_DEPTH
+        )
+        yield dirpath, sorted(filenames)
+
+
+def _rel(root: str, path: str) -> str:
+    rel = os.path.relpath(path, root)
+    return os.path.basename(os.path.abspath(root)) if rel == "." else rel.replace(os.sep, "/")
+
+
+def _version_key(path: str) -> tuple:
+    m = _VERSION.match(os.path.basename(path))
+    return (os.path.dirname(path), int(m.group(1)) if m else -1, path)
+
+
+def _metrics_file(folder: str, names: list[str]) -> str | None:
+    for name in _METRIC_FILES:
+        if name in names:
+            return os.path.join(folder, name)
+    csvs = [n for n in names if n.lower().endswith((".csv", ".tsv"))]
+    return os.path.join(folder, csvs[0]) if len(csvs) == 1 else None
+
+
+def discover(root: str) -> FolderPlan:
+    """Decide how a folder opens (see module docstring).
+
+    Raises
+    ------
+    LrvizError
+        When nothing in the folder looks like a training log.
+    """
+    root = os.path.abspath(root)
+    tree = list(_walk(root))
+    versions = [
+        d for d, files in tree if _VERSION.match(os.path.basename(d)) and "metrics.csv" in files
+    ]
+    if versions:
+        items = [
+            PlanItem(_rel(root, d), [os.path.join(d, "metrics.csv")])
+            for d in sorted(versions, key=_version_key)
+        ]
+        return FolderPlan("lightning-dir", root, items)
+
+    trials = []
+    for d, files in tree:
+        if d == root:
+            continue
+        params_file = find_params_file(d)
+        metrics = _metrics_file(d, files)
+        if params_file and metrics:
+            trials.append(
+                PlanItem(_rel(root, d), [metrics], params_with_lr(read_params_file(params_file)))
+            )
+    if trials:
+        return FolderPlan("sweep-dir", root, trials)
+
+    event_dirs = [(d, [f for f in files if tfevents.is_event_file(f)]) for d, files in tree]
+    event_dirs = [(d, f) for d, f in event_dirs if f]
+    if event_dirs:
+        items = [PlanItem(_rel(root, d), [os.path.join(d, f) for f in fs]) for d, fs in event_dirs]
+        return FolderPlan("tensorboard-dir", root, items)
+
+    top_files = tree[0][1] if tree else []
+    states = [
+        os.path.join(d, "trainer_state.json") for d, files in tree if "trainer_state.json" in files
+    ]
+    if states:
+        return FolderPlan(None, root, single_files=[_latest_state(root, states)])
+    logs = [
+        os.path.join(root, f)
+        for f in top_files
+        if f.lower().endswith(_LOG_SUFFIXES) and f not in ("params.json", "config.json")
+    ]
+    if not logs:
+        raise LrvizError("no training logs found in this folder", root)
+    return FolderPlan(None, root, single_files=logs)
+
+
+def _latest_state(root: str, states: list[str]) -> str:
+    top = os.path.join(root, "trainer_state.json")
+    if top in states:
+        return top
+    best = None
+    for p in states:
+        with open(p, "rb") as f:
+            step = hf.last_step(f.read(), p)
+        if best is None or step > best[0]:
+            best = (step, p)
+    return best[1]
+
+
+def assemble(plan: FolderPlan, read: Callable[[str], LogData]) -> LogData:
+    """Build the folder's log from its plan; ``read`` loads one file (possibly cached)."""
+    if plan.format == "tensorboard-dir":
+        runs = [tfevents.run_from_files(item.files, item.name) for item in plan.items]
+        return LogData(plan.format, runs, plan.root)
+    if plan.format in ("lightning-dir", "sweep-dir"):
+        runs = []
+        for item in plan.items:
+            log = read(item.files[0])
+            for r in log.runs:
+                run = Run(r.name, dict(r.params), r.series, r.source, dict(r.main))
+                run.name = item.name if len(log.runs) == 1 else f"{item.name}/{r.name}"
+                run.params.update(item.params)
+                if "lr" not in run.params:
+                    _lr_from_columns(run, log)
+                runs.append(run)
+        return LogData(plan.format, runs, plan.root)
+    logs = [read(p) for p in plan.single_files]
+    if len(logs) == 1:
+        return logs[0]
+    formats = {log.format for log in logs}
+    if len(formats) > 1:
+        raise LrvizError(
+            "this folder mixes log formats (" + ", ".join(sorted(formats)) + "); open a file",
+            plan.root,
+        )
+    merged: dict[str, Run] = {}
+    for log in logs:
+        for r in log.runs:
+            if r.name in merged:
+                merged[r.name].series.extend(r.series)
+            else:
+                merged[r.name] = Run(r.name, dict(r.params), list(r.series), r.source, dict(r.main))
+    return LogData(formats.pop(), list(merged.values()), plan.root)
+
+
+def _lr_from_columns(run: Run, log: LogData) -> None:
+    """Ray Tune's progress.csv repeats the trial's config as ``config/lr`` columns."""
+    for s in run.series:
+        if s.name.lower() in ("config/lr", "config/learning_rate") and len(s):
+            run.params["lr"] = float(s.y[0])
+            return
+
+
+def load_folder(path: str, mapping: ColumnMapping | None = None) -> LogData:
+    """Read a folder of runs (see module docstring)."""
+    from lrviz.loaders.files import load_file
+
+    return assemble(discover(path), lambda p: load_file(p, mapping))

@@ -1,0 +1,168 @@
+"""Text-level helpers shared by the readers: decoding, line splitting, delimiter sniffing, cells.
+
+One cell at a time, the slow but forgiving way: every spelling of "missing" and "not finite"
+seen in training logs, padded cells, quotes, decimal commas and ``mm:ss`` durations.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import re
+
+from lrviz.errors import LrvizError
+
+#: Returned by :func:`parse_cell` for a cell that holds no value.
+MISSING = None
+
+
+class _Text:
+    """Marker type for a cell that is not a number."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "TEXT"
+
+
+#: Returned by :func:`parse_cell` for a cell that is text, not a number.
+TEXT = _Text()
+
+_MISSING_WORDS = frozenset({"", "na", "n/a", "none", "null", "nil", "undefined"})
+_NONFINITE = {
+    "nan": math.nan,
+    "+nan": math.nan,
+    "-nan": math.nan,
+    "inf": math.inf,
+    "+inf": math.inf,
+    "-inf": -math.inf,
+    "infinity": math.inf,
+    "+infinity": math.inf,
+    "-infinity": -math.inf,
+}
+_DURATION = re.compile(r"^(?:(\d+):)?(\d{1,2}):(\d{2}(?:\.\d*)?)$")
+_NUMBER = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$")
+_BOMS = (
+    (b"\xef\xbb\xbf", "utf-8"),
+    (b"\xff\xfe", "utf-16-le"),
+    (b"\xfe\xff", "utf-16-be"),
+)
+
+
+def parse_cell(cell: str, decimal_comma: bool = False):
+    """Read one cell.
+
+    Parameters
+    ----------
+    cell : str
+        The cell as written, possibly padded or quoted.
+    decimal_comma : bool
+        Read ``0,5`` as 0.5 (files written with ``;`` separators by European spreadsheets).
+
+    Returns
+    -------
+    float, ``MISSING`` or ``TEXT``
+        ``MISSING`` for empty, ``""``, ``NA``, ``None``, ``null``; a float (possibly NaN or
+        ±inf) for numbers, ``nan``, ``inf``, ``Infinity``, ``"NaN"`` and ``mm:ss`` /
+        ``h:mm:ss`` durations (in seconds); ``TEXT`` otherwise.
+    """
+    s = cell.strip()
+    if len(s) >= 2 and s[0] == s[-1] and s[0] in "\"'":
+        s = s[1:-1].strip()
+    low = s.lower()
+    if low in _MISSING_WORDS:
+        return MISSING
+    value = _NONFINITE.get(low)
+    if value is not None:
+        return value
+    if decimal_comma and "," in s and "." not in s:
+        s = s.replace(",", ".", 1)
+    if _NUMBER.match(s):
+        return float(s)
+    m = _DURATION.match(s)
+    if m:
+        hours = int(m.group(1) or 0)
+        return hours * 3600.0 + int(m.group(2)) * 60.0 + float(m.group(3))
+    if low in ("true", "false"):
+        return TEXT
+    return TEXT
+
+
+def decode(raw: bytes, path: str | None = None) -> str:
+    """Decode a text log: UTF-8 or UTF-16 with a byte-order mark, else UTF-8, else Latin-1.
+
+    Raises
+    ------
+    LrvizError
+        If the bytes look binary (NUL bytes without a UTF-16 byte-order mark).
+    """
+    for bom, encoding in _BOMS:
+        if raw.startswith(bom):
+            try:
+                return raw[len(bom) :].decode(encoding)
+            except UnicodeDecodeError as exc:
+                raise LrvizError(f"not valid {encoding} text", path) from exc
+    if b"\x00" in raw[:65536]:
+        raise LrvizError("binary file, not a text log", path)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
+
+
+def strip_bom(raw: bytes) -> bytes:
+    """The bytes without a leading UTF-8 byte-order mark."""
+    return raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw
+
+
+def split_lines(text: str) -> list[str]:
+    """Split on LF (CR before it, even ``\\r\\r\\n``, is removed); old Mac files on CR.
+
+    A final line without a newline is kept; a final empty string after the last newline is not.
+    """
+    if "\n" not in text and "\r" in text:
+        lines = text.split("\r")
+    else:
+        lines = text.split("\n")
+        lines = [line.rstrip("\r") for line in lines]
+    if lines and lines[-1] == "":
+        lines.pop()
+    return lines
+
+
+def sniff_delimiter(header: str) -> str:
+    """Pick the separator of a CSV/TSV from its header line: tab, ``;``, ``|`` or comma."""
+    counts = {}
+    in_quote = False
+    for ch in header:
+        if ch == '"':
+            in_quote = not in_quote
+        elif not in_quote and ch in ",;\t|":
+            counts[ch] = counts.get(ch, 0) + 1
+    if not counts:
+        return ","
+    best = max(counts.values())
+    for ch in (",", "\t", ";", "|"):
+        if counts.get(ch) == best:
+            return ch
+    return ","
+
+
+def split_row(line: str, sep: str) -> list[str]:
+    """Split one CSV line into cells, honouring double quotes (quotes are removed)."""
+    if '"' not in line:
+        return line.split(sep)
+    return next(csv.reader([line], delimiter=sep, quotechar='"', skipinitialspace=False), [])
+
+
+def quotes_balanced(line: str) -> bool:
+    """False when a line ends inside a quoted field (it was cut off)."""
+    return line.count('"') % 2 == 0
+
+
+def clean_name(name: str) -> str:
+    """A column name without padding or surrounding quotes."""
+    s = name.strip()
+    if len(s) >= 2 and s[0] == s[-1] == '"':
+        s = s[1:-1].strip()
+    return s

@@ -1,0 +1,305 @@
+"""TensorBoard event files (``events.out.tfevents.*``): scalars only, no TensorFlow needed.
+
+A minimal protobuf reader walks ``Event`` (wall_time = 1, step = 2, summary = 5) ->
+``Summary.Value`` (tag = 1, simple_value = 2, tensor = 8, metadata = 9). Scalars come as
+``simple_value`` (PyTorch SummaryWriter, Lightning) or as a rank-0 ``TensorProto`` of a tag whose
+plugin is ``scalars`` (TF2 ``tf.summary``, Keras); the plugin is only written with a tag's first
+value. Several files of one run (restarts) are read in time order and a repeated step keeps the
+last value.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import struct
+
+import numpy as np
+
+from lrviz.errors import LrvizError
+from lrviz.loaders.model import LogData, Run, infer_role, make_series
+from lrviz.loaders.tfrecord import read_records
+
+FORMAT = "tensorboard-events"
+_PREFIX = "events.out.tfevents"
+_NOT_SCALAR_PLUGINS = {
+    "images",
+    "histograms",
+    "distributions",
+    "text",
+    "audio",
+    "pr_curves",
+    "hparams",
+    "graph",
+    "graphs",
+    "mesh",
+    "projector",
+    "custom_scalars",
+}
+_DTYPES = {
+    1: "<f4",
+    2: "<f8",
+    3: "<i4",
+    4: "u1",
+    5: "<i2",
+    6: "i1",
+    9: "<i8",
+    17: "<u2",
+    19: "<f2",
+    22: "<u4",
+    23: "<u8",
+}
+_DT_BFLOAT16 = 14
+_DT_HALF = 19
+
+
+class _Bad(Exception):
+    """Malformed protobuf bytes."""
+
+
+def _varint(buf: bytes, pos: int, end: int) -> tuple[int, int]:
+    result = 0
+    shift = 0
+    while True:
+        if pos >= end or shift > 63:
+            raise _Bad
+        b = buf[pos]
+        pos += 1
+        result |= (b & 0x7F) << shift
+        if not b & 0x80:
+            return result, pos
+        shift += 7
+
+
+def _fields(buf: bytes, pos: int, end: int):
+    """Yield (field number, wire type, value, start, stop) for a message in buf[pos:end].
+
+    Varints and fixed values come as ints in ``value``; length-delimited fields as their
+    byte range ``start:stop``.
+    """
+    while pos < end:
+        key, pos = _varint(buf, pos, end)
+        num, wire = key >> 3, key & 7
+        if wire == 0:
+            value, pos = _varint(buf, pos, end)
+            yield num, wire, value, 0, 0
+        elif wire == 1:
+            if pos + 8 > end:
+                raise _Bad
+            yield num, wire, buf[pos : pos + 8], 0, 0
+            pos += 8
+        elif wire == 2:
+            length, pos = _varint(buf, pos, end)
+            if pos + length > end:
+                raise _Bad
+            yield num, wire, None, pos, pos + length
+            pos += length
+        elif wire == 5:
+            if pos + 4 > end:
+                raise _Bad
+            yield num, wire, buf[pos : pos + 4], 0, 0
+            pos += 4
+        else:
+            raise _Bad
+
+
+def _packed(buf: bytes, start: int, stop: int, wire_kind: str) -> list:
+    if wire_kind == "f4":
+        return list(struct.unpack_from(f"<{(stop - start) // 4}f", buf, start))
+    if wire_kind == "f8":
+        return list(struct.unpack_from(f"<{(stop - start) // 8}d", buf, start))
+    out = []
+    pos = start
+    while pos < stop:
+        v, pos = _varint(buf, pos, stop)
+        out.append(v)
+    return out
+
+
+def _tensor_scalar(buf: bytes, start: int, stop: int) -> float | None:
+    """The value of a TensorProto holding exactly one number, else None."""
+    dtype = 0
+    size = 1
+    content = None
+    values: list = []
+    for num, wire, value, s, e in _fields(buf, start, stop):
+        if num == 1 and wire == 0:
+            dtype = value
+        elif num == 2 and wire == 2:
+            for dnum, dwire, _, ds, de in _fields(buf, s, e):
+                if dnum == 2 and dwire == 2:
+                    for snum, swire, sval, _, _ in _fields(buf, ds, de):
+                        if snum == 1 and swire == 0:
+                            size *= sval
+        elif num == 4 and wire == 2:
+            content = buf[s:e]
+        elif num == 5:
+            values = _packed(buf, s, e, "f4") if wire == 2 else [struct.unpack("<f", value)[0]]
+        elif num == 6:
+            values = _packed(buf, s, e, "f8") if wire == 2 else [struct.unpack("<d", value)[0]]
+        elif num in (7, 10, 13, 16, 17):
+            raw = _packed(buf, s, e, "varint") if wire == 2 else [value]
+            if num == 13 or (num == 7 and dtype in (_DT_HALF, _DT_BFLOAT16)):
+                values = [_half_bits(v & 0xFFFF, dtype) for v in raw]
+            elif num in (7, 10):
+                values = [v - (1 << 64) if v >= 1 << 63 else v for v in raw]
+            else:
+                values = raw
+    if size != 1:
+        return None
+    if content is not None:
+        if dtype == _DT_BFLOAT16 and len(content) == 2:
+            return _half_bits(int.from_bytes(content, "little"), dtype)
+        fmt = _DTYPES.get(dtype)
+        if fmt is None or len(content) != np.dtype(fmt).itemsize:
+            return None
+        return float(np.frombuffer(content, dtype=fmt)[0])
+    if len(values) == 1 and dtype not in (7, 10):
+        return float(values[0])
+    return None
+
+
+def _half_bits(bits: int, dtype: int) -> float:
+    if dtype == _DT_BFLOAT16:
+        return float(np.array([bits << 16], dtype="<u4").view("<f4")[0])
+    return float(np.array([bits], dtype="<u2").view("<f2")[0])
+
+
+def _plugin(buf: bytes, start: int, stop: int) -> tuple[str | None, int]:
+    name = None
+    data_class = 0
+    for num, wire, value, s, e in _fields(buf, start, stop):
+        if num == 1 and wire == 2:
+            for pnum, pwire, _, ps, pe in _fields(buf, s, e):
+                if pnum == 1 and pwire == 2:
+                    name = buf[ps:pe].decode("utf-8", "replace")
+        elif num == 4 and wire == 0:
+            data_class = value
+    return name, data_class
+
+
+class EventFile:
+    """Scalars of one event file: ``tags[tag] = (steps, wall_times, values)`` as lists."""
+
+    def __init__(self) -> None:
+        self.tags: dict[str, tuple[list, list, list]] = {}
+        self.plugins: dict[str, str] = {}
+
+    def add(self, tag: str, step: int, wall: float, value: float) -> None:
+        steps, walls, values = self.tags.setdefault(tag, ([], [], []))
+        steps.append(step)
+        walls.append(wall)
+        values.append(value)
+
+
+def read_event_file(path: str, data: bytes | None = None, plugins: dict | None = None) -> EventFile:
+    """Read the scalars of one event file.
+
+    Parameters
+    ----------
+    path : str
+    data : bytes, optional
+        The file's bytes, when already read.
+    plugins : dict, optional
+        Tag -> plugin name seen in earlier files of the same run (TF2 writes a tag's plugin
+        only with its first value); updated in place.
+
+    Raises
+    ------
+    LrvizError
+        On corrupt records or malformed protobuf.
+    """
+    if data is None:
+        with open(path, "rb") as f:
+            data = f.read()
+    out = EventFile()
+    if plugins is not None:
+        out.plugins = plugins
+    for start, length in read_records(data, path):
+        try:
+            _read_event(data, start, start + length, out)
+        except _Bad:
+            raise LrvizError(f"malformed event at byte {start - 12}", path) from None
+    return out
+
+
+def _read_event(buf: bytes, start: int, stop: int, out: EventFile) -> None:
+    wall = 0.0
+    step = 0
+    summary = None
+    for num, wire, value, s, e in _fields(buf, start, stop):
+        if num == 1 and wire == 1:
+            wall = struct.unpack("<d", value)[0]
+        elif num == 2 and wire == 0:
+            step = value - (1 << 64) if value >= 1 << 63 else value
+        elif num == 5 and wire == 2:
+            summary = (s, e)
+    if summary is None:
+        return
+    for num, wire, _, s, e in _fields(buf, *summary):
+        if num != 1 or wire != 2:
+            continue
+        tag = None
+        simple = None
+        tensor = None
+        meta = None
+        for vnum, vwire, value, vs, ve in _fields(buf, s, e):
+            if vnum == 1 and vwire == 2:
+                tag = buf[vs:ve].decode("utf-8", "replace")
+            elif vnum == 2 and vwire == 5:
+                simple = struct.unpack("<f", value)[0]
+            elif vnum == 8 and vwire == 2:
+                tensor = (vs, ve)
+            elif vnum == 9 and vwire == 2:
+                meta = (vs, ve)
+        if tag is None:
+            continue
+        if meta is not None:
+            name, data_class = _plugin(buf, *meta)
+            if name:
+                out.plugins[tag] = name
+            elif data_class == 1:
+                out.plugins[tag] = "scalars"
+        if simple is not None:
+            out.add(tag, step, wall, float(simple))
+        elif tensor is not None:
+            plugin = out.plugins.get(tag)
+            if plugin is not None and plugin in _NOT_SCALAR_PLUGINS:
+                continue
+            v = _tensor_scalar(buf, *tensor)
+            if v is not None:
+                out.add(tag, step, wall, v)
+
+
+def _file_time(name: str) -> tuple:
+    m = re.match(re.escape(_PREFIX) + r"\.(\d+)", name)
+    return (int(m.group(1)) if m else 0, name)
+
+
+def is_event_file(name: str) -> bool:
+    return os.path.basename(name).startswith(_PREFIX)
+
+
+def run_from_files(paths: list[str], name: str) -> Run:
+    """One run from the event files of one directory (read oldest first; last value wins)."""
+    merged: dict[str, tuple[list, list]] = {}
+    plugins: dict[str, str] = {}
+    for p in sorted(paths, key=lambda q: _file_time(os.path.basename(q))):
+        ev = read_event_file(p, plugins=plugins)
+        for tag, (steps, _walls, values) in ev.tags.items():
+            s, v = merged.setdefault(tag, ([], []))
+            s.extend(steps)
+            v.extend(values)
+    run = Run(name=name, source=os.path.dirname(os.path.abspath(paths[0])) if paths else None)
+    for tag, (steps, values) in merged.items():
+        x = np.asarray(steps, dtype=np.float64)
+        y = np.asarray(values, dtype=np.float64)
+        x_axis = "epoch" if tag.startswith("epoch_") else "step"
+        run.series.append(make_series(tag, x, y, x_axis, infer_role(tag)))
+    return run
+
+
+def build(path: str) -> LogData:
+    """A single event file as a log with one run (named after its folder)."""
+    folder = os.path.basename(os.path.dirname(os.path.abspath(path))) or os.path.basename(path)
+    return LogData(FORMAT, [run_from_files([path], folder)], path)

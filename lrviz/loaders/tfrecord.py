@@ -1,0 +1,142 @@
+"""TFRecord framing used by TensorBoard event files, with masked CRC32C checks.
+
+Each record is ``uint64 length | uint32 masked_crc32c(length) | data | uint32
+masked_crc32c(data)``, little-endian. CRCs are computed with numpy over many records at once.
+"""
+
+from __future__ import annotations
+
+import struct
+
+import numpy as np
+
+from lrviz.errors import LrvizError
+
+_POLY = 0x82F63B78  # Castagnoli, reflected
+#: Records larger than this have their data CRC skipped (images, graphs: never read here).
+MAX_CHECKED = 1 << 16
+
+
+def _table() -> np.ndarray:
+    t = np.zeros(256, dtype=np.uint32)
+    for i in range(256):
+        c = i
+        for _ in range(8):
+            c = (c >> 1) ^ _POLY if c & 1 else c >> 1
+        t[i] = c
+    return t
+
+
+_TABLE = _table()
+_TABLE_PY = [int(v) for v in _TABLE]
+
+
+def crc32c(data: bytes) -> int:
+    """CRC32C of ``data`` (pure Python; for small inputs)."""
+    crc = 0xFFFFFFFF
+    t = _TABLE_PY
+    for b in data:
+        crc = t[(crc ^ b) & 0xFF] ^ (crc >> 8)
+    return crc ^ 0xFFFFFFFF
+
+
+def mask(crc: int) -> int:
+    """TFRecord's masked CRC: rotate right by 15 and add a constant."""
+    return (((crc >> 15) | (crc << 17)) + 0xA282EAD8) & 0xFFFFFFFF
+
+
+def masked_crc32c(data: bytes) -> int:
+    return mask(crc32c(data))
+
+
+def crc32c_many(buf: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """CRC32C of many byte ranges of ``buf`` at once (uint32 per range)."""
+    n = starts.size
+    out = np.empty(n, dtype=np.uint32)
+    if n == 0:
+        return out
+    order = np.argsort(-lengths, kind="stable")
+    st = starts[order]
+    ln = lengths[order]
+    crc = np.full(n, 0xFFFFFFFF, dtype=np.uint32)
+    active = n
+    # ln is sorted descending: the ranges still running at byte i are a prefix.
+    longest = int(ln[0])
+    for i in range(longest):
+        while active and ln[active - 1] <= i:
+            active -= 1
+        c = crc[:active]
+        b = buf[st[:active] + i].astype(np.uint32)
+        crc[:active] = _TABLE[(c ^ b) & 0xFF] ^ (c >> 8)
+    out[order] = crc ^ np.uint32(0xFFFFFFFF)
+    return out
+
+
+def mask_many(crc: np.ndarray) -> np.ndarray:
+    c = crc.astype(np.uint64)
+    rot = ((c >> np.uint64(15)) | (c << np.uint64(17))) & np.uint64(0xFFFFFFFF)
+    return ((rot + np.uint64(0xA282EAD8)) & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+
+
+def looks_like_tfrecord(head: bytes) -> bool:
+    """True when the first 12 bytes are a TFRecord length with its valid CRC."""
+    return len(head) >= 12 and struct.unpack_from("<I", head, 8)[0] == masked_crc32c(head[:8])
+
+
+def read_records(data: bytes, path: str | None = None) -> list[tuple[int, int]]:
+    """(offset, length) of every record's data in ``data``.
+
+    A truncated last record (file still being written) is ignored. A bad length or data CRC
+    elsewhere raises LrvizError with the byte offset.
+    """
+    offsets = []
+    lengths = []
+    n = len(data)
+    off = 0
+    while off + 12 <= n:
+        (length,) = struct.unpack_from("<Q", data, off)
+        if off + 12 + length + 4 > n:
+            # Cut off: either the writer is mid-record, or the length itself is garbage.
+            if struct.unpack_from("<I", data, off + 8)[0] != masked_crc32c(data[off : off + 8]):
+                raise LrvizError(f"corrupt event record (bad length CRC) at byte {off}", path)
+            break
+        offsets.append(off)
+        lengths.append(length)
+        off += 12 + length + 4
+    if not offsets:
+        return []
+    buf = np.frombuffer(data, dtype=np.uint8)
+    offs = np.asarray(offsets, dtype=np.int64)
+    lens = np.asarray(lengths, dtype=np.int64)
+    got = np.frombuffer(b"".join(data[o + 8 : o + 12] for o in offsets), dtype="<u4")
+    want = mask_many(crc32c_many(buf, offs, np.full(offs.size, 8, dtype=np.int64)))
+    bad = np.flatnonzero(got != want)
+    if bad.size:
+        raise LrvizError(f"corrupt event record (bad length CRC) at byte {offsets[bad[0]]}", path)
+    small = np.flatnonzero(lens <= MAX_CHECKED)
+    if small.size:
+        starts = offs[small] + 12
+        got = np.frombuffer(
+            b"".join(
+                data[o + 12 + ln : o + 16 + ln]
+                for o, ln in zip(offs[small].tolist(), lens[small].tolist(), strict=True)
+            ),
+            dtype="<u4",
+        )
+        want = mask_many(crc32c_many(buf, starts, lens[small]))
+        bad = np.flatnonzero(got != want)
+        if bad.size:
+            at = int(offs[small][bad[0]])
+            raise LrvizError(f"corrupt event record (bad data CRC) at byte {at}", path)
+    return [(o + 12, ln) for o, ln in zip(offsets, lengths, strict=True)]
+
+
+def encode_record(data: bytes) -> bytes:
+    """One framed record (used by tests and fixtures)."""
+    head = struct.pack("<Q", len(data))
+    return (
+        head
+        + struct.pack("<I", masked_crc32c(head))
+        + data
+        + struct.pack("<I", masked_crc32c(data))
+    )
