@@ -53,8 +53,9 @@ class RangeTool(QObject):
 
     Public API
     ----------
-    show_range_curve(lr, loss, name, accuracy=None, input_smoothing=0.0)
+    show_range_curve(lr, loss, name, accuracy=None, input_smoothing=0.0) -> Suggestion | None
         Show a recorded range test exactly like a simulated one.
+    clear()                               remove the curve (e.g. its log was closed)
     run_test(settings=None) -> bool
         Start a range test (the form's settings by default); False if they were invalid.
     stop_test()
@@ -69,6 +70,7 @@ class RangeTool(QObject):
     Signals
     -------
     test_started()
+    progressed(int, int)    iterations recorded and planned, once per batch
     test_finished(object)   the RangeTestResult (finished, stopped early, or stopped by hand)
     curve_read(object)      the Suggestion of a new curve (a test, or a recorded one)
     range_changed(object)   the chosen (min_lr, max_lr), or None
@@ -76,6 +78,7 @@ class RangeTool(QObject):
     """
 
     test_started = Signal()
+    progressed = Signal(int, int)
     test_finished = Signal(object)
     curve_read = Signal(object)
     range_changed = Signal(object)
@@ -232,6 +235,17 @@ class RangeTool(QObject):
         suggestion = self._read_curve()
         self._reveal()
         return suggestion
+
+    def clear(self) -> None:
+        """Stop a running test and remove the curve, its suggestions and the chosen range
+        (e.g. when the LR-finder log shown is closed)."""
+        self._halt()
+        self._test, self.result, self.settings = None, None, None
+        empty = np.empty(0)
+        self._set_curve(empty, empty, None, "")
+        self._dirty = False
+        self.readout.set_suggestion(None)
+        self.form.show_status("")
 
     def run_test(self, settings: RangeTestSettings | None = None) -> bool:
         """Start a range test and stream it into the plot. False (and a message in the
@@ -486,6 +500,7 @@ class RangeTool(QObject):
         lr = batch.lr[-1, 0]
         at = f" · λ = {format_lr(lr)}" if math.isfinite(lr) else ""
         self.form.show_status(f"Running: {self._count:,} of {self._lr.size:,} iterations{at}")
+        self.progressed.emit(self._count, self._lr.size)
 
     def _on_failed(self, generation: int, message: str) -> None:
         if generation == self._generation:
