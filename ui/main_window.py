@@ -187,6 +187,9 @@ class MainWindow(QMainWindow):
 
     def _install_range_tools(self) -> None:
         """The Range test tab, the chosen-λ region on the loss vs λ panel, and its export."""
+        from ui.range_tool import RangeTool
+
+        self.range_tool = RangeTool(self)
 
     # --- actions --------------------------------------------------------------------------
     def start_simulation(self, config: SimulationConfig) -> None:
