@@ -427,6 +427,7 @@ class RangeTool(QObject):
         finite = loss[np.isfinite(loss)]
         self._set_log_y(not (finite.size and finite.min() <= 0))
         self.overlay.clear()
+        self.readout.set_editable(False)
         self._dirty = True
 
     def _set_log_y(self, log_y: bool) -> None:
@@ -475,7 +476,15 @@ class RangeTool(QObject):
         weight = self.form.smoothing_weight()
         log_y = self.panel.plot.getAxis("left").logMode
         self.overlay.fit_y(self._loss[:n], debiased_ema(self._loss[:n], weight), log_y)
-        self.selection.reset(self._recommended())
+        recommended = self._recommended()
+        self.selection.reset(recommended)
+        finite = self._lr[:n][np.isfinite(self._lr[:n]) & (self._lr[:n] > 0)]
+        hint = None
+        if recommended is None and finite.size:
+            # No reading: offer the middle third (in log λ) of the tested range to edit.
+            a, b = np.log10(finite.min()), np.log10(finite.max())
+            hint = (10 ** (a + (b - a) / 3), 10 ** (a + 2 * (b - a) / 3))
+        self.readout.set_editable(bool(finite.size), hint)
         if suggestion is not None:
             self.curve_read.emit(suggestion)
         return suggestion

@@ -77,6 +77,7 @@ class RangeOverlay(QObject):
         self._has_accuracy = False
         self._name = ""
         self._smoothing = None
+        self._raw_alpha = 70
 
         faint = QColor(CURVE)
         faint.setAlpha(70)
@@ -150,6 +151,13 @@ class RangeOverlay(QObject):
 
         ``name`` and ``smoothing`` (the EMA weight) only label the legend."""
         lr = np.asarray(lr, dtype=np.float64)
+        # Thousands of noisy points pile up into a solid band: the denser, the fainter.
+        alpha = int(np.clip(70 * math.sqrt(500 / max(lr.size, 1)), 22, 70))
+        if alpha != self._raw_alpha:
+            self._raw_alpha = alpha
+            faint = QColor(CURVE)
+            faint.setAlpha(alpha)
+            self.raw.setPen(pg.mkPen(faint, width=1))
         self.raw.setData(lr, np.asarray(raw, dtype=np.float64))
         self.smoothed.setData(lr, np.asarray(smoothed, dtype=np.float64))
         has_accuracy = accuracy is not None and bool(np.isfinite(accuracy).any())

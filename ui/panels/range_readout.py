@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPlainTextEdit,
-    QPushButton,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -145,13 +144,16 @@ class RangeReadout(QWidget):
         mono.setPointSizeF(max(mono.pointSizeF() - 1.0, 8.0))
         mono.setStyleHint(QFont.StyleHint.Monospace)
         self.code.setFont(mono)
-        self.code.setMinimumHeight(9 * self.code.fontMetrics().lineSpacing() + 12)
+        self.code.setMinimumHeight(8 * self.code.fontMetrics().lineSpacing() + 12)
         self.code.setToolTip("Code for the chosen range; it follows every change of the range")
-        self.copy_button = QPushButton("&Copy")
+        self.copy_button = QToolButton()
+        self.copy_button.setText("&Copy")
         self.copy_button.setToolTip("Copy this text to the clipboard (Ctrl+Shift+C)")
-        self.save_button = QPushButton("&Save JSON…")
+        self.save_button = QToolButton()
+        self.save_button.setText("&Save…")
         self.save_button.setToolTip(
-            "Save the chosen range, the suggestion and the test settings as JSON (Ctrl+Shift+E)"
+            "Save the chosen range, the suggestion and the test settings as a JSON file "
+            "(Ctrl+Shift+E)"
         )
         self.message = QLabel()
         self.message.setWordWrap(True)
@@ -159,12 +161,13 @@ class RangeReadout(QWidget):
 
         export = QGroupBox("Export")
         export_layout = QVBoxLayout(export)
-        export_layout.addWidget(self.target)
+        # Copy sits next to what it copies: no scrolling to reach it in a short window.
+        top = QHBoxLayout()
+        top.addWidget(self.target, 1)
+        top.addWidget(self.copy_button)
+        top.addWidget(self.save_button)
+        export_layout.addLayout(top)
         export_layout.addWidget(self.code, 1)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.copy_button)
-        buttons.addWidget(self.save_button)
-        export_layout.addLayout(buttons)
         export_layout.addWidget(self.message)
 
         layout = QVBoxLayout(self)
@@ -202,6 +205,20 @@ class RangeReadout(QWidget):
             self.ratio.setText("–")
             return
         self._show_spins(*range_)
+
+    def set_editable(self, editable: bool, hint: tuple[float, float] | None = None) -> None:
+        """Allow range edits (there is a curve to choose on) or not (none yet, or running).
+
+        ``hint`` fills the boxes when there is no chosen range yet, without emitting."""
+        for widget in (self.min_lr, self.max_lr, self.rule, self.reset_button):
+            widget.setEnabled(editable)
+        if hint is not None:
+            self._showing = True
+            try:
+                self.min_lr.setValue(hint[0])
+                self.max_lr.setValue(hint[1])
+            finally:
+                self._showing = False
 
     def show_moving(self, min_lr: float, max_lr: float) -> None:
         """Live numbers while the region is dragged (no undo step, no export yet)."""
