@@ -200,6 +200,8 @@ class BlockParser:
         values = values.reshape(nrows, nc)
         status = status.reshape(nrows, nc)
         slow = np.flatnonzero(status == numparse.SLOW)
+        if nc == 1 and (slow.size or bool((status == numparse.EMPTY).any())):
+            return None  # one column: an empty cell may be a blank line, which is skipped
         keep = None
         text = np.zeros(nc, dtype=np.int64)
         header_rows: list[int] = []

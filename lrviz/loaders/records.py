@@ -49,9 +49,12 @@ def read_json_lines(raw: bytes, path: str | None = None) -> list[tuple[int, dict
             continue
         try:
             obj = loads(s, path, i + 1)
-        except LrvizError:
+        except LrvizError as exc:
             if i == last:
                 break
+            if exc.column is not None:  # point into the line as written, not as stripped
+                exc.column += len(line) - len(line.lstrip())
+                exc.args = (str(exc),)
             raise
         if isinstance(obj, dict):
             out.append((i + 1, obj))

@@ -6,7 +6,6 @@ seen in training logs, padded cells, quotes, decimal commas and ``mm:ss`` durati
 
 from __future__ import annotations
 
-import csv
 import math
 import re
 
@@ -149,10 +148,36 @@ def sniff_delimiter(header: str) -> str:
 
 
 def split_row(line: str, sep: str) -> list[str]:
-    """Split one CSV line into cells, honouring double quotes (quotes are removed)."""
+    """Split one CSV line into cells, honouring double quotes (quotes are removed, ``""`` is a
+    quote inside a quoted cell)."""
     if '"' not in line:
         return line.split(sep)
-    return next(csv.reader([line], delimiter=sep, quotechar='"', skipinitialspace=False), [])
+    cells = []
+    cur: list[str] = []
+    in_quote = False
+    i = 0
+    n = len(line)
+    while i < n:
+        ch = line[i]
+        if in_quote:
+            if ch == '"':
+                if i + 1 < n and line[i + 1] == '"':
+                    cur.append('"')
+                    i += 1
+                else:
+                    in_quote = False
+            else:
+                cur.append(ch)
+        elif ch == '"':
+            in_quote = True
+        elif ch == sep:
+            cells.append("".join(cur))
+            cur = []
+        else:
+            cur.append(ch)
+        i += 1
+    cells.append("".join(cur))
+    return cells
 
 
 def quotes_balanced(line: str) -> bool:

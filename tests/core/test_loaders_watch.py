@@ -1,0 +1,154 @@
+"""The live watcher: appended rows, partial lines, shrinking and rewritten files."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from lrviz.loaders import LogWatcher, load
+
+HEADER = b"epoch,step,train_loss\r\n"
+
+
+def append(path: Path, data: bytes) -> None:
+    with open(path, "ab") as f:
+        f.write(data)
+
+
+def bump_mtime(path: Path) -> None:
+    st = os.stat(path)
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))
+
+
+def steps(w: LogWatcher, name: str = "train_loss") -> list[float]:
+    return w.data.runs[0].get(name).x.tolist()
+
+
+def test_appended_rows_and_partial_lines_are_neither_lost_nor_doubled(tmp_path):
+    p = tmp_path / "metrics.csv"
+    p.write_bytes(HEADER + b"0,1,2.0\r\n0,2,1.9\r\n")
+    w = LogWatcher(p)
+    assert w.poll() is True
+    assert steps(w) == [1, 2]
+    assert w.poll() is False  # nothing new
+
+    append(p, b"0,3,1.8\r\n0,4,1.")  # a row and half of the next
+    assert w.poll() is True
+    assert steps(w) == [1, 2, 3, 4]  # the half row is shown as far as it is complete...
+    assert w.data.runs[0].get("train_loss").y[-1] == 1.0
+
+    append(p, b"75\r\n0,5")  # ...and completed later, not duplicated
+    assert w.poll() is True
+    loss = w.data.runs[0].get("train_loss")
+    assert loss.x.tolist() == [1, 2, 3, 4]  # "0,5" has too few cells: still incomplete
+    assert loss.y[-1] == 1.75
+
+    append(p, b",1.7\r\n")
+    assert w.poll() is True
+    assert steps(w) == [1, 2, 3, 4, 5]
+    final = load(p).runs[0].get("train_loss")
+    np.testing.assert_array_equal(w.data.runs[0].get("train_loss").y, final.y)
+
+
+def test_many_small_appends_equal_one_load(tmp_path):
+    p = tmp_path / "metrics.csv"
+    p.write_bytes(HEADER)
+    w = LogWatcher(p)
+    w.poll()
+    body = b"".join(b"%d,%d,%r\r\n" % (i // 10, i, 1.0 / (i + 1)) for i in range(300))
+    for k in range(0, len(body), 37):  # cut anywhere, even inside numbers and CRLFs
+        append(p, body[k : k + 37])
+        w.poll()
+    got = w.data.runs[0].get("train_loss")
+    want = load(p).runs[0].get("train_loss")
+    assert len(got) == 300
+    np.testing.assert_array_equal(got.x, want.x)
+    np.testing.assert_array_equal(got.y, want.y)
+
+
+def test_rewritten_file_with_a_new_header_is_read_again(tmp_path):
+    p = tmp_path / "metrics.csv"
+    p.write_bytes(HEADER + b"0,1,2.0\r\n0,2,1.9\r\n")
+    w = LogWatcher(p)
+    w.poll()
+    # Lightning >= 2.2: a new column appears, the whole file is rewritten with a new header.
+    p.write_bytes(
+        b"epoch,step,train_loss,val_loss\r\n0,1,2.0,\r\n0,2,1.9,\r\n0,2,,1.5\r\n0,3,1.8,\r\n"
+    )
+    bump_mtime(p)
+    assert w.poll() is True
+    run = w.data.runs[0]
+    assert run.get("train_loss").x.tolist() == [1, 2, 3]
+    assert run.get("val_loss").x.tolist() == [2]
+
+
+def test_shrunk_file_is_read_again(tmp_path):
+    p = tmp_path / "metrics.csv"
+    p.write_bytes(HEADER + b"0,1,2.0\r\n0,2,1.9\r\n0,3,1.8\r\n")
+    w = LogWatcher(p)
+    w.poll()
+    p.write_bytes(HEADER + b"0,1,5.0\r\n")
+    bump_mtime(p)
+    assert w.poll() is True
+    assert w.data.runs[0].get("train_loss").y.tolist() == [5.0]
+
+
+def test_file_that_starts_empty(tmp_path):
+    p = tmp_path / "metrics.csv"
+    p.write_bytes(b"")
+    w = LogWatcher(p)
+    assert w.poll() is False and w.data is None
+    append(p, b"epoch,st")  # header still being written
+    assert w.poll() is False and w.data is None
+    append(p, b"ep,train_loss\r\n0,1,2.5\r\n")
+    assert w.poll() is True
+    assert steps(w) == [1]
+
+
+def test_json_lines_are_followed_too(tmp_path):
+    p = tmp_path / "metrics.json"
+    p.write_text('{"iteration": 19, "total_loss": 2.0, "lr": 0.1}\n')
+    w = LogWatcher(p)
+    assert w.poll() is True
+    assert w.data.format == "detectron2-json"
+    append(p, b'{"iteration": 39, "total_loss": 1.5, "lr": 0.1}\n{"iteration": 59, "tot')
+    assert w.poll() is True
+    assert w.data.runs[0].get("total_loss").x.tolist() == [19, 39]
+    append(p, b'al_loss": 1.2, "lr": 0.1}\n')
+    assert w.poll() is True
+    assert w.data.runs[0].get("total_loss").y.tolist() == [2.0, 1.5, 1.2]
+
+
+def test_folder_watch_sees_new_versions_and_rows(tmp_path):
+    v0 = tmp_path / "version_0"
+    v0.mkdir()
+    (v0 / "metrics.csv").write_bytes(HEADER + b"0,1,2.0\r\n")
+    w = LogWatcher(tmp_path)
+    assert w.poll() is True
+    assert w.data.format == "lightning-dir" and len(w.data.runs) == 1
+    assert w.poll() is False
+    append(v0 / "metrics.csv", b"0,2,1.5\r\n")
+    assert w.poll() is True
+    assert steps(w) == [1, 2]
+    v1 = tmp_path / "version_1"
+    v1.mkdir()
+    (v1 / "metrics.csv").write_bytes(HEADER + b"0,1,3.0\r\n")
+    assert w.poll() is True
+    assert [r.name for r in w.data.runs] == ["version_0", "version_1"]
+
+
+def test_whole_file_formats_are_reloaded_when_changed(tmp_path):
+    p = tmp_path / "trainer_state.json"
+    p.write_text('{"log_history": [{"loss": 1.0, "step": 1}]}')
+    w = LogWatcher(p)
+    assert w.poll() is True
+    p.write_text('{"log_history": [{"loss": 1.0, "step": 1}, {"loss": 0.5, "step": 2}]}')
+    bump_mtime(p)
+    assert w.poll() is True
+    assert w.data.runs[0].get("loss").x.tolist() == [1, 2]
+    p.write_text('{"log_history": [{"loss": 1.0, "st')  # caught mid-write: keep the last good data
+    bump_mtime(p)
+    assert w.poll() is False
+    assert w.data.runs[0].get("loss").x.tolist() == [1, 2]
