@@ -74,6 +74,7 @@ def test_run_from_the_form_streams_and_reads_the_curve(qtbot, window, tool):
     with qtbot.waitSignal(tool.test_finished, timeout=TIMEOUT_MS) as finished:
         qtbot.mouseClick(form.run_button, Qt.MouseButton.LeftButton)
         assert form.stop_button.isEnabled() and not form.run_button.isEnabled()
+        assert not tool.readout.min_lr.isEnabled()  # nothing to choose on yet
     result = finished.args[0]
     assert window.controls.currentWidget() is tool.tab
     # streamed in several batches (50 iterations each), never one draw per batch
@@ -106,6 +107,7 @@ def test_run_from_the_form_streams_and_reads_the_curve(qtbot, window, tool):
     assert {"suggested", "start", "max"} <= drawn
     assert f"max_lr={format_lr(hi)}" in tool.readout.code.toPlainText()
     assert not form.stop_button.isEnabled() and form.run_button.isEnabled()
+    assert tool.readout.min_lr.isEnabled() and tool.readout.max_lr.isEnabled()
     assert "Finished" in form.status.text()
 
 
