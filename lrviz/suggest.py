@@ -52,6 +52,7 @@ Every number is a plain float or None; :meth:`Suggestion.to_dict` is JSON-ready.
 
 from __future__ import annotations
 
+import bisect
 import math
 from dataclasses import dataclass, field
 
@@ -220,15 +221,17 @@ class Suggestion:
 class _Curve:
     """A curve on its way through the reading.
 
-    x is log10(lr), increasing; y the (median-filtered, rescaled) loss; raw the rescaled
-    loss before the median filter; scale what the loss was divided by.
+    x is log10(lr), increasing; y the (despiked, rescaled) loss; raw the rescaled loss before
+    despiking; scale what the loss was divided by; lr the points' learning rates.
     """
 
     x: np.ndarray
     y: np.ndarray
     raw: np.ndarray
     scale: float
+    lr: np.ndarray = field(default_factory=lambda: np.empty(0))
     diverged_x: float | None = None
+    diverged_lr: float | None = None
 
 
 def suggest(
@@ -289,10 +292,9 @@ def _suggest(lr, loss, range_rule, smoothing, input_smoothing) -> Suggestion:
     curve = _clean(lr, loss, input_smoothing)
     warnings: list[str] = []
     n = curve.x.size
-    tested = None if n == 0 else (float(10.0 ** curve.x[0]), float(10.0 ** curve.x[-1]))
+    tested = None if n == 0 else (float(curve.lr[0]), float(curve.lr[-1]))
     empty = _Empty(range_rule, warnings, tested)
-    if curve.diverged_x is not None:
-        empty.diverged_lr = float(10.0**curve.diverged_x)
+    empty.diverged_lr = curve.diverged_lr
     span = float(curve.x[-1] - curve.x[0]) if n else 0.0
     if n < MIN_POINTS or span < MIN_SPAN_DECADES:
         warnings.append(
@@ -307,10 +309,11 @@ def _suggest(lr, loss, range_rule, smoothing, input_smoothing) -> Suggestion:
         warnings.append(f"only {n} points: the reading is rough")
 
     _cut_explosion(curve)
-    if curve.diverged_x is not None:
-        empty.diverged_lr = float(10.0**curve.diverged_x)
+    empty.diverged_lr = curve.diverged_lr
     grid, smooth, width = _resample_and_smooth(curve, smoothing)
-    empty.curve_lr, empty.curve_loss = 10.0**grid, smooth * curve.scale
+    # 10**log10(lr) can round past the largest float: keep every lr inside the tested range.
+    empty.curve_lr = np.clip(10.0**grid, curve.lr[0], curve.lr[-1])
+    empty.curve_loss = smooth * curve.scale
     if not np.all(np.isfinite(smooth)):  # cannot happen for finite input; stay safe
         warnings.append("the curve could not be read")
         return empty.build()
@@ -376,18 +379,21 @@ def _clean(lr, loss, input_smoothing: float = 0.0) -> _Curve:
     if input_smoothing > 0:
         merged = undo_ema(merged, input_smoothing)
     finite = np.isfinite(merged)
-    diverged_x = None
+    diverged_x = diverged_lr = None
     if finite.any():
         last = int(np.flatnonzero(finite)[-1])
         if last + 1 < unique.size:
-            diverged_x = float(np.log10(unique[last + 1]))
+            diverged_lr = float(unique[last + 1])
+            diverged_x = float(np.log10(diverged_lr))
     raw = merged[finite]
     return _Curve(
         x=np.log10(unique[finite]),
         y=_despike(raw),
         raw=raw,
         scale=scale,
+        lr=unique[finite],
         diverged_x=diverged_x,
+        diverged_lr=diverged_lr,
     )
 
 
@@ -455,8 +461,9 @@ def _cut_explosion(curve: _Curve) -> None:
     if above.size:
         end = low_index + int(above[0])
         curve.x, curve.y, curve.raw = x[: end + 1], y[: end + 1], curve.raw[: end + 1]
+        curve.lr = curve.lr[: end + 1]
         if curve.diverged_x is None or x[end] < curve.diverged_x:
-            curve.diverged_x = float(x[end])
+            curve.diverged_x, curve.diverged_lr = float(x[end]), float(curve.lr[end])
     curve.y = np.minimum(curve.y, ceiling)
     curve.raw = np.minimum(curve.raw, ceiling)
 
@@ -485,7 +492,9 @@ def _resample_and_smooth(curve: _Curve, smoothing: float | None):
         width = max(DEFAULT_SMOOTHING, 1.5 * spacing)
     else:
         width = float(smoothing)
-    return grid, _local_linear_smooth(values, width / step), width
+    # A fitted line can overshoot at the ends; never beyond the data's own range.
+    smooth = np.clip(_local_linear_smooth(values, width / step), values.min(), values.max())
+    return grid, smooth, width
 
 
 def _local_linear_smooth(values: np.ndarray, sigma_points: float) -> np.ndarray:
@@ -521,7 +530,7 @@ def _read(curve: _Curve, grid, smooth, width, empty: _Empty) -> Suggestion:
     """Find the features of the smoothed log-lr curve and assemble the suggestion."""
     warnings = empty.warnings
     size = grid.size
-    lr_grid = 10.0**grid
+    lr_grid = empty.curve_lr
     low_index = int(np.argmin(smooth))
     low = float(smooth[low_index])
     start_level = float(smooth[0])
@@ -565,16 +574,16 @@ def _read(curve: _Curve, grid, smooth, width, empty: _Empty) -> Suggestion:
     leave = low_index
     while leave < size - 1 and inside[leave + 1]:
         leave += 1
-    suggested = float(10.0 ** (0.5 * (grid[enter] + grid[leave])))
+    suggested = float(np.power(10.0, 0.5 * (grid[enter] + grid[leave])))  # clipped below
     max_lr = float(lr_grid[leave])
-    start_lr = float(10.0**start_x)
+    start_lr = float(np.power(10.0, start_x))
     range_low = {"start": start_lr, "third": max_lr / 3.0, "fourth": max_lr / 4.0}
     minimum = float(lr_grid[low_index]) / 10.0
     methods = {
         "steepest": steepest,
-        "valley": _valley(grid, smooth),
+        "valley": _valley(lr_grid, smooth),
         "minimum": minimum if minimum >= lr_grid[0] else None,
-        "slide": _slide(grid, smooth, drop),
+        "slide": _slide(grid, lr_grid, smooth, drop),
     }
 
     severe = 1 if len(warnings) else 0  # "only n points"
@@ -585,9 +594,7 @@ def _read(curve: _Curve, grid, smooth, width, empty: _Empty) -> Suggestion:
             "unfinished curve: the loss was still at its lowest at the largest lr tested, so "
             "the best lr may be larger (raise the max lr)"
         )
-    head = max(size // 20, 1)
-    early = float(smooth[head] - smooth[0])
-    if early / (grid[head] - grid[0]) < 0.25 * steep_slope and -early > 4 * standard_error:
+    if _falling_from_the_start(curve, steep_slope):
         warnings.append(
             "the loss was already falling fast at the smallest lr tested (start the test lower)"
         )
@@ -620,6 +627,27 @@ def _read(curve: _Curve, grid, smooth, width, empty: _Empty) -> Suggestion:
     )
 
 
+def _falling_from_the_start(curve: _Curve, steep_slope: float) -> bool:
+    """True when the first tenth of the lr range already falls steeply and significantly.
+
+    A least-squares line through the (despiked) points there must fall at over a quarter of
+    the steepest slope, and by more than 4 standard errors of its own slope.
+    """
+    x, y = curve.x, curve.y
+    head = x <= x[0] + 0.1 * (x[-1] - x[0])
+    if head.sum() < 4:
+        head = np.arange(x.size) < 4
+    hx, hy = x[head], y[head]
+    dx = hx - hx.mean()
+    spread = float(np.sum(dx * dx))
+    if spread == 0:
+        return False
+    slope = float(np.sum(dx * (hy - hy.mean())) / spread)
+    residual = hy - hy.mean() - slope * dx
+    slope_error = math.sqrt(float(np.sum(residual**2)) / max(hx.size - 2, 1) / spread)
+    return slope < 0.25 * steep_slope and slope < -4 * slope_error
+
+
 def _inside(value: float, lo: float, hi: float) -> float:
     """Clip a value that drifted out of the tested range by rounding."""
     return float(min(max(value, lo), hi))
@@ -635,7 +663,7 @@ def _standard_error(curve: _Curve, grid, smooth, width) -> float:
     return scatter / math.sqrt(averaged)
 
 
-def _valley(grid: np.ndarray, smooth: np.ndarray) -> float | None:
+def _valley(lr_grid: np.ndarray, smooth: np.ndarray) -> float | None:
     """fastai's ``valley``: part-way along the longest valley (longest decreasing run).
 
     fastai takes the longest strictly decreasing subsequence of its recorded losses and
@@ -643,21 +671,27 @@ def _valley(grid: np.ndarray, smooth: np.ndarray) -> float | None:
     smoothed log-lr curve, where steps are a fixed fraction of a decade.
     """
     n = smooth.size
+    # Length of the longest strictly decreasing subsequence ending at each point, by
+    # patience sorting of the negated values (O(n log n)).
     longest = np.ones(n, dtype=np.int64)
-    for i in range(1, n):
-        higher = smooth[:i] > smooth[i]
-        if higher.any():
-            longest[i] = longest[:i][higher].max() + 1
+    tails: list[float] = []
+    for i, value in enumerate((-smooth).tolist()):
+        k = bisect.bisect_left(tails, value)
+        if k == len(tails):
+            tails.append(value)
+        else:
+            tails[k] = value
+        longest[i] = k + 1
     end = int(np.argmax(longest))
     if longest[end] < 2:
         return None
     start = max(end - int(longest[end]), 0)
     sections = (end - start) / 3
     index = min(start + int(sections) + int(sections / 2), n - 1)
-    return float(10.0 ** grid[index])
+    return float(lr_grid[index])
 
 
-def _slide(grid: np.ndarray, smooth: np.ndarray, drop: float) -> float | None:
+def _slide(grid: np.ndarray, lr_grid: np.ndarray, smooth: np.ndarray, drop: float) -> float | None:
     """fastai's ``slide`` rule, in decades and in units of the curve's drop.
 
     fastai slides a window of 15 points leftwards from the end of its 100-step, 8-decade
@@ -673,9 +707,9 @@ def _slide(grid: np.ndarray, smooth: np.ndarray, drop: float) -> float | None:
     threshold = 0.03 * drop
     right = grid.size - 1
     left = right - width
-    found = float(10.0 ** grid[left])
+    found = float(lr_grid[left])
     while left >= 0 and abs(slope[right] - slope[left]) > threshold:
-        found = float(10.0 ** grid[left])
+        found = float(lr_grid[left])
         right -= 1
         left -= 1
     return found
