@@ -17,7 +17,7 @@ HEADER = "epoch,lr-SGD,step,train_loss,val_loss\r\n"
 def lightning_rows(start: int, stop: int) -> str:
     rows = []
     for step in range(start, stop):
-        loss = 2.0 * np.exp(-step / 40) + 0.05 * np.sin(step)
+        loss = float(2.0 * np.exp(-step / 40) + 0.05 * np.sin(step))
         rows.append(f",{0.1 * 0.99**step!r},{step},,\r\n")
         rows.append(f"{step // 20},,{step},{loss!r},\r\n")
     return "".join(rows)
@@ -125,18 +125,21 @@ def test_live_watch_appends_without_loss_or_duplicates(qtbot, window, lightning_
 
 def test_live_watch_follows_a_rewrite_with_a_new_header(qtbot, window, lightning_csv):
     open_and_wait(qtbot, window, lightning_csv)
-    text = lightning_csv.read_text().replace(
-        HEADER, "epoch,lr-SGD,step,train_acc,train_loss,val_loss\r\n"
-    )
-    rows = [line for line in text.splitlines(keepends=True)]
-    rewritten = rows[0] + "".join(
-        r.replace(",,", ",,,", 1) if i else r for i, r in enumerate(rows[1:], 1)
-    )
-    lightning_csv.write_text(rewritten, newline="")
+    # Lightning >= 2.2 rewrites the whole file when a new column (train_acc) appears.
+    rows = ["epoch,lr-SGD,step,train_acc,train_loss,val_loss\r\n"]
+    for step in range(70):
+        loss = float(2.0 * np.exp(-step / 40))
+        rows.append(f",{0.1 * 0.99**step!r},{step},,,\r\n")
+        rows.append(f"{step // 20},,{step},{min(1.0, step / 70)!r},{loss!r},\r\n")
+    lightning_csv.write_text("".join(rows), newline="")
     with qtbot.waitSignal(window.library.data_updated, timeout=20_000):
         window.library.poll()
     window.log_view.redraw()
-    assert len(loss_curves(window)) == 1
+    ((raw, _),) = loss_curves(window)
+    x, _ = raw.getOriginalDataset()
+    np.testing.assert_array_equal(x, np.arange(70.0))
+    run = window.library.logs[0].runs[0].run
+    assert run.get("train_acc") is not None
 
 
 def test_unreadable_file_gives_a_message_not_a_crash(qtbot, window, tmp_path):
@@ -194,7 +197,7 @@ def test_robust_range_ignores_a_spike(qtbot, window, tmp_path):
     path = tmp_path / "spiky.csv"
     loss = np.linspace(1.0, 0.5, 200)
     loss[100] = 1e6
-    path.write_text("step,loss\n" + "".join(f"{i},{v!r}\n" for i, v in enumerate(loss)))
+    path.write_text("step,loss\n" + "".join(f"{i},{float(v)!r}\n" for i, v in enumerate(loss)))
     open_and_wait(qtbot, window, path)
     window.inspect_form.set_smoothing(0.0)
     window.loss_vs_iteration.log_y.setChecked(False)

@@ -15,7 +15,7 @@ class LossVsLrPanel(PlotPanel):
     """Each simulated run as a point (λ, loss); diverged runs as red × along the top."""
 
     def __init__(self, parent=None) -> None:
-        super().__init__("Loss vs λ", parent, lr_axis="bottom")
+        super().__init__("Loss vs λ", parent)
         self.store: RunStore | None = None
         self._drawn_version = -1
         self.plot.setLabel("bottom", "learning rate λ")

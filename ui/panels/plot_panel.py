@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QVBoxLayout, QWidget
 
@@ -9,23 +10,44 @@ from ui.colors import format_lr
 from ui.theme import apply_plot_theme
 
 
-class LrAxis(pg.AxisItem):
-    """Axis for λ on a log scale: ticks read 1e-4, 1e-3 ... instead of exponents."""
+class ScientificAxis(pg.AxisItem):
+    """An axis that reads 1e-4, 2e-4, 0.01 on log scales, labels only as many ticks as fit
+    (decades first, then 2 and 5), and never rescales with SI prefixes (λ "x0.001")."""
 
-    def tickStrings(self, values, scale, spacing):
-        if self.logMode:
-            return [format_lr(10.0**v) for v in values]
-        return super().tickStrings(values, scale, spacing)
+    def __init__(self, orientation: str, **kwargs) -> None:
+        super().__init__(orientation, **kwargs)
+        self.enableAutoSIPrefix(False)
+
+    def logTickStrings(self, values, scale, spacing):
+        values = np.asarray(values, dtype=np.float64)
+        if values.size == 0:
+            return []
+        numbers = 10.0**values
+        with np.errstate(divide="ignore", invalid="ignore"):
+            mantissa = numbers / 10.0 ** np.floor(np.log10(numbers) + 1e-9)
+        room = self._label_room()
+        for allowed in ((1, 2, 5), (1, 2, 3, 4, 5, 6, 7, 8, 9), (1,)):
+            keep = np.isclose(mantissa[:, None], np.array(allowed)[None, :], rtol=1e-6).any(1)
+            if keep.sum() <= room or allowed == (1,):
+                break
+        if allowed == (1, 2, 5) and np.isclose(mantissa, 1.0).sum() >= 2 and keep.sum() > room / 2:
+            keep = np.isclose(mantissa, 1.0)
+        return [format_lr(n) if k else "" for n, k in zip(numbers, keep, strict=True)]
+
+    def _label_room(self) -> int:
+        if self.orientation in ("bottom", "top"):
+            return max(2, int(self.width() / 55))
+        return max(2, int(self.height() / 22))
 
 
 class PlotPanel(QWidget):
     """A titled header row of option widgets above a pyqtgraph plot."""
 
-    def __init__(self, title: str, parent: QWidget | None = None, lr_axis: str | None = None):
+    def __init__(self, title: str, parent: QWidget | None = None):
         super().__init__(parent)
         apply_plot_theme()
         self.setObjectName(title.replace(" ", "_"))
-        axis_items = {lr_axis: LrAxis(orientation=lr_axis)} if lr_axis else {}
+        axis_items = {side: ScientificAxis(orientation=side) for side in ("left", "bottom")}
         self.graphics = pg.GraphicsLayoutWidget()
         self.plot: pg.PlotItem = self.graphics.addPlot(row=0, col=0, axisItems=axis_items)
         self.plot.showGrid(x=True, y=True, alpha=0.15)
