@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import json
-import math
 import sys
-from pathlib import Path
 
 import numpy as np
 
@@ -16,9 +12,6 @@ from lrviz.errors import LrvizError
 from lrviz.export import format_lr
 from lrviz.suggest import RANGE_RULES, Suggestion, suggest
 
-LR_NAMES = ("lr", "lrs", "learning_rate", "learning rate", "learningrate", "lr_find_lr")
-LOSS_NAMES = ("loss", "losses", "smoothed_loss", "smooth_loss", "train_loss", "loss_smoothed")
-MISSING = {"", "na", "n/a", "nan", "none", "null", "-nan"}
 RULE_TEXT = {
     "start": "from where the loss starts to improve",
     "third": "from max / 3",
@@ -33,7 +26,7 @@ def add_parser(subparsers) -> None:
         description="Read an LR range test curve (a CSV with lr and loss columns, as saved "
         "from fastai, torch-lr-finder or Lightning) and print the suggested lr and range.",
     )
-    p.add_argument("file", help="CSV file with lr and loss columns")
+    p.add_argument("file", help="range-test log: a CSV with lr and loss columns")
     p.add_argument("--lr-col", default=None, help="name of the lr column (default: found)")
     p.add_argument("--loss-col", default=None, help="name of the loss column (default: found)")
     p.add_argument(
@@ -115,131 +108,31 @@ def print_summary(result: Suggestion, stream=None) -> None:
 
 
 def read_curve(path, lr_col: str | None = None, loss_col: str | None = None):
-    """(lr, loss) float arrays from a range-test log; LrvizError naming the problem.
+    """(lr, loss) float arrays of a range-test log, read with :func:`lrviz.loaders.load`.
 
-    Reads ``lr,loss`` CSVs with :func:`read_csv_curve`.
+    The lr and loss series are paired by their step (row) so a missing value in one column
+    drops only that row. Raises LrvizError naming the file and the problem.
     """
-    return read_csv_curve(path, lr_col, loss_col)
+    from lrviz.loaders import ColumnMapping, list_columns, load
 
-
-def read_csv_curve(path, lr_col: str | None = None, loss_col: str | None = None):
-    """(lr, loss) float arrays from a CSV with a header naming an lr and a loss column.
-
-    Copes with a UTF-8 BOM, ``,``/``;``/tab separators (decimal commas with ``;``), a pandas
-    index column (``,lr,loss``), padded or quoted cells, trailing separators, CR/CRLF line
-    ends, headers repeated mid-file and missing values (empty, NA, None, nan, inf).
-    A file without a header is read as ``lr,loss`` when it has two numeric columns.
-    """
-    path = Path(path)
+    mapping = ColumnMapping(lr=lr_col, loss=loss_col) if (lr_col or loss_col) else None
+    data = load(path, mapping)
+    for run in data.runs:
+        lr, loss = run.find("lr"), run.find("loss")
+        if lr is not None and loss is not None:
+            _, lr_rows, loss_rows = np.intersect1d(lr.x, loss.x, return_indices=True)
+            if lr_rows.size == 0:
+                raise LrvizError("the lr and loss columns share no rows", path=str(path))
+            return lr.y[lr_rows], loss.y[loss_rows]
     try:
-        raw = path.read_bytes()
-    except IsADirectoryError:
-        raise LrvizError("is a folder, not a CSV file", path=str(path)) from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise LrvizError(
-            f"not a text file (undecodable byte at offset {exc.start})", path=str(path)
-        ) from None
-    if "\x00" in text:
-        raise LrvizError("not a text file (contains NUL bytes)", path=str(path))
-    text = text.replace("\r\r\n", "\n").replace("\r\n", "\n").replace("\r", "\n")
-    lines = [(number, line) for number, line in enumerate(text.split("\n"), 1) if line.strip()]
-    if not lines:
-        raise LrvizError("empty file", path=str(path))
-    delimiter = _delimiter(lines[0][1])
-    rows = [
-        (number, [cell.strip().strip('"').strip() for cell in cells])
-        for number, cells in _split(lines, delimiter)
-    ]
-    header_number, header = rows[0]
-    names = [name.lower() for name in header]
-    if all(_is_number(cell, delimiter) for cell in header if cell):
-        if lr_col or loss_col:
-            raise LrvizError("has no header row to find the named columns in", path=str(path))
-        numeric = [cell for cell in header if cell]
-        if len(numeric) != 2:
-            raise LrvizError(
-                f"no header row, and {len(numeric)} columns: expected a header naming an lr "
-                "and a loss column",
-                path=str(path),
-                line=header_number,
-            )
-        lr_index, loss_index, body = 0, 1, rows
-        names = []
-    else:
-        lr_index = _column(names, lr_col, LR_NAMES, "lr", "--lr-col", path)
-        loss_index = _column(names, loss_col, LOSS_NAMES, "loss", "--loss-col", path)
-        body = rows[1:]
-    lr_values, loss_values = [], []
-    for number, cells in body:
-        if names and [c.lower() for c in cells] == names:
-            continue  # header repeated after an append
-        lr_values.append(_number(cells, lr_index, delimiter, path, number, "lr"))
-        loss_values.append(_number(cells, loss_index, delimiter, path, number, "loss"))
-    if not lr_values:
-        raise LrvizError("no data rows after the header", path=str(path))
-    return np.array(lr_values, dtype=np.float64), np.array(loss_values, dtype=np.float64)
-
-
-def _delimiter(header: str) -> str:
-    counts = {d: header.count(d) for d in (",", ";", "\t")}
-    best = max(counts, key=counts.get)
-    return best if counts[best] else ","
-
-
-def _split(lines, delimiter):
-    for number, line in lines:
-        try:
-            cells = next(csv.reader(io.StringIO(line), delimiter=delimiter))
-        except (csv.Error, StopIteration):
-            cells = line.split(delimiter)
-        yield number, cells
-
-
-def _column(names, wanted, candidates, role, option, path) -> int:
-    if wanted is not None:
-        key = wanted.strip().lower()
-        if key in names:
-            return names.index(key)
-        raise LrvizError(
-            f"no column named {wanted!r} (columns: {', '.join(n or '(unnamed)' for n in names)})",
-            path=str(path),
-        )
-    for candidate in candidates:
-        if candidate in names:
-            return names.index(candidate)
+        columns = ", ".join(list_columns(path)) or "none"
+    except (LrvizError, OSError):
+        columns = "unknown"
+    has_lr = any(r.find("lr") is not None for r in data.runs)
+    has_loss = any(r.find("loss") is not None for r in data.runs)
+    missing = "lr and no loss" if not (has_lr or has_loss) else ("loss" if has_lr else "lr")
     raise LrvizError(
-        f"no {role} column found (columns: {', '.join(n or '(unnamed)' for n in names)}); "
-        f"name it with {option}",
+        f"no {missing} column with numbers (columns: {columns}); "
+        "name them with --lr-col and --loss-col",
         path=str(path),
     )
-
-
-def _parse(cell: str, delimiter: str) -> float:
-    """A cell as a float; NaN for missing values. Raises ValueError if it is not a number."""
-    key = cell.strip().lower()
-    if key in MISSING:
-        return math.nan
-    if delimiter == ";":
-        cell = cell.replace(",", ".")
-    return float(cell)  # accepts inf, -inf, infinity, 1e-3, padded text
-
-
-def _is_number(cell: str, delimiter: str) -> bool:
-    try:
-        _parse(cell, delimiter)
-    except ValueError:
-        return False
-    return cell.strip().lower() not in MISSING
-
-
-def _number(cells, index, delimiter, path, line, role) -> float:
-    if index >= len(cells):
-        return math.nan  # a short row: the value is missing
-    try:
-        return _parse(cells[index], delimiter)
-    except ValueError:
-        raise LrvizError(
-            f"{role} value {cells[index]!r} is not a number", path=str(path), line=line
-        ) from None
