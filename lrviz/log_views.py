@@ -110,7 +110,7 @@ def robust_range(
         pad = 0.5 if log else max(abs(hi) * 0.1, 1e-12)
     # Pad outward without leaving float64: values near its limits are legitimate losses.
     floor, ceiling = (
-        (-320.0, 308.0) if log else (-np.finfo(np.float64).max, np.finfo(np.float64).max)
+        (-323.0, 308.0) if log else (-np.finfo(np.float64).max, np.finfo(np.float64).max)
     )
     lo = max(lo - pad, floor) if np.isfinite(lo - pad) else floor
     hi = min(hi + pad, ceiling) if np.isfinite(hi + pad) else ceiling
