@@ -563,8 +563,8 @@ def _read(curve: _Curve, grid, smooth, width, empty: _Empty) -> Suggestion:
     # initial level.
     start_x = float(grid[0])
     if steep_slope < 0:
-        rise = (start_level - float(smooth[steep_index])) / -steep_slope
-        start_x = max(start_x, float(grid[steep_index]) - rise)
+        back = (start_level - float(smooth[steep_index])) / -steep_slope  # decades
+        start_x = max(start_x, float(grid[steep_index]) - back)
 
     # The bottom: around the minimum, within BOTTOM_BAND of the drop.
     inside = smooth <= low + BOTTOM_BAND * drop
@@ -586,7 +586,7 @@ def _read(curve: _Curve, grid, smooth, width, empty: _Empty) -> Suggestion:
         "slide": _slide(grid, lr_grid, smooth, drop),
     }
 
-    severe = 1 if len(warnings) else 0  # "only n points"
+    severe = len(warnings)  # so far at most "only n points", which alone makes it low
     unfinished = leave == size - 1 and empty.diverged_lr is None
     if unfinished:
         severe += 1
