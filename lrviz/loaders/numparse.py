@@ -274,12 +274,11 @@ class FieldParser:
             np.minimum(f1, 2.0**52, out=f1)
             ip = u3
             np.copyto(ip, f1, casting="unsafe")
-            # The estimate is off by at most one; fix it with exact integer arithmetic
+            # s = I * p + F with F < p / 10 (the point is a 0 digit), so s / p <= I + 0.1 and
+            # the float estimate is never too high; it is one too low when float(s) rounded
+            # below I * p (F = 0, s > 2**53). Fix that with exact integer arithmetic
             # (p <= 10**18 here, so ip * p cannot overflow).
             prod = np.multiply(ip, p, out=u4)
-            over = np.greater(prod, s, out=b3)
-            np.subtract(ip, over, out=ip, casting="unsafe")
-            np.subtract(prod, np.where(over, p, _U(0)), out=prod)
             np.subtract(s, prod, out=prod)
             np.add(ip, prod >= p, out=ip, casting="unsafe")
             # 10**(k+1) >= 10**19: the integer part is 0 or 1 (s < 1.85e19).

@@ -107,6 +107,12 @@ def test_fast_parser_accepts_the_common_shapes():
     assert check_against_float(tokens) == len(tokens)
 
 
+def test_fast_parser_long_integer_parts_with_zero_fractions():
+    # float(s) rounds below I * 10**(k+1) here: the integer-part estimate needs its fix-up.
+    tokens = [b"26461985373.0000000", b"523762152712501.0", b"094230879859.0000000"]
+    assert check_against_float(tokens) == 3
+
+
 def test_fast_parser_hands_rounding_midpoints_to_the_slow_path():
     # 2**53 + 1 lies exactly between two doubles: extended precision cannot decide alone.
     _, status = parse_tokens([b"9007199254740993"])
@@ -262,3 +268,19 @@ def test_fast_and_slow_paths_agree_on_random_tables(tmp_path_factory, ncols, row
         fp = ft.present[name] if ft.present[name] is not None else np.ones(ft.nrows, bool)
         sp = sl.present[name] if sl.present[name] is not None else np.ones(sl.nrows, bool)
         np.testing.assert_array_equal(fp, sp)
+
+
+@pytest.mark.parametrize("eol", [b"\n", b"\r\n", b"\r\r\n"])
+def test_clean_blocks_never_fall_back_to_cell_by_cell(monkeypatch, eol):
+    from lrviz.loaders.csvread import BlockParser, sniff
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("slow path used")
+
+    dialect = sniff(b"step,lr,loss" + eol)
+    monkeypatch.setattr("lrviz.loaders.csvread.parse_cell", refuse)
+    body = eol.join([b"1,,0.5", b"2,0.1,1e-07", b"3,-2,"]) + eol
+    block = BlockParser(dialect).parse(body)
+    assert block is not None
+    assert block.values[2][:2].tolist() == [0.5, 1e-07]
+    assert block.present[1].tolist() == [False, True, True]
