@@ -562,7 +562,14 @@ class RangeTool(QObject):
         self.failed.emit(message)
 
     def _on_simulation_started(self, _store) -> None:
-        # A simulation's points need the whole y range again, and their legend its corner.
+        # A new simulation brings its points back (unless the Sources list hides the
+        # simulation); they need the whole y range again, and their legend its corner.
+        sources = getattr(self.window, "sources", None)
+        item = getattr(sources, "simulation_item", None)
+        wanted = item is None or item.checkState(0) == Qt.CheckState.Checked
+        show_runs = getattr(self.panel, "set_simulation_visible", None)
+        if wanted and show_runs is not None:
+            show_runs(True)
         self.panel.plot.getViewBox().enableAutoRange()
         self.overlay.place_legend("bottom-right")
 

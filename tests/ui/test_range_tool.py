@@ -12,9 +12,19 @@ import pyqtgraph as pg
 import pytest
 from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
 from PySide6.QtGui import QGuiApplication, QMouseEvent
-from PySide6.QtWidgets import QApplication, QFileDialog
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QAbstractSpinBox,
+    QApplication,
+    QComboBox,
+    QFileDialog,
+    QPlainTextEdit,
+    QSlider,
+    QWidget,
+)
 
 from lrviz.export import format_lr
+from lrviz.simulation_config import SimulationConfig
 from lrviz.smoothing import debiased_ema
 from ui.range_selection import SNAP_DECADES
 
@@ -452,3 +462,29 @@ def test_clear_removes_the_curve_and_the_range(qtbot, tool, shown):
     assert not tool.overlay.region.isVisible() and not tool.overlay.markers
     assert tool.readout.code.toPlainText() == "" or not tool.readout.code.isEnabled()
     assert tool.status_range.text() == ""
+
+
+def test_a_new_simulation_brings_its_points_back(qtbot, window, tool, shown):
+    panel = window.loss_vs_lr
+    assert not panel.points.isVisible()  # the range curve is the subject now
+    config = SimulationConfig(
+        objective="quadratic", optimizer="sgd", lrs=np.geomspace(1e-3, 0.1, 4), iterations=20
+    )
+    with qtbot.waitSignal(window.simulation_finished, timeout=TIMEOUT_MS):
+        window.start_simulation(config)
+    assert panel.points.isVisible()
+    assert tool.overlay.raw.isVisible()  # both, as journey 4 wants
+    assert tool.overlay.legend.opts["offset"][0] < 0  # out of the runs' legend's corner
+
+
+def test_every_control_of_the_tab_has_a_tooltip(qtbot, tool):
+    kinds = (QAbstractButton, QComboBox, QAbstractSpinBox, QSlider, QPlainTextEdit)
+    controls = [w for w in tool.tab.widget().findChildren(QWidget) if isinstance(w, kinds)]
+    assert len(controls) >= 15
+    missing = [
+        type(w).__name__ + ":" + (getattr(w, "text", lambda: "")() or "")
+        for w in controls
+        if not w.toolTip()
+    ]
+    assert not missing
+    assert tool.show_layer.toolTip() and tool.status_range.toolTip()

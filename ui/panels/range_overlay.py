@@ -111,7 +111,11 @@ class RangeOverlay(QObject):
         self.region.hide()
         # Our own legend: the panel's (bottom left) belongs to the simulation and hides with
         # it; when both show, ours moves to the bottom right (see place_legend).
-        self.legend = pg.LegendItem(offset=LEGEND_OFFSETS["bottom-left"], labelTextSize="8pt")
+        self.legend = pg.LegendItem(
+            offset=LEGEND_OFFSETS["bottom-left"],
+            labelTextSize="8pt",
+            brush=pg.mkBrush(255, 255, 255, 200),  # readable over the shaded range
+        )
         self.legend.setParentItem(self.view)
         self.legend.hide()
 
@@ -425,11 +429,14 @@ class RangeOverlay(QObject):
         self.accuracy_view.linkedViewChanged(self.view, self.accuracy_view.XAxis)
 
     def _update_legend(self) -> None:
+        # Short entries: the view may be narrow and share its bottom with the runs' legend.
         self.legend.clear()
-        name = f"{self._name}: " if self._name else ""
-        self.legend.addItem(self.raw, f"{name}loss")
+        name = self._name or "loss"
+        if len(name) > 22:
+            name = name[:10] + "…" + name[-10:]
+        self.legend.addItem(self.raw, name)
         ema = "" if self._smoothing is None else f" (EMA {self._smoothing:.3g})"
         self.legend.addItem(self.smoothed, f"smoothed{ema}")
         if self._has_accuracy:
-            self.legend.addItem(self.accuracy, "accuracy, smoothed (right axis)")
+            self.legend.addItem(self.accuracy, "accuracy (right)")
         self.legend.setVisible(self._visible)

@@ -113,14 +113,14 @@ class RangeReadout(QWidget):
         lr_row.addWidget(self.min_lr, 1)
         lr_row.addWidget(QLabel("to"))
         lr_row.addWidget(self.max_lr, 1)
-        form.addRow("&λ from", lr_row)
+        form.addRow("&Range λ", lr_row)
         label = form.labelForField(lr_row)
         if isinstance(label, QLabel):
             label.setBuddy(self.min_lr)
         rule_row = QHBoxLayout()
         rule_row.addWidget(self.rule, 1)
         rule_row.addWidget(self.reset_button)
-        form.addRow("Botto&m", rule_row)
+        form.addRow("Bo&ttom", rule_row)
         label = form.labelForField(rule_row)
         if isinstance(label, QLabel):
             label.setBuddy(self.rule)
