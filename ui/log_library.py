@@ -69,6 +69,7 @@ class LoadedLog:
     runs: list[LoadedRun] = field(default_factory=list)
     stamp: tuple = ()
     watch: bool = True
+    watcher: object | None = None  # lrviz.loaders.LogWatcher: reads only what was appended
 
     @property
     def format(self) -> str:
@@ -127,10 +128,13 @@ class LogLibrary(QObject):
             return
         self._run_loader(paths, mapping, replace=False)
 
-    def reload(self, log: LoadedLog) -> None:
+    def reload(self, log: LoadedLog, full: bool = False) -> None:
+        """Re-read ``log``: only what was appended (a live log), or all of it (``full``)."""
         if log.path not in self._reloading:
             self._reloading.add(log.path)
-            self._run_loader([log.path], log.mapping, replace=True)
+            if full:
+                log.watcher = None
+            self._run_loader([log.path], log.mapping, replace=True, watchers=[log.watcher])
 
     def remove(self, log: LoadedLog) -> None:
         if log in self.logs:
@@ -171,14 +175,23 @@ class LogLibrary(QObject):
                 self.reload(log)
 
     # --- internals ------------------------------------------------------------------------
-    def _run_loader(self, paths: list[Path], mapping, replace: bool) -> None:
-        def batches() -> Iterator[tuple]:
-            from lrviz.loaders import load
+    def _run_loader(self, paths: list[Path], mapping, replace: bool, watchers=None) -> None:
+        watchers = watchers or [None] * len(paths)
 
-            for path in paths:
+        def batches() -> Iterator[tuple]:
+            from lrviz.loaders import LogWatcher
+
+            for path, watcher in zip(paths, watchers, strict=True):
                 stamp = file_stamp(path)
                 try:
-                    yield path, load(path, mapping=mapping), stamp, None
+                    if watcher is None:
+                        watcher = LogWatcher(path, mapping)
+                    changed = watcher.poll()
+                    if watcher.data is None:
+                        raise LrvizError("nothing readable yet", path=str(path))
+                    # Unchanged data still reports its stamp, so polling stops asking.
+                    loaded = (watcher.data, watcher) if changed or not replace else None
+                    yield path, loaded, stamp, None
                 except LrvizError as exc:
                     yield path, None, stamp, exc
                 except OSError as exc:
@@ -193,8 +206,13 @@ class LogLibrary(QObject):
         thread.start()
 
     def _on_loaded(self, item: tuple, mapping, replace: bool) -> None:
-        path, data, stamp, error = item
+        path, loaded, stamp, error = item
+        data, watcher = loaded if loaded is not None else (None, None)
         existing = next((log for log in self.logs if log.path == path), None)
+        if error is None and loaded is None:
+            if existing is not None:
+                existing.stamp = stamp
+            return
         if error is not None:
             if replace and existing is not None:
                 # A file caught mid-rewrite: keep what we showed, try again next poll.
@@ -206,7 +224,7 @@ class LogLibrary(QObject):
             return
         if existing is not None:
             visible = {_name(r.run): r.visible for r in existing.runs}
-            existing.data, existing.stamp = data, stamp
+            existing.data, existing.stamp, existing.watcher = data, stamp, watcher
             existing.mapping = mapping if mapping is not None else existing.mapping
             existing.runs = [
                 LoadedRun(existing, run, QColor(), visible.get(_name(run), True))
@@ -218,7 +236,7 @@ class LogLibrary(QObject):
             else:
                 self.changed.emit()
             return
-        log = LoadedLog(path=path, data=data, mapping=mapping, stamp=stamp)
+        log = LoadedLog(path=path, data=data, mapping=mapping, stamp=stamp, watcher=watcher)
         log.runs = [LoadedRun(log, run, QColor()) for run in data.runs]
         self.logs.append(log)
         self._recolor()

@@ -127,7 +127,7 @@ class LogActions(QObject):
         existing = next((log for log in self.library.logs if str(log.path) == path), None)
         if existing is not None:
             existing.mapping = mapping
-            self.library.reload(existing)
+            self.library.reload(existing, full=True)
         else:
             self.library.open_paths([path], mapping=mapping)
 

@@ -139,7 +139,7 @@ class SourcesPanel(QWidget):
         watch.setCheckable(True)
         watch.setChecked(log.watch)
         watch.toggled.connect(lambda on: self.watch_toggled.emit(log, on))
-        menu.addAction("Reload", lambda: self.library.reload(log))
+        menu.addAction("Reload", lambda: self.library.reload(log, full=True))
         menu.addSeparator()
         menu.addAction("Close", lambda: self.close_requested.emit(log))
         menu.exec(self.tree.viewport().mapToGlobal(pos))
