@@ -159,13 +159,22 @@ def test_divergence_by_factor_is_marked_at_that_iteration_and_the_run_frozen():
     # lr 0.5: w_t = 0.5^t w0, never diverges, and must not notice its neighbour freezing.
     objective = unit_quadratic()
     w0 = objective.initial_point()[0]
-    sim = Simulation(objective, "momentum", [2.5, 0.5], 10, optimizer_options={"momentum": 0.0})
-    loss, lr, _, _ = collect(sim, batch_iterations=4)
+    sim = Simulation(
+        objective,
+        "momentum",
+        [2.5, 0.5],
+        10,
+        optimizer_options={"momentum": 0.0},
+        record_weights=True,
+    )
+    loss, lr, _, weights = collect(sim, batch_iterations=4)
     assert sim.diverged_at.tolist() == [2, -1]
     assert loss[:3, 0].tolist() == [0.5, 1.125, 2.53125]
     assert np.isnan(loss[3:, 0]).all() and np.isnan(lr[3:, 0]).all()
     assert lr[:3, 0].tolist() == [2.5] * 3
     assert sim.weights[0, 0] == 2.25 * w0  # frozen where it diverged: no step taken
+    assert weights[:3, 0, 0].tolist() == [w0, -1.5 * w0, 2.25 * w0]
+    assert np.isnan(weights[3:, 0]).all()
     assert loss[:, 1].tolist() == [0.5 * 0.25**t for t in range(10)]
     assert sim.weights[1, 0] == 0.5**10 * w0
 
