@@ -16,6 +16,7 @@ from ui.panels.loss_vs_lr import LossVsLrPanel
 from ui.panels.run_curves import LossVsIterationPanel, LrVsIterationPanel
 
 RANGE_TEST_FORMATS = ("lr-finder-csv",)
+FINDER_SMOOTHING = 0.98  # fastai's and Lightning's finders smooth the loss they save
 
 
 class LogView(QObject):
@@ -120,14 +121,20 @@ class LogView(QObject):
         self.sweep_points.setData(table["lr"][ok], y[ok], symbolBrush=brushes)
 
     def _show_range_curve(self, range_curve) -> None:
-        if self.range_tool is None or range_curve is None:
-            self._shown_range_curve = None
+        if self.range_tool is None:
+            return
+        if range_curve is None:
+            if self._shown_range_curve is not None:
+                self._shown_range_curve = None
+                self.range_tool.clear()
             return
         run, (lr, loss) = range_curve
         key = (id(run.run), lr.size)
         if key != self._shown_range_curve:
             self._shown_range_curve = key
-            self.range_tool.show_range_curve(lr, loss, run.label)
+            # fastai, torch-lr-finder and Lightning save the EMA-smoothed loss; undo it so
+            # the suggestion reads the curve the finder actually measured.
+            self.range_tool.show_range_curve(lr, loss, run.label, input_smoothing=FINDER_SMOOTHING)
 
     def _apply_y_range(self) -> None:
         view = self.loss_panel.plot.getViewBox()

@@ -222,3 +222,18 @@ def test_overlay_of_a_sweep_folder_puts_trials_on_loss_vs_lr(qtbot, window, tmp_
     assert window.library.logs[0].format == "sweep-dir"
     x, _ = window.log_view.sweep_points.getData()
     assert x.size == 3
+
+
+def test_an_lr_finder_csv_becomes_a_range_test_and_goes_away_when_closed(qtbot, window):
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "fixtures" / "logs" / "lr_finder" / "lr_find.csv"
+    open_and_wait(qtbot, window, path)
+    tool = window.range_tool
+    assert window.library.logs[0].format == "lr-finder-csv"
+    assert tool.suggestion is not None and tool.chosen_range is not None
+    lo, hi = tool.chosen_range
+    assert 0 < lo < hi
+    window.library.remove(window.library.logs[0])
+    window.log_view.redraw()
+    assert tool.chosen_range is None
