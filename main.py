@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import sys
+
+# The engine's matrices are small: OpenBLAS's second thread gains nothing and, when the GUI
+# thread holds the other core, makes a 100-D quadratic run 3-4x slower (docs/benchmarks.md).
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 
 def main(argv: list[str] | None = None) -> int:
