@@ -31,6 +31,8 @@ from lrviz.loaders.text import (
 
 #: Bytes read per block: small enough that the parser's work arrays stay in cache.
 BLOCK_BYTES = 256 * 1024
+#: Threads for large files (None: 2 when the machine has several cores); the benchmark sets it.
+DEFAULT_WORKERS: int | None = None
 _HEADER_LIMIT = 1 << 20
 
 
@@ -139,6 +141,7 @@ class _Block:
     counts: np.ndarray  # per column, count of cells holding a value
     nrows: int
     header_rows: list  # kept-row index where a repeated header line was dropped
+    lines: int = 0  # lines the block held (rows and dropped header lines)
 
 
 class BlockParser:
@@ -196,6 +199,7 @@ class BlockParser:
             if not cr.any():
                 break
             last_end -= cr
+        lines = nrows
         values, status = self._parser.parse(buf, start, end)
         values = values.reshape(nrows, nc)
         status = status.reshape(nrows, nc)
@@ -226,7 +230,7 @@ class BlockParser:
                 np.copyto(col, np.nan, where=~p)
                 pres.append(p)
             cols.append(col)
-        return _Block(cols, pres, text, counts, nrows, header_rows)
+        return _Block(cols, pres, text, counts, nrows, header_rows, lines)
 
     def _resolve_slow(self, buf, start, end, slow, values, status):
         """Parse the cells the fast path left one by one; drop repeated header lines.
@@ -275,9 +279,11 @@ class CsvReader:
         For error messages.
     """
 
-    def __init__(self, dialect: Dialect, path: str | None = None) -> None:
+    def __init__(self, dialect: Dialect, path: str | None = None, line: int | None = None) -> None:
         self.dialect = dialect
         self.path = path
+        #: 1-based number of the next line to be fed (for error messages).
+        self.line = line if line is not None else dialect.header_line + 1
         n = dialect.ncols
         self._vals: list[list[np.ndarray]] = [[] for _ in range(n)]
         self._pres: list[list[np.ndarray | None]] = [[] for _ in range(n)]
@@ -295,41 +301,35 @@ class CsvReader:
         """``data`` as the block parser wants it (decimal commas turned into points)."""
         return data.replace(b",", b".") if self.dialect.decimal_comma else data
 
-    def feed(self, data: bytes, line0: int) -> None:
-        """Read complete lines.
-
-        Parameters
-        ----------
-        data : bytes
-            Whole lines, the last one ending in ``\\n``.
-        line0 : int
-            1-based line number of the first line in ``data`` (for error messages).
-        """
+    def feed(self, data: bytes) -> None:
+        """Read complete lines (``data`` ends with ``\\n``)."""
         if not data:
             return
         data = self.prepare(data)
         if self._block_parser is None:
             self._block_parser = BlockParser(self.dialect)
-        self.feed_parsed(data, line0, self._block_parser.parse(data))
+        self.feed_parsed(data, self._block_parser.parse(data))
 
-    def feed_parsed(self, data: bytes, line0: int, block: _Block | None) -> None:
+    def feed_parsed(self, data: bytes, block: _Block | None) -> None:
         """Add lines already run through :meth:`prepare` and :meth:`BlockParser.parse`.
 
         ``block`` None means the block parser declined; the lines are then read one by one.
         """
         if block is None:
-            self._feed_slow(data, line0, final=False)
+            self._feed_slow(data, final=False)
+            self.line += data.count(b"\n")
         else:
             self._add_block(block)
+            self.line += block.lines
 
-    def feed_final(self, data: bytes, line0: int) -> None:
+    def feed_final(self, data: bytes) -> None:
         """Read the last line(s) of a file that does not end in a newline.
 
         A last line with fewer cells than the header, or inside an open quote, was cut off
         while being written and is ignored.
         """
         if data.strip():
-            self._feed_slow(self.prepare(data), line0, final=True)
+            self._feed_slow(self.prepare(data), final=True)
 
     def _add_block(self, b: _Block) -> None:
         for r in b.header_rows:
@@ -344,7 +344,8 @@ class CsvReader:
 
     # -- slow path -----------------------------------------------------------------------
 
-    def _feed_slow(self, data: bytes, line0: int, final: bool) -> None:
+    def _feed_slow(self, data: bytes, final: bool) -> None:
+        line0 = self.line
         d = self.dialect
         nc = d.ncols
         lines = split_lines(decode(data, self.path))
@@ -460,24 +461,25 @@ def read_csv(path: str, raw: bytes | None = None, workers: int | None = None) ->
         reader = CsvReader(dialect, path)
         f.seek(dialect.body_offset)
         if workers is None:
+            workers = DEFAULT_WORKERS
+        if workers is None:
             size = os.fstat(f.fileno()).st_size
-            workers = min(2, os.cpu_count() or 1) if size > 8 * BLOCK_BYTES * 4 else 1
-        blocks = _BlockSource(f, dialect)
+            workers = min(2, os.cpu_count() or 1) if size > 32 * BLOCK_BYTES else 1
+        blocks = _BlockSource(f)
         if workers <= 1:
-            for block, line0 in blocks:
-                reader.feed(block, line0)
+            for block in blocks:
+                reader.feed(block)
         else:
             _feed_parallel(reader, blocks, workers)
-        reader.feed_final(blocks.carry, blocks.line)
+        reader.feed_final(blocks.carry)
     return reader.table()
 
 
 class _BlockSource:
-    """Iterate (whole lines, first line number) over a file; ``carry`` is what is left."""
+    """Iterate over whole lines of a file, in blocks; ``carry`` is what is left at the end."""
 
-    def __init__(self, f, dialect: Dialect) -> None:
+    def __init__(self, f) -> None:
         self._f = f
-        self.line = dialect.header_line + 1 if dialect.header_line else 1
         self.carry = b""
 
     def __iter__(self):
@@ -492,9 +494,7 @@ class _BlockSource:
                 continue
             block = data[:cut] if cut < len(data) else data
             self.carry = data[cut:]
-            first = self.line
-            self.line += block.count(b"\n")
-            yield block, first
+            yield block
 
 
 def _feed_parallel(reader: CsvReader, blocks: _BlockSource, workers: int) -> None:
@@ -512,22 +512,24 @@ def _feed_parallel(reader: CsvReader, blocks: _BlockSource, workers: int) -> Non
 
     pending: deque = deque()
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        for block, line0 in blocks:
+        for block in blocks:
             data = reader.prepare(block)
-            pending.append((pool.submit(work, data), data, line0))
+            pending.append((pool.submit(work, data), data))
             while len(pending) > 2 * workers:
-                future, d, first = pending.popleft()
-                reader.feed_parsed(d, first, future.result())
+                future, d = pending.popleft()
+                reader.feed_parsed(d, future.result())
         while pending:
-            future, d, first = pending.popleft()
-            reader.feed_parsed(d, first, future.result())
+            future, d = pending.popleft()
+            reader.feed_parsed(d, future.result())
 
 
 def _read_bytes(raw: bytes, path: str) -> Table:
     dialect = sniff(raw[: max(65536, raw.find(b"\n") + 1)], path)
+    if b"\n" not in raw and b"\r" in raw:
+        raw = raw.replace(b"\r", b"\n")  # old Mac line ends
+        dialect = sniff(raw[: max(65536, raw.find(b"\n") + 1)], path)
     reader = CsvReader(dialect, path)
     body = raw[dialect.body_offset :]
-    line = dialect.header_line + 1 if dialect.header_line else 1
     pos = 0
     while pos < len(body):
         end = body.rfind(b"\n", pos, pos + BLOCK_BYTES) + 1
@@ -535,11 +537,9 @@ def _read_bytes(raw: bytes, path: str) -> Table:
             end = body.find(b"\n", pos) + 1
             if end == 0:
                 break
-        block = body[pos:end]
-        reader.feed(block, line)
-        line += block.count(b"\n")
+        reader.feed(body[pos:end])
         pos = end
-    reader.feed_final(body[pos:], line)
+    reader.feed_final(body[pos:])
     return reader.table()
 
 

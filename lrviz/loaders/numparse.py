@@ -132,6 +132,20 @@ class FieldParser:
         Both are views into buffers reused by the next call.
         """
         n = int(start.size)
+        if n >= 1024:
+            filled = np.flatnonzero(end != start)
+            if filled.size < 0.8 * n:
+                # Sparse rows (Lightning): parse only the cells that hold something.
+                values, status = self._parse(buf, start[filled], end[filled])
+                out_v = np.full(n, np.nan)
+                out_s = np.full(n, EMPTY, dtype=np.uint8)
+                out_v[filled] = values
+                out_s[filled] = status
+                return out_v, out_s
+        return self._parse(buf, start, end)
+
+    def _parse(self, buf, start, end):
+        n = int(start.size)
         self._ensure(n)
         values = self._f64[0][:n]
         status = self._u8[5][:n]
@@ -186,8 +200,10 @@ class FieldParser:
             np.multiply(c2, 10, out=c2)
             np.add(c2, c3, out=c2)
             np.copyto(exp10, c2, casting="unsafe")
-            np.negative(exp10, out=exp10, where=c1 == 0x2D)
             np.multiply(exp10, has_exp, out=exp10)
+            np.copyto(i1, c1, casting="unsafe")
+            np.subtract(44, i1, out=i1)  # '+' (43) -> 1, '-' (45) -> -1
+            np.multiply(exp10, i1, out=exp10)
         else:
             exp10.fill(0)
 
@@ -198,7 +214,8 @@ class FieldParser:
         np.subtract(dl, signed, out=dl)
         np.logical_or(bad, dl < 1, out=bad)
         np.logical_or(bad, dl > 24, out=bad)
-        np.clip(dl, 0, 24, out=dl)
+        np.maximum(dl, 0, out=dl)
+        np.minimum(dl, 24, out=dl)
 
         np.subtract(mend, 24, out=mend)
         view24 = np.ndarray((buf.size - 23,), dtype="V24", buffer=buf, strides=(1,))
@@ -294,7 +311,8 @@ class FieldParser:
         mant = s
         np.copyto(values, mant, casting="unsafe")
         np.add(e10, _EOFF, out=i0)
-        np.clip(i0, 0, _DIV.size - 1, out=i0)
+        np.maximum(i0, 0, out=i0)
+        np.minimum(i0, _DIV.size - 1, out=i0)
         np.divide(values, np.take(_DIV, i0), out=values)
         fast = np.less_equal(mant, _TWO53, out=b2)
         np.logical_and(fast, e10 <= 0, out=fast)
@@ -312,22 +330,31 @@ class FieldParser:
     @staticmethod
     def _slow_scale(values, bad, m, e, rest) -> None:
         """Exact scaling for mantissas above 2**53 or powers outside [-22, 0]."""
-        small = (m <= _TWO53) & (e > 0) & (e <= 22)
-        if small.any():
-            values[rest[small]] = m[small].astype(np.float64) * _P10F[e[small]]
-            keep = ~small
-            rest, m, e = rest[keep], m[keep], e[keep]
+        up = e > 0
+        if up.any():
+            # Rare: positive powers (integers written with an exponent, huge values).
+            iu = rest[up]
+            mu, eu = m[up], e[up]
+            exact = (mu <= _TWO53) & (eu <= 22)
+            values[iu[exact]] = mu[exact].astype(np.float64) * _P10F[eu[exact]]
+            bad[iu[~exact]] = True  # left to the slow path
+            down = ~up
+            rest, m, e = rest[down], m[down], e[down]
         if not rest.size:
             return
         if not _LD:
             bad[rest] = True
             return
-        inrange = np.abs(e) <= 27
-        bad[rest[~inrange]] = True
-        rest, m, e = rest[inrange], m[inrange], e[inrange]
+        far = e < -27
+        if far.any():
+            bad[rest[far]] = True
+            near = ~far
+            rest, m, e = rest[near], m[near], e[near]
+        # One division in 64-bit-mantissa extended precision, then rounding to float64: exact
+        # unless the extended result is a float64 midpoint (low 11 bits 0b10000000000).
         q = m.astype(np.longdouble)
-        pw = _P10LD[np.abs(e)]
-        q = np.where(e < 0, q / pw, q * pw)
-        low = q.view(np.uint64).reshape(-1, 2)[:, 0] & _U(0x7FF)
+        np.negative(e, out=e)
+        np.divide(q, _P10LD[e], out=q)
         values[rest] = q.astype(np.float64)
+        low = q.view(np.uint64)[::2] & _U(0x7FF)
         bad[rest[low == _U(0x400)]] = True

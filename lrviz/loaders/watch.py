@@ -154,7 +154,7 @@ class _FileWatcher:
         changed = bool(complete) or tail != self._tail
         if complete:
             if self._kind == "delimited":
-                self._reader.feed(complete, self._line)
+                self._reader.feed(complete)
             else:
                 self._add_records(complete)
             self._offset += len(complete)
@@ -176,8 +176,8 @@ class _FileWatcher:
         if self._kind == "delimited":
             table = self._reader.table()
             if self._tail.strip():
-                extra = CsvReader(self._dialect, self.path)
-                extra.feed_final(self._tail, self._line)
+                extra = CsvReader(self._dialect, self.path, line=self._line)
+                extra.feed_final(self._tail)
                 table = concat_tables(table, extra.table())
             self.data = build_csv(self._format, table, self.path, self.mapping)
             return

@@ -257,9 +257,9 @@ def test_fast_and_slow_paths_agree_on_random_tables(tmp_path_factory, ncols, row
     fast = CsvReader(dialect)
     body = data[dialect.body_offset :]
     block = BlockParser(dialect).parse(body)
-    fast.feed_parsed(body, 2, block)
+    fast.feed_parsed(body, block)
     slow = CsvReader(dialect)
-    slow.feed_parsed(body, 2, None)
+    slow.feed_parsed(body, None)
     ft, sl = fast.table(), slow.table()
     assert ft.nrows == sl.nrows
     assert sorted(ft.values) == sorted(sl.values)
