@@ -1,7 +1,7 @@
 """Log loading speed and memory against pandas.read_csv, measured in the same run.
 
-    python bench/load.py            # 1,000,000-row Lightning metrics.csv, 10,000,000-row step,lr,loss
-    python bench/load.py --quick    # ten times smaller (CI)
+    python bench/load.py          # 1,000,000-row Lightning metrics.csv, 10,000,000-row step,lr,loss
+    python bench/load.py --quick  # ten times smaller (CI)
 
 For each file: the time of ``lrviz.loaders.load`` (file -> plottable series: missing cells
 dropped, repeated steps resolved) with the default thread count and with one thread, against
@@ -168,9 +168,9 @@ def main(argv: list[str] | None = None) -> int:
             t0 = time.perf_counter()
             writer(path, rows)
             size = path.stat().st_size
+            took = time.perf_counter() - t0
             print(
-                f"{label}: {rows:,} rows, {size / 1e6:.1f} MB (written in {time.perf_counter() - t0:.1f} s)",
-                flush=True,
+                f"{label}: {rows:,} rows, {size / 1e6:.1f} MB (written in {took:.1f} s)", flush=True
             )
             t = timings(path, args.repeat)
             m = memory(path)
@@ -190,21 +190,23 @@ def main(argv: list[str] | None = None) -> int:
             }
             results.append(res)
             print(
-                f"  time   pandas.read_csv {res['pandas_s']:.3f} s | lrviz load {res['lrviz_s']:.3f} s "
-                f"({res['ratio']:.2f}x; target <= 1.5x) | one thread {res['lrviz_1thread_s']:.3f} s "
-                f"({res['ratio_1thread']:.2f}x)",
+                f"  time   pandas.read_csv {res['pandas_s']:.3f} s | lrviz load "
+                f"{res['lrviz_s']:.3f} s ({res['ratio']:.2f}x; target <= 1.5x) | one thread "
+                f"{res['lrviz_1thread_s']:.3f} s ({res['ratio_1thread']:.2f}x)",
                 flush=True,
             )
             print(
                 f"  memory lrviz peak {res['lrviz_peak_traced_x_size']:.2f}x file (tracemalloc), "
-                f"{res['lrviz_peak_rss_growth_x_size']:.2f}x (RSS growth); target <= 3x | pandas "
-                f"{res['pandas_peak_traced_x_size']:.2f}x / {res['pandas_peak_rss_growth_x_size']:.2f}x",
+                f"{res['lrviz_peak_rss_growth_x_size']:.2f}x (RSS growth); target <= 3x | "
+                f"pandas {res['pandas_peak_traced_x_size']:.2f}x / "
+                f"{res['pandas_peak_rss_growth_x_size']:.2f}x",
                 flush=True,
             )
             path.unlink()
     print(
         f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}, numpy {_version('numpy')}, pandas {_version('pandas')}"
+        f"Python {platform.python_version()}, numpy {_version('numpy')}, "
+        f"pandas {_version('pandas')}"
     )
     if args.json:
         print(json.dumps(results, indent=2))
