@@ -29,7 +29,9 @@ from pathlib import Path
 
 
 def _set_blas_threads(argv: list[str]) -> None:
-    """``--blas-threads N`` must reach OpenBLAS before numpy loads it."""
+    """``--blas-threads N`` must reach OpenBLAS before numpy loads it. Without it the
+    benchmark runs like the app, which starts with one BLAS thread (main.py)."""
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     for i, arg in enumerate(argv):
         value = arg.split("=", 1)[1] if arg.startswith("--blas-threads=") else None
         if arg == "--blas-threads" and i + 1 < len(argv):
@@ -150,7 +152,8 @@ def main(argv: list[str] | None = None) -> int:
         "--blas-threads",
         type=int,
         default=None,
-        help="set OPENBLAS_NUM_THREADS for this run (default: leave the environment alone)",
+        help="set OPENBLAS_NUM_THREADS for this run (default: 1, as the app does, unless the "
+        "environment says otherwise)",
     )
     args = parser.parse_args(argv)
     repeats = args.repeats
