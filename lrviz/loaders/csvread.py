@@ -410,6 +410,8 @@ class CsvReader:
         for j, name in enumerate(names):
             if self._numeric[j] == 0 or self._numeric[j] < self._text[j]:
                 continue  # a text column, or one that never holds a value
+            # Concatenate column by column and keep only the result, so that peak memory is
+            # the columns once plus one column, not twice the columns.
             chunks = self._vals[j]
             vals = chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
             pres_chunks = self._pres[j]
@@ -422,6 +424,8 @@ class CsvReader:
                         for v, p in zip(chunks, pres_chunks, strict=True)
                     ]
                 )
+            self._vals[j] = [vals]
+            self._pres[j] = [pres]
             t.values[name] = vals
             t.present[name] = pres
         return t

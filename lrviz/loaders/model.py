@@ -321,8 +321,15 @@ def keep_last(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """
     if x.size < 2:
         return x, y
-    if bool(np.all(x[1:] > x[:-1])):
+    step = np.diff(x)
+    if bool(np.all(step > 0)):
         return x, y
+    if bool(np.all(step >= 0)):
+        # Sorted with repeats (several rows per step): the last of each run of equal x.
+        last = np.empty(x.size, dtype=bool)
+        np.not_equal(step, 0, out=last[:-1])
+        last[-1] = True
+        return x[last], y[last]
     rev = x[::-1]
     _, first_in_rev = np.unique(rev, return_index=True)
     keep = x.size - 1 - first_in_rev
