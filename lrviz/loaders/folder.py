@@ -84,8 +84,15 @@ def _metrics_file(folder: str, names: list[str]) -> str | None:
     return os.path.join(folder, csvs[0]) if len(csvs) == 1 else None
 
 
-def discover(root: str) -> FolderPlan:
+def discover(root: str, allow_empty: bool = False) -> FolderPlan:
     """Decide how a folder opens (see module docstring).
+
+    Parameters
+    ----------
+    root : str
+    allow_empty : bool
+        Return a plan with nothing in it, instead of raising, when no log is found yet (the
+        live watcher waits for a training run to start writing).
 
     Raises
     ------
@@ -135,6 +142,8 @@ def discover(root: str) -> FolderPlan:
         if f.lower().endswith(_LOG_SUFFIXES) and f not in ("params.json", "config.json")
     ]
     if not logs:
+        if allow_empty:
+            return FolderPlan(None, root)
         raise LrvizError("no training logs found in this folder", root)
     return FolderPlan(None, root, single_files=logs)
 

@@ -280,23 +280,80 @@ def is_event_file(name: str) -> bool:
     return os.path.basename(name).startswith(_PREFIX)
 
 
-def run_from_files(paths: list[str], name: str) -> Run:
-    """One run from the event files of one directory (read oldest first; last value wins)."""
+def sort_files(paths: list[str]) -> list[str]:
+    """Event files in the order they were written (time in the name, then name)."""
+    return sorted(paths, key=lambda q: _file_time(os.path.basename(q)))
+
+
+def run_from_event_files(files: list[EventFile], name: str, source: str | None = None) -> Run:
+    """One run from already-read event files, oldest first (a repeated step keeps the last)."""
     merged: dict[str, tuple[list, list]] = {}
-    plugins: dict[str, str] = {}
-    for p in sorted(paths, key=lambda q: _file_time(os.path.basename(q))):
-        ev = read_event_file(p, plugins=plugins)
+    for ev in files:
         for tag, (steps, _walls, values) in ev.tags.items():
             s, v = merged.setdefault(tag, ([], []))
             s.extend(steps)
             v.extend(values)
-    run = Run(name=name, source=os.path.dirname(os.path.abspath(paths[0])) if paths else None)
+    run = Run(name=name, source=source)
     for tag, (steps, values) in merged.items():
         x = np.asarray(steps, dtype=np.float64)
         y = np.asarray(values, dtype=np.float64)
         x_axis = "epoch" if tag.startswith("epoch_") else "step"
         run.series.append(make_series(tag, x, y, x_axis, infer_role(tag)))
     return run
+
+
+def run_from_files(paths: list[str], name: str) -> Run:
+    """One run from the event files of one directory (read oldest first; last value wins)."""
+    plugins: dict[str, str] = {}
+    files = [read_event_file(p, plugins=plugins) for p in sort_files(paths)]
+    source = os.path.dirname(os.path.abspath(paths[0])) if paths else None
+    return run_from_event_files(files, name, source)
+
+
+class EventTail:
+    """Incremental reader of one growing event file (used by the live watcher).
+
+    Parameters
+    ----------
+    path : str
+    plugins : dict
+        Tag -> plugin, shared by the files of one run.
+    """
+
+    def __init__(self, path: str, plugins: dict) -> None:
+        self.path = path
+        self._plugins = plugins
+        self._offset = 0
+        self.events = EventFile()
+        self.events.plugins = plugins
+
+    def poll(self) -> bool:
+        """Read the complete records appended since last time; True when there were any."""
+        try:
+            size = os.stat(self.path).st_size
+        except OSError:
+            return False
+        if size < self._offset:  # replaced by a shorter file: start over
+            self._offset = 0
+            self.events = EventFile()
+            self.events.plugins = self._plugins
+        if size == self._offset:
+            return False
+        with open(self.path, "rb") as f:
+            f.seek(self._offset)
+            data = f.read()
+        records = read_records(data, self.path)
+        for start, length in records:
+            try:
+                _read_event(data, start, start + length, self.events)
+            except _Bad:
+                at = self._offset + start - 12
+                raise LrvizError(f"malformed event at byte {at}", self.path) from None
+        if not records:
+            return False
+        last_start, last_length = records[-1]
+        self._offset += last_start + last_length + 4
+        return True
 
 
 def build(path: str) -> LogData:

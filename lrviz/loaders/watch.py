@@ -224,7 +224,8 @@ class LogWatcher:
         self._files: dict[str, _FileWatcher] = {}
         self._data: LogData | None = None
         self._plan_key = None
-        self._event_sigs = None
+        self._events: dict = {}
+        self._plugins: dict = {}
 
     @property
     def data(self) -> LogData | None:
@@ -250,26 +251,44 @@ class LogWatcher:
         return changed
 
     def _poll_folder(self) -> bool:
+        from lrviz.loaders import tfevents
         from lrviz.loaders.folder import assemble, discover
 
-        plan = discover(self.path)
+        plan = discover(self.path, allow_empty=True)
+        if not plan.items and not plan.single_files:
+            return False  # nothing written yet
         files = [f for item in plan.items for f in item.files] + list(plan.single_files)
         key = (plan.format, tuple(files), tuple(item.name for item in plan.items))
         changed = key != self._plan_key
         self._plan_key = key
         if plan.format == "tensorboard-dir":
-            sigs = tuple(_signature(f) for f in files)
-            changed = changed or sigs != self._event_sigs
-            self._event_sigs = sigs
-        else:
-            for f in files:
-                w = self._files.get(f)
-                if w is None:
-                    w = self._files[f] = _FileWatcher(f, self.mapping)
-                changed = w.poll() or changed
-            for f in list(self._files):
-                if f not in files:
-                    del self._files[f]
+            for item in plan.items:
+                plugins = self._plugins.setdefault(item.name, {})
+                for f in item.files:
+                    tail = self._events.get(f)
+                    if tail is None:
+                        tail = self._events[f] = tfevents.EventTail(f, plugins)
+                    changed = tail.poll() or changed
+            if changed or self._data is None:
+                runs = [
+                    tfevents.run_from_event_files(
+                        [self._events[f].events for f in tfevents.sort_files(item.files)],
+                        item.name,
+                        os.path.dirname(item.files[0]),
+                    )
+                    for item in plan.items
+                ]
+                self._data = LogData(plan.format, runs, plan.root)
+                return True
+            return False
+        for f in files:
+            w = self._files.get(f)
+            if w is None:
+                w = self._files[f] = _FileWatcher(f, self.mapping)
+            changed = w.poll() or changed
+        for f in list(self._files):
+            if f not in files:
+                del self._files[f]
         if changed or self._data is None:
 
             def read(p: str) -> LogData:

@@ -152,3 +152,42 @@ def test_whole_file_formats_are_reloaded_when_changed(tmp_path):
     bump_mtime(p)
     assert w.poll() is False
     assert w.data.runs[0].get("loss").x.tolist() == [1, 2]
+
+
+def test_empty_folder_waits_for_a_run(tmp_path):
+    w = LogWatcher(tmp_path)
+    assert w.poll() is False and w.data is None
+    v0 = tmp_path / "lightning_logs" / "version_0"
+    v0.mkdir(parents=True)
+    (v0 / "metrics.csv").write_bytes(HEADER + b"0,1,2.0\r\n")
+    assert w.poll() is True
+    assert w.data.format == "lightning-dir"
+
+
+def test_tensorboard_folder_is_read_incrementally(tmp_path):
+    import importlib.util
+
+    logs = Path(__file__).resolve().parents[1] / "fixtures" / "logs"
+    spec = importlib.util.spec_from_file_location("make_fixtures", logs / "make_fixtures.py")
+    enc = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(enc)
+
+    run = tmp_path / "run"
+    run.mkdir()
+    path = run / "events.out.tfevents.100.host.1.0"
+    records = [
+        enc.event(s, float(s), [enc.scalar_value("train/loss", 1.0 / (s + 1))]) for s in range(6)
+    ]
+    data = enc.event_file(records)
+    cut = len(enc.event_file(records[:3])) + 5  # three records and a bit of the fourth
+    path.write_bytes(data[:cut])
+    w = LogWatcher(tmp_path)
+    assert w.poll() is True
+    assert w.data.format == "tensorboard-dir"
+    assert w.data.runs[0].get("train/loss").x.tolist() == [0, 1, 2]
+    assert w.poll() is False
+    append(path, data[cut:])
+    assert w.poll() is True
+    loss = w.data.runs[0].get("train/loss")
+    assert loss.x.tolist() == [0, 1, 2, 3, 4, 5]
+    np.testing.assert_array_equal(loss.y, load(tmp_path).runs[0].get("train/loss").y)
