@@ -26,7 +26,6 @@ from lrviz.loaders.text import (
     sniff_delimiter,
     split_lines,
     split_row,
-    strip_bom,
 )
 
 #: Bytes read per block: measured best on 2 cores (smaller: per-call overhead and GIL
@@ -555,8 +554,4 @@ def read_header(path: str) -> Dialect:
     return sniff(head, path)
 
 
-def file_size(path: str) -> int:
-    return os.stat(path).st_size
-
-
-__all__ = ["CsvReader", "Dialect", "Table", "read_csv", "read_header", "sniff", "strip_bom"]
+__all__ = ["BlockParser", "CsvReader", "Dialect", "Table", "read_csv", "read_header", "sniff"]

@@ -82,8 +82,6 @@ def parse_cell(cell: str, decimal_comma: bool = False):
     if m:
         hours = int(m.group(1) or 0)
         return hours * 3600.0 + int(m.group(2)) * 60.0 + float(m.group(3))
-    if low in ("true", "false"):
-        return TEXT
     return TEXT
 
 

@@ -68,6 +68,4 @@ def build(table: Table, path: str, mapping: ColumnMapping | None = None) -> LogD
         s = make_series(metric, xs, y, x_axis, infer_role(metric), present)
         if len(s):
             run.series.append(s)
-    if not runs and xs is None:
-        runs = {}
     return LogData(FORMAT, list(runs.values()), path)
