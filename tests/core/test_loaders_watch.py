@@ -6,6 +6,8 @@ import os
 from pathlib import Path
 
 import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from lrviz.loaders import LogWatcher, load
 
@@ -191,3 +193,43 @@ def test_tensorboard_folder_is_read_incrementally(tmp_path):
     loss = w.data.runs[0].get("train/loss")
     assert loss.x.tolist() == [0, 1, 2, 3, 4, 5]
     np.testing.assert_array_equal(loss.y, load(tmp_path).runs[0].get("train/loss").y)
+
+
+LOGS = Path(__file__).resolve().parents[1] / "fixtures" / "logs"
+GROWING = [
+    "lightning_logs/version_0/metrics.csv",
+    "keras/training.log.csv",
+    "keras/crcrlf.csv",
+    "fastai/history.csv",
+    "wandb/wandb_export.csv",
+    "ultralytics/v8_padded/results.csv",
+    "plain/quirks.csv",
+    "detectron2/metrics.json",
+    "mmengine/vis_data/scalars.json",
+    "mmcv/20230101_120000.log.json",
+    "tb_torch/events.out.tfevents.1700000000.host.1.0",
+]
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(rel=st.sampled_from(GROWING), cuts=st.lists(st.integers(0, 3000), max_size=6))
+def test_written_in_pieces_equals_loaded_whole(tmp_path_factory, rel, cuts):
+    data = (LOGS / rel).read_bytes()
+    folder = tmp_path_factory.mktemp("grow")
+    p = folder / Path(rel).name
+    p.write_bytes(b"")
+    w = LogWatcher(p)
+    pos = 0
+    for cut in [*sorted(c for c in cuts if c < len(data)), len(data)]:
+        append(p, data[pos:cut])
+        pos = max(pos, cut)
+        w.poll()
+    whole = load(p)
+    assert w.data is not None and w.data.format == whole.format
+    for got, want in zip(w.data.runs, whole.runs, strict=True):
+        assert [s.name for s in got.series] == [s.name for s in want.series]
+        for a, b in zip(got.series, want.series, strict=True):
+            np.testing.assert_array_equal(a.x, b.x)
+            np.testing.assert_array_equal(a.y, b.y)
