@@ -29,6 +29,17 @@ def _signature(path: str):
     return (st.st_ino, st.st_size, st.st_mtime_ns)
 
 
+def _whole_json(head: bytes) -> bool:
+    """True when ``head`` is one complete JSON document (a minified file without newline)."""
+    if len(head) >= detect.HEAD_BYTES or head.lstrip()[:1] not in (b"{", b"["):
+        return False
+    try:
+        loads(head.decode("utf-8", "replace"))
+    except LrvizError:
+        return False
+    return True
+
+
 def concat_tables(a: Table, b: Table) -> Table:
     """Rows of ``a`` followed by rows of ``b`` (same column names)."""
     if b.nrows == 0:
@@ -110,10 +121,10 @@ class _FileWatcher:
             self.data = None
             return changed
         kind = detect.sniff_kind(head, os.path.basename(self.path))
+        if kind != "events" and b"\n" not in head and not _whole_json(head):
+            self._sig = None  # first line not complete yet: look again next time
+            return False
         if kind == "delimited":
-            if b"\n" not in head:
-                self._sig = None  # header line not complete yet: look again next time
-                return False
             dialect = sniff(head, self.path)
             self._kind = kind
             self._format = detect.csv_format(dialect)
