@@ -29,6 +29,8 @@ SLOW = 2
 
 #: Bytes of readable padding callers must provide before the first field.
 PAD = 32
+#: Fields parsed per pass (work arrays of about 6 MB).
+CHUNK = 32768
 
 _U = np.uint64
 _B30 = _U(0x3030303030303030)
@@ -136,13 +138,26 @@ class FieldParser:
             filled = np.flatnonzero(end != start)
             if filled.size < 0.8 * n:
                 # Sparse rows (Lightning): parse only the cells that hold something.
-                values, status = self._parse(buf, start[filled], end[filled])
+                values, status = self._chunked(buf, start[filled], end[filled])
                 out_v = np.full(n, np.nan)
                 out_s = np.full(n, EMPTY, dtype=np.uint8)
                 out_v[filled] = values
                 out_s[filled] = status
                 return out_v, out_s
-        return self._parse(buf, start, end)
+        return self._chunked(buf, start, end)
+
+    def _chunked(self, buf, start, end):
+        """Parse in pieces of at most CHUNK fields: bounded work arrays that stay in cache."""
+        n = int(start.size)
+        if n <= CHUNK:
+            return self._parse(buf, start, end)
+        out_v = np.empty(n, dtype=np.float64)
+        out_s = np.empty(n, dtype=np.uint8)
+        for i in range(0, n, CHUNK):
+            v, st = self._parse(buf, start[i : i + CHUNK], end[i : i + CHUNK])
+            out_v[i : i + v.size] = v
+            out_s[i : i + v.size] = st
+        return out_v, out_s
 
     def _parse(self, buf, start, end):
         n = int(start.size)
