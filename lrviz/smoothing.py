@@ -38,29 +38,38 @@ def debiased_ema(values: np.ndarray, weight: float = 0.6) -> np.ndarray:
 
 
 def _ema_of_finite(y: np.ndarray, weight: float) -> np.ndarray:
-    """Recursive EMA, debiased, over finite values only.
+    """Recursive EMA ``s_t = w s_(t-1) + (1 - w) y_t`` from ``s_0 = 0``, debiased.
 
-    Each chunk is vectorized as a cumulative sum of values scaled by weight**-k; the chunk
-    length keeps that scale below 1e150 so ordinary losses never overflow. A chunk that
-    still overflows (losses beyond ~1e150) falls back to the plain recursion.
+    Computed as a blocked scan: inside a block of B values the recursion is a cumulative sum
+    of values scaled by ``w**-k`` (B keeps that scale below 1e150, so ordinary losses never
+    overflow), done for all blocks at once; then one short loop carries each block's end into
+    the next. A block that still overflows (losses beyond ~1e150) is redone by plain recursion.
     """
     n = y.size
-    result = np.empty(n)
-    chunk = int(np.clip(150.0 / -np.log10(weight), 1, 65536))
-    last = 0.0
-    count = 0
-    for start in range(0, n, chunk):
-        block = y[start : start + chunk]
-        k = np.arange(1, block.size + 1)
-        decay = weight**k
-        with np.errstate(over="ignore", invalid="ignore"):
-            ema = decay * (last + (1.0 - weight) * np.cumsum(block / decay))
-        if not np.all(np.isfinite(ema)):
-            ema = _ema_loop(block, weight, last)
-        result[start : start + block.size] = ema / (1.0 - weight ** (count + k))
-        last = ema[-1]
-        count += block.size
-    return result
+    block = int(np.clip(150.0 / -np.log10(weight), 1, n))
+    blocks = -(-n // block)
+    padded = np.zeros(blocks * block)
+    padded[:n] = y
+    rows = padded.reshape(blocks, block)
+    decay = weight ** np.arange(1, block + 1)
+    with np.errstate(over="ignore", invalid="ignore"):
+        local = (1.0 - weight) * decay * np.cumsum(rows / decay, axis=1)
+    bad = ~np.all(np.isfinite(local), axis=1)
+    for b in np.flatnonzero(bad):
+        local[b] = _ema_loop(rows[b], weight, 0.0)
+    # Carry: each block starts from the previous block's final value, decayed.
+    carry = np.zeros(blocks)
+    step = weight**block
+    ends = local[:, -1]
+    for b in range(1, blocks):
+        carry[b] = step * carry[b - 1] + ends[b - 1] if step else ends[b - 1]
+    with np.errstate(over="ignore", invalid="ignore"):
+        local += decay[None, :] * carry[:, None]
+    ema = local.ravel()[:n]
+    # Debias: divide by 1 - w**k, which is 1 to double precision once w**k < 1e-17.
+    head = min(n, int(np.ceil(-17.0 / np.log10(weight))) + 1)
+    ema[:head] /= 1.0 - weight ** np.arange(1, head + 1)
+    return ema
 
 
 def _ema_loop(block: np.ndarray, weight: float, last: float) -> np.ndarray:

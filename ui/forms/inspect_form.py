@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -17,6 +17,8 @@ from PySide6.QtWidgets import (
 )
 
 SMOOTHING_STEPS = 1000  # slider resolution: weights 0.000 .. 0.999
+# Smoothing 10M points takes ~0.5 s: redraw once the slider rests, not at every pixel.
+SMOOTHING_SETTLE_MS = 120
 
 
 class InspectForm(QWidget):
@@ -76,6 +78,10 @@ class InspectForm(QWidget):
         layout.addWidget(self.message)
         layout.addStretch(1)
 
+        self._settle = QTimer(self)
+        self._settle.setSingleShot(True)
+        self._settle.setInterval(SMOOTHING_SETTLE_MS)
+        self._settle.timeout.connect(self.options_changed)
         self.smoothing_slider.valueChanged.connect(self._smoothing_moved)
         self.x_axis.currentIndexChanged.connect(self.options_changed)
         self.robust.toggled.connect(self.options_changed)
@@ -108,4 +114,4 @@ class InspectForm(QWidget):
 
     def _smoothing_moved(self, value: int) -> None:
         self.smoothing_label.setText(f"{value / SMOOTHING_STEPS:.3f}")
-        self.options_changed.emit()
+        self._settle.start()
