@@ -303,3 +303,16 @@ def test_header_only_file_loads_with_no_points(tmp_path):
     p.write_bytes(b"epoch,step,train_loss\r\n")
     log = load(p)
     assert log.format == "lightning-csv" and log.runs[0].series == []
+
+
+def test_fixtures_are_what_the_generator_writes(tmp_path):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_fixtures", LOGS / "make_fixtures.py")
+    gen = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gen)
+    gen.main(tmp_path)
+    made = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file())
+    assert made, "the generator wrote nothing"
+    for rel in made:
+        assert (LOGS / rel).read_bytes() == (tmp_path / rel).read_bytes(), rel
