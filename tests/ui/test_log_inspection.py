@@ -85,7 +85,9 @@ def test_smoothing_slider_redraws_with_debiased_ema(qtbot, window, lightning_csv
     _, y = raw.getOriginalDataset()
     _, s = smooth.getOriginalDataset()
     np.testing.assert_allclose(s, debiased_ema(y, 0.9))
-    assert raw.opts["pen"].color().alpha() < 255  # raw faint behind
+    run_color = window.library.visible_runs()[0].color
+    assert raw.opts["pen"].color().lightness() > run_color.lightness()  # raw faint behind
+    assert smooth.opts["pen"].color() == run_color
     window.inspect_form.set_smoothing(0.0)
     window.log_view.redraw()
     assert not smooth.isVisible()

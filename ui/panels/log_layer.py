@@ -38,9 +38,7 @@ class LogLayer:
         for key, color, x, y, label in curves:
             raw, smooth = self._items_for(key)
             self.labels[id(key)] = label
-            faint = QColor(color)
-            faint.setAlpha(70 if smoothing > 0 else 255)
-            raw.setPen(pg.mkPen(faint, width=1))
+            raw.setPen(pg.mkPen(_faint(color) if smoothing > 0 else color, width=1))
             raw.setData(x, y)
             raw.setToolTip(label)
             if smoothing > 0:
@@ -50,6 +48,7 @@ class LogLayer:
                     smoothed = debiased_ema(y, smoothing)
                 cache[cache_key] = smoothed
                 smooth.setPen(pg.mkPen(color, width=2))
+                smooth.setZValue(1)
                 smooth.setData(x, smoothed)
                 smooth.setToolTip(label)
                 smooth.setVisible(True)
@@ -86,10 +85,14 @@ class LogLayer:
         return out
 
 
+def _faint(color: QColor) -> QColor:
+    """The colour washed towards white: raw data stays readable behind its smoothed curve,
+    even where thousands of noisy points fill a band."""
+    faint = QColor(color)
+    faint.setRgb(*(int(c + 0.7 * (255 - c)) for c in (color.red(), color.green(), color.blue())))
+    return faint
+
+
 def _curve() -> pg.PlotDataItem:
-    curve = pg.PlotDataItem(connect="finite")
-    # Peak downsampling keeps loss spikes visible on 10M-point logs; clip-to-view only
-    # helps once the user zooms (it is inactive while x auto-ranges).
-    curve.setDownsampling(auto=True, method="peak")
-    curve.setClipToView(True)
-    return curve
+    # Downsampling and clip-to-view come from the plot (PlotPanel), which imposes them.
+    return pg.PlotDataItem(connect="finite")

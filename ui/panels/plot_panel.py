@@ -34,6 +34,21 @@ class ScientificAxis(pg.AxisItem):
             keep = np.isclose(mantissa, 1.0)
         return [format_lr(n) if k else "" for n, k in zip(numbers, keep, strict=True)]
 
+    def tickStrings(self, values, scale, spacing):
+        if self.logMode:
+            return super().tickStrings(values, scale, spacing)
+        if not values:
+            return []
+        biggest = max(abs(v) for v in values)
+        if biggest < 1e5:
+            return super().tickStrings(values, scale, spacing)
+        # 1.02e6 rather than pyqtgraph's 1.02e+06
+        digits = max(1, int(np.ceil(np.log10(biggest / spacing))) + 1) if spacing > 0 else 3
+        return [
+            f"{v:.{digits}g}".replace("e+0", "e").replace("e+", "e").replace("e-0", "e-")
+            for v in values
+        ]
+
     def _label_room(self) -> int:
         if self.orientation in ("bottom", "top"):
             return max(2, int(self.width() / 55))
@@ -51,6 +66,11 @@ class PlotPanel(QWidget):
         self.graphics = pg.GraphicsLayoutWidget()
         self.plot: pg.PlotItem = self.graphics.addPlot(row=0, col=0, axisItems=axis_items)
         self.plot.showGrid(x=True, y=True, alpha=0.15)
+        # PlotItem.addItem imposes the plot's own settings on every item, so these must be
+        # set here, not per curve. Peak downsampling keeps loss spikes visible on 10M-point
+        # logs; clip-to-view only helps once the user zooms (inactive under x auto-range).
+        self.plot.setDownsampling(auto=True, mode="peak")
+        self.plot.setClipToView(True)
         self.header = QHBoxLayout()
         self.header.setContentsMargins(6, 2, 6, 0)
         # The dock's title bar names the panel; the header holds only its options.

@@ -66,7 +66,6 @@ class RunCurvesPanel(PlotPanel):
         self.curves = []
         for lr, color in zip(store.lrs, colors, strict=True):
             curve = pg.PlotDataItem(pen=pg.mkPen(color, width=1), connect="finite")
-            curve.setDownsampling(auto=True, method="peak")
             curve.setToolTip(f"λ = {format_lr(lr)}")
             curve.setVisible(self.simulation_visible)
             self.plot.addItem(curve)
