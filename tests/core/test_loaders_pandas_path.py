@@ -1,0 +1,101 @@
+"""Large plain numeric CSVs go through pandas' C parser; the result must equal the numpy
+reader's exactly, and anything pandas cannot tell apart must go to the numpy reader."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lrviz.loaders import csvread
+
+pytest.importorskip("pandas")
+
+
+def _both(path, monkeypatch):
+    taken = []
+    real = csvread._read_with_pandas
+
+    def spy(*args):
+        table = real(*args)
+        taken.append(table is not None)
+        return table
+
+    monkeypatch.setattr(csvread, "_read_with_pandas", spy)
+    monkeypatch.setattr(csvread, "PANDAS_MIN_BYTES", 0)
+    fast = csvread.read_csv(str(path))
+    monkeypatch.setattr(csvread, "PANDAS_MIN_BYTES", 1 << 62)
+    slow = csvread.read_csv(str(path))
+    return fast, slow, taken == [True]
+
+
+def _assert_same(a, b):
+    assert a.names == b.names and a.nrows == b.nrows
+    assert sorted(a.values) == sorted(b.values)
+    for name in a.values:
+        np.testing.assert_array_equal(a.values[name], b.values[name])
+        pa, pb = a.present[name], b.present[name]
+        assert (pa is None) == (pb is None), name
+        if pa is not None:
+            np.testing.assert_array_equal(pa, pb)
+
+
+def _lightning_like(rows: int, seed: int) -> str:
+    rng = np.random.default_rng(seed)
+    lines = ["epoch,lr-SGD,step,train_loss,val_loss"]
+    for step in range(rows):
+        loss = rng.random() * 3
+        lr = f"{0.1 * 0.999**step!r}" if step % 7 == 0 else ""
+        val = f"{rng.random()!r}" if step % 11 == 0 else ""
+        lines.append(f"{step // 50},{lr},{step},{float(loss)!r},{val}")
+    return "\r\n".join(lines) + "\r\n"
+
+
+def test_sparse_lightning_table_takes_the_pandas_path_and_matches(tmp_path, monkeypatch):
+    path = tmp_path / "metrics.csv"
+    path.write_text(_lightning_like(3000, 0), newline="")
+    fast, slow, took_pandas = _both(path, monkeypatch)
+    assert took_pandas
+    _assert_same(fast, slow)
+    assert fast.present["val_loss"] is not None and fast.present["step"] is None
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "step,loss\n0,1.0\n1,nan\n2,0.5\n",  # a logged nan is a point, not a gap
+        "step,loss\n0,1.0\n1,inf\n",
+        "step,loss\n0,1.0\n1,NA\n",
+        "step,loss\n0,1.0\nstep,loss\n1,0.5\n",  # repeated header
+        "step,loss\n0,1.0\n1,0.5",  # last line still being written
+        '"step","loss"\n"0","1.0"\n',
+        "step;loss\n0;1,5\n",  # decimal comma
+    ],
+)
+def test_what_pandas_cannot_tell_apart_goes_to_the_numpy_reader(tmp_path, monkeypatch, body):
+    path = tmp_path / "log.csv"
+    path.write_text(body, newline="")
+    fast, slow, took_pandas = _both(path, monkeypatch)
+    assert not took_pandas
+    _assert_same(fast, slow)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.one_of(st.none(), st.floats(allow_nan=False, allow_infinity=False, width=64)),
+            st.one_of(st.none(), st.integers(-(10**12), 10**12)),
+        ),
+        min_size=1,
+        max_size=40,
+    )
+)
+def test_random_numeric_tables_agree(tmp_path_factory, rows):
+    path = tmp_path_factory.mktemp("t") / "t.csv"
+    lines = ["a,b"] + [f"{'' if x is None else repr(x)},{'' if y is None else y}" for x, y in rows]
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        fast, slow, _ = _both(path, monkeypatch)
+    _assert_same(fast, slow)
