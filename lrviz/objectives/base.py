@@ -53,3 +53,16 @@ class Objective:
         """Infinite iterator of minibatch index arrays; None means full batch every step."""
         while True:
             yield None
+
+
+def shuffled_minibatches(rng: np.random.Generator, samples: int, batch_size: int | None):
+    """Infinite iterator of minibatch index arrays: a fresh permutation every epoch, the
+    incomplete last batch dropped (as ``DataLoader(drop_last=True)``). None: full batch."""
+    if batch_size is None:
+        while True:
+            yield None
+    per_epoch = samples // batch_size
+    while True:
+        order = rng.permutation(samples)
+        for i in range(per_epoch):
+            yield order[i * batch_size : (i + 1) * batch_size]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lrviz.objectives.base import Evaluation, Objective
+from lrviz.objectives.base import Evaluation, Objective, shuffled_minibatches
 
 
 def make_classification(samples: int, features: int, seed: int, noise: float = 0.1):
@@ -61,14 +61,7 @@ class LogisticRegression(Objective):
         return np.zeros(self.dim)
 
     def batches(self, rng: np.random.Generator):
-        if self.batch_size is None:
-            yield from super().batches(rng)
-            return
-        per_epoch = self.samples // self.batch_size
-        while True:
-            order = rng.permutation(self.samples)
-            for i in range(per_epoch):
-                yield order[i * self.batch_size : (i + 1) * self.batch_size]
+        return shuffled_minibatches(rng, self.samples, self.batch_size)
 
     def evaluate(self, weights: np.ndarray, batch: np.ndarray | None = None) -> Evaluation:
         x = self.x if batch is None else self.x[batch]

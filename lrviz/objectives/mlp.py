@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lrviz.objectives.base import Evaluation, Objective
+from lrviz.objectives.base import Evaluation, Objective, shuffled_minibatches
 
 
 def make_teacher_dataset(samples: int, features: int, classes: int, seed: int, noise: float):
@@ -94,14 +94,7 @@ class MLP(Objective):
         return self._start.copy()
 
     def batches(self, rng: np.random.Generator):
-        if self.batch_size is None:
-            yield from super().batches(rng)
-            return
-        per_epoch = self.samples // self.batch_size
-        while True:
-            order = rng.permutation(self.samples)
-            for i in range(per_epoch):
-                yield order[i * self.batch_size : (i + 1) * self.batch_size]
+        return shuffled_minibatches(rng, self.samples, self.batch_size)
 
     def unpack(self, weights: np.ndarray) -> list[np.ndarray]:
         """Views ``[W1 (R, F, H), b1 (R, H), W2 (R, H, C), b2 (R, C)]`` of (R, P) weights."""

@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QSlider,
-    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
@@ -29,6 +28,7 @@ from lrviz.rangetest import (
 )
 from lrviz.simulation_config import SimulationConfig
 from ui.forms.simulate_form import OPTIMIZER_LABELS
+from ui.forms.spin_boxes import int_box
 from ui.sci_spinbox import ScientificSpinBox
 
 OBJECTIVE_LABELS = {
@@ -120,17 +120,17 @@ class RangeTestForm(QWidget):
             self.optimizer.addItem(OPTIMIZER_LABELS.get(name, name), name)
         self.optimizer.setCurrentIndex(max(self.optimizer.findData(DEFAULT_OPTIMIZER), 0))
         self.optimizer.setToolTip("Update rule, with PyTorch's semantics")
-        self.batch_size = _int_box(
+        self.batch_size = int_box(
             DEFAULT_BATCH_SIZE, 0, 100_000, "Minibatch size of the classifier; 0 = full batch"
         )
         self.batch_size.setSpecialValueText("full batch")
-        self.seed = _int_box(0, 0, 2**31 - 1, "Seed of the data, start point and minibatch order")
+        self.seed = int_box(0, 0, 2**31 - 1, "Seed of the data, start point and minibatch order")
 
         self.min_lr = ScientificSpinBox(DEFAULT_MIN_LR)
         self.min_lr.setToolTip("λ at the first iteration of the ramp")
         self.max_lr = ScientificSpinBox(DEFAULT_MAX_LR)
         self.max_lr.setToolTip("λ at the last iteration of the ramp")
-        self.iterations = _int_box(
+        self.iterations = int_box(
             DEFAULT_ITERATIONS, 2, 1_000_000, "Length of the ramp: one λ per iteration"
         )
         self.iterations.setSingleStep(100)
@@ -283,12 +283,3 @@ class RangeTestForm(QWidget):
     def _show_relevant_options(self) -> None:
         minibatch = self.objective.currentData() in MINIBATCH_OBJECTIVES
         self._problem_form.setRowVisible(self.batch_size, minibatch)
-
-
-def _int_box(value: int, lo: int, hi: int, tip: str) -> QSpinBox:
-    box = QSpinBox()
-    box.setRange(lo, hi)
-    box.setValue(value)
-    box.setToolTip(tip)
-    box.setGroupSeparatorShown(True)
-    return box

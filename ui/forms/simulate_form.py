@@ -6,13 +6,11 @@ import numpy as np
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QComboBox,
-    QDoubleSpinBox,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
@@ -20,6 +18,7 @@ from PySide6.QtWidgets import (
 from lrviz.objectives import OBJECTIVES
 from lrviz.optimizers import OPTIMIZERS
 from lrviz.simulation_config import SimulationConfig
+from ui.forms.spin_boxes import float_box, int_box
 from ui.sci_spinbox import ScientificSpinBox
 
 OBJECTIVE_LABELS = {
@@ -58,26 +57,24 @@ class SimulateForm(QWidget):
             self.optimizer.addItem(OPTIMIZER_LABELS.get(name, name), name)
         self.optimizer.setToolTip("Update rule, with PyTorch's semantics")
 
-        self.curvature = _float_box(
+        self.curvature = float_box(
             10.0, 1e-3, 1e6, "Largest eigenvalue L: plain GD diverges above λ = 2/L"
         )
-        self.condition = _float_box(
-            1.0, 1.0, 1e8, "L over the smallest eigenvalue (1 = round bowl)"
-        )
-        self.dim = _int_box(2, 1, 10_000, "Number of parameters")
-        self.batch_size = _int_box(0, 0, 100_000, "Minibatch size; 0 = full batch")
+        self.condition = float_box(1.0, 1.0, 1e8, "L over the smallest eigenvalue (1 = round bowl)")
+        self.dim = int_box(2, 1, 10_000, "Number of parameters")
+        self.batch_size = int_box(0, 0, 100_000, "Minibatch size; 0 = full batch")
         self.batch_size.setSpecialValueText("full batch")
-        self.momentum = _float_box(0.9, 0.0, 0.999, "Momentum coefficient μ")
+        self.momentum = float_box(0.9, 0.0, 0.999, "Momentum coefficient μ")
         self.momentum.setSingleStep(0.05)
 
         self.lr_min = ScientificSpinBox(1e-4)
         self.lr_min.setToolTip("Smallest learning rate")
         self.lr_max = ScientificSpinBox(10.0)
         self.lr_max.setToolTip("Largest learning rate")
-        self.lr_count = _int_box(32, 1, 4096, "How many learning rates, log-spaced from min to max")
-        self.iterations = _int_box(200, 1, 10_000_000, "Iterations per run")
+        self.lr_count = int_box(32, 1, 4096, "How many learning rates, log-spaced from min to max")
+        self.iterations = int_box(200, 1, 10_000_000, "Iterations per run")
         self.iterations.setSingleStep(100)
-        self.seed = _int_box(0, 0, 2**31 - 1, "Seed of the data, start point and minibatch order")
+        self.seed = int_box(0, 0, 2**31 - 1, "Seed of the data, start point and minibatch order")
 
         problem = QGroupBox("Problem")
         problem_form = QFormLayout(problem)
@@ -208,21 +205,3 @@ class SimulateForm(QWidget):
         self._training_form.setRowVisible(
             self.momentum, self.optimizer.currentData() in ("momentum", "nesterov")
         )
-
-
-def _float_box(value: float, lo: float, hi: float, tip: str) -> QDoubleSpinBox:
-    box = QDoubleSpinBox()
-    box.setDecimals(3)
-    box.setRange(lo, hi)
-    box.setValue(value)
-    box.setToolTip(tip)
-    return box
-
-
-def _int_box(value: int, lo: int, hi: int, tip: str) -> QSpinBox:
-    box = QSpinBox()
-    box.setRange(lo, hi)
-    box.setValue(value)
-    box.setToolTip(tip)
-    box.setGroupSeparatorShown(True)
-    return box
