@@ -504,15 +504,13 @@ def _read_with_pandas(path: str, dialect: Dialect, f) -> Table | None:
     f.seek(-1, os.SEEK_END)
     if f.read(1) != b"\n":
         return None  # a row may be cut mid-number; the numpy reader handles it
-    f.seek(dialect.body_offset)
-    while chunk := f.read(_SCAN_BYTES):
-        if chunk.translate(None, _NUMERIC_BYTES):
-            return None
     try:
         import pandas as pd
     except ImportError:
         return None
     try:
+        # Only empty cells are missing; NA, None and other words make the column text,
+        # which sends the file to the numpy reader below.
         frame = pd.read_csv(
             path,
             sep=dialect.sep,
@@ -520,7 +518,8 @@ def _read_with_pandas(path: str, dialect: Dialect, f) -> Table | None:
             skiprows=dialect.header_line - 1,
             encoding="utf-8-sig",
             engine="c",
-            skip_blank_lines=True,
+            keep_default_na=False,
+            na_values=[""],
         )
     except (ValueError, UnicodeDecodeError, pd.errors.ParserError):
         return None
@@ -529,13 +528,23 @@ def _read_with_pandas(path: str, dialect: Dialect, f) -> Table | None:
     if not all(dtype.kind in "fiub" for dtype in frame.dtypes):
         return None  # text cells, repeated headers, padding: the numpy reader's job
     table = Table(names=list(dialect.names), nrows=len(frame))
+    gaps = False
     for name, column in zip(dialect.names, frame.columns, strict=True):
         values = frame[column].to_numpy(dtype=np.float64, copy=False)
         missing = np.isnan(values)
-        if missing.all():
-            continue  # a column that never holds a value
-        table.values[name] = values
-        table.present[name] = ~missing if missing.any() else None
+        if not missing.any():
+            table.values[name], table.present[name] = values, None
+            continue
+        gaps = True
+        if not missing.all():  # a column that never holds a value is left out
+            table.values[name], table.present[name] = values, ~missing
+    if gaps:
+        # pandas reads a logged `nan` and an empty cell as the same NaN; lrviz keeps the
+        # first as a point. Only a body of digits and separators is free of such tokens.
+        f.seek(dialect.body_offset)
+        while chunk := f.read(_SCAN_BYTES):
+            if chunk.translate(None, _NUMERIC_BYTES):
+                return None
     return table
 
 

@@ -65,7 +65,7 @@ def test_sparse_lightning_table_takes_the_pandas_path_and_matches(tmp_path, monk
     "body",
     [
         "step,loss\n0,1.0\n1,nan\n2,0.5\n",  # a logged nan is a point, not a gap
-        "step,loss\n0,1.0\n1,inf\n",
+        "step,loss\n0,nan\n1,nan\n",  # a column of logged nans is not an empty column
         "step,loss\n0,1.0\n1,NA\n",
         "step,loss\n0,1.0\nstep,loss\n1,0.5\n",  # repeated header
         "step,loss\n0,1.0\n1,0.5",  # last line still being written
@@ -79,6 +79,15 @@ def test_what_pandas_cannot_tell_apart_goes_to_the_numpy_reader(tmp_path, monkey
     fast, slow, took_pandas = _both(path, monkeypatch)
     assert not took_pandas
     _assert_same(fast, slow)
+
+
+def test_infinite_values_are_kept_by_both_paths(tmp_path, monkeypatch):
+    path = tmp_path / "log.csv"
+    path.write_text("step,loss\n0,1.0\n1,inf\n2,-inf\n")
+    fast, slow, took_pandas = _both(path, monkeypatch)
+    assert took_pandas
+    _assert_same(fast, slow)
+    assert np.isinf(fast.values["loss"][1:]).all()
 
 
 @settings(max_examples=40, deadline=None)
