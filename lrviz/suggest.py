@@ -713,3 +713,29 @@ def _slide(grid: np.ndarray, lr_grid: np.ndarray, smooth: np.ndarray, drop: floa
         right -= 1
         left -= 1
     return found
+
+
+#: fastai's and Lightning's LR finders save the loss already smoothed with this EMA weight.
+FINDER_SMOOTHING = 0.98
+
+
+def input_smoothing_for(log_format: str | None, loss: np.ndarray | None = None) -> float:
+    """The EMA weight to undo before reading a saved curve. The command line and the app
+    both ask here, so they read a file the same way.
+
+    fastai and Lightning save their finder's loss smoothed with weight 0.98; other logs (and
+    lrviz's own range tests) hold raw losses. A saved curve is taken as smoothed when it is an
+    LR-finder CSV whose losses, un-smoothed, stay non-negative: undoing an EMA that was never
+    applied multiplies the noise by 1 / (1 - 0.98) = 50 and drives a raw loss below zero.
+    """
+    if log_format != "lr-finder-csv":
+        return 0.0
+    if loss is None:
+        return FINDER_SMOOTHING
+    y = np.asarray(loss, dtype=np.float64)
+    finite = y[np.isfinite(y)]
+    if finite.size < 3 or np.any(finite < 0):
+        return 0.0
+    raw = undo_ema(y, FINDER_SMOOTHING)
+    raw = raw[np.isfinite(raw)]
+    return FINDER_SMOOTHING if np.all(raw >= 0) else 0.0

@@ -8,6 +8,7 @@ from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QComboBox, QLabel
 
 from lrviz import log_views
+from lrviz.suggest import input_smoothing_for
 from ui.colors import format_lr, lr_colors
 from ui.forms.inspect_form import InspectForm
 from ui.log_library import LogLibrary
@@ -16,7 +17,6 @@ from ui.panels.loss_vs_lr import LossVsLrPanel
 from ui.panels.run_curves import LossVsIterationPanel, LrVsIterationPanel
 
 RANGE_TEST_FORMATS = ("lr-finder-csv",)
-FINDER_SMOOTHING = 0.98  # fastai's and Lightning's finders smooth the loss they save
 
 
 class LogView(QObject):
@@ -132,9 +132,13 @@ class LogView(QObject):
         key = (id(run.run), lr.size)
         if key != self._shown_range_curve:
             self._shown_range_curve = key
-            # fastai, torch-lr-finder and Lightning save the EMA-smoothed loss; undo it so
-            # the suggestion reads the curve the finder actually measured.
-            self.range_tool.show_range_curve(lr, loss, run.label, input_smoothing=FINDER_SMOOTHING)
+            # Finders save the EMA-smoothed loss; undo it as `lrviz suggest` does.
+            self.range_tool.show_range_curve(
+                lr,
+                loss,
+                run.label,
+                input_smoothing=input_smoothing_for(run.log.format, loss[np.argsort(lr)]),
+            )
 
     def _apply_y_range(self) -> None:
         view = self.loss_panel.plot.getViewBox()

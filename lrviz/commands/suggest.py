@@ -10,7 +10,7 @@ import numpy as np
 
 from lrviz.errors import LrvizError
 from lrviz.export import format_lr
-from lrviz.suggest import RANGE_RULES, Suggestion, suggest
+from lrviz.suggest import RANGE_RULES, Suggestion, input_smoothing_for, suggest
 
 RULE_TEXT = {
     "start": "from where the loss starts to improve",
@@ -32,10 +32,12 @@ def add_parser(subparsers) -> None:
     p.add_argument(
         "--input-smoothing",
         type=float,
-        default=0.0,
+        default=None,
         metavar="WEIGHT",
         help="the losses were saved smoothed with this EMA weight, undo it before reading: "
-        "0.98 for fastai and Lightning, 0.95 for torch-lr-finder (default 0: raw losses)",
+        "0.98 for fastai and Lightning, 0.95 for torch-lr-finder, 0 for raw losses "
+        "(default: 0.98 for LR-finder CSVs whose losses look smoothed, else 0; the app "
+        "decides the same way)",
     )
     add_suggest_arguments(p)
     p.add_argument("--json", action="store_true", help="print JSON")
@@ -60,9 +62,11 @@ def add_suggest_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if not 0.0 <= args.input_smoothing < 1.0:
+    if args.input_smoothing is not None and not 0.0 <= args.input_smoothing < 1.0:
         raise ValueError(f"--input-smoothing must be in [0, 1), got {args.input_smoothing}")
-    lr, loss = read_curve(args.file, args.lr_col, args.loss_col)
+    lr, loss, log_format = read_curve(args.file, args.lr_col, args.loss_col, with_format=True)
+    if args.input_smoothing is None:
+        args.input_smoothing = input_smoothing_for(log_format, loss[np.argsort(lr)])
     result = suggest(
         lr,
         loss,
@@ -107,8 +111,11 @@ def print_summary(result: Suggestion, stream=None) -> None:
         out.write(f"warning: {warning}\n")
 
 
-def read_curve(path, lr_col: str | None = None, loss_col: str | None = None):
-    """(lr, loss) float arrays of a range-test log, read with :func:`lrviz.loaders.load`.
+def read_curve(
+    path, lr_col: str | None = None, loss_col: str | None = None, with_format: bool = False
+):
+    """(lr, loss) float arrays of a range-test log, read with :func:`lrviz.loaders.load`
+    (and the log's format when ``with_format``).
 
     The lr and loss series are paired by their step (row) so a missing value in one column
     drops only that row. Raises LrvizError naming the file and the problem.
@@ -123,6 +130,8 @@ def read_curve(path, lr_col: str | None = None, loss_col: str | None = None):
             _, lr_rows, loss_rows = np.intersect1d(lr.x, loss.x, return_indices=True)
             if lr_rows.size == 0:
                 raise LrvizError("the lr and loss columns share no rows", path=str(path))
+            if with_format:
+                return lr.y[lr_rows], loss.y[loss_rows], data.format
             return lr.y[lr_rows], loss.y[loss_rows]
     try:
         columns = ", ".join(list_columns(path)) or "none"

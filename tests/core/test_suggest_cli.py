@@ -91,9 +91,15 @@ def test_every_flavour_of_the_same_curve_gives_the_same_suggestion(capsys):
 
 
 def test_a_smoothed_log_read_as_raw_lags_to_larger_lrs(capsys):
-    lagged = suggest_json(capsys, str(FIXTURES / "fastai_index.csv"))
-    undone = suggest_json(capsys, str(FIXTURES / "fastai_index.csv"), "--input-smoothing", "0.98")
+    path = str(FIXTURES / "fastai_index.csv")
+    lagged = suggest_json(capsys, path, "--input-smoothing", "0")
+    undone = suggest_json(capsys, path, "--input-smoothing", "0.98")
     assert lagged["suggested_lr"] > 2 * undone["suggested_lr"]
+    # By default a finder CSV whose losses look smoothed is un-smoothed; raw ones are not.
+    auto = suggest_json(capsys, path)
+    assert auto["input_smoothing"] == 0.98
+    assert auto["suggested_lr"] == pytest.approx(undone["suggested_lr"])
+    assert suggest_json(capsys, str(FIXTURES / "torch_lr_finder.csv"))["input_smoothing"] == 0
 
 
 def test_range_rule_option(capsys):

@@ -239,3 +239,19 @@ def test_an_lr_finder_csv_becomes_a_range_test_and_goes_away_when_closed(qtbot, 
     window.library.remove(window.library.logs[0])
     window.log_view.redraw()
     assert tool.chosen_range is None
+
+
+def test_the_app_reads_a_finder_csv_as_the_command_line_does(qtbot, window, capsys):
+    import json
+    from pathlib import Path
+
+    from lrviz.cli import main
+
+    # fastai's finder saved its smoothed loss: both must un-smooth it the same way
+    path = Path(__file__).resolve().parents[1] / "fixtures" / "rangetest" / "fastai_index.csv"
+    assert main(["suggest", str(path), "--json"]) == 0
+    cli = json.loads(capsys.readouterr().out)
+    open_and_wait(qtbot, window, path)
+    shown = window.range_tool.suggestion
+    assert shown.suggested_lr == pytest.approx(cli["suggested_lr"])
+    assert (shown.min_lr, shown.max_lr) == pytest.approx((cli["min_lr"], cli["max_lr"]))
