@@ -494,9 +494,19 @@ _NUMERIC_BYTES = b"0123456789.+-eE,;\t\r\n "
 _SCAN_BYTES = 16 * 1024 * 1024
 
 
-def _read_with_pandas(path: str, dialect: Dialect, f) -> Table | None:
+def read_complete_with_pandas(path: str, dialect: Dialect, data: bytes) -> Table | None:
+    """The pandas fast path over ``data``, the whole file's bytes up to a line end (a live
+    log's first read). None when the numpy reader must read it."""
+    import io
+
+    return _read_with_pandas(path, dialect, io.BytesIO(data), source=data)
+
+
+def _read_with_pandas(path: str, dialect: Dialect, f, source: bytes | None = None) -> Table | None:
     """The fast path for large, plain numeric tables; None when the file needs the numpy
-    reader (quirks, text, non-finite values, a last line still being written, no pandas)."""
+    reader (quirks, text, non-finite values, a last line still being written, no pandas).
+
+    ``f`` is the open file; ``source``, when given, its bytes (pandas then reads those)."""
     if dialect.quoted or dialect.decimal_comma or dialect.header_line < 1:
         return None
     if dialect.sep not in (",", "\t", ";") or dialect.unnamed_first:
@@ -508,11 +518,13 @@ def _read_with_pandas(path: str, dialect: Dialect, f) -> Table | None:
         import pandas as pd
     except ImportError:
         return None
+    if source is not None:
+        f.seek(0)
     try:
         # Only empty cells are missing; NA, None and other words make the column text,
         # which sends the file to the numpy reader below.
         frame = pd.read_csv(
-            path,
+            path if source is None else f,
             sep=dialect.sep,
             header=0,
             skiprows=dialect.header_line - 1,

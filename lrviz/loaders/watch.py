@@ -13,7 +13,7 @@ import os
 import numpy as np
 
 from lrviz.errors import LrvizError
-from lrviz.loaders import detect
+from lrviz.loaders import csvread, detect
 from lrviz.loaders.csvread import CsvReader, Dialect, Table, sniff
 from lrviz.loaders.files import build_csv, build_json_lines, load_file
 from lrviz.loaders.model import ColumnMapping, LogData
@@ -90,6 +90,7 @@ class _FileWatcher:
         self._header = b""
         self._dialect: Dialect | None = None
         self._reader: CsvReader | None = None
+        self._base: Table | None = None  # a large first read done by pandas
         self._records: list[dict] = []
 
     def poll(self) -> bool:
@@ -133,6 +134,7 @@ class _FileWatcher:
             self._reader = CsvReader(dialect, self.path)
             self._offset = dialect.body_offset
             self._line = dialect.header_line + 1 if dialect.header_line else 1
+            self._first_read_with_pandas(dialect)
             self._append()
             return True
         if kind == "json-lines":
@@ -153,6 +155,22 @@ class _FileWatcher:
             self._sig = None  # probably caught mid-write: keep what we had, retry
             return False
         return True
+
+    def _first_read_with_pandas(self, dialect: Dialect) -> None:
+        """Read a large log's complete lines with the pandas fast path; later appends go
+        through the incremental reader and are joined to it."""
+        if os.path.getsize(self.path) < csvread.PANDAS_MIN_BYTES:
+            return
+        with open(self.path, "rb") as f:
+            data = f.read()
+        cut = data.rfind(b"\n") + 1
+        if cut <= dialect.body_offset:
+            return
+        base = csvread.read_complete_with_pandas(self.path, dialect, data[:cut])
+        if base is not None:
+            self._base = base
+            self._line += data.count(b"\n", dialect.body_offset, cut)
+            self._offset = cut
 
     # -- appended bytes ------------------------------------------------------------------
 
@@ -186,6 +204,8 @@ class _FileWatcher:
     def _rebuild(self) -> None:
         if self._kind == "delimited":
             table = self._reader.table()
+            if self._base is not None:
+                table = concat_tables(self._base, table) if table.nrows else self._base
             if self._tail.strip():
                 extra = CsvReader(self._dialect, self.path, line=self._line)
                 extra.feed_final(self._tail)

@@ -108,3 +108,32 @@ def test_random_numeric_tables_agree(tmp_path_factory, rows):
     with pytest.MonkeyPatch.context() as monkeypatch:
         fast, slow, _ = _both(path, monkeypatch)
     _assert_same(fast, slow)
+
+
+def test_a_live_log_first_read_by_pandas_then_followed_row_by_row(tmp_path, monkeypatch):
+    from lrviz.loaders import LogWatcher, load
+
+    path = tmp_path / "metrics.csv"
+    text = _lightning_like(4000, 1)
+    lines = text.split("\r\n")
+    path.write_text("\r\n".join(lines[:3000]) + "\r\n", newline="")
+    used = []
+    real = csvread.read_complete_with_pandas
+    monkeypatch.setattr(csvread, "read_complete_with_pandas", lambda *a: used.append(1) or real(*a))
+    monkeypatch.setattr(csvread, "PANDAS_MIN_BYTES", 0)
+    watcher = LogWatcher(path)
+    assert watcher.poll()
+    assert used, "the first read did not take the pandas path"
+    with path.open("a", newline="") as f:
+        f.write("\r\n".join(lines[3000:3500]) + "\r\n" + lines[3500][:7])  # a cut-off row
+    assert watcher.poll()
+    with path.open("a", newline="") as f:
+        f.write(lines[3500][7:] + "\r\n")
+    assert watcher.poll()
+    monkeypatch.setattr(csvread, "PANDAS_MIN_BYTES", 1 << 62)
+    expected = load(path)
+    got = watcher.data
+    for a, b in zip(got.runs[0].series, expected.runs[0].series, strict=True):
+        assert a.name == b.name
+        np.testing.assert_array_equal(a.x, b.x)
+        np.testing.assert_array_equal(a.y, b.y)
