@@ -232,6 +232,10 @@ class MainWindow(QMainWindow):
             panel.set_store(store)
         self.progress.setRange(0, store.capacity)
         self.progress.setValue(0)
+        config = self.runner.config
+        self.sources.simulation_item.setText(
+            0, f"Simulation · {config.objective}, {config.optimizer}, {store.runs} λ"
+        )
 
     def _on_progress(self, done: int, total: int, rate: float) -> None:
         self.progress.setValue(done)
