@@ -15,7 +15,8 @@ from lrviz.run_store import RunStore
 from lrviz.simulation_config import SimulationConfig
 from ui.worker import WorkerThread
 
-BATCH_ITERATIONS = 100
+# The ~30 ms limit sets the pace: a fast engine must not flood the GUI with tiny batches.
+BATCH_ITERATIONS = 5000
 BATCH_SECONDS = 0.03
 
 

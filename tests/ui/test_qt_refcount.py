@@ -3,10 +3,12 @@ then abort the interpreter (none_dealloc). Guard the pin below 6.12 with a real 
 
 from __future__ import annotations
 
+import gc
 import sys
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import QCoreApplication, QEvent
 from PySide6.QtWidgets import QApplication
 
 
@@ -17,7 +19,12 @@ def test_repaints_do_not_leak_references_to_none(qtbot):
     widget.show()
     curve = widget.plot(np.arange(100.0), np.random.default_rng(0).random(100))
     app = QApplication.instance()
-    app.processEvents()
+    # Widgets of earlier tests die on deferred deletes and the garbage collector, and take
+    # their references to None with them: let that happen before counting.
+    for _ in range(3):
+        app.processEvents()
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+        gc.collect()
     before = sys.getrefcount(None)
     for i in range(3000):
         curve.setData(np.arange(100.0), np.sin(np.arange(100.0) + i))
@@ -26,7 +33,8 @@ def test_repaints_do_not_leak_references_to_none(qtbot):
         widget.update()
         app.processEvents()
         if i % 100 == 99:
-            # Fail while the interpreter still stands: with the bug, None loses several
-            # references per iteration and the process aborts once the count reaches 0.
+            # Fail while the interpreter still stands: with the bug, None loses ~30
+            # references per iteration (3,200 by the first check on 6.12.0) and the process
+            # aborts once the count reaches 0. Objects freed meanwhile account for far fewer.
             now = sys.getrefcount(None)
-            assert now >= before - 100, f"references to None fell from {before} to {now}"
+            assert now >= before - 1000, f"references to None fell from {before} to {now}"
