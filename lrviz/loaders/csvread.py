@@ -532,6 +532,9 @@ def _read_with_pandas(path: str, dialect: Dialect, f, source: bytes | None = Non
             engine="c",
             keep_default_na=False,
             na_values=[""],
+            # Floats straight away: no integer inference, no conversion afterwards; a text
+            # cell raises ValueError and the numpy reader takes over.
+            dtype=np.float64,
         )
     except (ValueError, UnicodeDecodeError, pd.errors.ParserError):
         return None
