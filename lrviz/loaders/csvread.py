@@ -487,11 +487,6 @@ def read_csv(path: str, raw: bytes | None = None, workers: int | None = None) ->
 #: Files at least this large try pandas' C parser first (pandas costs ~0.4 s to import, and is
 #: 4-5x faster than the numpy reader: docs/benchmarks.md).
 PANDAS_MIN_BYTES = 8 * 1024 * 1024
-# The only bytes a plain numeric body holds. Any other (letters of nan/inf/NA/None, quotes,
-# text) sends the file to the numpy reader: pandas would turn a logged `nan` and an empty cell
-# into the same NaN, and lrviz keeps the first as a point and drops the second.
-_NUMERIC_BYTES = b"0123456789.+-eE,;\t\r\n "
-_SCAN_BYTES = 1024 * 1024  # cache-sized: 2x faster than 16 MB reads (measured)
 
 
 def read_complete_with_pandas(path: str, dialect: Dialect, data: bytes) -> Table | None:
@@ -521,8 +516,6 @@ def _read_with_pandas(path: str, dialect: Dialect, f, source: bytes | None = Non
     if source is not None:
         f.seek(0)
     try:
-        # Only empty cells are missing; NA, None and other words make the column text,
-        # which sends the file to the numpy reader below.
         frame = pd.read_csv(
             path if source is None else f,
             sep=dialect.sep,
@@ -532,8 +525,10 @@ def _read_with_pandas(path: str, dialect: Dialect, f, source: bytes | None = Non
             engine="c",
             keep_default_na=False,
             na_values=[""],
-            # Floats straight away: no integer inference, no conversion afterwards; a text
-            # cell raises ValueError and the numpy reader takes over.
+            # Floats straight away, no integer inference. With pandas' own NA words off, a
+            # cell that is not a number (`nan`, `NA`, `None`, text) raises ValueError and the
+            # numpy reader takes over; so every NaN here is an empty cell, which lrviz drops,
+            # while a logged `nan` (a diverged loss) stays a point, as the numpy reader has it.
             dtype=np.float64,
         )
     except (ValueError, UnicodeDecodeError, pd.errors.ParserError):
@@ -543,23 +538,14 @@ def _read_with_pandas(path: str, dialect: Dialect, f, source: bytes | None = Non
     if not all(dtype.kind in "fiub" for dtype in frame.dtypes):
         return None  # text cells, repeated headers, padding: the numpy reader's job
     table = Table(names=list(dialect.names), nrows=len(frame))
-    gaps = False
     for name, column in zip(dialect.names, frame.columns, strict=True):
         values = frame[column].to_numpy(dtype=np.float64, copy=False)
         missing = np.isnan(values)
         if not missing.any():
             table.values[name], table.present[name] = values, None
             continue
-        gaps = True
         if not missing.all():  # a column that never holds a value is left out
             table.values[name], table.present[name] = values, ~missing
-    if gaps:
-        # pandas reads a logged `nan` and an empty cell as the same NaN; lrviz keeps the
-        # first as a point. Only a body of digits and separators is free of such tokens.
-        f.seek(dialect.body_offset)
-        while chunk := f.read(_SCAN_BYTES):
-            if chunk.translate(None, _NUMERIC_BYTES):
-                return None
     return table
 
 

@@ -66,6 +66,9 @@ def test_sparse_lightning_table_takes_the_pandas_path_and_matches(tmp_path, monk
     [
         "step,loss\n0,1.0\n1,nan\n2,0.5\n",  # a logged nan is a point, not a gap
         "step,loss\n0,nan\n1,nan\n",  # a column of logged nans is not an empty column
+        "step,loss\n0,1.0\n1,-nan\n2,\n",
+        "step,loss\n0,1.0\n1,NaN\n2,\n",
+        "step,loss\n0,1.0\n1,None\n",
         "step,loss\n0,1.0\n1,NA\n",
         "step,loss\n0,1.0\nstep,loss\n1,0.5\n",  # repeated header
         "step,loss\n0,1.0\n1,0.5",  # last line still being written
@@ -78,6 +81,16 @@ def test_what_pandas_cannot_tell_apart_goes_to_the_numpy_reader(tmp_path, monkey
     path.write_text(body, newline="")
     fast, slow, took_pandas = _both(path, monkeypatch)
     assert not took_pandas
+    _assert_same(fast, slow)
+
+
+@pytest.mark.parametrize(
+    "body", ["step,loss\n0,1.0\n1, 0.5\n2,0.25 \n", 'step,loss\n0,1.0\n1,""\n2,0.5\n']
+)
+def test_padded_and_quoted_empty_cells_read_alike(tmp_path, monkeypatch, body):
+    path = tmp_path / "log.csv"
+    path.write_text(body)
+    fast, slow, _ = _both(path, monkeypatch)
     _assert_same(fast, slow)
 
 
