@@ -46,6 +46,7 @@ class LogView(QObject):
         self.loss_series = self._series_picker(loss_panel, "Which loss series to plot")
         self.lr_series = self._series_picker(lr_panel, "Which learning-rate series to plot")
         self._shown_range_curve = None
+        self._pairs_cache: dict = {}
 
         # Coalesce bursts of changes (a slider drag, a reload) into one redraw per event-loop turn.
         self._pending = QTimer(self)
@@ -71,6 +72,8 @@ class LogView(QObject):
     # --- drawing --------------------------------------------------------------------------
     def redraw(self) -> None:
         runs = self.library.visible_runs()
+        if len(self._pairs_cache) > 4 * max(1, len(runs)):
+            self._pairs_cache.clear()  # series of closed or reloaded logs
         axis = self.form.axis
         smoothing = self.form.smoothing
         loss_curves, lr_curves, loss_lr_curves = [], [], []
@@ -89,7 +92,7 @@ class LogView(QObject):
                 lr_curves.append(
                     (run, run.color, x, np.asarray(lr.y, float), f"{run.label}: {lr.name}")
                 )
-            pairs = log_views.loss_against_lr(model, loss)
+            pairs = self._loss_against_lr(model, loss)
             if pairs is not None:
                 if run.log.format in RANGE_TEST_FORMATS and range_curve is None:
                     range_curve = (run, pairs)
@@ -108,6 +111,17 @@ class LogView(QObject):
         if runs:
             self.loss_panel.plot.setLabel("bottom", label, units="s" if axis == "time" else None)
             self.lr_panel.plot.setLabel("bottom", label, units="s" if axis == "time" else None)
+
+    def _loss_against_lr(self, model, loss):
+        """log_views.loss_against_lr, remembered per series: 2M-point logs pay the log-space
+        interpolation once, not at every redraw (a slider move, a tick of the watch)."""
+        lr = log_views.pick_series(model, "lr")
+        key = (id(loss), id(lr))
+        cached = self._pairs_cache.get(key)
+        # The entry holds the series themselves, so their ids cannot be reused meanwhile.
+        if cached is None or cached[0] is not loss or cached[1] is not lr:
+            cached = self._pairs_cache[key] = (loss, lr, log_views.loss_against_lr(model, loss))
+        return cached[2]
 
     def _draw_sweep(self, runs) -> None:
         table = log_views.sweep_points([r.run for r in runs])
