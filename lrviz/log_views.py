@@ -34,27 +34,13 @@ def pick_series(run, role: str, name: str | None = None):
 
 
 def x_values(run, series, axis: str) -> tuple[np.ndarray, str]:
-    """x of ``series`` on ``axis`` ("step", "epoch" or "time").
-
-    When the series was logged against another axis, the run's axis series (role ``axis``,
-    logged against the series' own axis) converts it by linear interpolation. Returns the x
-    values and the axis they are really on (the series' own when no conversion exists).
-    """
-    x = np.asarray(series.x, dtype=np.float64)
-    own = getattr(series, "x_axis", "step")
-    if own == axis:
-        return x, axis
-    for candidate in run.series:
-        if candidate.role == axis and getattr(candidate, "x_axis", None) == own:
-            cx = np.asarray(candidate.x, dtype=np.float64)
-            cy = np.asarray(candidate.y, dtype=np.float64)
-            keep = np.isfinite(cx) & np.isfinite(cy)
-            if keep.sum() >= 2:
-                order = np.argsort(cx[keep], kind="stable")
-                return np.interp(x, cx[keep][order], cy[keep][order]), axis
-            if keep.sum() == 1:
-                return np.full(x.shape, cy[keep][0]), axis
-    return x, own
+    """x of ``series`` on ``axis`` ("step", "epoch" or "time"), converted by the run's axis
+    series (:meth:`Run.x_as`) when it was logged against another axis. Returns the x values
+    and the axis they are really on (the series' own when no conversion exists)."""
+    converted = run.x_as(series, axis)
+    if converted is not None:
+        return np.asarray(converted, dtype=np.float64), axis
+    return np.asarray(series.x, dtype=np.float64), series.x_axis
 
 
 def available_axes(runs) -> list[str]:

@@ -198,12 +198,7 @@ class RangeTest:
         return self.result()
 
     def _record(self, batch: Batch) -> None:
-        rows = slice(batch.start, batch.stop)
-        self._lr[rows] = batch.lr[:, 0]
-        self._loss[rows] = batch.loss[:, 0]
-        if self._accuracy is not None and batch.accuracy is not None:
-            self._accuracy[rows] = batch.accuracy[:, 0]
-        self._count = max(self._count, batch.stop)
+        self._count = max(self._count, record_batch(batch, self._lr, self._loss, self._accuracy))
 
     def result(self) -> RangeTestResult:
         """The curve recorded so far (copies: safe to keep while the test goes on)."""
@@ -228,6 +223,22 @@ class RangeTest:
             smoothing=self.smoothing,
             done=self.done,
         )
+
+
+def record_batch(
+    batch: Batch, lr: np.ndarray, loss: np.ndarray, accuracy: np.ndarray | None
+) -> int:
+    """Copy a range test's batch (its single run, column 0) into curve arrays of length
+    ``iterations``; returns the number of iterations the arrays now hold (``batch.stop``).
+
+    Shared by :class:`RangeTest` and the app, which keeps its own arrays in the GUI thread
+    rather than reading the test's while the worker writes them."""
+    rows = slice(batch.start, batch.stop)
+    lr[rows] = batch.lr[:, 0]
+    loss[rows] = batch.loss[:, 0]
+    if accuracy is not None and batch.accuracy is not None:
+        accuracy[rows] = batch.accuracy[:, 0]
+    return batch.stop
 
 
 def _json_list(values: np.ndarray) -> list[float | None]:

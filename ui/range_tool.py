@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 
 from lrviz import export
 from lrviz.engine import Batch
-from lrviz.rangetest import RangeTest, RangeTestResult
+from lrviz.rangetest import RangeTest, RangeTestResult, record_batch
 from lrviz.smoothing import debiased_ema
 from lrviz.suggest import Suggestion, suggest
 from ui.colors import format_lr
@@ -499,12 +499,8 @@ class RangeTool(QObject):
     def _on_batch(self, generation: int, batch: Batch) -> None:
         if generation != self._generation or batch.stop > self._lr.size:
             return  # a batch of a test that was replaced
-        rows = slice(batch.start, batch.stop)
-        self._lr[rows] = batch.lr[:, 0]
-        self._loss[rows] = batch.loss[:, 0]
-        if self._accuracy is not None and batch.accuracy is not None:
-            self._accuracy[rows] = batch.accuracy[:, 0]
-        self._count = max(self._count, batch.stop)
+        stop = record_batch(batch, self._lr, self._loss, self._accuracy)
+        self._count = max(self._count, stop)
         self._dirty = True
         lr = batch.lr[-1, 0]
         at = f" · λ = {format_lr(lr)}" if math.isfinite(lr) else ""
