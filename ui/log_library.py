@@ -101,7 +101,7 @@ class LogLibrary(QObject):
     data_updated()       a watched log was re-read
     failed(str)          one line per file that could not be read
     busy(bool)           loading started / ended
-    needs_mapping(str)   a file's columns were not understood (path)
+    needs_mapping(str)   a log loaded, but none of its columns reads as loss or λ (path)
     """
 
     changed = Signal()
@@ -219,8 +219,6 @@ class LogLibrary(QObject):
                 existing.stamp = ()
                 return
             self.failed.emit(str(error))
-            if getattr(error, "needs_mapping", False) or "column" in str(error).lower():
-                self.needs_mapping.emit(str(path))
             return
         if existing is not None:
             visible = {_name(r.run): r.visible for r in existing.runs}
@@ -241,6 +239,8 @@ class LogLibrary(QObject):
         self.logs.append(log)
         self._recolor()
         self.changed.emit()
+        if not any(run.find("loss") or run.find("lr") for run in data.runs):
+            self.needs_mapping.emit(str(path))
 
     def _on_thread_done(self, thread: WorkerThread, paths: list[Path]) -> None:
         for path in paths:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDialog, QFileDialog
 
@@ -32,7 +32,7 @@ class LogActions(QObject):
         self.library.failed.connect(self._on_failed)
         self.library.busy.connect(self._on_busy)
         self.library.changed.connect(self._on_changed)
-        self.library.needs_mapping.connect(self.ask_mapping)
+        self.library.needs_mapping.connect(self._suggest_mapping)
         self._had_logs = False
 
     # --- menus ----------------------------------------------------------------------------
@@ -150,7 +150,7 @@ class LogActions(QObject):
         logs = self.library.logs
         if logs and not self._had_logs:
             # The user opened their own logs: make them the subject of the window.
-            self.window.sources.simulation_item.setCheckState(0, self._unchecked())
+            self.window.sources.simulation_item.setCheckState(0, Qt.CheckState.Unchecked)
             self.window.runner.stop()
             self.window.controls.setCurrentWidget(self.window.inspect_form)
         self._had_logs = bool(logs)
@@ -160,8 +160,12 @@ class LogActions(QObject):
                 f"{len(logs)} log{'s' * (len(logs) > 1)} open · {runs} run{'s' * (runs != 1)}"
             )
 
-    @staticmethod
-    def _unchecked():
-        from PySide6.QtCore import Qt
-
-        return Qt.CheckState.Unchecked
+    def _suggest_mapping(self, path: str) -> None:
+        # No modal surprise while files open (or a screenshot is taken): say what to do.
+        message = (
+            f"{Path(path).name}: no column reads as loss or λ; right-click it in Sources "
+            "and choose Map columns… to say which is which"
+        )
+        self.errors.append(message)
+        self.window.inspect_form.show_errors(self.errors)
+        self.window.status_text.setText(message)

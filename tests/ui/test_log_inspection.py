@@ -255,3 +255,12 @@ def test_the_app_reads_a_finder_csv_as_the_command_line_does(qtbot, window, caps
     shown = window.range_tool.suggestion
     assert shown.suggested_lr == pytest.approx(cli["suggested_lr"])
     assert (shown.min_lr, shown.max_lr) == pytest.approx((cli["min_lr"], cli["max_lr"]))
+
+
+def test_unknown_columns_point_the_user_to_the_mapping_dialog(qtbot, window, tmp_path):
+    path = tmp_path / "mystery.csv"
+    path.write_text("it,alpha,cost\n" + "".join(f"{i},{i * 0.1},{5 / (i + 1)}\n" for i in range(9)))
+    with qtbot.waitSignal(window.library.needs_mapping, timeout=20_000):
+        window.open_paths([str(path)])
+    assert "Map columns" in window.inspect_form.message.text()
+    assert len(window.library.logs) == 1  # loaded all the same, columns as extra series
