@@ -19,7 +19,7 @@ class LogLayer:
     def __init__(self, plot: pg.PlotItem) -> None:
         self.plot = plot
         self.items: dict[int, tuple[pg.PlotDataItem, pg.PlotDataItem]] = {}
-        self._smooth_cache: dict[tuple, np.ndarray] = {}
+        self._smooth_cache: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
         self.shown_y: list[np.ndarray] = []
         self.labels: dict[int, str] = {}
 
@@ -42,11 +42,14 @@ class LogLayer:
             raw.setData(x, y)
             raw.setToolTip(label)
             if smoothing > 0:
-                cache_key = (id(y), y.size, smoothing)
-                smoothed = self._smooth_cache.get(cache_key)
-                if smoothed is None:
-                    smoothed = debiased_ema(y, smoothing)
-                cache[cache_key] = smoothed
+                # Keyed by the array's id, holding the array itself so the id cannot be reused
+                # by a reloaded log's new data while the entry lives.
+                cache_key = (id(y), smoothing)
+                entry = self._smooth_cache.get(cache_key)
+                if entry is None or entry[0] is not y:
+                    entry = (y, debiased_ema(y, smoothing))
+                cache[cache_key] = entry
+                smoothed = entry[1]
                 smooth.setPen(pg.mkPen(color, width=2))
                 smooth.setZValue(1)
                 smooth.setData(x, smoothed)
