@@ -44,7 +44,9 @@ from ui.range_selection import RangeSelection
 from ui.worker import WorkerThread
 
 REDRAW_INTERVAL_MS = 33  # ~30 Hz, and only when the curve changed
-BATCH_ITERATIONS = 50
+# As for simulations: the ~30 ms limit sets the pace, so a fast objective cannot flood the
+# GUI with thousands of tiny batches a second (and delay Stop behind them).
+BATCH_ITERATIONS = 5000
 BATCH_SECONDS = 0.03
 
 
