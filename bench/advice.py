@@ -31,10 +31,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from lrviz.suggest import DEFAULT, Constants, assemble, detect_source, prepare  # noqa: E402
-from lrviz.suggest.anchors import LIBRARY_DEFAULT, library_rules  # noqa: E402
-from lrviz.suggest.best_lr import Features, jump_onset, place  # noqa: E402
-from lrviz.suggest.ground_truth import HIT_DECADES, REGRET_HIT, TruthCurve, load_truth  # noqa: E402
+from lrviz.suggest import DEFAULT, Constants, assemble, detect_source, prepare
+from lrviz.suggest.anchors import LIBRARY_DEFAULT, library_rules
+from lrviz.suggest.best_lr import jump_onset, place
+from lrviz.suggest.ground_truth import HIT_DECADES, REGRET_HIT, TruthCurve, load_truth
 
 LIBRARIES = ("all", "torch_lr_finder", "lightning", "fastai")
 OFFSETS = tuple(round(v, 2) for v in np.arange(-0.1, 0.651, 0.05))
@@ -65,7 +65,9 @@ def prepared_curves(curves: list[TruthCurve], detect: str) -> list:
             source, reason = c.source, "stated"
         else:
             guess = detect_source(
-                c.loss, path=c.name + ".csv" if detect == "file" else None, log_format="lr-finder-csv"
+                c.loss,
+                path=c.name + ".csv" if detect == "file" else None,
+                log_format="lr-finder-csv",
             )
             source, reason = guess.source, guess.reason
         out.append(prepare(c.lr, c.loss, source=source, source_reason=reason, num_it=c.num_it))
@@ -153,7 +155,9 @@ def cross_validated(curves, prepared, structures=(None,)) -> Scored:
         for i in test:
             p = prepared[i]
             if structures != (None,):
-                f = _features_with(prepared, i, (constants.noise_factor, constants.noise_window), cache)
+                f = _features_with(
+                    prepared, i, (constants.noise_factor, constants.noise_window), cache
+                )
                 p = replace(p, features=f)
             _store(scored, i, assemble(p, constants))
     return scored
@@ -177,7 +181,12 @@ def _store(scored: Scored, i: int, s) -> None:
 
 def anchor_rules(curves) -> list[Scored]:
     rules = [library_rules(c.lr, c.loss, c.num_it) for c in curves]
-    out = [Scored("library_own", [r[LIBRARY_DEFAULT[c.source]] for r, c in zip(rules, curves, strict=True)])]
+    out = [
+        Scored(
+            "library_own",
+            [r[LIBRARY_DEFAULT[c.source]] for r, c in zip(rules, curves, strict=True)],
+        )
+    ]
     for name in rules[0]:
         out.append(Scored(name, [r[name] for r in rules]))
     return out
@@ -208,7 +217,9 @@ def figures(curves, scored: Scored, library: str) -> dict:
             for i in idx
             if scored.bands[i] is not None
         ]
-        widths = [math.log10(scored.bands[i][1] / scored.bands[i][0]) for i in idx if scored.bands[i]]
+        widths = [
+            math.log10(scored.bands[i][1] / scored.bands[i][0]) for i in idx if scored.bands[i]
+        ]
         out["band_coverage"] = int(np.sum(inside))
         out["band_width"] = float(np.mean(widths)) if widths else float("nan")
     return out
@@ -224,24 +235,54 @@ def confidence_table(curves, scored: Scored) -> list[tuple[str, int, int]]:
 
 
 def render(curves, table_rows, markdown: bool) -> str:
-    head = ["rule", "library", "n", "within 3x", "regret <= 25%", "mean |log10 err|",
-            "median regret", "mean regret", "max < diverging lr"]
+    head = [
+        "rule",
+        "library",
+        "n",
+        "within 3x",
+        "regret <= 25%",
+        "mean |log10 err|",
+        "median regret",
+        "mean regret",
+        "max < diverging lr",
+    ]
     lines = []
     if markdown:
         lines.append("| " + " | ".join(head) + " |")
         lines.append("|" + "---|" * len(head))
     else:
-        lines.append("  ".join(f"{h:>14}" if i > 1 else f"{h:<28}" if i == 0 else f"{h:<16}" for i, h in enumerate(head)))
+        lines.append(
+            "  ".join(
+                f"{h:>14}" if i > 1 else f"{h:<28}" if i == 0 else f"{h:<16}"
+                for i, h in enumerate(head)
+            )
+        )
     for label, scored in table_rows:
         for library in LIBRARIES:
             f = figures(curves, scored, library)
-            below = f"{f['max_below_divergence']}/{f['n']}" if "max_below_divergence" in f else "n/a"
-            cells = [label, library, str(f["n"]), f"{f['hits']}/{f['n']}", f"{f['regret_hits']}/{f['n']}",
-                     f"{f['mean_error']:.2f}", f"{f['median_regret']:.3f}", f"{f['mean_regret']:.2f}", below]
+            below = (
+                f"{f['max_below_divergence']}/{f['n']}" if "max_below_divergence" in f else "n/a"
+            )
+            cells = [
+                label,
+                library,
+                str(f["n"]),
+                f"{f['hits']}/{f['n']}",
+                f"{f['regret_hits']}/{f['n']}",
+                f"{f['mean_error']:.2f}",
+                f"{f['median_regret']:.3f}",
+                f"{f['mean_regret']:.2f}",
+                below,
+            ]
             if markdown:
                 lines.append("| " + " | ".join(cells) + " |")
             else:
-                lines.append("  ".join(f"{c:>14}" if i > 1 else f"{c:<28}" if i == 0 else f"{c:<16}" for i, c in enumerate(cells)))
+                lines.append(
+                    "  ".join(
+                        f"{c:>14}" if i > 1 else f"{c:<28}" if i == 0 else f"{c:<16}"
+                        for i, c in enumerate(cells)
+                    )
+                )
     return "\n".join(lines)
 
 
@@ -250,7 +291,10 @@ def evaluate(truth_dir=None, structure_grid: bool = False) -> dict:
     curves = load_truth(truth_dir)
     prepared = {mode: prepared_curves(curves, mode) for mode in ("stated", "file", "data")}
     structures = STRUCTURES if structure_grid else (None,)
-    cv = {mode: cross_validated(curves, p, structures if mode == "stated" else (None,)) for mode, p in prepared.items()}
+    cv = {
+        mode: cross_validated(curves, p, structures if mode == "stated" else (None,))
+        for mode, p in prepared.items()
+    }
     chosen = choose_constants(curves, prepared["stated"], list(range(len(curves))))
     return {
         "curves": curves,
@@ -267,11 +311,18 @@ def evaluate(truth_dir=None, structure_grid: bool = False) -> dict:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--truth", default=None, help="truth set folder (default ../shared/lr_truth)")
+    parser.add_argument(
+        "--truth", default=None, help="truth set folder (default ../shared/lr_truth)"
+    )
     parser.add_argument("--markdown", action="store_true", help="print Markdown tables")
-    parser.add_argument("--structure-grid", action="store_true",
-                        help="also choose the noise factor and window per fold")
-    parser.add_argument("--quick", action="store_true", help="same as the default (it takes seconds)")
+    parser.add_argument(
+        "--structure-grid",
+        action="store_true",
+        help="also choose the noise factor and window per fold",
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="same as the default (it takes seconds)"
+    )
     args = parser.parse_args(argv)
     result = evaluate(args.truth, args.structure_grid)
     curves = result["curves"]
@@ -287,19 +338,29 @@ def main(argv=None) -> int:
     print()
     cv = result["cv"]["stated"]
     f = figures(curves, cv, "all")
-    print(f"likely band (CV): holds the best lr on {f['band_coverage']}/{f['n']} curves, "
-          f"{f['band_width']:.2f} decades wide on average")
+    print(
+        f"likely band (CV): holds the best lr on {f['band_coverage']}/{f['n']} curves, "
+        f"{f['band_width']:.2f} decades wide on average"
+    )
     print(f"min < suggested < max (CV): {f['ordered']}/{f['n']}")
-    print("within 3x per confidence (CV, source stated): " + ", ".join(
-        f"{level} {hits}/{n}" for level, n, hits in confidence_table(curves, cv)))
-    print(f"sources detected: from file {result['sources_detected']['file']}/{len(curves)}, "
-          f"from data only {result['sources_detected']['data']}/{len(curves)}")
+    print(
+        "within 3x per confidence (CV, source stated): "
+        + ", ".join(f"{level} {hits}/{n}" for level, n, hits in confidence_table(curves, cv))
+    )
+    print(
+        f"sources detected: from file {result['sources_detected']['file']}/{len(curves)}, "
+        f"from data only {result['sources_detected']['data']}/{len(curves)}"
+    )
     c = result["chosen_on_all"]
-    print(f"constants chosen on all cases: offset {c.offset}, bottom_cap {c.bottom_cap}, "
-          f"band [{c.band_below}, {c.band_above}], high_span {c.high_span}")
-    print(f"DEFAULT in lrviz/suggest/best_lr.py: offset {DEFAULT.offset}, bottom_cap "
-          f"{DEFAULT.bottom_cap}, band [{DEFAULT.band_below}, {DEFAULT.band_above}], "
-          f"high_span {DEFAULT.high_span}")
+    print(
+        f"constants chosen on all cases: offset {c.offset}, bottom_cap {c.bottom_cap}, "
+        f"band [{c.band_below}, {c.band_above}], high_span {c.high_span}"
+    )
+    print(
+        f"DEFAULT in lrviz/suggest/best_lr.py: offset {DEFAULT.offset}, bottom_cap "
+        f"{DEFAULT.bottom_cap}, band [{DEFAULT.band_below}, {DEFAULT.band_above}], "
+        f"high_span {DEFAULT.high_span}"
+    )
     print()
     print("misses of the CV reading (source stated): curve, suggested, best, regret")
     for i, curve in enumerate(curves):
@@ -307,7 +368,9 @@ def main(argv=None) -> int:
         e, r = curve.error(s), curve.regret(s)
         if e > HIT_DECADES or r > REGRET_HIT:
             shown = "none" if s is None else f"{s:.3g}"
-            print(f"  {curve.name:<60} {shown:>9} {curve.best_lr:9.3g} {r:7.2f}  {cv.confidences[i]}")
+            print(
+                f"  {curve.name:<60} {shown:>9} {curve.best_lr:9.3g} {r:7.2f}  {cv.confidences[i]}"
+            )
     return 0
 
 

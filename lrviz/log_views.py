@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from lrviz.suggest.pairing import pair_lr_loss
+
 AXES = ("step", "epoch", "time")
 
 
@@ -57,24 +59,9 @@ def available_axes(runs) -> list[str]:
 
 
 def loss_against_lr(run, loss_series) -> tuple[np.ndarray, np.ndarray] | None:
-    """(lr, loss) pairs of a run: the lr in force at each loss point, by interpolation over
-    their shared x axis. None when the run has no usable lr series."""
-    lr_series = pick_series(run, "lr")
-    if lr_series is None or loss_series is None:
-        return None
-    if getattr(lr_series, "x_axis", None) != getattr(loss_series, "x_axis", None):
-        return None
-    lx = np.asarray(lr_series.x, dtype=np.float64)
-    ly = np.asarray(lr_series.y, dtype=np.float64)
-    keep = np.isfinite(lx) & np.isfinite(ly) & (ly > 0)
-    if keep.sum() == 0:
-        return None
-    lx, ly = lx[keep], ly[keep]
-    order = np.argsort(lx, kind="stable")
-    x = np.asarray(loss_series.x, dtype=np.float64)
-    # interpolate in log λ: schedules are geometric as often as linear
-    lr = np.exp(np.interp(x, lx[order], np.log(ly[order])))
-    return lr, np.asarray(loss_series.y, dtype=np.float64)
+    """(lr, loss) pairs of a run (:func:`lrviz.suggest.pairing.pair_lr_loss`, as the command
+    line pairs them). None when the run has no usable lr series."""
+    return pair_lr_loss(pick_series(run, "lr"), loss_series)
 
 
 def robust_range(

@@ -6,11 +6,11 @@ import argparse
 import json
 import sys
 
-import numpy as np
-
 from lrviz.errors import LrvizError
 from lrviz.export import format_lr
-from lrviz.suggest import RANGE_RULES, Suggestion, input_smoothing_for, suggest
+from lrviz.suggest import RANGE_RULES, SOURCES, Suggestion, detect_source, suggest
+from lrviz.suggest.pairing import pair_lr_loss
+from lrviz.suggest.sources import SMOOTHING
 
 RULE_TEXT = {
     "start": "from where the loss starts to improve",
@@ -30,14 +30,28 @@ def add_parser(subparsers) -> None:
     p.add_argument("--lr-col", default=None, help="name of the lr column (default: found)")
     p.add_argument("--loss-col", default=None, help="name of the loss column (default: found)")
     p.add_argument(
+        "--source",
+        choices=SOURCES,
+        default=None,
+        help="which library saved the curve, so its smoothing is undone exactly "
+        "(default: found from the file's name and the signature its smoothing leaves; "
+        "the app decides the same way)",
+    )
+    p.add_argument(
         "--input-smoothing",
         type=float,
         default=None,
         metavar="WEIGHT",
-        help="the losses were saved smoothed with this EMA weight, undo it before reading: "
-        "0.98 for fastai and Lightning, 0.95 for torch-lr-finder, 0 for raw losses "
-        "(default: 0.98 for LR-finder CSVs whose losses look smoothed, else 0; the app "
-        "decides the same way)",
+        help="instead of --source: undo a debiased EMA of this weight (fastai's convention); "
+        "0 for raw losses",
+    )
+    p.add_argument(
+        "--num-it",
+        type=int,
+        default=None,
+        metavar="N",
+        help="iterations the test was asked for (fastai's own rules trim by it; default: "
+        "the number of points)",
     )
     add_suggest_arguments(p)
     p.add_argument("--json", action="store_true", help="print JSON")
@@ -64,21 +78,27 @@ def add_suggest_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.input_smoothing is not None and not 0.0 <= args.input_smoothing < 1.0:
         raise ValueError(f"--input-smoothing must be in [0, 1), got {args.input_smoothing}")
+    if args.input_smoothing is not None and args.source is not None:
+        raise ValueError("give --source or --input-smoothing, not both")
+    if args.num_it is not None and args.num_it < 1:
+        raise ValueError(f"--num-it must be a positive number of iterations, got {args.num_it}")
     lr, loss, log_format = read_curve(args.file, args.lr_col, args.loss_col, with_format=True)
-    if args.input_smoothing is None:
-        args.input_smoothing = input_smoothing_for(log_format, loss[np.argsort(lr)])
-    result = suggest(
+    result = read_suggestion(
         lr,
         loss,
+        path=args.file,
+        log_format=log_format,
+        source=args.source,
+        input_smoothing=args.input_smoothing,
         range_rule=args.range_rule,
         smoothing=args.smoothing,
-        input_smoothing=args.input_smoothing,
+        num_it=args.num_it,
     )
     if args.json:
         data = {
             "file": str(args.file),
             "points": int(lr.size),
-            "input_smoothing": args.input_smoothing,
+            "input_smoothing": _ema_weight(result.source, args.input_smoothing),
             **result.to_dict(),
         }
         json.dump(data, sys.stdout, allow_nan=False)
@@ -87,6 +107,34 @@ def run(args: argparse.Namespace) -> int:
     print(f"{args.file}: {lr.size} points")
     print_summary(result)
     return 0
+
+
+def read_suggestion(
+    lr,
+    loss,
+    *,
+    path=None,
+    log_format: str | None = None,
+    source: str | None = None,
+    input_smoothing: float | None = None,
+    **options,
+) -> Suggestion:
+    """The suggestion for a curve read from a file: the source stated, or found from the
+    file (:func:`lrviz.suggest.detect_source`). The app calls this too."""
+    if input_smoothing is not None:
+        return suggest(lr, loss, input_smoothing=input_smoothing, **options)
+    if source is not None:
+        return suggest(lr, loss, source=source, source_reason="stated", **options)
+    guess = detect_source(loss, path=path, log_format=log_format)
+    return suggest(lr, loss, source=guess.source, source_reason=guess.reason, **options)
+
+
+def _ema_weight(source: str, input_smoothing: float | None) -> float:
+    """The EMA weight that was undone (the ``input_smoothing`` key, kept for scripts)."""
+    if input_smoothing is not None:
+        return float(input_smoothing)
+    smoothing = SMOOTHING.get(source)
+    return 0.0 if smoothing is None else smoothing.weight
 
 
 def print_summary(result: Suggestion, stream=None) -> None:
@@ -99,12 +147,18 @@ def print_summary(result: Suggestion, stream=None) -> None:
     if result.tested_range is not None:
         lo, hi = result.tested_range
         out.write(f"tested lr:         {fmt(lo)} .. {fmt(hi)}\n")
+    out.write(f"read as:           {result.source} ({result.source_reason})\n")
     out.write(f"suggested lr:      {fmt(result.suggested_lr)}  (confidence {result.confidence})\n")
+    if result.likely_best is not None:
+        a, b = result.likely_best
+        out.write(f"likely best:       {fmt(a)} .. {fmt(b)}\n")
     if result.max_lr is not None:
         out.write(
             f"recommended range: {fmt(result.min_lr)} .. {fmt(result.max_lr)}  "
-            f"({RULE_TEXT[result.range_rule]} to where it turns up)\n"
+            f"({RULE_TEXT[result.range_rule]} to the max lr)\n"
         )
+    if result.why:
+        out.write(f"why:               {result.why}\n")
     others = ", ".join(f"{name} {fmt(value)}" for name, value in result.methods.items())
     out.write(f"other rules:       {others}\n")
     for warning in result.warnings:
@@ -127,12 +181,12 @@ def read_curve(
     for run in data.runs:
         lr, loss = run.find("lr"), run.find("loss")
         if lr is not None and loss is not None:
-            _, lr_rows, loss_rows = np.intersect1d(lr.x, loss.x, return_indices=True)
-            if lr_rows.size == 0:
+            pairs = pair_lr_loss(lr, loss)
+            if pairs is None or pairs[0].size == 0:
                 raise LrvizError("the lr and loss columns share no rows", path=str(path))
             if with_format:
-                return lr.y[lr_rows], loss.y[loss_rows], data.format
-            return lr.y[lr_rows], loss.y[loss_rows]
+                return pairs[0], pairs[1], data.format
+            return pairs
     try:
         columns = ", ".join(list_columns(path)) or "none"
     except (LrvizError, OSError):

@@ -192,8 +192,9 @@ def curve_valley(lr_grid: np.ndarray, smooth: np.ndarray) -> float | None:
     return float(lr_grid[index])
 
 
-
-def curve_slide(grid: np.ndarray, lr_grid: np.ndarray, smooth: np.ndarray, drop: float) -> float | None:
+def curve_slide(
+    grid: np.ndarray, lr_grid: np.ndarray, smooth: np.ndarray, drop: float
+) -> float | None:
     """fastai's ``slide`` rule, in decades and in units of the curve's drop.
 
     fastai slides a window of 15 points leftwards from the end of its 100-step, 8-decade
@@ -215,4 +216,3 @@ def curve_slide(grid: np.ndarray, lr_grid: np.ndarray, smooth: np.ndarray, drop:
         right -= 1
         left -= 1
     return found
-

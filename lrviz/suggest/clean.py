@@ -91,7 +91,6 @@ def clean(lr, loss) -> Curve:
     )
 
 
-
 def despike(y: np.ndarray, half: int = DESPIKE_HALF_WIDTH) -> np.ndarray:
     """Replace outliers by the median of their neighbours (a Hampel filter).
 
@@ -120,7 +119,6 @@ def despike(y: np.ndarray, half: int = DESPIKE_HALF_WIDTH) -> np.ndarray:
     return np.where(outlier, centre, y)
 
 
-
 def cut_explosion(curve: Curve) -> None:
     """End the curve where, after its minimum, it climbs above its start by its whole drop.
 
@@ -142,7 +140,6 @@ def cut_explosion(curve: Curve) -> None:
             curve.diverged_x, curve.diverged_lr = float(x[end]), float(curve.lr[end])
     curve.y = np.minimum(curve.y, ceiling)
     curve.raw = np.minimum(curve.raw, ceiling)
-
 
 
 def resample_and_smooth(curve: Curve, smoothing: float | None):
@@ -174,7 +171,6 @@ def resample_and_smooth(curve: Curve, smoothing: float | None):
     return grid, smooth, width
 
 
-
 def local_linear_smooth(values: np.ndarray, sigma_points: float) -> np.ndarray:
     """Local linear regression with Gaussian weights on a uniform grid.
 
@@ -204,7 +200,6 @@ def local_linear_smooth(values: np.ndarray, sigma_points: float) -> np.ndarray:
     return np.where(det > 1e-12 * s0 * s2, fitted, t0 / s0)
 
 
-
 def standard_error(curve: Curve, grid, smooth, width) -> float:
     """Standard error of the smoothed curve: the points' robust scatter around it, divided
     by the square root of how many points a kernel width averages."""
@@ -213,4 +208,3 @@ def standard_error(curve: Curve, grid, smooth, width) -> float:
     span = float(curve.x[-1] - curve.x[0])
     averaged = max(1.0, curve.x.size * 2.5 * width / span)
     return scatter / math.sqrt(averaged)
-

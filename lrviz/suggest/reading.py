@@ -36,16 +36,21 @@ MIN_POINTS = 8
 MIN_SPAN_DECADES = 0.3
 #: Fewer clean points than this gives a warning.
 FEW_POINTS = 20
-#: Fewer points than this where the loss falls (start of improvement to the bottom): the
-#: ramp jumped over the useful range (a linear ramp puts few points at small lr).
-MIN_DESCENT_POINTS = 4
+#: A gap between two points wider than this (decades) across which the loss fell by more
+#: than half its whole drop: the ramp jumped over the descent (a linear ramp does that).
+JUMPED_GAP_DECADES = 1.0
 #: The curve's bottom: within this fraction of the total drop from the minimum.
 BOTTOM_BAND = 0.1
-#: A drop smaller than this fraction of the loss level is a flat curve.
+#: A drop smaller than this fraction of the loss level is a flat curve, unless the raw loss
+#: starts to jump somewhere (real curves that fall by 1% still say where: dev set d10).
 FLAT_FRACTION = 0.01
 #: A drop smaller than this many standard errors of the smoothed curve is a flat curve (the
 #: lowest of ~30 independent noisy stretches lies 2-3 standard errors below the rest)...
 FLAT_NOISE = 3.0
+#: A drop smaller than this fraction of the level, or this many standard errors, is nearly
+#: flat: still read (two such real curves were read right), with low confidence.
+NEARLY_FLAT_FRACTION = 0.02
+NEARLY_FLAT_NOISE = 5.0
 #: ... and smaller than this many is a noisy one.
 NOISY_NOISE = 8.0
 #: A positive loss that falls below this fraction of its start: a deterministic problem.
@@ -192,7 +197,9 @@ def prepare(
     if lr.shape != loss.shape:
         raise ValueError(f"lr and loss differ in length ({lr.size} and {loss.size})")
     with np.errstate(all="ignore"):
-        return _prepare(lr, loss, range_rule, smoothing, input_smoothing, source, source_reason, num_it)
+        return _prepare(
+            lr, loss, range_rule, smoothing, input_smoothing, source, source_reason, num_it
+        )
 
 
 def _prepare(lr, loss, range_rule, smoothing, input_smoothing, source, source_reason, num_it):
@@ -235,6 +242,15 @@ def _prepare(lr, loss, range_rule, smoothing, input_smoothing, source, source_re
         prepared.severe += 1
     cut_explosion(curve)
     prepared.diverged_lr = curve.diverged_lr
+    jumped = _jumped_over(curve)
+    if jumped is not None:
+        a, b = jumped
+        prepared.warnings.append(
+            f"the ramp jumped over the descent: the loss fell between lr {format_lr(a)} and "
+            f"{format_lr(b)} with no point in between (a linear ramp does that): rerun with an "
+            "exponential ramp (step_mode='exp', mode='exponential')"
+        )
+        return prepared
     grid, smooth, width = resample_and_smooth(curve, smoothing)
     # 10**log10(lr) can round past the largest float: keep every lr inside the tested range.
     prepared.curve_lr = np.clip(10.0**grid, curve.lr[0], curve.lr[-1])
@@ -262,6 +278,10 @@ def _read_features(prepared: Prepared, curve: Curve, grid, smooth, width) -> Non
     level = max(abs(start_level), abs(low))
     threshold = max(FLAT_FRACTION * level, FLAT_NOISE * error)
     rise = float(np.max(smooth)) - start_level
+    bottom_x = float(grid[low_index])
+    onset_x, calm = jump_onset(curve, bottom_x)
+    if drop <= threshold and onset_x is not None and low_index > edge:
+        threshold = 0.0  # flat to the eye, but the jumps say where training changes
     if drop <= threshold and not (low_index <= edge and rise > threshold):
         warnings.append(
             "flat curve: the loss hardly changes over the tested range "
@@ -292,8 +312,8 @@ def _read_features(prepared: Prepared, curve: Curve, grid, smooth, width) -> Non
     leave = low_index
     while leave < size - 1 and inside[leave + 1]:
         leave += 1
-    bottom_x = float(grid[low_index])
-    descent = int(np.count_nonzero((curve.x >= start_x) & (curve.x <= bottom_x)))
+    # Points on the fall itself (from where it starts to improve to where it stops).
+    descent = int(np.count_nonzero((curve.x >= start_x) & (curve.x <= float(grid[enter]))))
     minimum = float(lr_grid[low_index]) / 10.0
     lo, hi = float(lr_grid[0]), float(lr_grid[-1])
     methods = {
@@ -309,14 +329,6 @@ def _read_features(prepared: Prepared, curve: Curve, grid, smooth, width) -> Non
         "turns_up_lr": _inside(float(lr_grid[leave]), lo, hi),
         "methods": {k: None if v is None else _inside(v, lo, hi) for k, v in methods.items()},
     }
-    if descent < MIN_DESCENT_POINTS:
-        warnings.append(
-            f"the ramp put only {descent} points where the loss falls, so it jumped over the "
-            "useful range (a linear ramp does that): rerun with an exponential ramp "
-            "(step_mode='exp', mode='exponential')"
-        )
-        return
-    onset_x, calm = jump_onset(curve, bottom_x)
     prepared.features = Features(
         start_x=start_x,
         bottom_x=bottom_x,
@@ -338,7 +350,15 @@ def _read_features(prepared: Prepared, curve: Curve, grid, smooth, width) -> Non
         warnings.append(
             "the loss was already falling fast at the smallest lr tested (start the test lower)"
         )
-    if drop <= NOISY_NOISE * error:
+    nearly_flat = drop <= max(NEARLY_FLAT_FRACTION * level, NEARLY_FLAT_NOISE * error)
+    if nearly_flat:
+        prepared.severe += 1
+        warnings.append(
+            "nearly flat curve: the loss fell by only "
+            f"{100 * drop / level:.1f}% over the test, so the reading is rough "
+            "(widen the lr range, or run the test longer)"
+        )
+    elif drop <= NOISY_NOISE * error:
         prepared.severe += 1
         warnings.append(
             "noisy curve: the drop in loss is small next to the noise (run the test longer, "
@@ -382,7 +402,8 @@ def assemble(prepared: Prepared, constants: Constants = DEFAULT) -> Suggestion:
         "third": top / 3.0,
         "fourth": top / 4.0,
     }[prepared.range_rule]
-    bottom = min(rule_low, suggested / 2.0)
+    bottom = _inside(min(rule_low, suggested / 2.0), lo, hi)
+    top = _inside(top, lo, hi)
     likely = (10.0 ** (x + constants.band_below), 10.0 ** (x + constants.band_above))
     if prepared.severe or len(prepared.warnings) >= 2:
         confidence = "low"
@@ -431,6 +452,22 @@ def _why(f: Features, constants: Constants, suggested, band, numbers) -> str:
         f"on real networks the best constant lr sits about {factor:.1f}x above where the jumps "
         f"start, so {fmt(suggested)} ({likely})"
     )
+
+
+def _jumped_over(curve: Curve) -> tuple[float, float] | None:
+    """(lr before, lr after) of a wide gap the loss fell across, or None."""
+    gaps = np.diff(curve.x)
+    wide = np.flatnonzero(gaps > JUMPED_GAP_DECADES)
+    if wide.size == 0:
+        return None
+    y = curve.y
+    drop = float(np.median(y[:3]) - np.min(y))
+    for i in wide.tolist():
+        before = float(np.median(y[max(i - 2, 0) : i + 1]))
+        after = float(np.median(y[i + 1 : i + 4]))
+        if drop > 0 and before - after > 0.5 * drop:
+            return float(curve.lr[i]), float(curve.lr[i + 1])
+    return None
 
 
 def _falling_from_the_start(curve: Curve, steep_slope: float) -> bool:

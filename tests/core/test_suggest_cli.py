@@ -71,7 +71,10 @@ def test_suggest_json_matches_the_library(capsys, raw_curve):
     lr, loss = raw_curve
     expected = suggest(lr, loss).to_dict()
     assert data["suggested_lr"] == pytest.approx(expected["suggested_lr"])
-    assert data["confidence"] == "high"
+    assert data["likely_best"] == pytest.approx(expected["likely_best"])
+    assert data["why"] == expected["why"] and data["confidence"] == expected["confidence"]
+    # The file is named like torch-lr-finder's, but its losses are raw: read as raw.
+    assert data["source"] == "raw" and "negative" in data["source_reason"]
 
 
 def test_every_flavour_of_the_same_curve_gives_the_same_suggestion(capsys):
@@ -99,14 +102,14 @@ def test_a_smoothed_log_read_as_raw_lags_to_larger_lrs(capsys):
     assert lagged["suggested_lr"] > 2 * undone["suggested_lr"]
     # By default a finder CSV whose losses look smoothed is un-smoothed; raw ones are not.
     auto = suggest_json(capsys, path)
-    assert auto["input_smoothing"] == 0.98
+    assert auto["input_smoothing"] == 0.98 and auto["source"] == "fastai"
     assert auto["suggested_lr"] == pytest.approx(undone["suggested_lr"])
     assert suggest_json(capsys, str(FIXTURES / "torch_lr_finder.csv"))["input_smoothing"] == 0
 
 
 def test_range_rule_option(capsys):
     data = suggest_json(capsys, str(FIXTURES / "torch_lr_finder.csv"), "--range-rule", "fourth")
-    assert data["min_lr"] == pytest.approx(data["max_lr"] / 4)
+    assert data["min_lr"] == pytest.approx(min(data["max_lr"] / 4, data["suggested_lr"] / 2))
     assert data["range_rule"] == "fourth"
 
 
@@ -114,7 +117,8 @@ def test_human_summary(capsys):
     code, out, err = call(["suggest", str(FIXTURES / "torch_lr_finder.csv")], capsys)
     assert (code, err) == (0, "")
     assert "suggested lr:" in out and "recommended range:" in out and "steepest" in out
-    assert "confidence high" in out
+    assert "likely best:" in out and "why:" in out and "read as:" in out
+    assert "confidence " in out
 
 
 def test_a_flat_curve_is_not_an_error(tmp_path, capsys):

@@ -40,9 +40,10 @@ def check(s, lr=None) -> None:
             assert value is None or lo <= value <= hi, (name, value, lo, hi)
     if s.suggested_lr is not None:
         assert s.min_lr is not None and s.max_lr is not None
-        assert s.min_lr <= s.max_lr
-        assert s.stops_improving_lr <= s.suggested_lr <= s.max_lr
-        assert s.start_lr <= s.max_lr
+        assert s.min_lr <= s.suggested_lr <= s.max_lr
+        a, b = s.likely_best
+        assert 0 < a < s.suggested_lr < b and np.isfinite(b)
+        assert s.why and s.source == "raw"
     else:
         assert s.warnings and s.confidence == "low"
     assert s.min_lr is None or s.min_lr <= s.max_lr
@@ -53,6 +54,14 @@ def check(s, lr=None) -> None:
     for marker in s.markers():
         assert np.isfinite(marker.loss) and marker.lr > 0
     json.dumps(s.to_dict(), allow_nan=False)
+
+
+def lrviz_reading(s) -> dict:
+    """Everything but the libraries' own rules, which read the points in the order given and
+    (fastai's slide) with absolute thresholds, as the libraries do."""
+    data = s.to_dict()
+    data.pop("library_rules")
+    return data
 
 
 @st.composite
@@ -108,7 +117,7 @@ def test_point_order_does_not_matter(curve, random):
     lr, loss = curve
     order = list(range(lr.size))
     random.shuffle(order)
-    assert suggest(lr[order], loss[order]).to_dict() == suggest(lr, loss).to_dict()
+    assert lrviz_reading(suggest(lr[order], loss[order])) == lrviz_reading(suggest(lr, loss))
 
 
 @SETTINGS
@@ -118,5 +127,4 @@ def test_scaling_the_loss_by_a_power_of_two_changes_nothing(curve, power):
     scaled = suggest(lr, np.ldexp(loss, power))
     plain = suggest(lr, loss)
     if np.all(np.isfinite(np.ldexp(loss[np.isfinite(loss)], power))):
-        a, b = scaled.to_dict(), plain.to_dict()
-        assert a == b
+        assert lrviz_reading(scaled) == lrviz_reading(plain)
