@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import json
 import math
 import sys
 from dataclasses import dataclass, replace
@@ -253,7 +254,7 @@ def render(curves, table_rows, markdown: bool) -> str:
     else:
         lines.append(
             "  ".join(
-                f"{h:>14}" if i > 1 else f"{h:<28}" if i == 0 else f"{h:<16}"
+                f"{h:>14}" if i > 1 else f"{h:<34}" if i == 0 else f"{h:<16}"
                 for i, h in enumerate(head)
             )
         )
@@ -279,11 +280,81 @@ def render(curves, table_rows, markdown: bool) -> str:
             else:
                 lines.append(
                     "  ".join(
-                        f"{c:>14}" if i > 1 else f"{c:<28}" if i == 0 else f"{c:<16}"
+                        f"{c:>14}" if i > 1 else f"{c:<34}" if i == 0 else f"{c:<16}"
                         for i, c in enumerate(cells)
                     )
                 )
     return "\n".join(lines)
+
+
+def write_check_folder(folder: Path, curve: TruthCurve, band) -> int:
+    """The user's check runs, stood in for by the truth sweep: every grid lr inside the band
+    (at least the 3 nearest its middle), each run a folder like the check script writes,
+    its val loss at steps 0 (untrained), 1/3, 2/3 and the end. Returns how many runs."""
+    sweep = curve.sweep
+    x = np.log10(sweep.lr)
+    lo, hi = math.log10(band[0]), math.log10(band[1])
+    inside = np.flatnonzero((x >= lo - 1e-9) & (x <= hi + 1e-9))
+    inside = np.array([i for i in inside if not (folder / f"lr_{sweep.lr[i]:g}").exists()], int)
+    if inside.size < 3 and not folder.exists():
+        middle = 0.5 * (lo + hi)
+        inside = np.sort(np.argsort(np.abs(x - middle), kind="stable")[:3])
+    runs = _sweep_rows(curve)
+    for i in inside.tolist():
+        run = folder / f"lr_{sweep.lr[i]:g}"
+        if run.exists():
+            continue
+        run.mkdir(parents=True)
+        (run / "params.json").write_text(json.dumps({"lr": float(sweep.lr[i])}))
+        third, two_thirds, final = runs[i]
+        rows = [(0, sweep.untrained_val_loss), (100, third), (200, two_thirds), (300, final)]
+        text = "step,val_loss\n" + "".join(f"{a},{b!r}\n" for a, b in rows)
+        (run / "metrics.csv").write_text(text)
+    return int(inside.size)
+
+
+def _sweep_rows(curve: TruthCurve) -> list[tuple[float, float, float]]:
+    """(val loss at 1/3, 2/3, end) per grid lr; NaN where a seed diverged."""
+    import csv
+
+    root = Path(curve.sweep_file)
+    with root.open(newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    return [
+        tuple(
+            float(r[k]) if r["diverged"].strip() != "True" else float("nan")
+            for k in ("val_loss_at_third", "val_loss_at_two_thirds", "final_val_loss")
+        )
+        for r in rows
+    ]
+
+
+def after_check(curves, scored: Scored, follow_edges: bool = False) -> Scored:
+    """The suggestion refined by check runs over its likely band (close the loop); with
+    ``follow_edges``, a second check one band-width further when the best run was at an
+    edge of the first, as the refined reading then advises."""
+    import tempfile
+
+    from lrviz.loaders import load
+    from lrviz.suggest.refine import measured_best_from_log
+
+    out = Scored("lrviz after a check run", [None] * len(curves))
+    with tempfile.TemporaryDirectory() as tmp:
+        for i, curve in enumerate(curves):
+            band = scored.bands[i]
+            if band is None:
+                continue
+            folder = Path(tmp) / curve.name
+            write_check_folder(folder, curve, band)
+            measured = measured_best_from_log(load(folder))
+            if follow_edges and measured is not None and measured.at_edge:
+                width = band[1] / band[0]
+                lowest = measured.best_lr <= float(measured.lr[0])
+                extension = (band[0] / width, band[0]) if lowest else (band[1], band[1] * width)
+                write_check_folder(folder, curve, extension)
+                measured = measured_best_from_log(load(folder))
+            out.lrs[i] = measured.best_lr if measured is not None else scored.lrs[i]
+    return out
 
 
 def evaluate(truth_dir=None, structure_grid: bool = False) -> dict:
@@ -299,6 +370,8 @@ def evaluate(truth_dir=None, structure_grid: bool = False) -> dict:
     return {
         "curves": curves,
         "cv": cv,
+        "after_check": after_check(curves, cv["stated"]),
+        "after_two_checks": after_check(curves, cv["stated"], follow_edges=True),
         "in_sample": in_sample(curves, prepared["stated"], DEFAULT),
         "anchors": anchor_rules(curves),
         "chosen_on_all": chosen,
@@ -331,6 +404,8 @@ def main(argv=None) -> int:
         ("lrviz, CV, source from file", result["cv"]["file"]),
         ("lrviz, CV, source from data", result["cv"]["data"]),
         ("lrviz DEFAULT, in-sample", result["in_sample"]),
+        ("lrviz CV + check run", result["after_check"]),
+        ("lrviz CV + check, edges followed", result["after_two_checks"]),
         *[(s.rule, s) for s in result["anchors"]],
     ]
     print(f"{len(curves)} curves, {len({c.case for c in curves})} cases")

@@ -9,7 +9,10 @@ import sys
 from lrviz.errors import LrvizError
 from lrviz.export import format_lr
 from lrviz.suggest import RANGE_RULES, SOURCES, Suggestion, detect_source, suggest
+from lrviz.suggest.check_run import DEFAULT_STEPS, check_script
+from lrviz.suggest.check_run import TARGETS as CHECK_TARGETS
 from lrviz.suggest.pairing import pair_lr_loss
+from lrviz.suggest.refine import DEFAULT_RUNS, MeasuredBest, check_lrs, measured_best_from_log
 from lrviz.suggest.sources import SMOOTHING
 
 RULE_TEXT = {
@@ -54,6 +57,31 @@ def add_parser(subparsers) -> None:
         "the number of points)",
     )
     add_suggest_arguments(p)
+    p.add_argument(
+        "--check-script",
+        choices=CHECK_TARGETS,
+        default=None,
+        metavar="TARGET",
+        help="print a ready-to-run script (pytorch, lightning or keras) that trains a few "
+        "short runs across the likely band and logs them where lrviz reads them",
+    )
+    p.add_argument(
+        "--check-runs", type=int, default=DEFAULT_RUNS, metavar="N", help="runs in the check"
+    )
+    p.add_argument(
+        "--check-steps",
+        type=int,
+        default=DEFAULT_STEPS,
+        metavar="N",
+        help="steps per check run (the budget you will train with)",
+    )
+    p.add_argument(
+        "--refine",
+        default=None,
+        metavar="FOLDER",
+        help="the check runs' folder (or any sweep with an lr per run): refine the suggestion "
+        "to the measured best",
+    )
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(run=run)
 
@@ -80,6 +108,10 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"--input-smoothing must be in [0, 1), got {args.input_smoothing}")
     if args.input_smoothing is not None and args.source is not None:
         raise ValueError("give --source or --input-smoothing, not both")
+    if args.check_runs < 2:
+        raise ValueError(f"--check-runs must be at least 2, got {args.check_runs}")
+    if args.check_steps < 1:
+        raise ValueError(f"--check-steps must be positive, got {args.check_steps}")
     if args.num_it is not None and args.num_it < 1:
         raise ValueError(f"--num-it must be a positive number of iterations, got {args.num_it}")
     lr, loss, log_format = read_curve(args.file, args.lr_col, args.loss_col, with_format=True)
@@ -94,6 +126,18 @@ def run(args: argparse.Namespace) -> int:
         smoothing=args.smoothing,
         num_it=args.num_it,
     )
+    if args.check_script is not None:
+        if result.likely_best is None:
+            reason = result.warnings[0] if result.warnings else "the curve says nothing"
+            raise LrvizError(f"no likely band to check: {reason}", path=str(args.file))
+        lrs = check_lrs(result.likely_best, args.check_runs)
+        sys.stdout.write(
+            check_script(
+                lrs, args.check_script, suggested_lr=result.suggested_lr, steps=args.check_steps
+            )
+        )
+        return 0
+    measured = _measured(args.refine) if args.refine is not None else None
     if args.json:
         data = {
             "file": str(args.file),
@@ -101,12 +145,28 @@ def run(args: argparse.Namespace) -> int:
             "input_smoothing": _ema_weight(result.source, args.input_smoothing),
             **result.to_dict(),
         }
+        if args.refine is not None:
+            data["refined"] = measured.to_dict()
         json.dump(data, sys.stdout, allow_nan=False)
         sys.stdout.write("\n")
         return 0
     print(f"{args.file}: {lr.size} points")
     print_summary(result)
+    if measured is not None:
+        print(f"measured best lr:  {format_lr(measured.best_lr)}  ({measured.why})")
     return 0
+
+
+def _measured(folder) -> MeasuredBest:
+    """The measured best of a check's folder; LrvizError when it holds no usable runs."""
+    from lrviz.loaders import load
+
+    measured = measured_best_from_log(load(folder))
+    if measured is None:
+        raise LrvizError(
+            "no two runs with an lr parameter and a finite loss to compare", path=str(folder)
+        )
+    return measured
 
 
 def read_suggestion(

@@ -82,6 +82,7 @@ class TruthCurve:
     diverged_lr_min: float | None
     sweep: Sweep
     recorded_rules: dict  # the truth set's own anchor suggestions (lr per rule)
+    sweep_file: str = ""  # the case's seed-mean sweep CSV
 
     @property
     def source(self) -> str:
@@ -124,6 +125,7 @@ def load_truth(folder: str | Path | None = None) -> list[TruthCurve]:
                 diverged_lr_min=c["diverged_lr_min"],
                 sweep=sweeps[c["case"]],
                 recorded_rules={k: v["lr"] for k, v in c["anchors"].items()},
+                sweep_file=str(folder / meta["cases"][c["case"]]["sweep_files"][0]),
             )
         )
     return out

@@ -87,9 +87,20 @@ def test_cross_validated_figures_hold(result):
     assert f["band_coverage"] >= 31 and f["band_width"] <= 1.1
 
 
+def test_a_check_run_over_the_band_closes_the_loop(result):
+    """The truth sweep stands in for the user's check runs over the likely band."""
+    curves = result["curves"]
+    once = advice.figures(curves, result["after_check"], "all")
+    assert once["regret_hits"] >= 40 and once["median_regret"] <= 0.02
+    followed = advice.figures(curves, result["after_two_checks"], "all")
+    assert followed["hits"] >= 42 and followed["regret_hits"] >= 40
+
+
 def test_high_confidence_means_something(result):
-    rows = {level: (n, hits) for level, n, hits in advice.confidence_table(
-        result["curves"], result["cv"]["stated"])}
+    rows = {
+        level: (n, hits)
+        for level, n, hits in advice.confidence_table(result["curves"], result["cv"]["stated"])
+    }
     n, hits = rows["high"]
     assert n >= 10 and hits >= 0.9 * n
     # and high is right more often than low
