@@ -97,7 +97,8 @@ def measured_best(lr, final_loss, first_loss=None) -> MeasuredBest | None:
         why += f"; {diverged} diverged"
     if at_edge:
         side = "below" if i == 0 else "above"
-        why += f"; the best was the {'smallest' if i == 0 else 'largest'} λ tried, so try {side} it too"
+        end = "smallest" if i == 0 else "largest"
+        why += f"; the best was the {end} λ tried, so try {side} it too"
     return MeasuredBest(best, lr, loss, at_edge, why)
 
 

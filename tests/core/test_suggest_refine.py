@@ -122,6 +122,7 @@ def test_cli_refines_from_the_check_folder(tmp_path, capsys):
     every curve: docs/benchmarks.md)."""
     sys.path.insert(0, str(ROOT / "bench"))
     import advice
+
     from lrviz.suggest.ground_truth import load_truth
 
     curve = next(

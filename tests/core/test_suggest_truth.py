@@ -62,8 +62,12 @@ def test_the_scoring_reproduces_the_issues_anchor_table(curves):
     }
     for rule, (hits, regret_hits) in expected.items():
         lrs = [c.recorded_rules[rule] for c in curves]
-        assert sum(c.error(s) <= HIT_DECADES + 1e-12 for c, s in zip(curves, lrs)) == hits
-        assert sum(c.regret(s) <= REGRET_HIT for c, s in zip(curves, lrs)) == regret_hits
+        assert (
+            sum(c.error(s) <= HIT_DECADES + 1e-12 for c, s in zip(curves, lrs, strict=True)) == hits
+        )
+        assert (
+            sum(c.regret(s) <= REGRET_HIT for c, s in zip(curves, lrs, strict=True)) == regret_hits
+        )
 
 
 def test_regret_rules(curves):
