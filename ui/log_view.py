@@ -8,7 +8,6 @@ from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QComboBox, QLabel
 
 from lrviz import log_views
-from lrviz.suggest import input_smoothing_for
 from ui.colors import format_lr, lr_colors
 from ui.forms.inspect_form import InspectForm
 from ui.log_library import LogLibrary
@@ -146,12 +145,10 @@ class LogView(QObject):
         key = (id(run.run), lr.size)
         if key != self._shown_range_curve:
             self._shown_range_curve = key
-            # Finders save the EMA-smoothed loss; undo it as `lrviz suggest` does.
+            # Finders save a smoothed loss; the tool finds whose and undoes it, as
+            # `lrviz suggest` does (read_suggestion).
             self.range_tool.show_range_curve(
-                lr,
-                loss,
-                run.label,
-                input_smoothing=input_smoothing_for(run.log.format, loss[np.argsort(lr)]),
+                lr, loss, run.label, path=run.log.path, log_format=run.log.format
             )
 
     def _apply_y_range(self) -> None:

@@ -35,7 +35,9 @@ from lrviz import export
 from lrviz.engine import Batch
 from lrviz.rangetest import RangeTest, RangeTestResult, record_batch
 from lrviz.smoothing import debiased_ema
-from lrviz.suggest import Suggestion, suggest
+from lrviz.suggest import Suggestion, read_suggestion, suggest
+from lrviz.suggest.check_run import check_script
+from lrviz.suggest.refine import check_lrs
 from ui.colors import format_lr
 from ui.forms.range_test_form import RangeTestForm, RangeTestSettings
 from ui.panels.range_overlay import RangeOverlay
@@ -55,8 +57,11 @@ class RangeTool(QObject):
 
     Public API
     ----------
-    show_range_curve(lr, loss, name, accuracy=None, input_smoothing=0.0) -> Suggestion | None
-        Show a recorded range test exactly like a simulated one.
+    show_range_curve(lr, loss, name, accuracy=None, input_smoothing=0.0, source=None,
+                     path=None, log_format=None) -> Suggestion | None
+        Show a recorded range test exactly like a simulated one; its source (the library
+        whose smoothing is undone) is read from the file like ``lrviz suggest`` does,
+        unless given.
     clear()                               remove the curve (e.g. its log was closed)
     run_test(settings=None) -> bool
         Start a range test (the form's settings by default); False if they were invalid.
@@ -107,6 +112,9 @@ class RangeTool(QObject):
         self._accuracy: np.ndarray | None = None
         self._count = 0
         self._input_smoothing = 0.0
+        # Where a shown LR-finder curve came from: (path, log format); None for a test run
+        # here, whose losses are raw.
+        self._saved: tuple[str | None, str | None] | None = None
         self._dirty = False
         self._last_dir: Path | None = None
 
@@ -118,6 +126,14 @@ class RangeTool(QObject):
         )
         self.show_layer.toggled.connect(self.overlay.set_visible)
         self.panel.header.addWidget(self.show_layer)
+        # The one-sentence why, under the plot it explains.
+        self.caption = QLabel()
+        self.caption.setWordWrap(True)
+        self.caption.setContentsMargins(8, 2, 8, 4)
+        self.caption.setToolTip("Why the suggested λ: the reading of the range-test curve")
+        self.caption.hide()
+        self.panel.layout().addWidget(self.caption)
+        self.show_layer.toggled.connect(self._show_caption)
         self.status_range = QLabel()
         self.status_range.setToolTip("The chosen λ range and the suggested λ (Range test tab)")
         window.statusBar().addPermanentWidget(self.status_range)
@@ -173,6 +189,7 @@ class RangeTool(QObject):
         form.smoothing_changed.connect(self._mark_dirty)
         readout.range_edited.connect(self._on_spin_edit)
         readout.rule_chosen.connect(self.apply_rule)
+        readout.source_chosen.connect(lambda _key: self._reread())
         readout.reset_requested.connect(self.reset_range)
         readout.target_changed.connect(lambda _key: self._update_code())
         readout.copy_requested.connect(self.copy_code)
@@ -196,14 +213,18 @@ class RangeTool(QObject):
         name: str,
         accuracy: np.ndarray | None = None,
         input_smoothing: float = 0.0,
+        source: str | None = None,
+        path: str | None = None,
+        log_format: str | None = None,
     ) -> Suggestion | None:
         """Show a recorded range test (an LR-finder log) like a simulated one.
 
         ``lr`` and ``loss`` are the log's points in recorded order (λ, not log10);
-        ``accuracy`` goes on the right axis. ``input_smoothing`` is the EMA weight the loss
-        was already smoothed with (fastai and Lightning save an EMA of 0.98); the suggestion
-        undoes it before reading. Stops a running test. Returns the suggestion (None and a
-        message in the form when the arrays are unusable).
+        ``accuracy`` goes on the right axis. The library's saved smoothing is undone before
+        reading: ``source`` names the library (None: found from ``path`` and the data, as
+        ``lrviz suggest`` does; the readout's "Read as" box can change it), or
+        ``input_smoothing`` gives a fastai-style EMA weight. Stops a running test. Returns
+        the suggestion (None and a message in the form when the arrays are unusable).
         """
         self._halt()
         self.result, self.settings = None, None
@@ -229,6 +250,8 @@ class RangeTool(QObject):
             lr, loss = lr[order], loss[order]
             acc = None if acc is None else acc[order]
         self._input_smoothing = float(input_smoothing)
+        self._saved = (None if path is None else str(path), log_format or "lr-finder-csv")
+        self.readout.set_source_choice(not input_smoothing, source)
         self._set_curve(lr, loss, acc, name)
         self.form.message.clear()
         self.form.show_status(f"Showing {name}: {int(ok.sum()):,} points.")
@@ -246,7 +269,10 @@ class RangeTool(QObject):
         empty = np.empty(0)
         self._set_curve(empty, empty, None, "")
         self._dirty = False
+        self._saved = None
+        self.suggestion = None
         self.readout.set_suggestion(None)
+        self._show_caption()
         self.form.show_status("")
 
     def run_test(self, settings: RangeTestSettings | None = None) -> bool:
@@ -267,6 +293,8 @@ class RangeTool(QObject):
         has_accuracy = test.simulation.objective.has_accuracy
         config = settings.config
         self._input_smoothing = 0.0
+        self._saved = None
+        self.readout.set_source_choice(False, "raw")
         self._set_curve(
             np.full(n, np.nan),
             np.full(n, np.nan),
@@ -337,16 +365,25 @@ class RangeTool(QObject):
     def code(self, target: str | None = None) -> str:
         """The export text of the chosen range for ``target`` (a key of
         ``ui.panels.range_readout.TARGETS``; default the combo's). Empty without a range."""
+        target = target or self.readout.target_key
+        if target.startswith("check_"):
+            return self._check_code(target.removeprefix("check_"))
         rng = self.selection.range
         if rng is None:
             return ""
-        target = target or self.readout.target_key
         suggested = self.suggestion.suggested_lr if self.suggestion is not None else None
         if suggested is not None and not rng[0] <= suggested <= rng[1]:
             suggested = None  # a constant λ outside the chosen range would contradict it
         if target == "json":
             return export.range_json(*rng, suggested, extra=self._json_extra())
         return export.snippets(*rng, suggested)[target]
+
+    def _check_code(self, target: str) -> str:
+        """A check script over the likely band (empty without one)."""
+        s = self.suggestion
+        if s is None or s.likely_best is None:
+            return ""
+        return check_script(check_lrs(s.likely_best), target, suggested_lr=s.suggested_lr)
 
     def save_json(self, path: str | Path) -> Path:
         """Write the chosen range as JSON atomically (temporary file, then rename)."""
@@ -458,12 +495,19 @@ class RangeTool(QObject):
     # --- reading the curve ----------------------------------------------------------------
     def _suggest(self, rule: str | None = None) -> Suggestion | None:
         n = self._count
+        rule = rule or self.readout.rule_key
         try:
-            return suggest(
+            if self._saved is None:  # a test run here: raw losses
+                return suggest(self._lr[:n], self._loss[:n], range_rule=rule)
+            path, log_format = self._saved
+            return read_suggestion(
                 self._lr[:n],
                 self._loss[:n],
-                range_rule=rule or self.readout.rule_key,
-                input_smoothing=self._input_smoothing,
+                path=path,
+                log_format=log_format,
+                source=self.readout.source_key,
+                input_smoothing=self._input_smoothing or None,
+                range_rule=rule,
             )
         except ValueError as exc:
             self._fail(f"cannot read the curve: {exc}")
@@ -474,6 +518,8 @@ class RangeTool(QObject):
         self.suggestion = suggestion
         self.readout.set_suggestion(suggestion)
         self.overlay.set_markers([] if suggestion is None else suggestion.markers())
+        self.overlay.set_likely_band(None if suggestion is None else suggestion.likely_best)
+        self._show_caption()
         n = self._count
         weight = self.form.smoothing_weight()
         log_y = self.panel.plot.getAxis("left").logMode
@@ -490,6 +536,26 @@ class RangeTool(QObject):
         if suggestion is not None:
             self.curve_read.emit(suggestion)
         return suggestion
+
+    def _reread(self) -> None:
+        """Read the shown curve again (another source chosen)."""
+        if self._count and self._thread is None:
+            self._read_curve()
+            self._update_code()
+
+    def _show_caption(self, *_args) -> None:
+        s = self.suggestion
+        if s is None or not self.show_layer.isChecked():
+            self.caption.hide()
+            return
+        if s.suggested_lr is None:
+            reason = s.warnings[0] if s.warnings else "the curve says nothing"
+            text = f"No suggested λ: {reason}."
+        else:
+            text = f"<b>Suggested λ {format_lr(s.suggested_lr)}</b> ({s.confidence} confidence): "
+            text += f"{_html(s.why)}."
+        self.caption.setText(text)
+        self.caption.show()
 
     def _recommended(self) -> tuple[float, float] | None:
         s = self.suggestion
@@ -624,6 +690,10 @@ class RangeTool(QObject):
         if self.suggestion is not None:
             extra["reading"] = self.suggestion.to_dict()
         return extra
+
+
+def _html(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _slug(text: str) -> str:

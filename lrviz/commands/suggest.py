@@ -8,7 +8,7 @@ import sys
 
 from lrviz.errors import LrvizError
 from lrviz.export import format_lr
-from lrviz.suggest import RANGE_RULES, SOURCES, Suggestion, detect_source, suggest
+from lrviz.suggest import RANGE_RULES, SOURCES, Suggestion, read_suggestion
 from lrviz.suggest.check_run import DEFAULT_STEPS, check_script
 from lrviz.suggest.check_run import TARGETS as CHECK_TARGETS
 from lrviz.suggest.pairing import pair_lr_loss
@@ -167,26 +167,6 @@ def _measured(folder) -> MeasuredBest:
             "no two runs with an lr parameter and a finite loss to compare", path=str(folder)
         )
     return measured
-
-
-def read_suggestion(
-    lr,
-    loss,
-    *,
-    path=None,
-    log_format: str | None = None,
-    source: str | None = None,
-    input_smoothing: float | None = None,
-    **options,
-) -> Suggestion:
-    """The suggestion for a curve read from a file: the source stated, or found from the
-    file (:func:`lrviz.suggest.detect_source`). The app calls this too."""
-    if input_smoothing is not None:
-        return suggest(lr, loss, input_smoothing=input_smoothing, **options)
-    if source is not None:
-        return suggest(lr, loss, source=source, source_reason="stated", **options)
-    guess = detect_source(loss, path=path, log_format=log_format)
-    return suggest(lr, loss, source=guess.source, source_reason=guess.reason, **options)
 
 
 def _ema_weight(source: str, input_smoothing: float | None) -> float:

@@ -17,7 +17,7 @@ One place for the rules:
 
 from lrviz.suggest.anchors import LIBRARY_RULES, METHODS, library_rules
 from lrviz.suggest.best_lr import DEFAULT, Constants
-from lrviz.suggest.reading import assemble, prepare, suggest
+from lrviz.suggest.reading import assemble, prepare, read_suggestion, suggest
 from lrviz.suggest.sources import (
     FINDER_SMOOTHING,
     SOURCES,
@@ -46,6 +46,7 @@ __all__ = [
     "input_smoothing_for",
     "library_rules",
     "prepare",
+    "read_suggestion",
     "suggest",
     "undo_ema",
     "undo_smoothing",

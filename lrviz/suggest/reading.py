@@ -28,7 +28,7 @@ from lrviz.suggest.clean import (
     resample_and_smooth,
     standard_error,
 )
-from lrviz.suggest.sources import SMOOTHING, SOURCES, undo_ema, undo_smoothing
+from lrviz.suggest.sources import SMOOTHING, SOURCES, detect_source, undo_ema, undo_smoothing
 from lrviz.suggest.suggestion import RANGE_RULES, Suggestion, empty_methods
 
 #: Fewest clean points worth reading, and the fewest decades of lr they must span.
@@ -168,6 +168,27 @@ def suggest(
         ),
         constants,
     )
+
+
+def read_suggestion(
+    lr,
+    loss,
+    *,
+    path=None,
+    log_format: str | None = None,
+    source: str | None = None,
+    input_smoothing: float | None = None,
+    **options,
+) -> Suggestion:
+    """The suggestion for a curve read from a file: the source stated, or found from the
+    file (:func:`lrviz.suggest.sources.detect_source`). ``lrviz suggest`` and the app both
+    call this, so they read a file the same way."""
+    if input_smoothing is not None:
+        return suggest(lr, loss, input_smoothing=input_smoothing, **options)
+    if source is not None:
+        return suggest(lr, loss, source=source, source_reason="stated", **options)
+    guess = detect_source(loss, path=path, log_format=log_format)
+    return suggest(lr, loss, source=guess.source, source_reason=guess.reason, **options)
 
 
 def prepare(

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QDialog
 
+from lrviz.export import format_lr
 from lrviz.smoothing import debiased_ema
 from ui import settings
 
@@ -264,3 +267,83 @@ def test_unknown_columns_point_the_user_to_the_mapping_dialog(qtbot, window, tmp
         window.open_paths([str(path)])
     assert "Map columns" in window.inspect_form.message.text()
     assert len(window.library.logs) == 1  # loaded all the same, columns as extra series
+
+
+TRUTH_CURVES = Path(__file__).resolve().parents[1] / "fixtures" / "lr_truth" / "curves"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "e03_resnet3bn_digits16_nesterov_wd__lightning_exp_min1e-08_max1_n100.csv",
+        "d06_mlp128_clf10_nesterov__tlf_exp_end10_n200.csv",
+        "e01_transformer2_countab_adamw__fastai_end10_n100.csv",
+    ],
+)
+def test_real_finder_curves_read_in_the_app_as_on_the_command_line(qtbot, window, capsys, name):
+    """torch-lr-finder, Lightning and fastai curves: same source, number, band and why."""
+    import json
+
+    from lrviz.cli import main
+
+    path = TRUTH_CURVES / name
+    assert main(["suggest", str(path), "--json"]) == 0
+    cli = json.loads(capsys.readouterr().out)
+    open_and_wait(qtbot, window, path)
+    tool = window.range_tool
+    shown = tool.suggestion
+    assert shown.source == cli["source"] != "raw"
+    assert shown.suggested_lr == pytest.approx(cli["suggested_lr"])
+    assert list(shown.likely_best) == pytest.approx(cli["likely_best"])
+    assert shown.why == cli["why"]
+    # The band is shaded on the loss-vs-λ panel, the why is written under it.
+    a, b = tool.overlay.likely_band
+    assert (a, b) == pytest.approx(tuple(cli["likely_best"]))
+    assert tool.overlay.likely.isVisible()
+    assert tool.caption.isVisible() and "Suggested λ" in tool.caption.text()
+    assert format_lr(shown.suggested_lr) in tool.caption.text()
+    assert format_lr(a) in tool.readout.likely.text()
+
+
+def test_the_read_as_box_rereads_the_curve_with_another_source(qtbot, window):
+    path = TRUTH_CURVES / "e03_resnet3bn_digits16_nesterov_wd__fastai_end10_n100.csv"
+    open_and_wait(qtbot, window, path)
+    tool = window.range_tool
+    auto = tool.suggestion
+    assert auto.source == "fastai" and tool.readout.source.isEnabled()
+    box = tool.readout.source
+    box.setCurrentIndex(box.findData("raw"))
+    box.activated.emit(box.currentIndex())
+    assert tool.suggestion.source == "raw"
+    assert tool.suggestion.suggested_lr != pytest.approx(auto.suggested_lr)
+    assert "Read as raw" in tool.readout.why.text()
+    box.setCurrentIndex(box.findData(None))
+    box.activated.emit(box.currentIndex())
+    assert tool.suggestion.suggested_lr == pytest.approx(auto.suggested_lr)
+
+
+def test_a_check_run_over_the_band_is_one_of_the_exports(qtbot, window):
+    path = TRUTH_CURVES / "d13_mlp256_clf20_adam_b512__tlf_exp_end1_n100.csv"
+    open_and_wait(qtbot, window, path)
+    tool = window.range_tool
+    for target in ("check_pytorch", "check_lightning", "check_keras"):
+        text = tool.code(target)
+        compile(text, "check.py", "exec")
+        a = tool.suggestion.likely_best[0]
+        assert f"LRS = [{format_lr(float(format_lr(a)))}" in text
+    combo = tool.readout.target
+    combo.setCurrentIndex(combo.findData("check_pytorch"))
+    assert "lrviz_check" in tool.readout.code.toPlainText()
+
+
+def test_a_range_test_run_here_is_read_as_raw(qtbot, window):
+    tool = window.range_tool
+    lr = np.geomspace(1e-6, 1.0, 200)
+    x = np.log10(lr)
+    loss = (2.0 - 1.5 / (1 + np.exp(-(x + 3) * 3))) * np.exp(
+        0.02 * (1 + (lr / 1e-2) ** 2) * np.random.default_rng(0).standard_normal(200)
+    )
+    s = tool.show_range_curve(lr, loss, "raw.csv", source="raw")
+    assert s.source == "raw" and tool.caption.isVisible()
+    tool.clear()
+    assert not tool.caption.isVisible() and tool.overlay.likely_band is None

@@ -27,6 +27,9 @@ ACCURACY = QColor(30, 140, 60)
 REGION = QColor(31, 119, 180, 38)
 REGION_HOVER = QColor(31, 119, 180, 70)
 REGION_EDGE = QColor(31, 90, 160)
+#: The likely band of the best λ: a faint green strip behind the chosen range.
+LIKELY = QColor(40, 150, 70, 34)
+LIKELY_EDGE = QColor(40, 150, 70, 170)
 
 #: name -> (short label, colour, emphasised); the order is the drawing order (suggested on
 #: top). ``stops_improving`` is not drawn: the region and "suggested" already say it.
@@ -37,6 +40,7 @@ MARKER_STYLE = {
     "slide": ("slide", QColor(90, 90, 200), False),
     "start": ("start", QColor(90, 60, 140), False),
     "max": ("max", QColor(90, 60, 140), False),
+    "jumpy": ("jumps", QColor(110, 110, 110), False),
     "suggested": ("suggested", QColor(210, 50, 30), True),
 }
 LABEL_GAP_PX = 6  # horizontal space kept between two labels in one row
@@ -106,9 +110,21 @@ class RangeOverlay(QObject):
         self.region.sigRegionChanged.connect(self._on_region_moving)
         self.region.sigRegionChangeFinished.connect(self._on_region_finished)
 
-        for item in (self.region, self.raw, self.smoothed):
+        self.likely = pg.LinearRegionItem(
+            values=(0.0, 1.0),
+            movable=False,
+            brush=pg.mkBrush(LIKELY),
+            pen=pg.mkPen(LIKELY_EDGE, width=1, style=Qt.PenStyle.DashLine),
+        )
+        self.likely.setZValue(-20)
+        self._likely_lr: tuple[float, float] | None = None
+        # A legend sample for the band (a region has none of its own).
+        self.likely_sample = pg.PlotDataItem(pen=pg.mkPen(LIKELY_EDGE, width=6))
+
+        for item in (self.likely, self.region, self.raw, self.smoothed):
             plot.addItem(item)
         self.region.hide()
+        self.likely.hide()
         # Our own legend: the panel's (bottom left) belongs to the simulation and hides with
         # it; when both show, ours moves to the bottom right (see place_legend).
         self.legend = pg.LegendItem(
@@ -191,6 +207,7 @@ class RangeOverlay(QObject):
         self._name, self._smoothing = "", None
         self.set_markers([])
         self.set_region(None)
+        self.set_likely_band(None)
 
     def set_visible(self, visible: bool) -> None:
         """Show or hide the whole layer (curve, accuracy, markers, region)."""
@@ -200,6 +217,7 @@ class RangeOverlay(QObject):
         for line in self._lines.values():
             line.setVisible(visible)
         self.region.setVisible(visible and self._region_lr is not None)
+        self.likely.setVisible(visible and self._likely_lr is not None)
         self.legend.setVisible(visible and bool(self.legend.items))
         self._show_accuracy_axis()
         if visible:
@@ -360,6 +378,23 @@ class RangeOverlay(QObject):
             self._lines[name].label.setPosition(max(0.0, 1.0 - top / height))
 
     # --- region ---------------------------------------------------------------------------
+    def set_likely_band(self, band: tuple[float, float] | None) -> None:
+        """Shade where the best constant λ likely is (λ, not log10); None hides it."""
+        ok = band is not None and 0 < band[0] < band[1] and all(map(math.isfinite, band))
+        self._likely_lr = (float(band[0]), float(band[1])) if ok else None
+        if self._likely_lr is not None:
+            a, b = self._likely_lr
+            self.likely.setRegion((math.log10(a), math.log10(b)))
+            tip = f"Likely best constant λ: {format_lr(a)} to {format_lr(b)}"
+            self.likely.setToolTip(tip)
+        self.likely.setVisible(self._visible and self._likely_lr is not None)
+        if self.legend.items:  # a curve is shown: its legend lists the band too
+            self._update_legend()
+
+    @property
+    def likely_band(self) -> tuple[float, float] | None:
+        return self._likely_lr
+
     def set_region(self, range_: tuple[float, float] | None) -> None:
         """Show the chosen range (λ units) without emitting ``region_edited``."""
         self._region_lr = None if range_ is None else (float(range_[0]), float(range_[1]))
@@ -439,4 +474,6 @@ class RangeOverlay(QObject):
         self.legend.addItem(self.smoothed, f"smoothed{ema}")
         if self._has_accuracy:
             self.legend.addItem(self.accuracy, "accuracy (right)")
+        if self._likely_lr is not None:
+            self.legend.addItem(self.likely_sample, "likely best λ")
         self.legend.setVisible(self._visible)
