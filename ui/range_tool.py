@@ -130,6 +130,9 @@ class RangeTool(QObject):
         self.caption = QLabel()
         self.caption.setWordWrap(True)
         self.caption.setContentsMargins(8, 2, 8, 4)
+        font = self.caption.font()
+        font.setPointSizeF(max(font.pointSizeF() - 1.0, 7.5))
+        self.caption.setFont(font)
         self.caption.setToolTip("Why the suggested λ: the reading of the range-test curve")
         self.caption.hide()
         self.panel.layout().addWidget(self.caption)
@@ -254,7 +257,10 @@ class RangeTool(QObject):
         self.readout.set_source_choice(not input_smoothing, source)
         self._set_curve(lr, loss, acc, name)
         self.form.message.clear()
-        self.form.show_status(f"Showing {name}: {int(ok.sum()):,} points.")
+        # A long file name cannot wrap: shortened, it no longer widens the narrow dock.
+        short = name if len(name) <= 40 else f"{name[:18]}…{name[-18:]}"
+        self.form.show_status(f"Showing {short}: {int(ok.sum()):,} points.")
+        self.form.status.setToolTip(name)
         self._frame_x(lr[ok].min(), lr[ok].max())
         self.redraw()
         suggestion = self._read_curve()
@@ -552,8 +558,11 @@ class RangeTool(QObject):
             reason = s.warnings[0] if s.warnings else "the curve says nothing"
             text = f"No suggested λ: {reason}."
         else:
-            text = f"<b>Suggested λ {format_lr(s.suggested_lr)}</b> ({s.confidence} confidence): "
-            text += f"{_html(s.why)}."
+            a, b = s.likely_best
+            text = (
+                f"<b>Suggested λ {format_lr(s.suggested_lr)}</b>, likely "
+                f"{format_lr(a)}–{format_lr(b)} ({s.confidence} confidence): {_html(s.why)}."
+            )
         self.caption.setText(text)
         self.caption.show()
 

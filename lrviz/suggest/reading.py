@@ -438,7 +438,7 @@ def assemble(prepared: Prepared, constants: Constants = DEFAULT) -> Suggestion:
         min_lr=bottom,
         max_lr=top,
         likely_best=likely,
-        why=_why(f, constants, suggested, likely, numbers),
+        why=_why(f, constants, suggested, numbers),
         jumpy_lr=jumpy,
         confidence=confidence,
         start_lr=numbers["start_lr"],
@@ -448,30 +448,27 @@ def assemble(prepared: Prepared, constants: Constants = DEFAULT) -> Suggestion:
     )
 
 
-def _why(f: Features, constants: Constants, suggested, band, numbers) -> str:
-    """One sentence: why this lr."""
+def _why(f: Features, constants: Constants, suggested, numbers) -> str:
+    """One sentence: why this lr (the band and the range are reported beside it)."""
     fmt = format_lr
-    likely = f"likely between {fmt(band[0])} and {fmt(band[1])}"
     bottom = numbers["lr_at_min_loss"]
     if f.onset_x is None:
         return (
-            f"the loss stops improving at {fmt(numbers['stops_improving_lr'])} and bottoms out at "
-            f"{fmt(bottom)}; with no noise to read, the suggestion is where it stops improving "
-            f"({likely})"
+            f"the loss stops improving at {fmt(numbers['stops_improving_lr'])} and bottoms out "
+            f"at {fmt(bottom)}; with no noise to read, the suggestion is where it stops improving"
         )
     onset = 10.0**f.onset_x
     factor = 10.0**constants.offset
-    capped = f.onset_x + constants.offset > f.bottom_x + constants.bottom_cap
-    if capped:
+    if f.onset_x + constants.offset > f.bottom_x + constants.bottom_cap:
         return (
-            f"the raw loss starts to jump at {fmt(onset)}, close to the bottom of the curve at "
-            f"{fmt(bottom)}; on real networks the best constant lr sits about {factor:.1f}x above "
-            f"where the jumps start but not past the bottom, so {fmt(suggested)} ({likely})"
+            f"the raw loss starts to jump at {fmt(onset)}, close to the curve's bottom at "
+            f"{fmt(bottom)}; on real networks the best constant lr sits about {factor:.1f}x "
+            "above where the jumps start, but not past the bottom"
         )
     return (
         f"the raw loss starts to jump at {fmt(onset)} and the curve bottoms out at {fmt(bottom)}; "
         f"on real networks the best constant lr sits about {factor:.1f}x above where the jumps "
-        f"start, so {fmt(suggested)} ({likely})"
+        "start"
     )
 
 

@@ -149,8 +149,8 @@ def test_the_range_the_band_and_the_why(noisy):
     assert math.log10(b / s.suggested_lr) == pytest.approx(DEFAULT.band_above)
     from lrviz.export import format_lr
 
-    assert format_lr(s.suggested_lr) in s.why and "jump" in s.why
-    assert format_lr(a) in s.why and format_lr(b) in s.why
+    assert format_lr(s.jumpy_lr) in s.why and "jump" in s.why
+    assert format_lr(s.lr_at_min_loss) in s.why
 
 
 def test_start_lr_is_where_the_steepest_tangent_leaves_the_plateau(clean):
