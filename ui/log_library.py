@@ -18,7 +18,7 @@ from PySide6.QtGui import QColor
 
 from lrviz.errors import LrvizError
 from ui.colors import lr_colors
-from ui.worker import WorkerThread
+from ui.jobs import JobRunner
 
 WATCH_INTERVAL_MS = 1000
 # Tableau 10: distinct hues for runs that have no learning rate to colour them by.
@@ -113,7 +113,7 @@ class LogLibrary(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.logs: list[LoadedLog] = []
-        self._threads: list[WorkerThread] = []
+        self.jobs = JobRunner("lrviz-loader", self)
         self._reloading: set[Path] = set()
         self.watch_timer = QTimer(self)
         self.watch_timer.setInterval(WATCH_INTERVAL_MS)
@@ -148,12 +148,7 @@ class LogLibrary(QObject):
 
     def shutdown(self) -> None:
         self.watch_timer.stop()
-        for thread in self._threads:
-            thread.stop()
-        self._threads.clear()
-
-    def wait_idle(self) -> bool:
-        return not any(t.is_running() for t in self._threads)
+        self.jobs.shutdown()
 
     # --- what views read ------------------------------------------------------------------
     def visible_runs(self) -> list[LoadedRun]:
@@ -197,13 +192,14 @@ class LogLibrary(QObject):
                 except OSError as exc:
                     yield path, None, stamp, LrvizError(exc.strerror or str(exc), path=str(path))
 
-        thread = WorkerThread(batches, parent=self)
-        thread.batch_ready.connect(lambda item: self._on_loaded(item, mapping, replace))
-        thread.failed.connect(self.failed)
-        thread.finished.connect(lambda _completed, t=thread: self._on_thread_done(t, paths))
-        self._threads.append(thread)
         self.busy.emit(True)
-        thread.start()
+        self.jobs.start(
+            batches,
+            lambda item: self._on_loaded(item, mapping, replace),
+            self.failed.emit,
+            lambda _completed: self._on_loader_done(paths),
+            exclusive=False,
+        )
 
     def _on_loaded(self, item: tuple, mapping, replace: bool) -> None:
         path, loaded, stamp, error = item
@@ -242,13 +238,12 @@ class LogLibrary(QObject):
         if not any(run.find("loss") or run.find("lr") for run in data.runs):
             self.needs_mapping.emit(str(path))
 
-    def _on_thread_done(self, thread: WorkerThread, paths: list[Path]) -> None:
+    def _on_loader_done(self, paths: list[Path]) -> None:
+        # Called once the loader's thread has really ended (the jobs runner releases it):
+        # releasing it any earlier raced the thread's end and could abort the app on exit.
         for path in paths:
             self._reloading.discard(path)
-        if thread in self._threads:
-            self._threads.remove(thread)
-            thread.deleteLater()
-        if not self._threads:
+        if not self.jobs.busy:
             self.busy.emit(False)
 
     def _recolor(self) -> None:

@@ -40,10 +40,10 @@ from lrviz.suggest.check_run import check_script
 from lrviz.suggest.refine import check_lrs
 from ui.colors import format_lr
 from ui.forms.range_test_form import RangeTestForm, RangeTestSettings
+from ui.jobs import JobRunner
 from ui.panels.range_overlay import RangeOverlay
 from ui.panels.range_readout import TARGET_TITLES, RangeReadout
 from ui.range_selection import RangeSelection
-from ui.worker import WorkerThread
 
 REDRAW_INTERVAL_MS = 33  # ~30 Hz, and only when the curve changed
 # As for simulations: the ~30 ms limit sets the pace, so a fast objective cannot flood the
@@ -105,8 +105,7 @@ class RangeTool(QObject):
         self.settings: RangeTestSettings | None = None
         self.name = ""
         self._test: RangeTest | None = None
-        self._thread: WorkerThread | None = None
-        self._generation = 0
+        self.jobs = JobRunner("lrviz-range-test", self)
         self._lr = np.empty(0)
         self._loss = np.empty(0)
         self._accuracy: np.ndarray | None = None
@@ -292,8 +291,6 @@ class RangeTool(QObject):
             return False
         self._halt()
         self.form.message.clear()
-        self._generation += 1
-        generation = self._generation
         self._test, self.settings, self.result = test, settings, None
         n = test.iterations
         has_accuracy = test.simulation.objective.has_accuracy
@@ -311,19 +308,16 @@ class RangeTool(QObject):
         self._frame_x(settings.min_lr, settings.max_lr)
         self.panel.plot.getViewBox().enableAutoRange(axis="y")
         self.readout.set_suggestion(None, running=True)
-        thread = WorkerThread(
-            lambda: test.run(batch_iterations=BATCH_ITERATIONS, batch_seconds=BATCH_SECONDS),
-            parent=self,
-        )
-        thread.batch_ready.connect(lambda batch, g=generation: self._on_batch(g, batch))
-        thread.failed.connect(lambda message, g=generation: self._on_failed(g, message))
-        thread.finished.connect(lambda completed, g=generation: self._on_finished(g, completed))
-        self._thread = thread
         self.form.set_running(True)
         self.form.show_status(f"Running: 0 of {n:,} iterations…")
         self._reveal()
         self.redraw_timer.start()
-        thread.start()
+        self.jobs.start(
+            lambda: test.run(batch_iterations=BATCH_ITERATIONS, batch_seconds=BATCH_SECONDS),
+            self._on_batch,
+            self._on_failed,
+            self._on_finished,
+        )
         self.test_started.emit()
         return True
 
@@ -333,9 +327,9 @@ class RangeTool(QObject):
 
     def stop_test(self) -> None:
         """Stop a running test; the curve so far is read when the worker has stopped."""
-        if self._thread is not None:
+        if self.jobs.running:
             self.form.show_status("Stopping…")
-            self._thread.stop()
+            self.jobs.halt()
 
     def set_range(self, min_lr: float, max_lr: float, text: str = "Set range") -> bool:
         """One undoable edit of the chosen range (λ). False if nothing changed; ValueError
@@ -435,6 +429,7 @@ class RangeTool(QObject):
         """Stop the worker thread and wait for it (the window is closing)."""
         self.redraw_timer.stop()
         self._halt()
+        self.jobs.shutdown()
 
     def eventFilter(self, watched, event) -> bool:
         if watched is self.window and event.type() == QEvent.Type.Close:
@@ -545,7 +540,7 @@ class RangeTool(QObject):
 
     def _reread(self) -> None:
         """Read the shown curve again (another source chosen)."""
-        if self._count and self._thread is None:
+        if self._count and not self.jobs.running:
             self._read_curve()
             self._update_code()
 
@@ -573,9 +568,9 @@ class RangeTool(QObject):
         return s.min_lr, s.max_lr
 
     # --- worker events --------------------------------------------------------------------
-    def _on_batch(self, generation: int, batch: Batch) -> None:
-        if generation != self._generation or batch.stop > self._lr.size:
-            return  # a batch of a test that was replaced
+    def _on_batch(self, batch: Batch) -> None:
+        if self._test is None or batch.stop > self._lr.size:
+            return  # the jobs runner already dropped batches of a replaced test
         stop = record_batch(batch, self._lr, self._loss, self._accuracy)
         self._count = max(self._count, stop)
         self._dirty = True
@@ -584,17 +579,10 @@ class RangeTool(QObject):
         self.form.show_status(f"Running: {self._count:,} of {self._lr.size:,} iterations{at}")
         self.progressed.emit(self._count, self._lr.size)
 
-    def _on_failed(self, generation: int, message: str) -> None:
-        if generation == self._generation:
-            self._fail(f"Range test failed: {message}")
+    def _on_failed(self, message: str) -> None:
+        self._fail(f"Range test failed: {message}")
 
-    def _on_finished(self, generation: int, completed: bool) -> None:
-        if generation != self._generation:
-            return
-        thread, self._thread = self._thread, None
-        if thread is not None:
-            thread.stop()  # the worker is done: this only waits for its thread to end
-            thread.deleteLater()
+    def _on_finished(self, completed: bool) -> None:
         self.redraw_timer.stop()
         self.form.set_running(False)
         test = self._test
@@ -622,12 +610,8 @@ class RangeTool(QObject):
 
     def _halt(self) -> None:
         """Stop a running test and forget it: its late batches become stale."""
-        thread, self._thread = self._thread, None
-        self._generation += 1
+        self.jobs.supersede()
         self.redraw_timer.stop()
-        if thread is not None:
-            thread.stop()
-            thread.deleteLater()
         self.form.set_running(False)
 
     def _fail(self, message: str) -> None:

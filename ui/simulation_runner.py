@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QObject, Signal
 
 from lrviz.engine import Batch, Simulation
 from lrviz.run_store import RunStore
 from lrviz.simulation_config import SimulationConfig
-from ui.worker import WorkerThread
+from ui.jobs import JobRunner
 
 # The ~30 ms limit sets the pace: a fast engine must not flood the GUI with tiny batches.
 BATCH_ITERATIONS = 5000
@@ -42,18 +42,15 @@ class SimulationRunner(QObject):
         self.store: RunStore | None = None
         self.config: SimulationConfig | None = None
         self.state = "idle"
-        self._thread: WorkerThread | None = None
-        self._retired: list[WorkerThread] = []
+        self.jobs = JobRunner("lrviz-engine", self)
         self._rate_mark: tuple[float, int] | None = None
         self._rate = 0.0
-        self._generation = 0  # batches of an earlier start() are stale and dropped
 
     # --- commands -------------------------------------------------------------------------
     def start(self, config: SimulationConfig) -> None:
         """Stop whatever runs and start ``config`` from iteration 0."""
-        self._halt_thread()
+        self.jobs.supersede()  # batches of the old run are stale from here
         simulation = config.build()
-        self._generation += 1
         self.config = config
         self.simulation = simulation
         self.store = RunStore(config.lrs, config.iterations, simulation.objective.has_accuracy)
@@ -62,7 +59,7 @@ class SimulationRunner(QObject):
 
     def pause(self) -> None:
         if self.state == "running":
-            self._halt_thread()
+            self.jobs.halt()
             self._set_state("paused")
 
     def resume(self) -> None:
@@ -71,15 +68,12 @@ class SimulationRunner(QObject):
 
     def stop(self) -> None:
         if self.state in ("running", "paused"):
-            self._halt_thread()
+            self.jobs.halt()
             self._set_state("stopped")
 
     def shutdown(self) -> None:
         """Stop and wait for every thread this runner started (window closing)."""
-        self._halt_thread()
-        for thread in self._retired:
-            thread.stop()
-        self._retired.clear()
+        self.jobs.shutdown()
 
     def is_running(self) -> bool:
         return self.state == "running"
@@ -87,40 +81,20 @@ class SimulationRunner(QObject):
     # --- internals ------------------------------------------------------------------------
     def _launch(self) -> None:
         simulation = self.simulation
-        thread = WorkerThread(
-            lambda: simulation.run(batch_iterations=BATCH_ITERATIONS, batch_seconds=BATCH_SECONDS),
-            parent=self,
-        )
-        generation = self._generation
-        # Batches a paused thread emitted before it stopped still belong to this run; only a
-        # new start() makes them stale.
-        thread.batch_ready.connect(lambda batch, g=generation: self._on_batch(g, batch))
-        thread.failed.connect(lambda message, t=thread: self._on_failed(t, message))
-        thread.finished.connect(lambda completed, t=thread: self._on_finished(t, completed))
-        self._thread = thread
+        # start() superseded the old run; a resume continues this one, whose halted thread's
+        # batches still belong to it (fresh=False keeps them current).
         self._rate_mark = (time.perf_counter(), simulation.iteration)
         self._set_state("running")
-        thread.start()
+        self.jobs.start(
+            lambda: simulation.run(batch_iterations=BATCH_ITERATIONS, batch_seconds=BATCH_SECONDS),
+            self._on_batch,
+            self._on_failed,
+            fresh=False,
+        )
 
-    def _halt_thread(self) -> None:
-        thread, self._thread = self._thread, None
-        if thread is not None:
-            thread.stop()
-            self._retired.append(thread)
-        self._prune_retired()
-
-    def _prune_retired(self) -> None:
-        alive = []
-        for thread in self._retired:
-            if thread.is_running():
-                alive.append(thread)
-            else:
-                thread.deleteLater()
-        self._retired = alive
-
-    def _on_batch(self, generation: int, batch: Batch) -> None:
-        if generation != self._generation or self.store is None:
-            return  # a batch from a run that was replaced
+    def _on_batch(self, batch: Batch) -> None:
+        if self.store is None or batch.stop > self.store.capacity:
+            return
         self.store.append(batch)
         now = time.perf_counter()
         if self._rate_mark is not None:
@@ -132,17 +106,9 @@ class SimulationRunner(QObject):
         if batch.done and self.state in ("running", "paused"):
             self._set_state("finished")
 
-    def _on_failed(self, thread: WorkerThread, message: str) -> None:
-        if thread is self._thread:
-            self.failed.emit(message)
-            self._set_state("failed")
-
-    @Slot()
-    def _on_finished(self, thread: WorkerThread, completed: bool) -> None:
-        # The state follows the batches (the last one says done); here only tidy up.
-        if thread is self._thread:
-            self._thread = None
-            self._retired.append(thread)
+    def _on_failed(self, message: str) -> None:
+        self.failed.emit(message)
+        self._set_state("failed")
 
     def _set_state(self, state: str) -> None:
         self.state = state

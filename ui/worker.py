@@ -55,27 +55,50 @@ class GeneratorWorker(QObject):
 
 
 class WorkerThread(QObject):
-    """Owns one QThread running one GeneratorWorker; safe to stop and wait from the GUI."""
+    """Owns one QThread running one GeneratorWorker; safe to stop and wait from the GUI.
+
+    ``finished(completed)`` is emitted in the GUI thread once the QThread has really ended,
+    never earlier: whoever releases the thread on it cannot destroy a running QThread (which
+    aborts the process: "QThread: Destroyed while thread is still running").
+    """
 
     batch_ready = Signal(object)
     failed = Signal(str)
     finished = Signal(bool)
 
-    def __init__(self, make_batches: Callable[[], Iterator], parent: QObject | None = None):
+    def __init__(
+        self,
+        make_batches: Callable[[], Iterator],
+        parent: QObject | None = None,
+        name: str = "lrviz-engine",
+    ):
         super().__init__(parent)
         self._thread = QThread()
-        self._thread.setObjectName("lrviz-engine")
+        self._thread.setObjectName(name)
         LIVE_THREADS.add(self._thread)
+        self._completed = False
         self._worker = GeneratorWorker(make_batches)
         self._worker.moveToThread(self._thread)
         self._thread.started.connect(self._worker.work)
         self._worker.batch_ready.connect(self.batch_ready)
         self._worker.failed.connect(self.failed)
+        self._worker.finished.connect(self._worker_done)
         self._worker.finished.connect(self._thread.quit)
-        self._worker.finished.connect(self.finished)
+        self._thread.finished.connect(self._thread_ended)
+        self._ended = False
 
     def start(self) -> None:
         self._thread.start()
+
+    def _worker_done(self, completed: bool) -> None:
+        self._completed = completed
+
+    def _thread_ended(self) -> None:
+        if self._ended:
+            return
+        self._ended = True
+        self._thread.wait(1000)  # "finished" comes just before the thread returns
+        self.finished.emit(self._completed)
 
     def is_running(self) -> bool:
         return self._thread.isRunning()
@@ -85,5 +108,9 @@ class WorkerThread(QObject):
         self._worker.request_stop()
         if self._thread.isRunning():
             self._thread.quit()
-            return self._thread.wait(wait_ms)
-        return True
+            ended = self._thread.wait(wait_ms)
+        else:
+            ended = True
+        if ended:
+            self._thread_ended()  # the queued signal may not have been delivered yet
+        return ended

@@ -179,7 +179,7 @@ def test_bad_settings_are_shown_in_the_form(qtbot, tool):
     tool.form.max_lr.setValue(1e-3)
     tool.form.run_button.click()
     assert "above" in tool.form.message.text()
-    assert tool._thread is None and not tool.form.stop_button.isEnabled()
+    assert not tool.jobs.running and not tool.form.stop_button.isEnabled()
 
 
 # --- a recorded curve ---------------------------------------------------------------------

@@ -29,15 +29,7 @@ class RunCurvesPanel(PlotPanel):
         self.plot.setLabel("bottom", "iteration")
         self.plot.setLabel("left", self.y_label, units=self.y_units)
         self.legend = self.plot.addLegend(offset=(10, -10), labelTextSize="8pt")
-        self.diverged_marks = pg.PlotDataItem(
-            [],
-            [],
-            pen=None,
-            symbol="x",
-            symbolSize=11,
-            symbolPen=pg.mkPen(DIVERGED, width=2),
-            symbolBrush=None,
-        )
+        self.diverged_marks = _diverged_marks()
         self.colorbar: pg.ColorBarItem | None = None
         self.simulation_visible = True
         self.show_legend = True
@@ -60,6 +52,10 @@ class RunCurvesPanel(PlotPanel):
         for curve in self.curves:
             self.plot.removeItem(curve)
         self.plot.removeItem(self.diverged_marks)
+        # A fresh item: pyqtgraph caches the view of a removed item, and re-adding the old
+        # one raised AttributeError ('GraphicsLayoutWidget' has no autoRangeEnabled) on the
+        # second run, then on every redraw.
+        self.diverged_marks = _diverged_marks()
         self.legend.clear()
         self.store = store
         colors = lr_colors(store.lrs)
@@ -177,6 +173,19 @@ class LrVsIterationPanel(RunCurvesPanel):
 
     def _set_colorbar(self, lrs: np.ndarray) -> None:
         pass  # the y axis already is λ
+
+
+def _diverged_marks() -> pg.PlotDataItem:
+    """The × drawn where a run diverged."""
+    return pg.PlotDataItem(
+        [],
+        [],
+        pen=None,
+        symbol="x",
+        symbolSize=11,
+        symbolPen=pg.mkPen(DIVERGED, width=2),
+        symbolBrush=None,
+    )
 
 
 def _legend_indices(runs: int) -> list[int]:
