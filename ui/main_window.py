@@ -23,6 +23,7 @@ from ui.forms.simulate_form import SimulateForm
 from ui.log_library import LogLibrary
 from ui.log_view import LogView
 from ui.log_window_actions import LogActions
+from ui.panels.layers import LayerSwitch
 from ui.panels.loss_vs_lr import LossVsLrPanel
 from ui.panels.run_curves import LossVsIterationPanel, LrVsIterationPanel
 from ui.panels.sources import SourcesPanel
@@ -60,6 +61,10 @@ class MainWindow(QMainWindow):
         self.runner = SimulationRunner(self)
         self.loss_vs_iteration = LossVsIterationPanel()
         self.loss_vs_lr = LossVsLrPanel()
+        # Who draws on the shared loss vs λ panel: one tool's layer at a time where mixing
+        # would mislead (the range test), side by side where comparing is the point.
+        self.loss_vs_lr_layers = LayerSwitch(self)
+        self.loss_vs_lr_layers.register("simulation", self._show_simulation_layer)
         self.lr_vs_iteration = LrVsIterationPanel()
         self.simulate_form = SimulateForm()
 
@@ -193,7 +198,15 @@ class MainWindow(QMainWindow):
         """The Range test tab, the chosen-λ region on the loss vs λ panel, and its export."""
         from ui.range_tool import RangeTool
 
-        self.range_tool = RangeTool(self)
+        self.range_tool = RangeTool(
+            self.loss_vs_lr, self.controls, self.statusBar(), self, self.loss_vs_lr_layers, self
+        )
+        self.range_tool.wants_panel.connect(lambda: self._raise_dock("loss_vs_lr"))
+
+    def _raise_dock(self, name: str) -> None:
+        dock = self.plot_docks[name]
+        dock.show()
+        dock.raise_()
 
     # --- actions --------------------------------------------------------------------------
     def start_simulation(self, config: SimulationConfig) -> None:
@@ -227,8 +240,16 @@ class MainWindow(QMainWindow):
         self.log_actions.open_paths(paths)
 
     def set_simulation_visible(self, visible: bool) -> None:
-        for panel in (self.loss_vs_iteration, self.loss_vs_lr, self.lr_vs_iteration):
+        """The Sources tick of the simulation: every panel, and the loss vs λ layer."""
+        for panel in (self.loss_vs_iteration, self.lr_vs_iteration):
             panel.set_simulation_visible(visible)
+        self.loss_vs_lr_layers.set_shown("simulation", visible)
+
+    def _show_simulation_layer(self, visible: bool) -> None:
+        """The simulation's points on loss vs λ (the range test hides them there only)."""
+        self.loss_vs_lr.set_simulation_visible(visible)
+        if visible:
+            self.loss_vs_lr.plot.getViewBox().enableAutoRange()
 
     def dragEnterEvent(self, event) -> None:
         if event.mimeData().hasUrls():
@@ -244,6 +265,12 @@ class MainWindow(QMainWindow):
     def _on_started(self, store) -> None:
         for panel in (self.loss_vs_iteration, self.loss_vs_lr, self.lr_vs_iteration):
             panel.set_store(store)
+        # A new simulation is the subject now: its points replace a range test's layer
+        # (unless the Sources list hides the simulation: then the panel shows neither).
+        if self.sources.simulation_item.checkState(0) == Qt.CheckState.Checked:
+            self.loss_vs_lr_layers.show("simulation")
+        else:
+            self.loss_vs_lr_layers.hide("range test")
         self.progress.setRange(0, store.capacity)
         self.progress.setValue(0)
         config = self.runner.config
@@ -297,6 +324,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:
         self.redraw_timer.stop()
+        self.range_tool.shutdown()
         self.runner.shutdown()
         self.library.shutdown()
         super().closeEvent(event)

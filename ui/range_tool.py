@@ -18,15 +18,16 @@ import re
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
     QFileDialog,
     QFrame,
     QLabel,
-    QMainWindow,
     QScrollArea,
+    QStatusBar,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -41,6 +42,7 @@ from lrviz.suggest.refine import check_lrs
 from ui.colors import format_lr
 from ui.forms.range_test_form import RangeTestForm, RangeTestSettings
 from ui.jobs import JobRunner
+from ui.panels.layers import LayerSwitch
 from ui.panels.range_overlay import RangeOverlay
 from ui.panels.range_readout import TARGET_TITLES, RangeReadout
 from ui.range_selection import RangeSelection
@@ -50,6 +52,8 @@ REDRAW_INTERVAL_MS = 33  # ~30 Hz, and only when the curve changed
 # GUI with thousands of tiny batches a second (and delay Stop behind them).
 BATCH_ITERATIONS = 5000
 BATCH_SECONDS = 0.03
+#: this tool's name on the loss vs λ panel's layer switch
+LAYER = "range test"
 
 
 class RangeTool(QObject):
@@ -91,10 +95,27 @@ class RangeTool(QObject):
     range_changed = Signal(object)
     failed = Signal(str)
 
-    def __init__(self, window: QMainWindow) -> None:
-        super().__init__(window)
-        self.window = window
-        self.panel = window.loss_vs_lr
+    #: the tool wants its panel in view (the window raises the panel's dock)
+    wants_panel = Signal()
+
+    def __init__(
+        self,
+        panel,
+        controls: QTabWidget,
+        status_bar: QStatusBar,
+        host: QWidget,
+        layers: LayerSwitch,
+        parent: QObject | None = None,
+    ) -> None:
+        """Handed exactly what it uses: the loss vs λ ``panel``, the ``controls`` tabs (it
+        adds its own), the ``status_bar`` (one permanent label), the ``host`` widget for its
+        shortcuts and dialogs, and the panel's ``layers`` (the range test's layer is
+        exclusive). It never reaches into the window."""
+        super().__init__(parent)
+        self.host = host
+        self.controls = controls
+        self.layers = layers
+        self.panel = panel
         self.form = RangeTestForm()
         self.readout = RangeReadout()
         self.selection = RangeSelection(self)
@@ -123,8 +144,9 @@ class RangeTool(QObject):
         self.show_layer.setToolTip(
             "Show the range-test curve, its suggestions and the chosen range on this plot"
         )
-        self.show_layer.toggled.connect(self.overlay.set_visible)
+        self.show_layer.toggled.connect(lambda on: self.layers.set_shown(LAYER, on))
         self.panel.header.addWidget(self.show_layer)
+        self.layers.register(LAYER, self._set_layer_visible, exclusive=True)
         # The one-sentence why, under the plot it explains.
         self.caption = QLabel()
         self.caption.setWordWrap(True)
@@ -138,7 +160,7 @@ class RangeTool(QObject):
         self.show_layer.toggled.connect(self._show_caption)
         self.status_range = QLabel()
         self.status_range.setToolTip("The chosen λ range and the suggested λ (Range test tab)")
-        window.statusBar().addPermanentWidget(self.status_range)
+        status_bar.addPermanentWidget(self.status_range)
 
         self.redraw_timer = QTimer(self)
         self.redraw_timer.setInterval(REDRAW_INTERVAL_MS)
@@ -146,7 +168,6 @@ class RangeTool(QObject):
 
         self._install_actions()
         self._wire()
-        window.installEventFilter(self)
         self.readout.set_suggestion(None)
 
     # --- composition ----------------------------------------------------------------------
@@ -162,7 +183,7 @@ class RangeTool(QObject):
         # Scroll down, never sideways: the controls dock is narrow and the form fits it.
         self.tab.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.tab.setWidget(content)
-        self.window.controls.addTab(self.tab, "Range test")
+        self.controls.addTab(self.tab, "Range test")
 
     def _install_actions(self) -> None:
         stack = self.selection.undo_stack
@@ -172,8 +193,8 @@ class RangeTool(QObject):
         self.redo_action = stack.createRedoAction(self, "Redo range")
         self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
         self.redo_action.setToolTip("Redo the edit of the chosen range (Ctrl+Shift+Z)")
-        self.window.addAction(self.undo_action)
-        self.window.addAction(self.redo_action)
+        self.host.addAction(self.undo_action)
+        self.host.addAction(self.redo_action)
         self.shortcuts = {}
         for keys, slot in (
             ("Ctrl+T", self._run_clicked),
@@ -182,7 +203,7 @@ class RangeTool(QObject):
             ("Ctrl+Shift+E", self.save_json_dialog),
             ("Ctrl+Shift+R", self.reset_range),
         ):
-            self.shortcuts[keys] = QShortcut(QKeySequence(keys), self.window, activated=slot)
+            self.shortcuts[keys] = QShortcut(QKeySequence(keys), self.host, activated=slot)
 
     def _wire(self) -> None:
         form, readout, overlay = self.form, self.readout, self.overlay
@@ -199,9 +220,6 @@ class RangeTool(QObject):
         overlay.region_edited.connect(self._on_region_edit)
         overlay.region_moving.connect(self._on_region_moving)
         self.selection.range_changed.connect(self._on_range_changed)
-        runner = getattr(self.window, "runner", None)
-        if runner is not None:
-            runner.started.connect(self._on_simulation_started)
 
     # --- public API -----------------------------------------------------------------------
     @property
@@ -322,7 +340,7 @@ class RangeTool(QObject):
         return True
 
     def _run_clicked(self) -> None:
-        self.window.controls.setCurrentWidget(self.tab)
+        self.controls.setCurrentWidget(self.tab)
         self.form.run_button.click()
 
     def stop_test(self) -> None:
@@ -403,7 +421,7 @@ class RangeTool(QObject):
         folder = self._last_dir or Path.home()
         default = folder / f"{_slug(self.name) or 'lr'}-range.json"
         path, _filter = QFileDialog.getSaveFileName(
-            self.window, "Save the chosen λ range", str(default), "JSON files (*.json)"
+            self.host, "Save the chosen λ range", str(default), "JSON files (*.json)"
         )
         if not path:
             return None
@@ -430,11 +448,6 @@ class RangeTool(QObject):
         self.redraw_timer.stop()
         self._halt()
         self.jobs.shutdown()
-
-    def eventFilter(self, watched, event) -> bool:
-        if watched is self.window and event.type() == QEvent.Type.Close:
-            self.shutdown()
-        return False
 
     # --- drawing --------------------------------------------------------------------------
     def redraw(self) -> bool:
@@ -480,18 +493,22 @@ class RangeTool(QObject):
             self.overlay.show_x_range(min_lr, max_lr)
 
     def _reveal(self) -> None:
-        """Bring the range test into view: its tab, its layer, the plot without the runs."""
-        self.window.controls.setCurrentWidget(self.tab)
-        self.show_layer.setChecked(True)
-        self.overlay.set_visible(True)
-        hide_runs = getattr(self.panel, "set_simulation_visible", None)
-        if hide_runs is not None:
-            hide_runs(False)
+        """Bring the range test into view: its tab, and its layer alone on the panel."""
+        self.controls.setCurrentWidget(self.tab)
+        self.layers.show(LAYER)
+        self.wants_panel.emit()
+
+    def _set_layer_visible(self, visible: bool) -> None:
+        """The layer switch shows or hides the range test (curve, markers, bands, legend,
+        caption, the status bar's chosen λ); the checkbox follows without re-entering."""
+        self.show_layer.blockSignals(True)
+        self.show_layer.setChecked(visible)
+        self.show_layer.blockSignals(False)
+        self.overlay.set_visible(visible)
+        self.status_range.setVisible(visible)
+        if visible:
             self.overlay.place_legend("bottom-left")
-        docks = getattr(self.window, "plot_docks", {})
-        if "loss_vs_lr" in docks:
-            docks["loss_vs_lr"].show()
-            docks["loss_vs_lr"].raise_()
+        self._show_caption()
 
     # --- reading the curve ----------------------------------------------------------------
     def _suggest(self, rule: str | None = None) -> Suggestion | None:
@@ -617,18 +634,6 @@ class RangeTool(QObject):
     def _fail(self, message: str) -> None:
         self.form.show_error(message)
         self.failed.emit(message)
-
-    def _on_simulation_started(self, _store) -> None:
-        # A new simulation brings its points back (unless the Sources list hides the
-        # simulation); they need the whole y range again, and their legend its corner.
-        sources = getattr(self.window, "sources", None)
-        item = getattr(sources, "simulation_item", None)
-        wanted = item is None or item.checkState(0) == Qt.CheckState.Checked
-        show_runs = getattr(self.panel, "set_simulation_visible", None)
-        if wanted and show_runs is not None:
-            show_runs(True)
-        self.panel.plot.getViewBox().enableAutoRange()
-        self.overlay.place_legend("bottom-right")
 
     # --- range edits ----------------------------------------------------------------------
     def _on_spin_edit(self, min_lr: float, max_lr: float) -> None:

@@ -464,17 +464,29 @@ def test_clear_removes_the_curve_and_the_range(qtbot, tool, shown):
     assert tool.status_range.text() == ""
 
 
-def test_a_new_simulation_brings_its_points_back(qtbot, window, tool, shown):
+def test_a_simulation_after_a_range_test_swaps_the_layers_never_mixes_them(
+    qtbot, window, tool, shown
+):
+    """Issue 8, defect 2: the range test's markers, bands, legend and the status bar's chosen
+    λ stayed over a later simulation's points."""
     panel = window.loss_vs_lr
     assert not panel.points.isVisible()  # the range curve is the subject now
+    assert tool.status_range.isVisible() and tool.caption.isVisible()
     config = SimulationConfig(
         objective="quadratic", optimizer="sgd", lrs=np.geomspace(1e-3, 0.1, 4), iterations=20
     )
     with qtbot.waitSignal(window.simulation_finished, timeout=TIMEOUT_MS):
         window.start_simulation(config)
-    assert panel.points.isVisible()
-    assert tool.overlay.raw.isVisible()  # both, as journey 4 wants
-    assert tool.overlay.legend.opts["offset"][0] < 0  # out of the runs' legend's corner
+    assert panel.points.isVisible() and panel.legend.isVisible()
+    overlay = tool.overlay
+    assert not overlay.raw.isVisible() and not overlay.legend.isVisible()
+    assert not overlay.likely.isVisible() and not overlay.region.isVisible()
+    assert not any(line.isVisible() for line in overlay._lines.values())
+    assert not tool.show_layer.isChecked()
+    assert not tool.status_range.isVisible() and not tool.caption.isVisible()
+    # Ticking "range test" brings it back, alone.
+    tool.show_layer.setChecked(True)
+    assert overlay.raw.isVisible() and not panel.points.isVisible()
 
 
 def test_every_control_of_the_tab_has_a_tooltip(qtbot, tool):
