@@ -59,3 +59,20 @@ def test_a_job_is_released_only_once_its_thread_has_ended(qtbot):
     # each callback ran after its own thread ended (the others may still run)
     assert not runner.busy
     runner.shutdown()
+
+
+def test_logs_report_idle_only_when_their_loader_threads_have_ended(qtbot, window):
+    from ui import worker
+
+    path = FIXTURES / "rangetest" / "torch_lr_finder.csv"
+    running_when_idle = []
+
+    def on_busy(busy):
+        if not busy:
+            running_when_idle.append(any(t.isRunning() for t in worker.LIVE_THREADS))
+
+    window.library.busy.connect(on_busy)
+    for _ in range(10):
+        with qtbot.waitSignal(window.library.busy, check_params_cb=lambda b: not b):
+            window.library.open_paths([path])
+    assert running_when_idle and not any(running_when_idle)
