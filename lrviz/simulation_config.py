@@ -41,6 +41,11 @@ class SimulationConfig:
     weight_decay: float | None = None
     # divergence: loss above this multiple of the run's best (None: only inf/NaN)
     divergence_factor: float | None = 4.0
+    # expr objective: the formula, its start point (also rosenbrock's) and the standard
+    # deviation of the noise added to its gradient
+    expr: str | None = None
+    start: tuple[float, ...] | None = None
+    gradient_noise: float = 0.0
 
     def build(self, **engine_options) -> Simulation:
         """The :class:`Simulation` this configuration describes."""
@@ -53,7 +58,16 @@ class SimulationConfig:
             features=self.features,
             batch_size=self.batch_size,
             seed=self.seed,
+            expr=self.expr,
+            start=self.start,
+            gradient_noise=self.gradient_noise,
         )
+        if objective.initial_point().shape != (objective.dim,):
+            # An objective that takes a start point but does not check its length.
+            raise ValueError(
+                f"the start point has {objective.initial_point().size} coordinates but "
+                f"{self.objective} has {objective.dim} parameters"
+            )
         optimizer_options = {
             "momentum": self.momentum,
             "beta1": self.beta1,

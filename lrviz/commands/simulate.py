@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
+import math
 import sys
 
 from lrviz.lr_spec import parse_lrs
 from lrviz.objectives import OBJECTIVES
+from lrviz.objectives.expression import PRESETS
 from lrviz.optimizers import OPTIMIZERS
 from lrviz.run_store import RunStore
 from lrviz.simulation_config import SimulationConfig
@@ -61,6 +64,32 @@ def add_simulation_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--momentum", type=float, default=None, help="momentum/nesterov (default 0.9)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--expr",
+        default=None,
+        help="expr: the loss as a formula in x, in x and y, or in w[0] .. w[n-1], e.g. "
+        '"x**2 + 10*y**2" (write --expr=... when it starts with a minus)',
+    )
+    p.add_argument(
+        "--preset",
+        choices=sorted(PRESETS),
+        default=None,
+        help="expr: a ready-made formula with its start point and noise",
+    )
+    p.add_argument(
+        "--start",
+        type=_start_point,
+        default=None,
+        help="expr, rosenbrock: the start point, e.g. 1,1 (expr default: 1 per coordinate; "
+        "write --start=-1,2 when it starts with a minus)",
+    )
+    p.add_argument(
+        "--gradient-noise",
+        type=float,
+        default=None,
+        help="expr: standard deviation of the noise added to each gradient coordinate, "
+        "seeded by --seed (default 0)",
+    )
 
 
 def config_from_args(args: argparse.Namespace, **overrides) -> SimulationConfig:
@@ -76,6 +105,7 @@ def config_from_args(args: argparse.Namespace, **overrides) -> SimulationConfig:
         batch_size=args.batch_size,
         momentum=args.momentum,
     )
+    fields.update(_expression_fields(args))
     fields.update(overrides)
     return SimulationConfig(**fields)
 
@@ -126,3 +156,42 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
     return value
+
+
+def _expression_fields(args: argparse.Namespace) -> dict:
+    """The config's expr, start and gradient_noise from --expr, --preset, --start and
+    --gradient-noise; a preset fills in what the others leave out."""
+    given = [
+        flag for flag in ("expr", "preset", "gradient_noise") if getattr(args, flag) is not None
+    ]
+    if given and args.objective != "expr":
+        flag = "--" + given[0].replace("_", "-")
+        raise ValueError(f"{flag} needs --objective expr (got --objective {args.objective})")
+    if args.start is not None:
+        accepted = inspect.signature(OBJECTIVES[args.objective].__init__).parameters
+        if "start" not in accepted:
+            raise ValueError(f"--start does not apply to --objective {args.objective}")
+    fields = {"expr": args.expr, "start": args.start, "gradient_noise": args.gradient_noise}
+    if args.preset is not None:
+        preset = PRESETS[args.preset]
+        defaults = {
+            "expr": preset.formula,
+            "start": preset.start,
+            "gradient_noise": preset.gradient_noise,
+        }
+        fields = {k: defaults[k] if v is None else v for k, v in fields.items()}
+    if fields["gradient_noise"] is None:
+        del fields["gradient_noise"]  # the config's default
+    return fields
+
+
+def _start_point(text: str) -> tuple[float, ...]:
+    try:
+        point = tuple(float(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a comma-separated list of numbers"
+        ) from None
+    if not all(math.isfinite(v) for v in point):
+        raise argparse.ArgumentTypeError(f"{text!r} must be finite numbers")
+    return point

@@ -9,6 +9,7 @@ from __future__ import annotations
 import inspect
 
 from lrviz.objectives.base import Evaluation, Objective
+from lrviz.objectives.expression import ExpressionObjective
 from lrviz.objectives.logreg import LogisticRegression
 from lrviz.objectives.mlp import MLP
 from lrviz.objectives.quadratic import Quadratic
@@ -19,6 +20,7 @@ OBJECTIVES: dict[str, type[Objective]] = {
     "rosenbrock": Rosenbrock,
     "logreg": LogisticRegression,
     "mlp": MLP,
+    "expr": ExpressionObjective,
 }
 
 
