@@ -39,6 +39,7 @@ from lrviz.smoothing import debiased_ema
 from lrviz.suggest import Suggestion, read_suggestion, suggest
 from lrviz.suggest.check_run import check_script
 from lrviz.suggest.refine import check_lrs
+from lrviz.suggest.sources import SMOOTHING, undo_smoothing
 from ui.colors import format_lr
 from ui.forms.range_test_form import RangeTestForm, RangeTestSettings
 from ui.jobs import JobRunner
@@ -135,6 +136,7 @@ class RangeTool(QObject):
         # Where a shown LR-finder curve came from: (path, log format); None for a test run
         # here, whose losses are raw.
         self._saved: tuple[str | None, str | None] | None = None
+        self._display_source: str | None = None  # the library whose smoothing is drawn
         self._dirty = False
         self._last_dir: Path | None = None
 
@@ -456,14 +458,26 @@ class RangeTool(QObject):
             return False
         self._dirty = False
         n = self._count
-        lr, loss = self._lr[:n], self._loss[:n]
-        weight = self.form.smoothing_weight()
-        smoothed = debiased_ema(loss, weight)
+        raw, smoothed, note = self._display_curves()
         accuracy = None
         if self._accuracy is not None:
-            accuracy = debiased_ema(self._accuracy[:n], weight)
-        self.overlay.set_curve(lr, loss, smoothed, accuracy, self.name, weight)
+            accuracy = debiased_ema(self._accuracy[:n], self.form.smoothing_weight())
+        self.overlay.set_curve(self._lr[:n], raw, smoothed, accuracy, self.name, note)
         return True
+
+    def _display_curves(self) -> tuple[np.ndarray, np.ndarray, str]:
+        """(faint raw, bold smoothed, legend note) as drawn.
+
+        A curve saved smoothed by an LR finder is drawn as the library saved it (bold) over
+        its raw losses, recovered exactly (faint): smoothing it again moved its minimum past
+        the max marker. Everything else takes the form's EMA."""
+        n = self._count
+        loss = self._loss[:n]
+        smoothing = SMOOTHING.get(self._display_source or "raw")
+        if smoothing is not None:
+            return undo_smoothing(loss, self._display_source), loss, "as saved"
+        weight = self.form.smoothing_weight()
+        return loss, debiased_ema(loss, weight), f"EMA {weight:.3g}"
 
     def _mark_dirty(self, *_args) -> None:
         self._dirty = True
@@ -472,6 +486,7 @@ class RangeTool(QObject):
 
     def _set_curve(self, lr, loss, accuracy, name: str, count: int | None = None) -> None:
         self._lr, self._loss, self._accuracy = lr, loss, accuracy
+        self._display_source = None
         self._count = lr.size if count is None else count
         self.name = name
         self.suggestion = None
@@ -539,9 +554,14 @@ class RangeTool(QObject):
         self.overlay.set_likely_band(None if suggestion is None else suggestion.likely_best)
         self._show_caption()
         n = self._count
-        weight = self.form.smoothing_weight()
         log_y = self.panel.plot.getAxis("left").logMode
-        self.overlay.fit_y(self._loss[:n], debiased_ema(self._loss[:n], weight), log_y)
+        source = suggestion.source if suggestion is not None and self._saved is not None else None
+        if source != self._display_source:
+            self._display_source = source
+            self._dirty = True
+            self.redraw()
+        raw, smoothed, _note = self._display_curves()
+        self.overlay.fit_y(raw, smoothed, log_y)
         recommended = self._recommended()
         self.selection.reset(recommended)
         finite = self._lr[:n][np.isfinite(self._lr[:n]) & (self._lr[:n] > 0)]

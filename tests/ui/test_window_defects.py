@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PySide6.QtCore import Qt
 
 from lrviz.simulation_config import SimulationConfig
@@ -76,3 +77,94 @@ def test_logs_report_idle_only_when_their_loader_threads_have_ended(qtbot, windo
         with qtbot.waitSignal(window.library.busy, check_params_cb=lambda b: not b):
             window.library.open_paths([path])
     assert running_when_idle and not any(running_when_idle)
+
+
+TRUTH = FIXTURES / "lr_truth" / "curves"
+
+
+def open_and_wait(qtbot, window, path):
+    with qtbot.waitSignal(window.library.busy, timeout=20_000, check_params_cb=lambda b: not b):
+        window.open_paths([str(path)])
+    window.log_view.redraw()
+
+
+def test_a_lightning_curve_is_in_view_and_no_marker_label_is_cut_off(qtbot, window):
+    """Defect 3: the y range topped out near 2 while the plateau was at 2.27; the
+    'suggested …' and 'max' labels were clipped at the edge."""
+    path = TRUTH / "e03_resnet3bn_digits16_nesterov_wd__lightning_exp_min1e-08_max1_n100.csv"
+    open_and_wait(qtbot, window, path)
+    tool = window.range_tool
+    qtbot.waitUntil(lambda: tool.overlay.view.width() > 100)
+    tool.overlay.fit_y(*tool._display_curves()[:2], log_y=True)
+    (_x0, _x1), (y0, y1) = tool.overlay.view.viewRange()
+    loss = tool._loss
+    before_bottom = loss[: int(np.nanargmin(loss)) + 1]
+    assert 10**y1 >= np.percentile(before_bottom, 90) and 10**y0 <= np.nanmin(loss)
+    view = tool.overlay.view.sceneBoundingRect()
+    for name, (x, _y, w, _h) in tool.overlay.label_rects().items():
+        assert x >= view.left() - 1 and x + w <= view.right() + 1, name
+
+
+def test_a_saved_finder_curve_is_not_smoothed_twice(qtbot, window):
+    """Defect 4: the form's EMA went on top of a curve the library had already smoothed;
+    its minimum landed at λ≈1.2 against the file's own 0.62."""
+    from lrviz.suggest.sources import undo_smoothing
+
+    for name in (
+        "e03_resnet3bn_digits16_nesterov_wd__lightning_exp_min1e-08_max1_n100.csv",
+        "e03_resnet3bn_digits16_nesterov_wd__fastai_end10_n100.csv",
+        "e03_resnet3bn_digits16_nesterov_wd__tlf_exp_end10_n200.csv",
+    ):
+        window.library.clear()
+        open_and_wait(qtbot, window, TRUTH / name)
+        tool = window.range_tool
+        source = tool.suggestion.source
+        assert source != "raw"
+        _lr, saved = tool.overlay.smoothed.getData()  # log10 on the log axes
+        np.testing.assert_allclose(10**saved, tool._loss, rtol=1e-9)  # the file's own curve
+        _lr, raw = tool.overlay.raw.getData()
+        want = undo_smoothing(tool._loss, source)
+        shown = want > 0  # a log axis drops the few un-smoothed losses at or below 0
+        np.testing.assert_allclose(10 ** raw[shown], want[shown], rtol=1e-9)
+        assert "as saved" in [label.text for _sample, label in tool.overlay.legend.items][1]
+
+
+def test_log_axes_spanning_less_than_a_decade_label_at_least_three_ticks(qtbot, window):
+    """Defect 5: one tick label ('2') on TensorBoard files, the Lightning file, val loss."""
+    for lo, hi in ((2.1, 2.4), (1.5, 3.0), (0.21, 0.26), (2.0, 2.001)):
+        for panel in (window.loss_vs_iteration, window.loss_vs_lr):
+            axis = panel.plot.getAxis("left")
+            panel.plot.setLogMode(y=True)
+            panel.plot.setYRange(np.log10(lo), np.log10(hi), padding=0)
+            qtbot.waitUntil(lambda axis=axis: axis.height() > 50)
+            a, b = axis.range
+            labels = [
+                text
+                for spacing, values in axis.tickValues(a, b, axis.height())
+                for text in axis.tickStrings(values, 1.0, spacing or 1.0)
+                if text
+            ]
+            assert len(labels) >= 3, (lo, hi, labels)
+            assert len(set(labels)) == len(labels)
+
+
+def test_losses_of_exactly_zero_stay_on_the_log_axes(qtbot, window):
+    """Defect 6: losses of exactly 0 vanished from log axes and the axis ran to 1e-300."""
+    from lrviz.engine import Batch
+    from lrviz.run_store import RunStore
+
+    lrs = np.array([0.01, 0.1, 0.19])
+    store = RunStore(lrs, 50)
+    loss = np.outer(np.geomspace(1.0, 1e-3, 50), [1.0, 1.0, 1.0])
+    loss[30:, 2] = 0.0  # the best run reached the minimum exactly
+    store.append(Batch(0, loss, np.tile(lrs, (50, 1)), None, np.full(3, -1), None, True))
+    for panel in (window.loss_vs_iteration, window.loss_vs_lr):
+        panel.set_store(store)
+        panel.refresh()
+    _x, y = window.loss_vs_iteration.curves[2].getData()  # log10 on a log axis
+    assert np.all(np.isfinite(y)) and 10 ** y.min() == pytest.approx(loss[loss > 0].min())
+    zx, zy = window.loss_vs_lr.zeros.getData()
+    assert 10**zx == pytest.approx([0.19]) and 10 ** zy[0] == pytest.approx(loss[-1, 0])
+    window.loss_vs_lr.plot.getViewBox().autoRange()
+    (_a, _b), (y0, _y1) = window.loss_vs_lr.plot.getViewBox().viewRange()
+    assert y0 > -10  # log10: nowhere near 1e-300

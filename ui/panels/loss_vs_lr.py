@@ -35,19 +35,28 @@ class LossVsLrPanel(PlotPanel):
             symbolSize=11,
             symbolPen=pg.mkPen(DIVERGED, width=2),
         )
-        for item in (self.trend, self.points, self.diverged):
+        # Runs that reached a loss of exactly 0: a log axis cannot show 0, so they sit at the
+        # smallest positive loss, marked with a down-pointing triangle.
+        self.zeros = pg.PlotDataItem(
+            pen=None, symbol="t", symbolSize=10, symbolPen=pg.mkPen((60, 60, 60), width=1.5)
+        )
+        for item in (self.trend, self.points, self.diverged, self.zeros):
             self.plot.addItem(item)
         self.legend.addItem(self.points, "run (colour = λ)")
         self.legend.addItem(self.diverged, "diverged")
+        self._zeros_in_legend = False
 
     def set_simulation_visible(self, visible: bool) -> None:
         """Show or hide the simulation's points."""
-        for item in (self.trend, self.points, self.diverged):
+        for item in (self.trend, self.points, self.diverged, self.zeros):
             item.setVisible(visible)
         self.legend.setVisible(visible)
 
     def set_store(self, store: RunStore) -> None:
         self.store = store
+        if self._zeros_in_legend:
+            self.legend.removeItem(self.zeros)
+            self._zeros_in_legend = False
         self._brushes = [pg.mkBrush(c) for c in lr_colors(store.lrs)]
         self._drawn_version = -1
         self.refresh()
@@ -60,7 +69,13 @@ class LossVsLrPanel(PlotPanel):
         loss = store.best_loss() if self.statistic.currentIndex() == 1 else store.final_loss()
         diverged = store.diverged_at >= 0
         ok = ~diverged & np.isfinite(loss) & (loss > 0)
+        zero = ~diverged & (loss == 0)
         lrs = store.lrs
+        floor = float(loss[ok].min()) if ok.any() else 1.0
+        self.zeros.setData(lrs[zero], np.full(int(zero.sum()), floor))
+        if zero.any() and not self._zeros_in_legend:
+            self.legend.addItem(self.zeros, "loss = 0 (drawn at the lowest loss)")
+            self._zeros_in_legend = True
         self.trend.setData(lrs[ok], loss[ok])
         self.points.setData(
             lrs[ok],
@@ -71,7 +86,7 @@ class LossVsLrPanel(PlotPanel):
         # 1e300 loss does not squash the interesting range.
         finite_positive = loss[np.isfinite(loss) & (loss > 0)]
         top = finite_positive.max() if finite_positive.size else 1.0
-        cap = top * 3 if not np.any(ok) else max(loss[ok].max() * 3, 1e-300)
+        cap = top * 3 if not np.any(ok) else loss[ok].max() * 3
         shown = np.where(np.isfinite(loss) & (loss > 0), np.minimum(loss, cap), cap)
         self.diverged.setData(lrs[diverged], shown[diverged])
         return True

@@ -14,14 +14,40 @@ class ScientificAxis(pg.AxisItem):
     """An axis that reads 1e-4, 2e-4, 0.01 on log scales, labels only as many ticks as fit
     (decades first, then 2 and 5), and never rescales with SI prefixes (λ "x0.001")."""
 
+    #: Below this many labelled ticks, a log axis switches to evenly spaced values.
+    MIN_LABELS = 3
+
     def __init__(self, orientation: str, **kwargs) -> None:
         super().__init__(orientation, **kwargs)
         self.enableAutoSIPrefix(False)
+        self._fine = False  # the current log ticks are evenly spaced values, not 1-2-5
+
+    def logTickValues(self, minVal, maxVal, size, stdTicks):
+        """Decades and 2-5 steps; on a view spanning too little of a decade for three of
+        those (2.1 to 2.4), evenly spaced values instead, so there are always enough labels."""
+        ticks = super().logTickValues(minVal, maxVal, size, stdTicks)
+        self._fine = False
+        inside = sum(
+            1
+            for _spacing, values in ticks
+            for v in values
+            if minVal <= v <= maxVal
+            and np.isclose(10 ** (v - np.floor(v + 1e-9)), (1.0, 2.0, 5.0), rtol=1e-6).any()
+        )
+        if inside >= self.MIN_LABELS or not (np.isfinite(minVal) and np.isfinite(maxVal)):
+            return ticks
+        fine = _even_log_ticks(minVal, maxVal, self._label_room())
+        if fine is None:
+            return ticks
+        self._fine = True
+        return fine
 
     def logTickStrings(self, values, scale, spacing):
         values = np.asarray(values, dtype=np.float64)
         if values.size == 0:
             return []
+        if self._fine:
+            return _even_labels(10.0**values)
         numbers = 10.0**values
         with np.errstate(divide="ignore", invalid="ignore"):
             mantissa = numbers / 10.0 ** np.floor(np.log10(numbers) + 1e-9)
@@ -89,3 +115,32 @@ class PlotPanel(QWidget):
         box.toggled.connect(slot)
         self.header.addWidget(box)
         return box
+
+
+def _even_log_ticks(lo: float, hi: float, room: int):
+    """Tick levels (positions in log10) at evenly spaced values between 10**lo and 10**hi:
+    the nice step (1, 2 or 5 times a power of ten) that gives 3 to ``room`` labels."""
+    a, b = 10.0**lo, 10.0**hi
+    if not (np.isfinite(a) and np.isfinite(b) and b > a > 0):
+        return None
+    span = b - a
+    for target in range(max(3, min(room, 6)), 2, -1):
+        raw = span / target
+        power = 10.0 ** np.floor(np.log10(raw))
+        for factor in (1.0, 2.0, 5.0, 10.0):
+            step = factor * power
+            if span / step <= target:
+                break
+        major = np.arange(np.ceil(a / step) * step, b + step * 1e-9, step)
+        if major.size >= 3:
+            return [(None, np.log10(major).tolist())]
+    return None
+
+
+def _even_labels(numbers: np.ndarray) -> list[str]:
+    """Labels for evenly spaced values: as many significant digits as tell them apart."""
+    for digits in range(2, 8):
+        labels = [f"{v:.{digits}g}" for v in numbers]
+        if len(set(labels)) == len(labels):
+            return labels
+    return [f"{v:.8g}" for v in numbers]

@@ -243,10 +243,16 @@ class RangeOverlay(QObject):
             return
         lowest_at = int(np.nanargmin(np.where(good, smoothed, np.nan)))
         head = smoothed[: lowest_at + 1][good[: lowest_at + 1]]
-        top = max(float(head.max()), float(np.nanmax(np.where(good, smoothed, np.nan))))
+        # The raw plateau before the bottom must be in view too (a Lightning curve's bold
+        # line starts at half its raw loss, and the plateau was cut off above it).
+        raw_head = raw[: lowest_at + 1][ok[: lowest_at + 1]]
+        plateau = float(np.percentile(raw_head, 90)) if raw_head.size else float(head.max())
+        ceiling = max(float(head.max()), plateau)
+        top = max(ceiling, float(np.nanmax(np.where(good, smoothed, np.nan))))
         # A blow-up at the end: keep it in view only when modest.
-        top = min(top, float(head.max()) * 1.5) if head.size else top
-        low = float(raw[ok].min())
+        top = min(top, ceiling * 1.5) if head.size else top
+        # The raw points' low tail, not their minimum: an un-smoothed finder curve is noisy.
+        low = min(float(np.percentile(raw[ok], 2)), float(smoothed[good].min()))
         if log_y:
             lo, hi = math.log10(low), math.log10(max(top, low * 1.01))
             pad = 0.05 * max(hi - lo, 0.05)
@@ -360,7 +366,18 @@ class RangeOverlay(QObject):
         rows: list[list[tuple[float, float]]] = []
         self._rows = {}
         for _rank, px, w, _h, name in sorted(placed, key=lambda p: (p[0], p[1])):
-            left, right = px - w / 2, px + w / 2
+            # Centred on its line, but slid inward near the view's edges so that no label
+            # is cut off ("suggested …" at the right edge was).
+            anchor = 0.5
+            if w > 0 and px - w / 2 < LABEL_GAP_PX:
+                anchor = max(0.0, min(0.5, (px - LABEL_GAP_PX) / w))
+            elif w > 0 and px + w / 2 > width - LABEL_GAP_PX:
+                anchor = min(1.0, max(0.5, 1.0 - (width - LABEL_GAP_PX - px) / w))
+            label = self._lines[name].label
+            if label.anchors[0][0] != anchor:
+                label.anchors = [(anchor, 0.0), (anchor, 0.0)]
+                label.updatePosition()
+            left, right = px - anchor * w, px + (1.0 - anchor) * w
             index = next(
                 (
                     i
@@ -470,7 +487,12 @@ class RangeOverlay(QObject):
         if len(name) > 22:
             name = name[:10] + "…" + name[-10:]
         self.legend.addItem(self.raw, name)
-        ema = "" if self._smoothing is None else f" (EMA {self._smoothing:.3g})"
+        if self._smoothing is None:
+            ema = ""
+        elif isinstance(self._smoothing, str):
+            ema = f" ({self._smoothing})"
+        else:
+            ema = f" (EMA {self._smoothing:.3g})"
         self.legend.addItem(self.smoothed, f"smoothed{ema}")
         if self._has_accuracy:
             self.legend.addItem(self.accuracy, "accuracy (right)")

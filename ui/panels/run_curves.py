@@ -142,12 +142,13 @@ class LossVsIterationPanel(RunCurvesPanel):
         if not self.log_y.isChecked():
             return data
         # Exact zeros (a run that hit the minimum) cannot sit on a log axis: show them at
-        # a floor far below the data, as a plot of float64 precision would.
+        # the smallest positive loss, so they stay in view without stretching the axis down
+        # to 1e-300 (the × of a diverged run and the legend's "loss = 0" say the rest).
         with np.errstate(invalid="ignore"):
             positive = np.where(np.isfinite(data) & (data > 0), data, np.nan)
         if np.all(np.isnan(positive)):
             return positive
-        floor = max(np.nanmax(positive) * 1e-16, np.finfo(np.float64).tiny)
+        floor = float(np.nanmin(positive))
         with np.errstate(invalid="ignore"):
             return np.where(np.isfinite(data) & (data <= floor), floor, positive)
 
