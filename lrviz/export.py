@@ -120,19 +120,65 @@ def save_range_json(
     return save_text_atomic(path, range_json(min_lr, max_lr, suggested_lr, extra))
 
 
-def snippets(min_lr: float, max_lr: float, suggested_lr: float | None = None) -> dict[str, str]:
+#: lrviz's optimizer names -> (PyTorch constructor, Keras constructor), both with the
+#: hyper-parameters lrviz's engine uses (PyTorch's defaults), so the exported code trains with
+#: the optimizer the range test measured. None: the optimizer is unknown (a saved curve).
+OPTIMIZER_CODE = {
+    "sgd": (
+        "torch.optim.SGD(model.parameters(), lr={lr})",
+        "keras.optimizers.SGD(learning_rate={lr})",
+    ),
+    "momentum": (
+        "torch.optim.SGD(model.parameters(), lr={lr}, momentum=0.9)",
+        "keras.optimizers.SGD(learning_rate={lr}, momentum=0.9)",
+    ),
+    "nesterov": (
+        "torch.optim.SGD(model.parameters(), lr={lr}, momentum=0.9, nesterov=True)",
+        "keras.optimizers.SGD(learning_rate={lr}, momentum=0.9, nesterov=True)",
+    ),
+    "adam": (
+        "torch.optim.Adam(model.parameters(), lr={lr})",
+        "keras.optimizers.Adam(learning_rate={lr})",
+    ),
+}
+
+
+def snippets(
+    min_lr: float,
+    max_lr: float,
+    suggested_lr: float | None = None,
+    optimizer: str | None = None,
+) -> dict[str, str]:
     """Ready-to-paste code for the range ``[min_lr, max_lr]``, keyed as :data:`SNIPPETS`.
 
     Placeholders a user fills in are upper case (``EPOCHS``) or the usual names
     (``optimizer``, ``train_loader``, ``model``, ``learn``). ``suggested_lr`` is the constant
-    lr (default: ``max_lr / 3``, the middle of Smith's range).
+    lr (default: ``max_lr / 3``, the middle of Smith's range). ``optimizer`` is the one the
+    range test used (a key of :data:`OPTIMIZER_CODE`): the code builds that optimizer, since
+    a range measured with Adam says nothing about SGD. None (a saved curve): the code says to
+    use the optimizer the test ran with.
     """
     _check_range(min_lr, max_lr)
+    if optimizer not in OPTIMIZER_CODE:
+        optimizer = None  # one without a PyTorch/Keras twin: say to use the tested one
     if suggested_lr is None:
         suggested_lr = max(min_lr, max_lr / 3.0)
     low, high, constant = format_lr(min_lr), format_lr(max_lr), format_lr(suggested_lr)
     div = format_lr(max(max_lr / min_lr, 1.0))
     header = f"# lrviz: range {low} .. {high}, suggested constant lr {constant}\n"
+    if optimizer is None:
+        unknown = "# the optimizer your range test ran with (the range is only valid for it)"
+        torch_constant = (
+            f"{unknown}:\noptimizer = torch.optim.SGD(model.parameters(), lr={constant})\n"
+        )
+        keras_schedule = f"{unknown}:\noptimizer = keras.optimizers.SGD(learning_rate=schedule)\n"
+        keras_constant = f"# constant lr instead: learning_rate={constant}\n"
+    else:
+        torch_code, keras_code = OPTIMIZER_CODE[optimizer]
+        tested = f"# {optimizer}, as in the range test\n"
+        torch_constant = tested + f"optimizer = {torch_code.format(lr=constant)}\n"
+        keras_schedule = tested + f"optimizer = {keras_code.format(lr='schedule')}\n"
+        keras_constant = f"# constant lr instead: {keras_code.format(lr=constant)}\n"
     return {
         "pytorch_onecycle": header
         + "from torch.optim.lr_scheduler import OneCycleLR\n\n"
@@ -155,10 +201,7 @@ def snippets(min_lr: float, max_lr: float, suggested_lr: float | None = None) ->
         + "    cycle_momentum=False,  # True only with an optimizer that has momentum\n"
         + ")\n"
         + "# call scheduler.step() after every optimizer.step()\n",
-        "pytorch_constant": header
-        + "import torch\n\n"
-        + f"optimizer = torch.optim.SGD(model.parameters(), lr={constant}, momentum=0.9)\n"
-        + f"# or: torch.optim.Adam(model.parameters(), lr={constant})\n",
+        "pytorch_constant": header + "import torch\n\n" + torch_constant,
         "keras": header
         + "import keras\n\n"
         + "steps = EPOCHS * STEPS_PER_EPOCH\n"
@@ -168,8 +211,8 @@ def snippets(min_lr: float, max_lr: float, suggested_lr: float | None = None) ->
         + "    warmup_steps=int(0.3 * steps),\n"
         + "    decay_steps=steps - int(0.3 * steps),\n"
         + ")\n"
-        + "optimizer = keras.optimizers.SGD(learning_rate=schedule, momentum=0.9)\n"
-        + f"# constant lr instead: keras.optimizers.Adam(learning_rate={constant})\n",
+        + keras_schedule
+        + keras_constant,
         "fastai": header
         + f"learn.fit_one_cycle(EPOCHS, lr_max={high}, div={div})\n"
         + f"# constant lr instead: learn.fit(EPOCHS, lr={constant})\n",

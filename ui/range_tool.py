@@ -396,7 +396,9 @@ class RangeTool(QObject):
             suggested = None  # a constant λ outside the chosen range would contradict it
         if target == "json":
             return export.range_json(*rng, suggested, extra=self._json_extra())
-        return export.snippets(*rng, suggested)[target]
+        # The optimizer the test ran with (a saved curve's is unknown: the code says so).
+        optimizer = self.settings.config.optimizer if self.settings is not None else None
+        return export.snippets(*rng, suggested, optimizer=optimizer)[target]
 
     def _check_code(self, target: str) -> str:
         """A check script over the likely band (empty without one)."""

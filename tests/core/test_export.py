@@ -147,3 +147,28 @@ def test_snippet_calls_use_the_libraries_keyword_names(code):
 
 def test_the_default_constant_lr_is_a_third_of_the_max():
     assert "lr=1e-3" in snippets(1e-4, 3e-3)["pytorch_constant"]
+
+
+@pytest.mark.parametrize(
+    ("optimizer", "torch_code", "keras_code"),
+    [
+        ("adam", "torch.optim.Adam(model.parameters(), lr=1e-3)", "keras.optimizers.Adam("),
+        ("sgd", "torch.optim.SGD(model.parameters(), lr=1e-3)\n", "keras.optimizers.SGD("),
+        ("nesterov", "momentum=0.9, nesterov=True", "nesterov=True"),
+    ],
+)
+def test_snippets_build_the_optimizer_the_range_test_used(optimizer, torch_code, keras_code):
+    """Issue 8, defect 9: after an Adam range test the constant-lr snippet built SGD."""
+    code = snippets(1e-4, 3e-3, 1e-3, optimizer=optimizer)
+    assert torch_code in code["pytorch_constant"]
+    assert keras_code in code["keras"]
+    other = "Adam" if optimizer != "adam" else "SGD"
+    assert other not in code["pytorch_constant"] and other not in code["keras"]
+
+
+def test_snippets_of_a_saved_curve_say_to_use_the_tested_optimizer():
+    code = snippets(1e-4, 3e-3, 1e-3)
+    assert "the optimizer your range test ran with" in code["pytorch_constant"]
+    assert "the optimizer your range test ran with" in code["keras"]
+    for text in code.values():
+        compile(text.replace("EPOCHS", "1").replace("STEPS_PER_EPOCH", "1"), "s.py", "exec")

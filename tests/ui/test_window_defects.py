@@ -168,3 +168,25 @@ def test_losses_of_exactly_zero_stay_on_the_log_axes(qtbot, window):
     window.loss_vs_lr.plot.getViewBox().autoRange()
     (_a, _b), (y0, _y1) = window.loss_vs_lr.plot.getViewBox().viewRange()
     assert y0 > -10  # log10: nowhere near 1e-300
+
+
+def test_exported_code_uses_the_optimizer_that_was_tested(qtbot, window):
+    """Defect 9: after an Adam range test, 'PyTorch constant lr' emitted SGD(momentum=0.9)."""
+    from ui.forms.range_test_form import RangeTestSettings
+
+    tool = window.range_tool
+    settings = RangeTestSettings(
+        SimulationConfig(objective="mlp", optimizer="adam", batch_size=32, seed=0),
+        min_lr=1e-6,
+        max_lr=1.0,
+        iterations=150,
+        mode="exp",
+        stop_factor=4.0,
+        smoothing=0.98,
+    )
+    with qtbot.waitSignal(tool.test_finished, timeout=60_000):
+        assert tool.run_test(settings)
+    assert tool.chosen_range is not None
+    assert "torch.optim.Adam(" in tool.code("pytorch_constant")
+    assert "keras.optimizers.Adam(" in tool.code("keras")
+    assert "SGD" not in tool.code("pytorch_constant")
