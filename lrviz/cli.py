@@ -21,8 +21,22 @@ class OneLineParser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
+APP_USAGE = """\
+Without a sub-command, lrviz opens the app:
+  lrviz [LOG ...]                open training logs, LR-finder CSVs or folders
+  lrviz --demo                   run the demo simulation
+  lrviz --screenshot PNG [--demo] [LOG ...]
+                                 render the window offscreen, save a PNG, exit
+"""
+
+
 def build_parser() -> OneLineParser:
-    parser = OneLineParser(prog="lrviz", description="See and choose learning rates.")
+    parser = OneLineParser(
+        prog="lrviz",
+        description="See and choose learning rates.",
+        epilog=APP_USAGE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--version", action="version", version=f"lrviz {__version__}")
     subparsers = parser.add_subparsers(dest="command", parser_class=OneLineParser)
     for name in COMMAND_MODULES:
@@ -32,10 +46,25 @@ def build_parser() -> OneLineParser:
 
 
 def is_headless(argv: list[str]) -> bool:
-    """True when argv names a sub-command or --version: those never need Qt."""
+    """True when argv names a sub-command or --version: those never need Qt. A mistyped
+    sub-command (``simualte``) is headless too, so that it gets argparse's one-line
+    "invalid choice" instead of opening the app on a file that does not exist."""
     if not argv:
         return False
-    return argv[0] in COMMAND_MODULES or argv[0] in ("--version", "-h", "--help")
+    first = argv[0]
+    if first in COMMAND_MODULES or first in ("--version", "-h", "--help"):
+        return True
+    return looks_like_a_command(first)
+
+
+def looks_like_a_command(word: str) -> bool:
+    """``word`` is not a path that exists but is close to a sub-command's name."""
+    import difflib
+    import os
+
+    if word.startswith("-") or os.path.exists(word) or os.sep in word or "." in word:
+        return False
+    return bool(difflib.get_close_matches(word, COMMAND_MODULES, n=1, cutoff=0.6))
 
 
 def main(argv: list[str] | None = None) -> int:

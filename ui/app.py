@@ -13,7 +13,11 @@ SCREENSHOT_TIMEOUT_MS = 120_000
 def parse_args(argv: list[str]) -> argparse.Namespace:
     from lrviz.cli import OneLineParser
 
-    parser = OneLineParser(prog="lrviz", description="See and choose learning rates.")
+    parser = OneLineParser(
+        prog="lrviz",
+        description="See and choose learning rates. Sub-commands (simulate, rangetest, "
+        "suggest, inspect, schedule) run headless: lrviz COMMAND --help.",
+    )
     parser.add_argument("--demo", action="store_true", help="run the built-in demo simulation")
     parser.add_argument(
         "--screenshot",
@@ -31,6 +35,11 @@ def run(argv: list[str]) -> int:
         target = Path(args.screenshot)
         if not target.parent.exists():
             sys.stderr.write(f"lrviz: error: folder {target.parent} does not exist\n")
+            return 2
+        # No window to show a message in: a missing log is an error now, not a 2-minute wait.
+        missing = [p for p in args.paths if not Path(p).exists()]
+        if missing:
+            sys.stderr.write(f"lrviz: error: {missing[0]}: no such file or folder\n")
             return 2
 
     from PySide6.QtCore import QTimer

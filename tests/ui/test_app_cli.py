@@ -46,3 +46,33 @@ def test_version():
     result = _run("--version")
     assert result.returncode == 0
     assert result.stdout.startswith("lrviz ")
+
+
+def test_a_mistyped_sub_command_is_an_error_not_the_app(tmp_path):
+    """Issue 8, defect 11: `main.py simualte` opened the GUI with "no such file"."""
+    result = _run("simualte", "--iterations", "5", timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "invalid choice: 'simualte'" in result.stderr
+    # a file that happens to look like a word still opens as a log
+    from lrviz.cli import looks_like_a_command
+
+    (tmp_path / "suggests").write_text("lr,loss\n")
+    assert not looks_like_a_command(str(tmp_path / "suggests"))
+    assert not looks_like_a_command("metrics.csv") and looks_like_a_command("rangetset")
+
+
+def test_help_names_the_app_options_too():
+    result = _run("--help", timeout=60)
+    assert result.returncode == 0
+    for word in ("--demo", "--screenshot", "LOG", "simulate", "suggest"):
+        assert word in result.stdout
+
+
+def test_a_screenshot_of_a_missing_log_fails_at_once(tmp_path):
+    """It waited 122 s, then said 'the demo did not finish in time'."""
+    result = _run(
+        "--screenshot", str(tmp_path / "x.png"), str(tmp_path / "missing.csv"), timeout=60
+    )
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "missing.csv: no such file" in result.stderr
+    assert not (tmp_path / "x.png").exists()
