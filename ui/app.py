@@ -42,6 +42,13 @@ def run(argv: list[str]) -> int:
             sys.stderr.write(f"lrviz: error: {missing[0]}: no such file or folder\n")
             return 2
 
+    from ui import qt_check
+
+    reason = None if args.screenshot else qt_check.problem()
+    if reason is not None:
+        sys.stderr.write(f"lrviz: error: {reason}\n")
+        return 2
+
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
