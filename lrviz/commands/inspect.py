@@ -19,8 +19,17 @@ def add_parser(subparsers) -> None:
             "list its runs and series."
         ),
     )
-    p.add_argument("path", help="log file or folder")
+    p.add_argument(
+        "path", help="log file or folder, or a store: sqlite:///study.db, mlflow.db, mlruns/"
+    )
     p.add_argument("--json", action="store_true", help="print JSON")
+    # Stores (Optuna studies, MLflow tracking stores): lrviz.stores.
+    p.add_argument(
+        "--study", help="the Optuna study or MLflow experiment (default: the only one, else all)"
+    )
+    p.add_argument(
+        "--lr-param", help="the trial parameter holding λ (default: lr, learning_rate...)"
+    )
     p.set_defaults(run=run)
 
 
@@ -95,8 +104,16 @@ def text(log: LogData) -> str:
     return "\n".join(lines)
 
 
+def _read(args) -> LogData:
+    from lrviz.stores import is_store, open_store
+
+    if is_store(args.path):
+        return open_store(args.path, study=args.study, lr_param=args.lr_param)
+    return load(args.path)
+
+
 def run(args) -> int:
-    log = load(args.path)
+    log = _read(args)
     if args.json:
         sys.stdout.write(json.dumps(summary(log), allow_nan=False) + "\n")
     else:

@@ -22,7 +22,7 @@ import sqlite3
 
 from lrviz.errors import LrvizError
 from lrviz.loaders.model import Run, Series
-from lrviz.stores.locate import Location, sqlite_tables, sqlite_uri
+from lrviz.stores.locate import Location, sqlite_uri
 from lrviz.stores.model import StudyInfo, diverged, run_params
 
 INSTALL = 'pip install "lrviz[optuna]"'
@@ -156,12 +156,7 @@ class OptunaStudies:
         self.display = location.display
         self.lr_param = lr_param
         self._optuna = import_optuna(self.display)
-        if location.path is not None:
-            tables = sqlite_tables(location.path) or set()
-            if "version_info" not in tables:
-                raise LrvizError(
-                    "not an Optuna study storage (no version_info table)", self.display
-                )
+        self._check_tables(location)
         self.storage = self._open(location)
         self._studies: dict[int, tuple[str, list[str]]] = {}
         self._study_of: dict[str, int] = {}  # trial key -> study id, from the last listing
@@ -173,6 +168,37 @@ class OptunaStudies:
             raise LrvizError("this storage holds no study", self.display)
         self.selected = study if study is not None else (names[0] if len(names) == 1 else None)
 
+    def _check_tables(self, location: Location) -> None:
+        """Connect once and look for Optuna's tables before Optuna does: Optuna reports a
+        refused connection and a database without its tables alike, and would try to create
+        what it misses."""
+        import sqlalchemy
+        import sqlalchemy.exc
+
+        url = location.url if location.path is None else "sqlite://"
+        try:
+            engine = sqlalchemy.create_engine(url, **_engine_kwargs(location))
+        except ImportError as exc:
+            raise LrvizError(
+                f"no database driver for this URL ({_first_line(exc)}); "
+                f"PostgreSQL's comes with {INSTALL}",
+                self.display,
+            ) from None
+        except sqlalchemy.exc.ArgumentError as exc:
+            raise LrvizError(f"not a database URL: {_first_line(exc)}", self.display) from None
+        try:
+            with engine.connect() as con:
+                tables = set(sqlalchemy.inspect(con).get_table_names())
+        except sqlalchemy.exc.SQLAlchemyError as exc:
+            raise LrvizError(f"cannot open the storage: {_first_line(exc)}", self.display) from None
+        finally:
+            engine.dispose()
+        missing = sorted({"studies", "trials", "version_info"} - tables)
+        if missing:
+            raise LrvizError(
+                f"not an Optuna study storage (no {', '.join(missing)} table)", self.display
+            )
+
     def _open(self, location: Location):
         import sqlalchemy.exc
 
@@ -182,20 +208,10 @@ class OptunaStudies:
                 engine_kwargs=_engine_kwargs(location),
                 skip_table_creation=True,
             )
-        except ImportError as exc:
-            raise LrvizError(
-                f"no database driver for this URL ({_first_line(exc.__cause__ or exc)}); "
-                f"PostgreSQL's comes with {INSTALL}",
-                self.display,
-            ) from None
-        except sqlalchemy.exc.ArgumentError as exc:
-            raise LrvizError(f"not a database URL: {_first_line(exc)}", self.display) from None
-        except sqlalchemy.exc.OperationalError as exc:
-            raise LrvizError(f"cannot open the storage: {_first_line(exc)}", self.display) from None
-        except (sqlalchemy.exc.DBAPIError, self._optuna.exceptions.StorageInternalError) as exc:
+        except (sqlalchemy.exc.SQLAlchemyError, self._optuna.exceptions.OptunaError) as exc:
             cause = exc.__cause__ if exc.__cause__ is not None else exc
             raise LrvizError(
-                f"not an Optuna study storage ({_first_line(cause)})", self.display
+                f"cannot open the storage: {_first_line(cause)}", self.display
             ) from None
         except RuntimeError as exc:  # a schema from another Optuna version
             raise LrvizError(_first_line(exc), self.display) from None
@@ -206,6 +222,8 @@ class OptunaStudies:
 
         try:
             return what()
+        except KeyError as exc:  # Optuna's "no such study": deleted while we follow it
+            raise LrvizError(str(exc.args[0] if exc.args else exc), self.display) from None
         except (sqlalchemy.exc.SQLAlchemyError, self._optuna.exceptions.OptunaError) as exc:
             cause = exc.__cause__ if exc.__cause__ is not None else exc
             raise LrvizError(
