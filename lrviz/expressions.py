@@ -34,8 +34,12 @@ Derivatives where the function is not differentiable (subgradient conventions):
   each gets half (so ``minimum(u, u)`` differentiates like ``u``).
 - ``where(c, a, b)``: the gradient flows into the chosen branch only; the condition and the
   comparisons have zero gradient (they are piecewise constant).
-- a branch that receives no gradient contributes nothing, even where its own derivative is
-  infinite or NaN (``where(x > 0, sqrt(x), 0)`` has gradient 0 at ``x = -1``, not NaN).
+- in the chain rule a zero factor wins over an infinite or NaN one: a branch that gets no
+  gradient passes none on (``where(x > 0, sqrt(x), 0)`` has gradient 0 at ``x = -1``, not
+  NaN), and a flat inner function silences an infinite outer slope (``sqrt(x**2)`` has
+  gradient 0 at 0, like ``abs``).
+  Reverse mode sees factors, not sums: in ``(x - x)**0.5`` the infinite slope of the power
+  meets ``1 - 1``, a zero made of two partials, and the gradient is NaN there.
 - ``u ** v`` with ``v`` depending on the variables: ``d/dv = u**v * log(u)`` for ``u > 0``,
   0 for ``u = 0``, NaN for ``u < 0`` (no real derivative there).
 - ``sqrt(u)`` at 0 and ``u ** c`` for ``c < 1`` at 0: infinite, as in the maths.
@@ -119,8 +123,9 @@ def _excerpt(text: str, column: int) -> str:
 
 # ---------------------------------------------------------------------------------------
 # Operations: the allow-list. Each has a forward function of numpy arrays (or float64
-# scalars, for folding constants) and a backward function giving the gradient contribution
-# to argument k from the output's gradient g.
+# scalars, for folding constants) and a partial derivative: (k, args, out) -> d out / d
+# args[k], or None where no gradient flows (conditions, comparisons). The backward pass
+# multiplies it by the output's gradient, with 0 * inf taken as 0 (see _chain).
 
 
 def _sigmoid(a):
@@ -139,69 +144,71 @@ def _compare(ufunc):
     return lambda a, b: np.where(ufunc(a, b), 1.0, 0.0)
 
 
-def _pow_backward(k, args, out, g):
+def _pow_partial(k, args, out):
     base, exponent = args
     if k == 0:
         if np.ndim(exponent) == 0:
-            if exponent == 0:
-                return np.zeros_like(g)  # u ** 0 is 1 everywhere, even at u = 0
-            return g * exponent * np.power(base, exponent - 1.0)
-        return np.where(exponent == 0, 0.0, g * exponent * np.power(base, exponent - 1.0))
+            # u ** 0 is 1 everywhere, even at u = 0 (where 0 * 0**-1 would be NaN)
+            return 0.0 if exponent == 0 else exponent * np.power(base, exponent - 1.0)
+        return np.where(exponent == 0, 0.0, exponent * np.power(base, exponent - 1.0))
     positive = base > 0
     log_base = np.log(np.where(positive, base, 1.0))
-    return np.where(positive, g * out * log_base, np.where(base == 0, 0.0, np.nan))
+    return np.where(positive, out * log_base, np.where(base == 0, 0.0, np.nan))
 
 
-def _min_backward(k, args, out, g):
+def _tie_split(mine, other, wins):
+    """Gradient share of ``mine`` in minimum/maximum: all when it wins, half on a tie."""
+    return np.where(wins(mine, other), 1.0, np.where(mine == other, 0.5, 0.0))
+
+
+def _min_partial(k, args, out):
     a, b = args
-    mine, other = (a, b) if k == 0 else (b, a)
-    return np.where(mine < other, g, np.where(mine == other, 0.5 * g, 0.0))
+    return _tie_split(a, b, np.less) if k == 0 else _tie_split(b, a, np.less)
 
 
-def _max_backward(k, args, out, g):
+def _max_partial(k, args, out):
     a, b = args
-    mine, other = (a, b) if k == 0 else (b, a)
-    return np.where(mine > other, g, np.where(mine == other, 0.5 * g, 0.0))
+    return _tie_split(a, b, np.greater) if k == 0 else _tie_split(b, a, np.greater)
 
 
-def _where_backward(k, args, out, g):
+def _where_partial(k, args, out):
     if k == 0:
         return None  # the condition is piecewise constant
     chosen = args[0] != 0
-    return np.where(chosen, g, 0.0) if k == 1 else np.where(chosen, 0.0, g)
+    return np.where(chosen, 1.0, 0.0) if k == 1 else np.where(chosen, 0.0, 1.0)
 
 
-def _no_gradient(k, args, out, g):
+def _no_gradient(k, args, out):
     return None
 
 
 @dataclass(frozen=True)
 class _Operation:
     forward: Callable
-    backward: Callable  # (k, args, out, g) -> contribution to argument k, or None
+    partial: Callable  # (k, args, out) -> d out / d args[k], or None
 
 
 _OPERATIONS: dict[str, _Operation] = {
-    "+": _Operation(np.add, lambda k, a, out, g: g),
-    "-": _Operation(np.subtract, lambda k, a, out, g: g if k == 0 else -g),
-    "*": _Operation(np.multiply, lambda k, a, out, g: g * a[1 - k]),
-    "/": _Operation(np.divide, lambda k, a, out, g: g / a[1] if k == 0 else -g * out / a[1]),
-    "**": _Operation(np.power, _pow_backward),
-    "neg": _Operation(np.negative, lambda k, a, out, g: -g),
-    "sin": _Operation(np.sin, lambda k, a, out, g: g * np.cos(a[0])),
-    "cos": _Operation(np.cos, lambda k, a, out, g: -g * np.sin(a[0])),
-    "tan": _Operation(np.tan, lambda k, a, out, g: g * (1.0 + out * out)),
-    "exp": _Operation(np.exp, lambda k, a, out, g: g * out),
-    "log": _Operation(np.log, lambda k, a, out, g: g / a[0]),
-    "log1p": _Operation(np.log1p, lambda k, a, out, g: g / (1.0 + a[0])),
-    "sqrt": _Operation(np.sqrt, lambda k, a, out, g: g * 0.5 / out),
-    "abs": _Operation(np.abs, lambda k, a, out, g: g * np.sign(a[0])),
-    "tanh": _Operation(np.tanh, lambda k, a, out, g: g * (1.0 - out * out)),
-    "sigmoid": _Operation(_sigmoid, lambda k, a, out, g: g * out * (1.0 - out)),
-    "softplus": _Operation(_softplus, lambda k, a, out, g: g * np.exp(a[0] - out)),
-    "minimum": _Operation(np.minimum, _min_backward),
-    "maximum": _Operation(np.maximum, _max_backward),
-    "where": _Operation(_where, _where_backward),
+    "+": _Operation(np.add, lambda k, a, out: 1.0),
+    "-": _Operation(np.subtract, lambda k, a, out: 1.0 if k == 0 else -1.0),
+    "*": _Operation(np.multiply, lambda k, a, out: a[1 - k]),
+    "/": _Operation(np.divide, lambda k, a, out: 1.0 / a[1] if k == 0 else -out / a[1]),
+    "**": _Operation(np.power, _pow_partial),
+    "neg": _Operation(np.negative, lambda k, a, out: -1.0),
+    "sin": _Operation(np.sin, lambda k, a, out: np.cos(a[0])),
+    "cos": _Operation(np.cos, lambda k, a, out: -np.sin(a[0])),
+    "tan": _Operation(np.tan, lambda k, a, out: 1.0 + out * out),
+    "exp": _Operation(np.exp, lambda k, a, out: out),
+    "log": _Operation(np.log, lambda k, a, out: 1.0 / a[0]),
+    "log1p": _Operation(np.log1p, lambda k, a, out: 1.0 / (1.0 + a[0])),
+    "sqrt": _Operation(np.sqrt, lambda k, a, out: 0.5 / out),
+    "abs": _Operation(np.abs, lambda k, a, out: np.sign(a[0])),
+    "tanh": _Operation(np.tanh, lambda k, a, out: 1.0 - out * out),
+    "sigmoid": _Operation(_sigmoid, lambda k, a, out: out * (1.0 - out)),
+    "softplus": _Operation(_softplus, lambda k, a, out: np.exp(a[0] - out)),
+    "minimum": _Operation(np.minimum, _min_partial),
+    "maximum": _Operation(np.maximum, _max_partial),
+    "where": _Operation(_where, _where_partial),
     "<": _Operation(_compare(np.less), _no_gradient),
     "<=": _Operation(_compare(np.less_equal), _no_gradient),
     ">": _Operation(_compare(np.greater), _no_gradient),
@@ -347,17 +354,13 @@ class _Program:
             if g is None:
                 continue
             arg_values = [values[a] for a in args]
-            backward = _OPERATIONS[op].backward
+            partial = _OPERATIONS[op].partial
             for k, arg in enumerate(args):
                 if constant[arg]:
                     continue
-                contribution = backward(k, arg_values, values[slot], g)
+                contribution = _chain(g, partial(k, arg_values, values[slot]))
                 if contribution is None:
                     continue
-                if not np.all(np.isfinite(contribution)):
-                    # No gradient in means no gradient out, whatever this branch's own
-                    # derivative is (0 * inf would otherwise poison the sum with NaN).
-                    contribution = np.where(g == 0, 0.0, contribution)
                 previous = adjoints[arg]
                 adjoints[arg] = contribution if previous is None else previous + contribution
         grad = np.zeros((runs, dim))
@@ -365,6 +368,26 @@ class _Program:
             if adjoints[slot] is not None:
                 grad[:, coordinate] = adjoints[slot]
         return grad
+
+
+def _chain(g, local):
+    """One step of the chain rule, ``g * local``, where a zero factor wins: 0 * inf is 0.
+
+    That is the derivative of the composite wherever either factor is an exact zero: no
+    gradient reaches a branch that ``where`` did not choose (``where(x > 0, sqrt(x), 0)``
+    at x = -1), and an inner function that is flat at the point silences an infinite outer
+    slope (``sqrt(x**2)`` at 0 has gradient 0, like ``abs``)."""
+    if local is None:
+        return None
+    if isinstance(local, float):  # constants and the +-1 of sums: no array product needed
+        if local == 1.0:
+            return g
+        if local == -1.0:
+            return -g
+    contribution = g * local
+    if not np.all(np.isfinite(contribution)):
+        contribution = np.where((g == 0) | (local == 0), 0.0, contribution)
+    return contribution
 
 
 class _ProgramBuilder:
