@@ -57,7 +57,7 @@ def load(path: str | os.PathLike, mapping: ColumnMapping | None = None) -> LogDa
     p = os.fspath(path)
     if os.path.isdir(p):
         return load_folder(p, mapping)
-    if not os.path.exists(p):
+    if not os.path.lexists(p):
         raise LrvizError("no such file or folder", p)
     return load_file(p, mapping)
 
@@ -74,39 +74,34 @@ def list_columns(path: str | os.PathLike) -> list[str]:
     Raises
     ------
     LrvizError
-        For folders and unreadable files.
+        For folders, special files and unreadable files.
     """
-    from lrviz.loaders import detect, tfevents
+    from lrviz.loaders import detect, hf, tfevents
     from lrviz.loaders.csvread import sniff
-    from lrviz.loaders.records import flatten, load_document, read_json_lines
+    from lrviz.loaders.fileio import iter_chunks, open_regular, read_head, transcoded
+    from lrviz.loaders.jsonstream import iter_json_lines
+    from lrviz.loaders.records import RecordColumns
 
     p = os.fspath(path)
     if os.path.isdir(p):
         raise LrvizError("a folder has no columns; open one of its files", p)
-    with open(p, "rb") as f:
-        head = f.read(detect.HEAD_BYTES)
-    if not head.strip():
-        raise LrvizError("empty file", p)
-    kind = detect.sniff_kind(head, os.path.basename(p))
-    if kind == "delimited":
-        return list(sniff(head, p).names)
-    if kind == "events":
-        return list(tfevents.read_event_file(p).tags)
-    with open(p, "rb") as f:
-        raw = f.read()
-    if kind == "json-lines":
-        records = [flatten(r) for _, r in read_json_lines(raw, p)]
-    else:
-        doc = load_document(raw, p)
-        history = doc.get("log_history") if isinstance(doc, dict) else None
-        if not isinstance(history, list):
-            raise LrvizError("JSON document without log_history", p)
-        records = [flatten(r) for r in history if isinstance(r, dict)]
-    names: dict[str, None] = {}
-    for r in records:
-        for k in r:
-            names.setdefault(str(k), None)
-    return list(names)
+    with open_regular(p) as f:
+        head = read_head(f, p)
+        fmt = detect.detect(p, head)  # the same decision as load(): same errors too
+        if fmt == tfevents.FORMAT:
+            return list(tfevents.read_event_file(p, f=f).tags)
+        kind = detect.sniff_kind(head, os.path.basename(p))
+        if kind == "delimited":
+            return list(sniff(head.text, p).names)
+        src = transcoded(f, head, p) if head.encoding != "utf-8" else f
+        src.seek(0)
+        if kind == "json-lines":
+            store = RecordColumns(keep_records=0)
+            for _, record in iter_json_lines(iter_chunks(src, p), p):
+                store.add(record)
+        else:
+            _, store = hf.read_state(iter_chunks(src, p), p)
+    return list(store.names)
 
 
 __all__ = [

@@ -16,6 +16,14 @@ import numpy as np
 
 from lrviz.errors import LrvizError
 from lrviz.loaders import numparse
+from lrviz.loaders.fileio import (
+    MAX_LINE_BYTES,
+    open_regular,
+    read_all,
+    read_head,
+    size_cap,
+    too_big,
+)
 from lrviz.loaders.text import (
     MISSING,
     TEXT,
@@ -33,7 +41,9 @@ from lrviz.loaders.text import (
 BLOCK_BYTES = 512 * 1024
 #: Threads for large files (None: 2 when the machine has several cores); the benchmark sets it.
 DEFAULT_WORKERS: int | None = None
-_HEADER_LIMIT = 1 << 20
+#: The most columns a table may have: each becomes a series (10,001 take 0.5 s; a million took
+#: 35 s and 1.4 GB before failing).
+MAX_COLUMNS = 100_000
 
 
 @dataclass
@@ -111,7 +121,9 @@ def sniff(head: bytes, path: str | None = None) -> Dialect:
             offset = _line_end_offset(head, offset)
             continue
         sep = sniff_delimiter(line)
-        cells = split_row(line, sep)
+        cells = split_row(line, sep, MAX_COLUMNS)
+        if len(cells) > MAX_COLUMNS:
+            raise LrvizError(f"more than the {MAX_COLUMNS:,} columns lrviz reads", path, lineno)
         quoted = line.lstrip().startswith('"')
         values = [parse_cell(c) for c in cells]
         if all(v is not MISSING and v is not TEXT for v in values):
@@ -359,7 +371,9 @@ class CsvReader:
                 continue
             if final and k == last and not quotes_balanced(line):
                 continue
-            cells = split_row(line, d.sep)
+            # At most nc + 1 cells: a line of millions of separators costs no more than one
+            # of the header's width.
+            cells = split_row(line, d.sep, nc)
             if d.header_line and [clean_name(c) for c in cells] == d.names:
                 header_rows.append(len(rows_v))
                 continue
@@ -368,10 +382,14 @@ class CsvReader:
                     continue  # cut off while being written
                 cells = cells + [""] * (nc - len(cells))
             elif len(cells) > nc:
-                if any(c.strip() for c in cells[nc:]):
-                    column = len(d.sep.join(cells[:nc])) + 2
+                rest = cells[nc]
+                if rest.replace(d.sep, "").replace('"', "").strip():
+                    column = len(line) - len(rest) + 1
+                    count = (
+                        f"{nc + 1 + rest.count(d.sep)}" if '"' not in rest else f"more than {nc}"
+                    )
                     raise LrvizError(
-                        f"row has {len(cells)} cells but the header names {nc} columns",
+                        f"row has {count} cells but the header names {nc} columns",
                         self.path,
                         line0 + k,
                         column,
@@ -431,7 +449,7 @@ class CsvReader:
         return t
 
 
-def read_csv(path: str, raw: bytes | None = None, workers: int | None = None) -> Table:
+def read_csv(path: str, raw: bytes | None = None, workers: int | None = None, f=None) -> Table:
     """Read a delimited file into a :class:`Table`.
 
     Parameters
@@ -443,44 +461,52 @@ def read_csv(path: str, raw: bytes | None = None, workers: int | None = None) ->
     workers : int, optional
         Threads parsing blocks in parallel (numpy releases the GIL). Default: 2 on machines with
         several cores for files above 8 MB, else 1.
+    f : binary file, optional
+        The file, already open (read from its start).
 
     Raises
     ------
     LrvizError
-        Empty or binary file, or a row with more cells than the header.
+        Empty or binary file, a row with more cells than the header, a line longer than
+        16 MB, more than :data:`MAX_COLUMNS` columns, a file past the size cap or not a
+        regular file.
     """
     if raw is not None:
         return _read_bytes(raw, path)
-    with open(path, "rb") as f:
-        head = f.read(65536)
-        while b"\n" not in head and len(head) < _HEADER_LIMIT:
-            more = f.read(65536)
-            if not more:
-                break
-            head += more
-        if b"\n" not in head and b"\r" in head:
-            # Old Mac line ends: small files only; read it all.
-            return _read_bytes(head + f.read(), path)
-        dialect = sniff(head, path)
-        size = os.fstat(f.fileno()).st_size
-        if size >= PANDAS_MIN_BYTES:
-            table = _read_with_pandas(path, dialect, f)
-            if table is not None:
-                return table
-        reader = CsvReader(dialect, path)
-        f.seek(dialect.body_offset)
-        if workers is None:
-            workers = DEFAULT_WORKERS
-        if workers is None:
-            size = os.fstat(f.fileno()).st_size
-            workers = min(2, os.cpu_count() or 1) if size > 16 * BLOCK_BYTES else 1
-        blocks = _BlockSource(f)
-        if workers <= 1:
-            for block in blocks:
-                reader.feed(block)
-        else:
-            _feed_parallel(reader, blocks, workers)
-        reader.feed_final(blocks.carry)
+    if f is None:
+        with open_regular(path) as opened:
+            return _read_open(opened, path, workers)
+    return _read_open(f, path, workers)
+
+
+def _read_open(f, path: str, workers: int | None) -> Table:
+    f.seek(0)
+    found = read_head(f, path)
+    head = found.raw
+    if found.line_cut:
+        raise LrvizError(f"line longer than {MAX_LINE_BYTES >> 20} MB: not a table", path, 1)
+    if b"\n" not in head and b"\r" in head:
+        # Old Mac line ends: small files only; read it all.
+        return _read_bytes(head + read_all(f, path), path)
+    dialect = sniff(head, path)
+    size = f.seek(0, os.SEEK_END)
+    if size >= PANDAS_MIN_BYTES:
+        table = _read_with_pandas(path, dialect, f)
+        if table is not None:
+            return table
+    reader = CsvReader(dialect, path)
+    f.seek(dialect.body_offset)
+    if workers is None:
+        workers = DEFAULT_WORKERS
+    if workers is None:
+        workers = min(2, os.cpu_count() or 1) if size > 16 * BLOCK_BYTES else 1
+    blocks = _BlockSource(f, path, first_line=reader.line)
+    if workers <= 1:
+        for block in blocks:
+            reader.feed(block)
+    else:
+        _feed_parallel(reader, blocks, workers)
+    reader.feed_final(blocks.carry)
     return reader.table()
 
 
@@ -494,14 +520,15 @@ def read_complete_with_pandas(path: str, dialect: Dialect, data: bytes) -> Table
     log's first read). None when the numpy reader must read it."""
     import io
 
-    return _read_with_pandas(path, dialect, io.BytesIO(data), source=data)
+    return _read_with_pandas(path, dialect, io.BytesIO(data))
 
 
-def _read_with_pandas(path: str, dialect: Dialect, f, source: bytes | None = None) -> Table | None:
+def _read_with_pandas(path: str, dialect: Dialect, f) -> Table | None:
     """The fast path for large, plain numeric tables; None when the file needs the numpy
     reader (quirks, text, non-finite values, a last line still being written, no pandas).
 
-    ``f`` is the open file; ``source``, when given, its bytes (pandas then reads those)."""
+    ``f`` is the open file, which pandas reads from its start (never the path again: it may
+    have been swapped for a pipe since it was opened)."""
     if dialect.quoted or dialect.decimal_comma or dialect.header_line < 1:
         return None
     if dialect.sep not in (",", "\t", ";") or dialect.unnamed_first:
@@ -513,11 +540,10 @@ def _read_with_pandas(path: str, dialect: Dialect, f, source: bytes | None = Non
         import pandas as pd
     except ImportError:
         return None
-    if source is not None:
-        f.seek(0)
+    f.seek(0)
     try:
         frame = pd.read_csv(
-            path if source is None else f,
+            f,
             sep=dialect.sep,
             header=0,
             skiprows=dialect.header_line - 1,
@@ -550,10 +576,18 @@ def _read_with_pandas(path: str, dialect: Dialect, f, source: bytes | None = Non
 
 
 class _BlockSource:
-    """Iterate over whole lines of a file, in blocks; ``carry`` is what is left at the end."""
+    """Iterate over whole lines of a file, in blocks; ``carry`` is what is left at the end.
 
-    def __init__(self, f) -> None:
+    Reading stops with an error past the size cap (a regular file can grow without end) and
+    at a line longer than :data:`~lrviz.loaders.fileio.MAX_LINE_BYTES`.
+    """
+
+    def __init__(self, f, path: str | None = None, first_line: int = 1) -> None:
         self._f = f
+        self._path = path
+        self._line = first_line
+        self._cap = size_cap()
+        self._total = f.tell()
         self.carry = b""
 
     def __iter__(self):
@@ -561,13 +595,23 @@ class _BlockSource:
             chunk = self._f.read(BLOCK_BYTES)
             if not chunk:
                 return
+            self._total += len(chunk)
+            if self._total > self._cap:
+                raise too_big(self._path, None, self._cap)
             data = self.carry + chunk if self.carry else chunk
             cut = data.rfind(b"\n") + 1
             if cut == 0:
+                if len(data) > MAX_LINE_BYTES:
+                    raise LrvizError(
+                        f"line longer than {MAX_LINE_BYTES >> 20} MB: not a table",
+                        self._path,
+                        self._line,
+                    )
                 self.carry = data
                 continue
             block = data[:cut] if cut < len(data) else data
             self.carry = data[cut:]
+            self._line += block.count(b"\n")
             yield block
 
 
@@ -619,9 +663,9 @@ def _read_bytes(raw: bytes, path: str) -> Table:
 
 def read_header(path: str) -> Dialect:
     """The dialect (separator and column names) of a delimited file, from its first bytes."""
-    with open(path, "rb") as f:
-        head = f.read(65536)
-    return sniff(head, path)
+    with open_regular(path) as f:
+        head = read_head(f, path)
+    return sniff(head.raw, path)
 
 
 __all__ = ["BlockParser", "CsvReader", "Dialect", "Table", "read_csv", "read_header", "sniff"]

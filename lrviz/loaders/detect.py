@@ -15,6 +15,10 @@ Rules, in order:
    ``fastai-csv``; exactly ``lr,loss`` (optionally after an unnamed index) ->
    ``lr-finder-csv``; an unnamed index then Keras metrics -> ``keras-history-csv``; ``epoch``
    first then Keras metrics -> ``keras-csv``; anything else -> ``csv``.
+
+Every reader decides from the same :class:`~lrviz.loaders.fileio.Head` (the first 64 KB, and
+the whole first line when it is longer; UTF-16 seen as its text): the command line, the app's
+live watcher and the column dialog cannot disagree on what a file is.
 """
 
 from __future__ import annotations
@@ -33,11 +37,11 @@ from lrviz.loaders import (
     wandb,
 )
 from lrviz.loaders.csvread import Dialect, sniff
-from lrviz.loaders.records import read_json_lines
-from lrviz.loaders.text import strip_bom
+from lrviz.loaders.fileio import HEAD_BYTES, MAX_LINE_BYTES, Head, head_of, open_regular, read_head
+from lrviz.loaders.jsonstream import iter_json_lines
 from lrviz.loaders.tfrecord import looks_like_tfrecord
 
-HEAD_BYTES = 65536
+__all__ = ["HEAD_BYTES", "csv_format", "detect", "json_lines_format", "sniff_kind"]
 
 _CSV_RULES = (
     (tensorboard_csv.matches, tensorboard_csv.FORMAT),
@@ -72,41 +76,66 @@ def json_lines_format(records: list[dict], path: str | None = None) -> str:
     raise LrvizError("JSON lines without iteration or step keys: not a known log", path)
 
 
-def sniff_kind(head: bytes, name: str) -> str:
+def _as_head(head: Head | bytes) -> Head:
+    return head if isinstance(head, Head) else head_of(head, len(head) < HEAD_BYTES)
+
+
+def sniff_kind(head: Head | bytes, name: str) -> str:
     """``"events"``, ``"json-document"``, ``"json-lines"`` or ``"delimited"``."""
-    if looks_like_tfrecord(head) or tfevents.is_event_file(name):
+    head = _as_head(head)
+    if looks_like_tfrecord(head.raw) or tfevents.is_event_file(name):
         return "events"
-    text = strip_bom(head).lstrip()
-    if text[:1] in (b"{", b"["):
-        first = text.split(b"\n", 1)[0].strip()
-        if first in (b"{", b"[") or text[:1] == b"[":
+    text = head.text.lstrip()
+    if text[:1] == b"[":
+        return "json-document"
+    if text[:1] == b"{":
+        first, newline, rest = text.partition(b"\n")
+        first = first.strip()
+        if first == b"{":
             return "json-document"
-        if first.endswith(b"}") and b"\n" not in text.strip():
-            # One line: a JSON-lines file of one record or a minified document.
+        if not newline or not rest.strip():
+            # One line (as far as read): a JSON-lines file of one record, or a minified
+            # document (a minified trainer_state.json holds "log_history" near its start).
             return "json-document" if b'"log_history"' in first else "json-lines"
         return "json-lines"
     return "delimited"
 
 
-def detect(path: str, head: bytes | None = None) -> str:
+def _long_line(path: str | None) -> LrvizError:
+    return LrvizError(
+        f"the first line is longer than {MAX_LINE_BYTES >> 20} MB: not a log lrviz reads", path, 1
+    )
+
+
+def detect(path: str, head: Head | bytes | None = None) -> str:
     """The format name of a file (one of the file formats of :data:`FORMATS`).
 
     Raises
     ------
     LrvizError
-        Empty, binary or unrecognised JSON files.
+        Empty, binary or unrecognised files, and special files (pipes, devices).
     """
     if head is None:
-        with open(path, "rb") as f:
-            head = f.read(HEAD_BYTES)
-    if not head.strip():
+        with open_regular(path) as f:
+            head = read_head(f, path)
+    head = _as_head(head)
+    if not head.text.strip():
         raise LrvizError("empty file", path)
     kind = sniff_kind(head, os.path.basename(path))
     if kind == "events":
         return tfevents.FORMAT
     if kind == "json-document":
         return "hf-trainer-state"
+    if head.line_cut:
+        raise _long_line(path)
     if kind == "json-lines":
-        cut = head.rfind(b"\n") + 1 or len(head)
-        return json_lines_format([r for _, r in read_json_lines(head[:cut], path)][:200], path)
-    return csv_format(sniff(head, path))
+        text = head.text
+        if not head.complete:
+            text = text[: text.rfind(b"\n") + 1]  # whole lines only
+        records = []
+        for _, record in iter_json_lines([text], path):
+            records.append(record)
+            if len(records) == 200:
+                break
+        return json_lines_format(records, path)
+    return csv_format(sniff(head.text, path))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from lrviz.loaders.model import ColumnMapping, LogData
 from lrviz.loaders.naming import run_name
-from lrviz.loaders.records import records_table
+from lrviz.loaders.records import RecordColumns
 from lrviz.loaders.tabular import table_run
 
 FORMAT = "detectron2-json"
@@ -20,8 +20,8 @@ def matches(records: list[dict]) -> bool:
     return any("iteration" in r for r in records)
 
 
-def build(records: list[dict], path: str, mapping: ColumnMapping | None = None) -> LogData:
-    table = records_table(records)
+def build(records: RecordColumns, path: str, mapping: ColumnMapping | None = None) -> LogData:
+    table = records.table()
     run = table_run(
         table,
         run_name(path),

@@ -11,6 +11,10 @@ Rules, in order:
 4. Otherwise the log files directly inside: one file (Hugging Face output folders: the newest
    ``trainer_state.json``, checkpoints included) loads as that file; several files of one
    format are merged into one log.
+
+Only regular files are read: a named pipe or a device named like a log is skipped (a pipe would
+block forever), and so is a file that cannot be read; each goes into ``LogData.skipped`` with
+why, and the others still open. Only when nothing can be read is the first error raised.
 """
 
 from __future__ import annotations
@@ -22,7 +26,8 @@ from dataclasses import dataclass, field
 
 from lrviz.errors import LrvizError
 from lrviz.loaders import hf, tfevents
-from lrviz.loaders.hparams import find_params_file, params_with_lr, read_params_file
+from lrviz.loaders.fileio import iter_chunks, not_regular, open_regular, special_kind
+from lrviz.loaders.hparams import PARAM_FILES, find_params_file, params_with_lr, read_params_file
 from lrviz.loaders.model import ColumnMapping, LogData, Run
 
 _VERSION = re.compile(r"^version_(\d+)$")
@@ -43,16 +48,29 @@ class PlanItem:
 
 @dataclass
 class FolderPlan:
-    """What :func:`discover` found: the folder format and its runs (or a single file)."""
+    """What :func:`discover` found: the folder format and its runs (or a single file), and
+    the files it left out (``skipped``: one line each, ``path: why``)."""
 
     format: str | None
     root: str
     items: list[PlanItem] = field(default_factory=list)
     single_files: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
 
 
-def _walk(root: str):
-    """Yield (dirpath, filenames) below root, breadth-limited, hidden folders skipped."""
+def _looks_like_log(name: str) -> bool:
+    low = name.lower()
+    return (
+        tfevents.is_event_file(name)
+        or low.endswith(_LOG_SUFFIXES)
+        or low in _METRIC_FILES
+        or name in PARAM_FILES
+    )
+
+
+def _walk(root: str, skipped: list[str]):
+    """Yield (dirpath, regular file names) below root, breadth-limited, hidden folders
+    skipped. Special files named like logs go to ``skipped``, with what they are."""
     root_depth = root.rstrip(os.sep).count(os.sep)
     seen = 0
     for dirpath, dirnames, filenames in os.walk(root):
@@ -63,7 +81,20 @@ def _walk(root: str):
         dirnames[:] = sorted(
             d for d in dirnames if not d.startswith((".", "__")) and depth < _MAX_DEPTH
         )
-        yield dirpath, sorted(filenames)
+        regular = []
+        for name in sorted(filenames):
+            full = os.path.join(dirpath, name)
+            try:
+                kind = special_kind(os.stat(full).st_mode)
+            except OSError:
+                kind = "a broken link" if os.path.islink(full) else None
+                if kind is None:
+                    continue  # gone since it was listed
+            if kind is None:
+                regular.append(name)
+            elif _looks_like_log(name):
+                skipped.append(str(not_regular(full, kind)))
+        yield dirpath, regular
 
 
 def _rel(root: str, path: str) -> str:
@@ -100,7 +131,14 @@ def discover(root: str, allow_empty: bool = False) -> FolderPlan:
         When nothing in the folder looks like a training log.
     """
     root = os.path.abspath(root)
-    tree = list(_walk(root))
+    skipped: list[str] = []
+    tree = list(_walk(root, skipped))
+    plan = _plan(root, tree, allow_empty, skipped)
+    plan.skipped = skipped + plan.skipped
+    return plan
+
+
+def _plan(root: str, tree: list, allow_empty: bool, skipped: list[str]) -> FolderPlan:
     versions = [
         d for d, files in tree if _VERSION.match(os.path.basename(d)) and "metrics.csv" in files
     ]
@@ -135,7 +173,8 @@ def discover(root: str, allow_empty: bool = False) -> FolderPlan:
         os.path.join(d, "trainer_state.json") for d, files in tree if "trainer_state.json" in files
     ]
     if states:
-        return FolderPlan(None, root, single_files=[_latest_state(root, states)])
+        latest, problems = _latest_state(root, states)
+        return FolderPlan(None, root, single_files=[latest], skipped=problems)
     logs = [
         os.path.join(root, f)
         for f in top_files
@@ -144,32 +183,83 @@ def discover(root: str, allow_empty: bool = False) -> FolderPlan:
     if not logs:
         if allow_empty:
             return FolderPlan(None, root)
-        raise LrvizError("no training logs found in this folder", root)
+        raise nothing_found(root, skipped)
     return FolderPlan(None, root, single_files=logs)
 
 
-def _latest_state(root: str, states: list[str]) -> str:
+def nothing_found(root: str, skipped: list[str]) -> LrvizError:
+    """The error for a folder without a log, saying what was skipped (a pipe, a device)."""
+    message = "no training logs found in this folder"
+    if skipped:
+        message += f" (skipped {len(skipped)}: {skipped[0]})"
+    return LrvizError(message, root)
+
+
+def _latest_state(root: str, states: list[str]) -> tuple[str, list[str]]:
+    """The state file of the furthest step (the top one if there is one), and the copies that
+    could not be read (a malformed checkpoint copy must not hide the good ones)."""
     top = os.path.join(root, "trainer_state.json")
     if top in states:
-        return top
+        return top, []
     best = None
+    problems = []
     for p in states:
-        with open(p, "rb") as f:
-            step = hf.last_step(f.read(), p)
+        try:
+            with open_regular(p) as f:
+                step = hf.last_step(iter_chunks(f, p), p)
+        except LrvizError as exc:
+            problems.append(str(exc))
+            continue
         if best is None or step > best[0]:
             best = (step, p)
-    return best[1]
+    if best is None:
+        return states[-1], []  # none readable: loading it reports why
+    return best[1], problems
+
+
+class _Skips:
+    """Files of a folder that could not be read; the first error, raised when none could."""
+
+    def __init__(self, plan: FolderPlan) -> None:
+        self.lines = list(plan.skipped)
+        self.first: LrvizError | None = None
+
+    def add(self, exc: LrvizError) -> None:
+        self.lines.append(str(exc))
+        if self.first is None:
+            self.first = exc
+
+    def check(self, anything_read: bool) -> None:
+        if not anything_read and self.first is not None:
+            raise self.first
 
 
 def assemble(plan: FolderPlan, read: Callable[[str], LogData]) -> LogData:
-    """Build the folder's log from its plan; ``read`` loads one file (possibly cached)."""
+    """Build the folder's log from its plan; ``read`` loads one file (possibly cached).
+
+    A file ``read`` fails on (LrvizError) is left out and listed in ``LogData.skipped``;
+    when no file could be read, its error is raised.
+    """
+    skips = _Skips(plan)
     if plan.format == "tensorboard-dir":
-        runs = [tfevents.run_from_files(item.files, item.name) for item in plan.items]
-        return LogData(plan.format, runs, plan.root)
-    if plan.format in ("lightning-dir", "sweep-dir"):
         runs = []
         for item in plan.items:
-            log = read(item.files[0])
+            run = _event_run(item, skips)
+            if run is not None:
+                runs.append(run)
+        skips.check(bool(runs))
+        return LogData(plan.format, runs, plan.root, skips.lines)
+    if plan.format in ("lightning-dir", "sweep-dir"):
+        runs = []
+        read_any = False
+        for item in plan.items:
+            try:
+                log = read(item.files[0])
+            except LrvizError as exc:
+                skips.add(exc)
+                continue
+            read_any = True
+            skips.lines.extend(log.skipped)
             for r in log.runs:
                 run = Run(r.name, dict(r.params), r.series, r.source, dict(r.main))
                 run.name = item.name if len(log.runs) == 1 else f"{item.name}/{r.name}"
@@ -177,10 +267,20 @@ def assemble(plan: FolderPlan, read: Callable[[str], LogData]) -> LogData:
                 if "lr" not in run.params:
                     _lr_from_columns(run, log)
                 runs.append(run)
-        return LogData(plan.format, runs, plan.root)
-    logs = [read(p) for p in plan.single_files]
+        skips.check(read_any)
+        return LogData(plan.format, runs, plan.root, skips.lines)
+    logs = []
+    for p in plan.single_files:
+        try:
+            logs.append(read(p))
+        except LrvizError as exc:
+            skips.add(exc)
+    skips.check(bool(logs))
+    if not logs:
+        return LogData("csv", [], plan.root, skips.lines)  # nothing in the plan (watching)
     if len(logs) == 1:
-        return logs[0]
+        log = logs[0]
+        return LogData(log.format, log.runs, log.path, skips.lines + log.skipped)
     formats = {log.format for log in logs}
     if len(formats) > 1:
         raise LrvizError(
@@ -194,7 +294,22 @@ def assemble(plan: FolderPlan, read: Callable[[str], LogData]) -> LogData:
                 merged[r.name].series.extend(r.series)
             else:
                 merged[r.name] = Run(r.name, dict(r.params), list(r.series), r.source, dict(r.main))
-    return LogData(formats.pop(), list(merged.values()), plan.root)
+    return LogData(formats.pop(), list(merged.values()), plan.root, skips.lines)
+
+
+def _event_run(item: PlanItem, skips: _Skips) -> Run | None:
+    """One run from its event files (oldest first); files that cannot be read are skipped."""
+    plugins: dict[str, str] = {}
+    files = []
+    for p in tfevents.sort_files(item.files):
+        try:
+            files.append(tfevents.read_event_file(p, plugins=plugins))
+        except LrvizError as exc:
+            skips.add(exc)
+    if not files:
+        return None
+    source = os.path.dirname(os.path.abspath(item.files[0]))
+    return tfevents.run_from_event_files(files, item.name, source)
 
 
 def _lr_from_columns(run: Run, log: LogData) -> None:

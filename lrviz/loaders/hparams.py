@@ -1,7 +1,11 @@
 """Run parameters stored next to a log: ``hparams.yaml``, ``params.json``, ``config.json``.
 
 PyYAML is not a dependency: Lightning's ``hparams.yaml`` is plain ``key: value`` lines (nested
-blocks by indentation at most), which the small reader below handles.
+blocks by indentation at most), which the small reader below handles. It reads each line with
+string methods, never a backtracking pattern, so a line costs time linear in its length (a
+regular expression here took 129 s on 4,000 spaces and an ``x``); and it reads what it can,
+where a real YAML loader refuses the whole file over one ``!!python/object`` tag, which
+Lightning writes for hyper-parameters it cannot represent (docs/benchmarks.md, Hardening).
 """
 
 from __future__ import annotations
@@ -11,12 +15,13 @@ import math
 import os
 import re
 
+from lrviz.errors import LrvizError
+from lrviz.loaders.fileio import open_regular
 from lrviz.loaders.text import MISSING, TEXT, parse_cell
 
 #: File names that hold a run's parameters, in order of preference.
 PARAM_FILES = ("params.json", "hparams.yaml", "hparams.yml", "config.json", "params.yaml")
 _LR_KEYS = ("lr", "learning_rate", "learning-rate", "lr0", "base_lr", "initial_lr", "max_lr")
-_KEY_LINE = re.compile(r"^(\s*)([^:#][^:]*?)\s*:(?:\s+(.*))?\s*$")
 
 
 def _scalar(text: str):
@@ -45,6 +50,26 @@ def _scalar(text: str):
     return s
 
 
+def _key_line(line: str) -> tuple[int, str, str | None] | None:
+    """(indent, key, value or None) of a ``key: value`` / ``key:`` line, else None.
+
+    The key ends at the first colon, which must be followed by a space or the end of the line
+    (``a:b`` is a scalar, not a mapping: URLs, times); an empty key is not a key.
+    """
+    body = line.lstrip()
+    colon = body.find(":")
+    if colon <= 0 or body[0] == "#":
+        return None
+    rest = body[colon + 1 :]
+    if rest and not rest[0].isspace():
+        return None
+    key = body[:colon].strip().strip("\"'")
+    if not key:
+        return None
+    value = rest.strip()
+    return len(line) - len(body), key, value or None
+
+
 def parse_yaml(text: str) -> dict:
     """Read simple YAML mappings (``key: value``, nested by indentation) into a flat dict.
 
@@ -60,24 +85,20 @@ def parse_yaml(text: str) -> dict:
         line = raw_line.split(" #", 1)[0].rstrip()
         if not line.strip() or line.lstrip().startswith(("#", "-", "---", "...")):
             continue
-        m = _KEY_LINE.match(line)
-        if not m:
+        parsed = _key_line(line)
+        if parsed is None:
             continue
-        indent = len(m.group(1))
-        key = m.group(2).strip().strip("\"'")
-        value = m.group(3)
+        indent, key, value = parsed
         while stack and stack[-1][0] >= indent:
             stack.pop()
         full = ".".join([k for _, k in stack] + [key])
-        if value is None or value.strip() == "":
+        if value is None or (value.startswith("!") and " " not in value):
+            # ``key:`` or ``key: !!python/object:...`` alone: a nested block follows; its keys
+            # are ``key.inner``, never top-level keys that would override the real ones.
             stack.append((indent, key))
             continue
-        if value.lstrip().startswith(("!!", "&", "*", "|", ">", "[", "{")):
-            if value.strip() == "{}":
-                continue
-            if value.strip().startswith("[") or value.lstrip().startswith(("|", ">")):
-                continue
-            continue
+        if value.startswith(("!!", "&", "*", "|", ">", "[", "{")):
+            continue  # tags, anchors, block scalars, flow collections: not a plain scalar
         out[full] = _scalar(value)
     return out
 
@@ -97,10 +118,10 @@ def _flatten_json(obj, prefix: str = "") -> dict:
 def read_params_file(path: str) -> dict:
     """Flat parameters from one ``.json`` or ``.yaml`` file; {} when unreadable."""
     try:
-        with open(path, "rb") as f:
+        with open_regular(path) as f:
             raw = f.read(1 << 20)
         text = raw.decode("utf-8", "replace")
-    except OSError:
+    except (OSError, LrvizError):
         return {}
     if path.endswith(".json"):
         try:

@@ -15,7 +15,7 @@ import numpy as np
 
 from lrviz.loaders.model import ColumnMapping, LogData, Run
 from lrviz.loaders.naming import run_name
-from lrviz.loaders.records import flatten, records_table
+from lrviz.loaders.records import RecordColumns
 from lrviz.loaders.tabular import table_run
 
 MMENGINE_FORMAT = "mmengine-json"
@@ -49,16 +49,21 @@ def _merge(runs: list[Run], name: str, path: str) -> Run:
     return out
 
 
-def build_mmengine(records: list[dict], path: str, mapping: ColumnMapping | None = None) -> LogData:
-    records = [flatten(r) for r in records]
-    train = [r for r in records if "iter" in r]
-    val = [r for r in records if "iter" not in r]
-    epoch_based = any("epoch" in r for r in train)
+#: String values the MMCV reader needs (which rows are training rows).
+KEEP_STRINGS = ("mode",)
+
+
+def build_mmengine(
+    records: RecordColumns, path: str, mapping: ColumnMapping | None = None
+) -> LogData:
+    train = records.has_key("iter")
+    val = ~train
+    epoch_based = bool((records.has_key("epoch") & train).any())
     parts = []
-    if train:
+    if train.any():
         parts.append(
             table_run(
-                records_table(train),
+                records.table(train),
                 "train",
                 x="step",
                 x_axis="step",
@@ -68,10 +73,10 @@ def build_mmengine(records: list[dict], path: str, mapping: ColumnMapping | None
                 source=path,
             )
         )
-    if val:
+    if val.any():
         parts.append(
             table_run(
-                records_table(val),
+                records.table(val),
                 "val",
                 x="step",
                 x_axis="epoch" if epoch_based else "step",
@@ -114,19 +119,19 @@ def global_iterations(epochs: np.ndarray, iters: np.ndarray) -> np.ndarray:
     return (epochs - epochs[finite].min()) * per_epoch + iters
 
 
-def build_mmcv(records: list[dict], path: str, mapping: ColumnMapping | None = None) -> LogData:
+def build_mmcv(records: RecordColumns, path: str, mapping: ColumnMapping | None = None) -> LogData:
     params = {}
-    rows = []
-    for r in records:
+    for r in records.head:
         if "env_info" in r or "config" in r:
             params.update(_mmcv_params(r))
-            continue
-        rows.append(flatten(r))
-    train = [r for r in rows if r.get("mode") == "train"]
-    val = [r for r in rows if r.get("mode") != "train"]
+    meta = records.has_key("env_info") | records.has_key("config")
+    modes = records.strings("mode")
+    is_train = np.array([m == "train" for m in modes], dtype=bool).reshape(-1)
+    train = is_train & ~meta
+    val = ~is_train & ~meta
     parts = []
-    if train:
-        table = records_table(train)
+    if train.any():
+        table = records.table(train)
         epochs = table.values.get("epoch")
         iters = table.values.get("iter")
         x_values = None
@@ -145,10 +150,10 @@ def build_mmcv(records: list[dict], path: str, mapping: ColumnMapping | None = N
                 source=path,
             )
         )
-    if val:
+    if val.any():
         parts.append(
             table_run(
-                records_table(val),
+                records.table(val),
                 "val",
                 x="epoch",
                 x_axis="epoch",

@@ -154,11 +154,15 @@ class LogData:
     runs : list of Run
     path : str
         What was opened.
+    skipped : list of str
+        Files of a folder that were not read, one line each (``path: why``): special files
+        (pipes, devices) and files that could not be read, which do not stop the others.
     """
 
     format: str
     runs: list[Run]
     path: str = ""
+    skipped: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.format not in FORMATS:

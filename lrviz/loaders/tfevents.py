@@ -6,6 +6,10 @@ A minimal protobuf reader walks ``Event`` (wall_time = 1, step = 2, summary = 5)
 plugin is ``scalars`` (TF2 ``tf.summary``, Keras); the plugin is only written with a tag's first
 value. Several files of one run (restarts) are read in time order and a repeated step keeps the
 last value.
+
+Every field is read only with the wire type its schema gives it (a ``float_val`` sent as a
+varint is skipped, as protobuf skips unknown fields); bytes that cannot be framed at all raise
+LrvizError naming the file and the record's byte offset.
 """
 
 from __future__ import annotations
@@ -13,11 +17,14 @@ from __future__ import annotations
 import os
 import re
 import struct
+from array import array
 
 import numpy as np
 
 from lrviz.errors import LrvizError
+from lrviz.loaders.fileio import open_regular, read_all
 from lrviz.loaders.model import LogData, Run, infer_role, make_series
+from lrviz.loaders.prefix import ReadPrefix
 from lrviz.loaders.tfrecord import read_records
 
 FORMAT = "tensorboard-events"
@@ -133,11 +140,11 @@ def _tensor_scalar(buf: bytes, start: int, stop: int) -> float | None:
                             size *= sval
         elif num == 4 and wire == 2:
             content = buf[s:e]
-        elif num == 5:
+        elif num == 5 and wire in (2, 5):
             values = _packed(buf, s, e, "f4") if wire == 2 else [struct.unpack("<f", value)[0]]
-        elif num == 6:
+        elif num == 6 and wire in (1, 2):
             values = _packed(buf, s, e, "f8") if wire == 2 else [struct.unpack("<d", value)[0]]
-        elif num in (7, 10, 13, 16, 17):
+        elif num in (7, 10, 13, 16, 17) and wire in (0, 2):
             raw = _packed(buf, s, e, "varint") if wire == 2 else [value]
             if num == 13 or (num == 7 and dtype in (_DT_HALF, _DT_BFLOAT16)):
                 values = [_half_bits(v & 0xFFFF, dtype) for v in raw]
@@ -179,20 +186,45 @@ def _plugin(buf: bytes, start: int, stop: int) -> tuple[str | None, int]:
 
 
 class EventFile:
-    """Scalars of one event file: ``tags[tag] = (steps, wall_times, values)`` as lists."""
+    """Scalars of one event file: ``tags[tag] = (steps, wall_times, values)``, as arrays of
+    float64 (``array("d")``: 24 bytes a scalar, where lists of Python numbers took 100)."""
 
     def __init__(self) -> None:
-        self.tags: dict[str, tuple[list, list, list]] = {}
+        self.tags: dict[str, tuple[array, array, array]] = {}
         self.plugins: dict[str, str] = {}
 
     def add(self, tag: str, step: int, wall: float, value: float) -> None:
-        steps, walls, values = self.tags.setdefault(tag, ([], [], []))
-        steps.append(step)
+        entry = self.tags.get(tag)
+        if entry is None:
+            entry = self.tags[tag] = (array("d"), array("d"), array("d"))
+        steps, walls, values = entry
+        steps.append(float(step))
         walls.append(wall)
         values.append(value)
 
 
-def read_event_file(path: str, data: bytes | None = None, plugins: dict | None = None) -> EventFile:
+def read_events(data: bytes, out: EventFile, path: str | None, base: int = 0) -> list:
+    """Add the scalars of every complete record in ``data`` to ``out``; the records' spans.
+
+    ``base`` is the byte offset of ``data`` in the file (for error messages).
+
+    Raises
+    ------
+    LrvizError
+        On corrupt records or protobuf that cannot be framed, naming the record's offset.
+    """
+    records = read_records(data, path)
+    for start, length in records:
+        try:
+            _read_event(data, start, start + length, out)
+        except (_Bad, struct.error):
+            raise LrvizError(f"malformed event at byte {base + start - 12}", path) from None
+    return records
+
+
+def read_event_file(
+    path: str, data: bytes | None = None, plugins: dict | None = None, f=None
+) -> EventFile:
     """Read the scalars of one event file.
 
     Parameters
@@ -203,23 +235,25 @@ def read_event_file(path: str, data: bytes | None = None, plugins: dict | None =
     plugins : dict, optional
         Tag -> plugin name seen in earlier files of the same run (TF2 writes a tag's plugin
         only with its first value); updated in place.
+    f : binary file, optional
+        The file, already open.
 
     Raises
     ------
     LrvizError
-        On corrupt records or malformed protobuf.
+        On corrupt records or malformed protobuf, special files and files past the size cap.
     """
     if data is None:
-        with open(path, "rb") as f:
-            data = f.read()
+        if f is None:
+            with open_regular(path) as opened:
+                data = read_all(opened, path)
+        else:
+            f.seek(0)
+            data = read_all(f, path)
     out = EventFile()
     if plugins is not None:
         out.plugins = plugins
-    for start, length in read_records(data, path):
-        try:
-            _read_event(data, start, start + length, out)
-        except _Bad:
-            raise LrvizError(f"malformed event at byte {start - 12}", path) from None
+    read_events(data, out, path)
     return out
 
 
@@ -291,12 +325,12 @@ def run_from_event_files(files: list[EventFile], name: str, source: str | None =
     for ev in files:
         for tag, (steps, _walls, values) in ev.tags.items():
             s, v = merged.setdefault(tag, ([], []))
-            s.extend(steps)
-            v.extend(values)
+            s.append(np.frombuffer(steps, dtype=np.float64).copy())
+            v.append(np.frombuffer(values, dtype=np.float64).copy())
     run = Run(name=name, source=source)
     for tag, (steps, values) in merged.items():
-        x = np.asarray(steps, dtype=np.float64)
-        y = np.asarray(values, dtype=np.float64)
+        x = np.concatenate(steps)
+        y = np.concatenate(values)
         x_axis = "epoch" if tag.startswith("epoch_") else "step"
         run.series.append(make_series(tag, x, y, x_axis, infer_role(tag)))
     return run
@@ -323,40 +357,50 @@ class EventTail:
     def __init__(self, path: str, plugins: dict) -> None:
         self.path = path
         self._plugins = plugins
+        self._prefix = ReadPrefix()
+        self._start_over()
+
+    def _start_over(self) -> None:
         self._offset = 0
+        self._prefix.reset()
         self.events = EventFile()
-        self.events.plugins = plugins
+        self.events.plugins = self._plugins
 
     def poll(self) -> bool:
-        """Read the complete records appended since last time; True when there were any."""
+        """Read the complete records appended since last time; True when what was read
+        changed (new records, or the file was rewritten and read again from its start)."""
         try:
-            size = os.stat(self.path).st_size
-        except OSError:
-            return False
-        if size < self._offset:  # replaced by a shorter file: start over
-            self._offset = 0
-            self.events = EventFile()
-            self.events.plugins = self._plugins
-        if size == self._offset:
-            return False
-        with open(self.path, "rb") as f:
+            f = open_regular(self.path)
+        except (OSError, LrvizError):
+            if not os.path.lexists(self.path):
+                return False  # gone (a run folder being cleaned): nothing new
+            raise
+        with f:
+            st = os.fstat(f.fileno())
+            restarted = False
+            if not self._prefix.same_file(st):
+                self._start_over()  # replaced, or truncated below what was read
+                restarted = True
+            if st.st_size == self._offset and not restarted:
+                return False
             f.seek(self._offset)
-            data = f.read()
-        records = read_records(data, self.path)
-        for start, length in records:
-            try:
-                _read_event(data, start, start + length, self.events)
-            except _Bad:
-                at = self._offset + start - 12
-                raise LrvizError(f"malformed event at byte {at}", self.path) from None
-        if not records:
-            return False
-        last_start, last_length = records[-1]
-        self._offset += last_start + last_length + 4
-        return True
+            data = read_all(f, self.path)
+            if not restarted and not self._prefix.still_holds(f):
+                self._start_over()  # rewritten in place: read it again from the start
+                return self.poll() or True
+            records = read_events(data, self.events, self.path, self._offset)
+            if not records:
+                return restarted
+            last_start, last_length = records[-1]
+            used = last_start + last_length + 4
+            self._prefix.extend(data[:used], st)
+            self._offset += used
+            return True
 
 
-def build(path: str) -> LogData:
+def build(path: str, f=None) -> LogData:
     """A single event file as a log with one run (named after its folder)."""
     folder = os.path.basename(os.path.dirname(os.path.abspath(path))) or os.path.basename(path)
-    return LogData(FORMAT, [run_from_files([path], folder)], path)
+    ev = read_event_file(path, f=f)
+    source = os.path.dirname(os.path.abspath(path))
+    return LogData(FORMAT, [run_from_event_files([ev], folder, source)], path)

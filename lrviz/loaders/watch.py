@@ -1,24 +1,42 @@
 """Watching a log that is still being written (the UI polls; no threads, no Qt).
 
 CSV and JSON-lines files are read incrementally: each :meth:`LogWatcher.poll` reads only the
-bytes appended since the last one, keeps a partial last line for next time, and starts over when
-the file shrank, was replaced, or its header changed (Lightning >= 2.2 rewrites ``metrics.csv``
-with a new header when a column appears). Other formats are re-read whole when they change.
+bytes appended since the last one. Before taking them it checks that the file is still the one
+read (same identity, not shorter, and the bytes already read unchanged: see
+:class:`~lrviz.loaders.prefix.ReadPrefix`); a file truncated and rewritten by a restarted
+training, or rewritten with a new header by Lightning >= 2.2 when a column appears, is read
+again from its start. Other formats (and UTF-16 text) are re-read whole when they change.
+
+A row is shown only once its line has ended: a CSV line without its line end may be a number
+cut short (``100193`` of ``1001939.0``). The one exception is the last line of a file nobody
+has written to for :data:`SETTLED_SECONDS` (a finished file without a final newline, as W&B
+exports are), which :func:`~lrviz.loaders.load` reads too. A JSON-lines record that parses is
+whole (its closing brace is its last character) and is shown at once.
+
+The first poll decides the format with the same :func:`~lrviz.loaders.detect.detect` as
+:func:`~lrviz.loaders.load`, so the app (which opens every log through a watcher) and the
+command line agree.
 """
 
 from __future__ import annotations
 
 import os
+import time
 
 import numpy as np
 
 from lrviz.errors import LrvizError
 from lrviz.loaders import csvread, detect
 from lrviz.loaders.csvread import CsvReader, Dialect, Table, sniff
-from lrviz.loaders.files import build_csv, build_json_lines, load_file
+from lrviz.loaders.fileio import Head, open_regular, read_all, read_head
+from lrviz.loaders.files import build_csv, build_json_lines, json_lines_store, load_file
+from lrviz.loaders.jsonstream import iter_json_lines
 from lrviz.loaders.model import ColumnMapping, LogData
-from lrviz.loaders.records import loads
-from lrviz.loaders.text import decode
+from lrviz.loaders.prefix import ReadPrefix
+from lrviz.loaders.records import RecordColumns, loads
+
+#: A last line without a line end is shown once the file has not changed for this long.
+SETTLED_SECONDS = 30.0
 
 
 def _signature(path: str):
@@ -26,18 +44,12 @@ def _signature(path: str):
         st = os.stat(path)
     except OSError:
         return None
-    return (st.st_ino, st.st_size, st.st_mtime_ns)
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
-def _whole_json(head: bytes) -> bool:
-    """True when ``head`` is one complete JSON document (a minified file without newline)."""
-    if len(head) >= detect.HEAD_BYTES or head.lstrip()[:1] not in (b"{", b"["):
-        return False
-    try:
-        loads(head.decode("utf-8", "replace"))
-    except LrvizError:
-        return False
-    return True
+def _first_line_ended(head: Head) -> bool:
+    body = head.text.lstrip()
+    return b"\n" in body or b"\r" in body
 
 
 def concat_tables(a: Table, b: Table) -> Table:
@@ -78,73 +90,88 @@ class _FileWatcher:
         self.path = path
         self.mapping = mapping
         self.data: LogData | None = None
+        #: The last error of a poll (a folder watcher skips the file and says why).
+        self.error: LrvizError | None = None
         self._sig = None
+        self._prefix = ReadPrefix()
         self._reset()
 
     def _reset(self) -> None:
-        self._kind = None
-        self._format = None
+        self._kind: str | None = None
+        self._format: str | None = None
         self._offset = 0
         self._line = 1
         self._tail = b""
-        self._header = b""
+        self._shown_tail = b""
+        self._mtime = 0.0
         self._dialect: Dialect | None = None
         self._reader: CsvReader | None = None
         self._base: Table | None = None  # a large first read done by pandas
-        self._records: list[dict] = []
+        self._records: RecordColumns | None = None
+        self._prefix.reset()
 
     def poll(self) -> bool:
+        try:
+            changed = self._poll()
+        except LrvizError as exc:
+            self.error = exc
+            raise
+        self.error = None
+        return changed
+
+    def _poll(self) -> bool:
         sig = _signature(self.path)
-        if sig is None or sig == self._sig:
+        if sig is None:
             return False
-        old_sig = self._sig
+        if sig == self._sig:
+            return self._tail_settled()
         self._sig = sig
-        size = sig[1]
-        if self._kind is None or old_sig is None or sig[0] != old_sig[0] or size < self._offset:
-            self._reset()
-            return self._start()
-        if self._kind == "delimited":
-            with open(self.path, "rb") as f:
-                if f.read(len(self._header)) != self._header:
-                    self._reset()
-                    return self._start()
-        if self._kind in ("delimited", "json-lines"):
-            return self._append()
-        return self._reload_whole()
+        with open_regular(self.path) as f:
+            st = os.fstat(f.fileno())
+            if self._kind is None:
+                return self._start(f, st)
+            if self._kind == "whole":
+                return self._reload_whole()
+            if not self._prefix.same_file(st):
+                had = self.data is not None
+                self._reset()
+                return self._start(f, st) or had  # replaced, or cut below what was read
+            return self._append(f, st)
 
     # -- start / whole-file ------------------------------------------------------------
 
-    def _start(self) -> bool:
-        with open(self.path, "rb") as f:
-            head = f.read(detect.HEAD_BYTES)
-        if not head.strip():
+    def _start(self, f, st: os.stat_result) -> bool:
+        f.seek(0)
+        head = read_head(f, self.path)
+        if not head.text.strip():
             changed = self.data is not None
             self.data = None
             return changed
         kind = detect.sniff_kind(head, os.path.basename(self.path))
-        if kind != "events" and b"\n" not in head and not _whole_json(head):
+        if kind in ("events", "json-document") or head.encoding != "utf-8":
+            self._kind = "whole"
+            return self._reload_whole()
+        if not _first_line_ended(head) and not head.line_cut:
             self._sig = None  # first line not complete yet: look again next time
-            return False
+            changed = self.data is not None
+            self.data = None  # (after a rewrite: the old rows are gone)
+            return changed
+        self._format = detect.detect(self.path, head)  # what load() decides, and its errors
+        self._kind = kind
         if kind == "delimited":
-            dialect = sniff(head, self.path)
-            self._kind = kind
-            self._format = detect.csv_format(dialect)
+            dialect = sniff(head.raw, self.path)
             self._dialect = dialect
-            self._header = head[: dialect.body_offset]
             self._reader = CsvReader(dialect, self.path)
             self._offset = dialect.body_offset
             self._line = dialect.header_line + 1 if dialect.header_line else 1
-            self._first_read_with_pandas(dialect)
-            self._append()
-            return True
-        if kind == "json-lines":
-            self._kind = kind
-            self._offset = 0
-            self._line = 1
-            self._append()
-            return True
-        self._kind = "whole"
-        return self._reload_whole()
+            f.seek(0)
+            self._prefix.extend(f.read(dialect.body_offset), st)
+            self._first_read_with_pandas(f, st, dialect)
+        else:
+            self._records = json_lines_store()
+            self._prefix.extend(b"", st)
+        self._append(f, st, fresh=True)
+        return True
 
     def _reload_whole(self) -> bool:
         try:
@@ -156,13 +183,13 @@ class _FileWatcher:
             return False
         return True
 
-    def _first_read_with_pandas(self, dialect: Dialect) -> None:
+    def _first_read_with_pandas(self, f, st: os.stat_result, dialect: Dialect) -> None:
         """Read a large log's complete lines with the pandas fast path; later appends go
         through the incremental reader and are joined to it."""
-        if os.path.getsize(self.path) < csvread.PANDAS_MIN_BYTES:
+        if st.st_size < csvread.PANDAS_MIN_BYTES:
             return
-        with open(self.path, "rb") as f:
-            data = f.read()
+        f.seek(0)
+        data = read_all(f, self.path)
         cut = data.rfind(b"\n") + 1
         if cut <= dialect.body_offset:
             return
@@ -170,17 +197,22 @@ class _FileWatcher:
         if base is not None:
             self._base = base
             self._line += data.count(b"\n", dialect.body_offset, cut)
+            self._prefix.extend(data[dialect.body_offset : cut])
             self._offset = cut
 
     # -- appended bytes ------------------------------------------------------------------
 
-    def _append(self) -> bool:
-        with open(self.path, "rb") as f:
-            f.seek(self._offset)
-            new = f.read()
+    def _append(self, f, st: os.stat_result, fresh: bool = False) -> bool:
+        f.seek(self._offset)
+        new = read_all(f, self.path)
+        if not fresh and not self._prefix.still_holds(f):
+            # Rewritten in place (a restarted training, Lightning's new header): the bytes
+            # read before are gone; read the file again from its start.
+            self._reset()
+            self._start(f, st)
+            return True
         cut = new.rfind(b"\n") + 1
         complete, tail = new[:cut], new[cut:]
-        changed = bool(complete) or tail != self._tail
         if complete:
             if self._kind == "delimited":
                 self._reader.feed(complete)
@@ -188,44 +220,69 @@ class _FileWatcher:
                 self._add_records(complete)
             self._offset += len(complete)
             self._line += complete.count(b"\n")
+            self._prefix.extend(complete, st)
         self._tail = tail
+        self._mtime = st.st_mtime
+        shown = self._showable_tail()
+        changed = bool(complete) or shown != self._shown_tail
+        self._shown_tail = shown
         if changed or self.data is None:
             self._rebuild()
         return changed
 
+    def _showable_tail(self) -> bytes:
+        """The unterminated last line, when it may be shown (see the module docstring)."""
+        if not self._tail.strip():
+            return b""
+        if self._kind == "json-lines":
+            return self._tail  # shown when it parses: see _rebuild
+        settled = time.time() - self._mtime >= SETTLED_SECONDS
+        return self._tail if settled else b""
+
+    def _tail_settled(self) -> bool:
+        """Nothing changed on disk; True when the waiting last line has now settled."""
+        if self._kind != "delimited" or self._shown_tail or not self._tail.strip():
+            return False
+        shown = self._showable_tail()
+        if not shown:
+            return False
+        self._shown_tail = shown
+        self._rebuild()
+        return True
+
     def _add_records(self, data: bytes) -> None:
-        for i, line in enumerate(decode(data, self.path).split("\n")):
-            s = line.strip()
-            if s:
-                obj = loads(s, self.path, self._line + i)
-                if isinstance(obj, dict):
-                    self._records.append(obj)
+        for _, record in iter_json_lines(
+            [data], self.path, first_line=self._line, last_may_be_cut=False
+        ):
+            self._records.add(record)
 
     def _rebuild(self) -> None:
         if self._kind == "delimited":
             table = self._reader.table()
             if self._base is not None:
                 table = concat_tables(self._base, table) if table.nrows else self._base
-            if self._tail.strip():
+            if self._shown_tail.strip():
                 extra = CsvReader(self._dialect, self.path, line=self._line)
-                extra.feed_final(self._tail)
+                extra.feed_final(self._shown_tail)
                 table = concat_tables(table, extra.table())
             self.data = build_csv(self._format, table, self.path, self.mapping)
             return
-        records = list(self._records)
-        if self._tail.strip():
+        store = self._records
+        mark = store.mark()
+        if self._shown_tail.strip():
             try:
-                obj = loads(self._tail.decode("utf-8", "replace").strip(), self.path, self._line)
+                obj = loads(self._shown_tail.decode("utf-8", "replace").strip())
             except LrvizError:
                 obj = None  # cut off mid-line
             if isinstance(obj, dict):
-                records.append(obj)
-        if not records:
-            self.data = None
-            return
-        if self._format is None:
-            self._format = detect.json_lines_format(records, self.path)
-        self.data = build_json_lines(self._format, records, self.path, self.mapping)
+                store.add(obj)
+        try:
+            if not store.nrows:
+                self.data = None
+                return
+            self.data = build_json_lines(self._format, store, self.path, self.mapping)
+        finally:
+            store.rollback(mark)
 
 
 class LogWatcher:
@@ -246,7 +303,9 @@ class LogWatcher:
     Notes
     -----
     Call :meth:`poll` from a timer (e.g. once a second). It stats the file(s) and reads only
-    new bytes; it raises :class:`~lrviz.errors.LrvizError` when new content is malformed.
+    new bytes; it raises :class:`~lrviz.errors.LrvizError` when new content is malformed. In a
+    folder, a file that cannot be read is left out (listed in ``data.skipped``) while the
+    others are followed; the error is raised only when no file can be read.
     """
 
     def __init__(self, path: str | os.PathLike, mapping: ColumnMapping | None = None) -> None:
@@ -282,50 +341,76 @@ class LogWatcher:
         return changed
 
     def _poll_folder(self) -> bool:
-        from lrviz.loaders import tfevents
-        from lrviz.loaders.folder import assemble, discover
+        from lrviz.loaders.folder import assemble, discover, nothing_found
 
         plan = discover(self.path, allow_empty=True)
         if not plan.items and not plan.single_files:
+            if plan.skipped:
+                raise nothing_found(plan.root, plan.skipped)  # a pipe stays a pipe
             return False  # nothing written yet
         files = [f for item in plan.items for f in item.files] + list(plan.single_files)
         key = (plan.format, tuple(files), tuple(item.name for item in plan.items))
         changed = key != self._plan_key
         self._plan_key = key
         if plan.format == "tensorboard-dir":
-            for item in plan.items:
-                plugins = self._plugins.setdefault(item.name, {})
-                for f in item.files:
-                    tail = self._events.get(f)
-                    if tail is None:
-                        tail = self._events[f] = tfevents.EventTail(f, plugins)
-                    changed = tail.poll() or changed
-            if changed or self._data is None:
-                runs = [
-                    tfevents.run_from_event_files(
-                        [self._events[f].events for f in tfevents.sort_files(item.files)],
-                        item.name,
-                        os.path.dirname(item.files[0]),
-                    )
-                    for item in plan.items
-                ]
-                self._data = LogData(plan.format, runs, plan.root)
-                return True
-            return False
+            return self._poll_events(plan, changed)
         for f in files:
             w = self._files.get(f)
             if w is None:
                 w = self._files[f] = _FileWatcher(f, self.mapping)
-            changed = w.poll() or changed
+            try:
+                changed = w.poll() or changed
+            except LrvizError:
+                changed = True  # kept in w.error: the folder lists it as skipped
         for f in list(self._files):
             if f not in files:
                 del self._files[f]
+        if not (changed or self._data is None):
+            return False
+        pending: set[str] = set()
+
+        def read(p: str) -> LogData:
+            w = self._files[p]
+            if w.error is not None:
+                raise w.error
+            if w.data is None:
+                pending.add(p)  # nothing readable yet (empty, first line still being written)
+                return LogData("csv", [], p)
+            return w.data
+
+        data = assemble(plan, read)
+        if not data.runs and pending:
+            return False
+        self._data = data
+        return True
+
+    def _poll_events(self, plan, changed: bool) -> bool:
+        from lrviz.loaders import tfevents
+
+        skipped = list(plan.skipped)
+        runs = []
+        first_error = None
+        for item in plan.items:
+            plugins = self._plugins.setdefault(item.name, {})
+            files = []
+            for f in tfevents.sort_files(item.files):
+                tail = self._events.get(f)
+                if tail is None:
+                    tail = self._events[f] = tfevents.EventTail(f, plugins)
+                try:
+                    changed = tail.poll() or changed
+                except LrvizError as exc:
+                    skipped.append(str(exc))
+                    first_error = first_error or exc
+                    continue
+                files.append(tail.events)
+            if files:
+                runs.append(
+                    tfevents.run_from_event_files(files, item.name, os.path.dirname(item.files[0]))
+                )
+        if not runs and first_error is not None:
+            raise first_error
         if changed or self._data is None:
-
-            def read(p: str) -> LogData:
-                data = self._files[p].data
-                return data if data is not None else LogData("csv", [], p)
-
-            self._data = assemble(plan, read)
+            self._data = LogData(plan.format, runs, plan.root, skipped)
             return True
         return False

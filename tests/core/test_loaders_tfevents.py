@@ -50,8 +50,8 @@ def test_simple_value_and_tensor_scalars_in_one_file(tmp_path):
         ],
     )
     ev = read_event_file(str(p))
-    assert ev.tags["loss"][0] == [1] and ev.tags["loss"][2] == [0.5]
-    assert ev.tags["acc"][0] == [1, 2]
+    assert list(ev.tags["loss"][0]) == [1] and list(ev.tags["loss"][2]) == [0.5]
+    assert list(ev.tags["acc"][0]) == [1, 2]
     np.testing.assert_allclose(ev.tags["acc"][2], [0.75, 0.8], rtol=1e-6)
 
 
@@ -70,7 +70,7 @@ def test_truncated_last_record_is_ignored(tmp_path):
     for cut in (1, 5, 13, 20):
         p = tmp_path / f"events.out.tfevents.{cut}.host"
         p.write_bytes(data[:-cut])
-        assert read_event_file(str(p)).tags["loss"][0] == [0, 1, 2]
+        assert list(read_event_file(str(p)).tags["loss"][0]) == [0, 1, 2]
 
 
 def test_corrupt_record_is_an_error(tmp_path):
