@@ -45,6 +45,22 @@ class Objective:
         """Loss and gradient at ``weights`` of shape (R, dim), on ``batch`` (sample indices)."""
         raise NotImplementedError
 
+    def workspace(self, runs: int) -> object | None:
+        """Buffers :meth:`evaluate_into` may reuse for ``runs`` rows (None: it allocates).
+
+        The engine evaluates R runs thousands of times a second; writing into the same
+        arrays every step avoids megabytes of fresh memory (and its page faults) per step."""
+        return None
+
+    def evaluate_into(
+        self, weights: np.ndarray, batch: np.ndarray | None, workspace: object | None
+    ) -> Evaluation:
+        """:meth:`evaluate`, into ``workspace`` (from :meth:`workspace` with as many rows as
+        ``weights``) when the objective has one. The arrays returned may be the workspace's:
+        they hold until the next call with the same workspace. Objectives without a workspace
+        need not override this."""
+        return self.evaluate(weights, batch)
+
     def loss_only(self, weights: np.ndarray) -> np.ndarray:
         """Full-data loss at ``weights`` (R, dim) -> (R,). Used for surfaces and final reports."""
         return self.evaluate(weights).loss

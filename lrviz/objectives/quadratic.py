@@ -56,6 +56,16 @@ class Quadratic(Objective):
         return self._start.copy()
 
     def evaluate(self, weights: np.ndarray, batch: np.ndarray | None = None) -> Evaluation:
-        grad = weights @ self.matrix
-        loss = 0.5 * np.einsum("rd,rd->r", grad, weights)
-        return Evaluation(loss=loss, grad=grad)
+        return self.evaluate_into(weights, batch, self.workspace(weights.shape[0]))
+
+    def workspace(self, runs: int) -> Evaluation:
+        """The evaluation's own arrays, filled in place by :meth:`evaluate_into`."""
+        return Evaluation(loss=np.empty(runs), grad=np.empty((runs, self.dim)))
+
+    def evaluate_into(
+        self, weights: np.ndarray, batch: np.ndarray | None, workspace: Evaluation
+    ) -> Evaluation:
+        grad = np.matmul(weights, self.matrix, out=workspace.grad)
+        loss = np.einsum("rd,rd->r", grad, weights, out=workspace.loss)
+        loss *= 0.5
+        return workspace

@@ -136,11 +136,13 @@ def test_every_run_sees_the_same_minibatch_sequence():
             return super().evaluate(weights, batch)
 
     many = Recording()
-    collect(Simulation(many, "sgd", np.geomspace(1e-3, 30.0, 12), 60, seed=3))
+    sim = Simulation(many, "sgd", np.geomspace(1e-3, 30.0, 12), 60, seed=3)
+    collect(sim, batch_iterations=10)  # diverged runs leave the working set between batches
     one = Recording()
     collect(Simulation(one, "sgd", [1e-3], 60, seed=3))
     assert [b for _, b in many.seen] == [b for _, b in one.seen]
     assert len({b for _, b in many.seen}) > 50  # really a different minibatch each time
+    assert (sim.diverged_at >= 0).any()
     assert min(r for r, _ in many.seen) < 12  # some runs diverged on the way
 
 
@@ -436,6 +438,97 @@ def test_bad_engine_arguments_are_refused():
         Simulation(objective, "sgd", [1e-3], 10, divergence_smoothing=1.0)
     with pytest.raises(ValueError, match="batch_iterations"):
         next(Simulation(objective, "sgd", [1e-3], 10).run(batch_iterations=0))
+
+
+# --- the working set: diverged runs leave it between batches ------------------------------
+
+
+def sweep(objective_name: str, optimizer: str, **engine) -> Simulation:
+    """Learning rates from harmless to absurd: runs diverge at many different iterations."""
+    objective = make_objective(objective_name, dim=6, condition=20.0, samples=200, batch_size=16)
+    lrs = np.geomspace(1e-4, 50.0, 23)
+    return Simulation(objective, optimizer, lrs, 120, seed=2, record_weights=True, **engine)
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam"])
+@pytest.mark.parametrize("objective_name", ["rosenbrock", "quadratic", "logreg"])
+def test_results_do_not_depend_on_how_the_run_is_cut_into_batches(objective_name, optimizer):
+    """Frozen runs are dropped from the working arrays at every batch boundary, so the batch
+    size decides when; it must not change a number (one batch: nothing is ever dropped)."""
+    whole = sweep(objective_name, optimizer)
+    reference = collect(whole, batch_iterations=10_000)
+    assert 0 < np.sum(whole.diverged_at >= 0) < whole.runs
+    for per_batch in (1, 7, 50):
+        sim = sweep(objective_name, optimizer)
+        got = collect(sim, batch_iterations=per_batch)
+        np.testing.assert_array_equal(sim.diverged_at, whole.diverged_at)
+        for x, y in zip(got, reference, strict=True):
+            if objective_name == "rosenbrock":  # elementwise: exact whatever the row count
+                np.testing.assert_array_equal(x, y)
+            else:  # BLAS rounds differently for another number of rows (see MATMUL_CASES)
+                np.testing.assert_allclose(x, y, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(sim.weights, whole.weights, rtol=1e-9, atol=1e-12)
+        np.testing.assert_array_equal(np.isnan(sim.weights), np.isnan(whole.weights))
+
+
+def test_diverged_runs_are_no_longer_evaluated_after_the_batch_they_diverged_in():
+    rows_seen = []
+
+    class Counting(Quadratic):
+        def evaluate(self, weights, batch=None):
+            rows_seen.append(weights.shape[0])
+            return super().evaluate(weights, batch)
+
+        def evaluate_into(self, weights, batch, workspace):
+            rows_seen.append(weights.shape[0])
+            return super().evaluate_into(weights, batch, workspace)
+
+    # unit curvature: lr 2.5 diverges at t = 2, lr 5 at t = 1, lr 0.5 never
+    sim = Simulation(Counting(dim=1, curvature=1.0), "sgd", [2.5, 0.5, 5.0], 12)
+    batches = list(sim.run(batch_iterations=4))
+    assert sim.diverged_at.tolist() == [2, -1, 1]
+    assert rows_seen == [3] * 4 + [1] * 8
+    assert sim.live_count == 1
+    for b in batches:
+        assert b.loss.shape == (4, 3)
+    assert np.isnan(batches[1].loss[:, [0, 2]]).all() and np.isfinite(batches[1].loss[:, 1]).all()
+
+
+def test_a_huge_batch_request_is_cut_to_the_memory_budget(monkeypatch):
+    """batch_iterations used to size the batch's arrays up front: 10**8 iterations of 1000
+    runs asked for two 745 GiB arrays before the first step and raised MemoryError."""
+    import lrviz.engine
+
+    sim = Simulation(Rosenbrock(), "sgd", np.geomspace(1e-6, 1e-3, 1000), 10**8)
+    batch = next(sim.run(batch_iterations=10**8, batch_seconds=0.05))
+    assert batch.loss.nbytes <= lrviz.engine.BATCH_BYTES
+    monkeypatch.setattr(lrviz.engine, "BATCH_BYTES", 3 * 8 * 2 * 1000)
+    rows = [b.loss.shape[0] for b in itertools.islice(sim.run(batch_iterations=10), 4)]
+    assert rows == [3, 3, 3, 3]
+
+
+@pytest.mark.parametrize("objective_name", ["rosenbrock", "quadratic", "logreg", "mlp"])
+def test_streamed_summaries_equal_the_run_store_of_the_same_batches(objective_name):
+    """Final and best loss (and final accuracy) are kept while streaming, so the command line
+    needs no (iterations, runs) history; they must be what a RunStore of the batches says."""
+    objective = make_objective(objective_name, dim=5, samples=150, features=4, batch_size=10)
+    lrs = [1e-3, 1e-2, 0.3, 3.0, 1e3, 1e300]
+    for factor in (4.0, None):
+        sim = Simulation(objective, "momentum", lrs, 90, divergence_factor=factor)
+        store = RunStore(lrs, 90, objective.has_accuracy)
+        for b in sim.run(batch_iterations=13):
+            store.append(b)
+            assert sim.summaries() == store.summaries()
+        if factor is not None:
+            assert (sim.diverged_at >= 0).any()
+        json.dumps(sim.summaries(), allow_nan=False)
+
+
+def test_summaries_before_any_iteration_have_no_numbers():
+    sim = Simulation(LogisticRegression(samples=50, features=2), "sgd", [0.1, 1.0], 5)
+    for s in sim.summaries():
+        assert s["final_loss"] is s["best_loss"] is s["final_accuracy"] is None
+        assert (s["diverged"], s["diverged_at"]) == (False, None)
 
 
 # --- RunStore ----------------------------------------------------------------------------

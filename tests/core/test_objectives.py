@@ -191,3 +191,54 @@ def test_every_registered_objective_has_a_correct_gradient(name, data):
     start = objective.initial_point()
     offset = data.draw(coordinates(objective.dim, 0.5))
     assert_gradient_matches(objective, start + offset)
+
+
+@pytest.mark.parametrize("name", sorted(OBJECTIVES))
+def test_evaluating_into_a_reused_workspace_gives_what_evaluate_gives(name):
+    """The engine evaluates every step into the same workspace; nothing of one call may leak
+    into the next, and the numbers must be evaluate()'s exactly."""
+    objective = make_objective(name, **SMALL)
+    rng = np.random.default_rng(3)
+    start = objective.initial_point()
+    points = [start + rng.normal(scale=s, size=(5, objective.dim)) for s in (0.1, 3.0, 0.01)]
+    batch = next(objective.batches(np.random.default_rng(0)))
+    workspace = objective.workspace(5)
+    for weights in points:
+        expected = objective.evaluate(weights, batch)
+        got = objective.evaluate_into(weights, batch, workspace)
+        np.testing.assert_array_equal(got.loss, expected.loss)
+        np.testing.assert_array_equal(got.grad, expected.grad)
+        if expected.accuracy is not None:
+            np.testing.assert_array_equal(got.accuracy, expected.accuracy)
+
+
+def extreme_rows(dim: int) -> np.ndarray:
+    rng = np.random.default_rng(11)
+    rows = rng.normal(size=(64, dim)) * 10.0 ** rng.integers(-200, 200, size=(64, 1))
+    return np.vstack([rows, np.full((1, dim), np.inf), np.full((1, dim), np.nan)])
+
+
+def test_in_place_rosenbrock_is_bit_identical_to_its_formula():
+    objective = Rosenbrock(a=1.5, b=30.0)
+    w = extreme_rows(2)
+    x, y = w[:, 0], w[:, 1]
+    with np.errstate(all="ignore"):
+        got = objective.evaluate(w)
+        dx = objective.a - x
+        ravine = y - x * x
+        loss = dx * dx + objective.b * ravine * ravine
+        grad_x = -2.0 * dx - 4.0 * objective.b * x * ravine
+        grad_y = 2.0 * objective.b * ravine
+    np.testing.assert_array_equal(got.loss, loss)
+    np.testing.assert_array_equal(got.grad, np.stack([grad_x, grad_y], axis=1))
+
+
+def test_in_place_quadratic_is_bit_identical_to_its_formula():
+    objective = Quadratic(dim=7, curvature=3.0, condition=40.0, seed=2)
+    w = extreme_rows(7)
+    with np.errstate(all="ignore"):
+        got = objective.evaluate(w)
+        grad = w @ objective.matrix
+        loss = 0.5 * np.einsum("rd,rd->r", grad, w)
+    np.testing.assert_array_equal(got.grad, grad)
+    np.testing.assert_array_equal(got.loss, loss)

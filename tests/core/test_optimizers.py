@@ -39,11 +39,10 @@ def run_optimizer(name, lrs, start, steps, **options):
     lrs = np.asarray(lrs, dtype=float)
     w = np.tile(np.asarray(start, dtype=float), (lrs.size, 1))
     optimizer = make_optimizer(name, lrs.size, w.shape[1], **options)
-    optimizer.select(slice(None))
-    path = [w]
+    path = [w.copy()]
     for _ in range(steps):
-        w = optimizer.step(w, half_square_grad(w), lrs)
-        path.append(w)
+        optimizer.update(w, half_square_grad(w), lrs, None)
+        path.append(w.copy())
     return np.array(path)
 
 
@@ -172,24 +171,53 @@ def test_engine_applies_the_optimizer_to_the_objective_gradient():
         np.testing.assert_allclose(loss[:, r], [0.5 * w * w for w in expected[:3]], rtol=1e-15)
 
 
-def test_state_is_per_row_and_select_limits_the_update():
-    """A step on a subset of rows must leave the other rows' momentum/moments untouched."""
+def test_state_is_per_row_and_the_live_mask_limits_the_update():
+    """A step with a live mask must leave the other rows' weights and momentum/moments
+    untouched, and the live rows must step exactly as without a mask."""
     for name, fields in (
+        ("sgd", ()),
         ("momentum", ("buffer",)),
         ("nesterov", ("buffer",)),
-        ("adam", ("m", "v", "t")),
+        ("adam", ("m", "v")),
     ):
-        opt = make_optimizer(name, 3, 2)
-        w = np.ones((3, 2))
-        opt.select(slice(None))
-        opt.step(w, w, np.full(3, 0.1))
-        before = {f: getattr(opt, f).copy() for f in fields}
-        opt.select(np.array([0, 2]))
-        opt.step(w[[0, 2]], w[[0, 2]], np.full(2, 0.1))
+        masked, unmasked = make_optimizer(name, 3, 2), make_optimizer(name, 3, 2)
+        w = np.array([[1.0, -2.0], [0.5, 3.0], [-1.5, 0.25]])
+        w_masked, w_unmasked = w.copy(), w.copy()
+        for opt, weights in ((masked, w_masked), (unmasked, w_unmasked)):
+            opt.update(weights, weights.copy(), np.full(3, 0.1), None)
+        before = {f: getattr(masked, f).copy() for f in fields}
+        frozen_weights = w_masked[1].copy()
+        live = np.array([True, False, True])
+        masked.update(w_masked, w_masked.copy(), np.full(3, 0.1), live)
+        unmasked.update(w_unmasked, w_unmasked.copy(), np.full(3, 0.1), None)
+        assert w_masked[1].tolist() == frozen_weights.tolist(), name
+        np.testing.assert_array_equal(w_masked[[0, 2]], w_unmasked[[0, 2]])
         for f in fields:
-            after = getattr(opt, f)
+            after = getattr(masked, f)
             np.testing.assert_array_equal(before[f][1], after[1])
-            assert not np.array_equal(before[f][[0, 2]], after[[0, 2]])
+            np.testing.assert_array_equal(after[[0, 2]], getattr(unmasked, f)[[0, 2]])
+
+
+def test_keep_shrinks_the_state_to_the_rows_kept():
+    for name in ("momentum", "adam"):
+        full, kept = make_optimizer(name, 3, 2), make_optimizer(name, 3, 2)
+        w = np.array([[1.0, -2.0], [0.5, 3.0], [-1.5, 0.25]])
+        w_full, w_kept = w.copy(), w.copy()
+        full.update(w_full, w_full.copy(), np.full(3, 0.1), None)
+        kept.update(w_kept, w_kept.copy(), np.full(3, 0.1), None)
+        kept.keep(np.array([True, False, True]))
+        w_kept = w_kept[[0, 2]]
+        full.update(w_full, w_full.copy(), np.full(3, 0.1), None)
+        kept.update(w_kept, w_kept.copy(), np.full(2, 0.1), None)
+        np.testing.assert_array_equal(w_kept, w_full[[0, 2]])
+
+
+def test_update_does_not_modify_the_gradient():
+    for name in OPTIMIZERS:
+        opt = make_optimizer(name, 2, 3, weight_decay=0.1)
+        w, grad = np.ones((2, 3)), np.full((2, 3), 0.5)
+        opt.update(w, grad, np.full(2, 0.1), None)
+        assert (grad == 0.5).all(), name
 
 
 def test_make_optimizer_kinds_defaults_and_errors():
