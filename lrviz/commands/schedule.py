@@ -85,7 +85,7 @@ def add_parser(subparsers) -> None:
     p.add_argument(
         "--warmup-start-factor",
         type=_number,
-        default=0.0,
+        default=None,
         help="warm-up starts at this fraction of the policy's first λ (0)",
     )
     p.add_argument("--json", action="store_true", help='print {"lr": [...], "momentum": [...]}')
@@ -94,6 +94,9 @@ def add_parser(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     params = {k: getattr(args, k) for k in POLICY_OPTIONS if getattr(args, k) is not None}
+    start_factor = args.warmup_start_factor
+    if start_factor is not None and not args.warmup_steps:
+        raise ValueError("--warmup-start-factor needs --warmup-steps")
     if args.policy in HORIZON_POLICIES and "total_steps" not in params:
         horizon = args.iterations - args.warmup_steps
         if horizon < 1:
@@ -102,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
     schedule = make_schedule(
         args.policy,
         warmup_steps=args.warmup_steps,
-        warmup_start_factor=args.warmup_start_factor,
+        warmup_start_factor=0.0 if start_factor is None else start_factor,
         **params,
     )
     lr = schedule.lr(range(args.iterations))[:, 0]

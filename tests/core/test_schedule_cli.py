@@ -180,6 +180,13 @@ def test_text_output_is_a_table(capsys):
             ],
             "--warmup-start-factor must be in [0, 1]",
         ),
+        (
+            [
+                *("--policy", "step", "--base-lr", "1", "--step-size", "2", "--iterations", "5"),
+                *("--warmup-start-factor", "0.5"),
+            ],
+            "--warmup-start-factor needs --warmup-steps",
+        ),
     ],
 )
 def test_bad_arguments_exit_2_with_exactly_one_line_on_stderr(capsys, args, fragment):
