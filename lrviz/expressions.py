@@ -125,7 +125,7 @@ def _excerpt(text: str, column: int) -> str:
 # Operations: the allow-list. Each has a forward function of numpy arrays (or float64
 # scalars, for folding constants) and a partial derivative: (k, args, out) -> d out / d
 # args[k], or None where no gradient flows (conditions, comparisons). The backward pass
-# multiplies it by the output's gradient, with 0 * inf taken as 0 (see _chain).
+# multiplies it by the output's gradient, with 0 * inf taken as 0 (see _chain_zero_wins).
 
 
 def _sigmoid(a):
@@ -194,6 +194,7 @@ _OPERATIONS: dict[str, _Operation] = {
     "*": _Operation(np.multiply, lambda k, a, out: a[1 - k]),
     "/": _Operation(np.divide, lambda k, a, out: 1.0 / a[1] if k == 0 else -out / a[1]),
     "**": _Operation(np.power, _pow_partial),
+    "square": _Operation(np.square, lambda k, a, out: 2.0 * a[0]),  # u**2, set by the builder
     "neg": _Operation(np.negative, lambda k, a, out: -1.0),
     "sin": _Operation(np.sin, lambda k, a, out: np.cos(a[0])),
     "cos": _Operation(np.cos, lambda k, a, out: -np.sin(a[0])),
@@ -321,6 +322,18 @@ def _tokens(text: str) -> Iterator[_Token]:
 
 
 @dataclass(frozen=True)
+class _Step:
+    """One instruction, resolved: output slot, functions, argument slots, and which
+    arguments (position k, slot) can carry gradient (the non-constant ones)."""
+
+    slot: int
+    forward: Callable
+    partial: Callable
+    args: tuple[int, ...]
+    differentiable: tuple[tuple[int, int], ...]
+
+
+@dataclass(frozen=True)
 class _Program:
     """A straight-line program over slots: constants, variables, then instructions.
 
@@ -328,37 +341,41 @@ class _Program:
     folded into constants while parsing), so the backward pass never visits constants.
     """
 
-    slots: int
-    constants: tuple[tuple[int, float], ...]  # (slot, value)
+    template: tuple  # the value of each constant slot, None elsewhere
     variables: tuple[tuple[int, int], ...]  # (slot, coordinate)
-    instructions: tuple[tuple[int, str, tuple[int, ...]], ...]  # (slot, op, argument slots)
+    steps: tuple[_Step, ...]
     result: int
-    is_constant_slot: tuple[bool, ...]
 
     def forward(self, weights: np.ndarray) -> list:
-        values: list = [None] * self.slots
-        for slot, value in self.constants:
-            values[slot] = value
+        values = list(self.template)
         for slot, coordinate in self.variables:
             values[slot] = weights[:, coordinate]
-        for slot, op, args in self.instructions:
-            values[slot] = _OPERATIONS[op].forward(*[values[a] for a in args])
+        for step in self.steps:
+            values[step.slot] = step.forward(*[values[a] for a in step.args])
         return values
 
-    def backward(self, values: list, runs: int, dim: int) -> np.ndarray:
-        adjoints: list = [None] * self.slots
+    def gradient(self, values: list, runs: int, dim: int) -> np.ndarray:
+        """Reverse mode. The plain chain rule first; only if that leaves a non-finite
+        entry, again with the rule that a zero factor wins (:func:`_chain_zero_wins`).
+        Both agree whenever the first is finite: a non-finite product stays non-finite
+        on every path to a variable (sums and products keep it so), unless a condition
+        cuts the path, where neither pass lets it through."""
+        grad = self._backward(values, runs, dim, _chain)
+        if not np.all(np.isfinite(grad)):
+            grad = self._backward(values, runs, dim, _chain_zero_wins)
+        return grad
+
+    def _backward(self, values: list, runs: int, dim: int, chain: Callable) -> np.ndarray:
+        adjoints: list = [None] * len(values)
         adjoints[self.result] = np.ones(runs)
-        constant = self.is_constant_slot
-        for slot, op, args in reversed(self.instructions):
-            g = adjoints[slot]
+        for step in reversed(self.steps):
+            g = adjoints[step.slot]
             if g is None:
                 continue
-            arg_values = [values[a] for a in args]
-            partial = _OPERATIONS[op].partial
-            for k, arg in enumerate(args):
-                if constant[arg]:
-                    continue
-                contribution = _chain(g, partial(k, arg_values, values[slot]))
+            arg_values = [values[a] for a in step.args]
+            out = values[step.slot]
+            for k, arg in step.differentiable:
+                contribution = chain(g, step.partial(k, arg_values, out))
                 if contribution is None:
                     continue
                 previous = adjoints[arg]
@@ -371,12 +388,7 @@ class _Program:
 
 
 def _chain(g, local):
-    """One step of the chain rule, ``g * local``, where a zero factor wins: 0 * inf is 0.
-
-    That is the derivative of the composite wherever either factor is an exact zero: no
-    gradient reaches a branch that ``where`` did not choose (``where(x > 0, sqrt(x), 0)``
-    at x = -1), and an inner function that is flat at the point silences an infinite outer
-    slope (``sqrt(x**2)`` at 0 has gradient 0, like ``abs``)."""
+    """One step of the chain rule, ``g * local`` (None: no gradient flows)."""
     if local is None:
         return None
     if isinstance(local, float):  # constants and the +-1 of sums: no array product needed
@@ -384,10 +396,20 @@ def _chain(g, local):
             return g
         if local == -1.0:
             return -g
-    contribution = g * local
-    if not np.all(np.isfinite(contribution)):
-        contribution = np.where((g == 0) | (local == 0), 0.0, contribution)
-    return contribution
+    return g * local
+
+
+def _chain_zero_wins(g, local):
+    """:func:`_chain` where a zero factor wins: 0 * inf is 0.
+
+    That is the derivative of the composite wherever either factor is an exact zero: no
+    gradient reaches a branch that ``where`` did not choose (``where(x > 0, sqrt(x), 0)``
+    at x = -1), and an inner function that is flat at the point silences an infinite outer
+    slope (``sqrt(x**2)`` at 0 has gradient 0, like ``abs``)."""
+    contribution = _chain(g, local)
+    if contribution is None or np.all(np.isfinite(contribution)):
+        return contribution
+    return np.where((g == 0) | (local == 0), 0.0, contribution)
 
 
 class _ProgramBuilder:
@@ -438,14 +460,17 @@ class _ProgramBuilder:
         return slot, None
 
     def build(self, result: int) -> _Program:
-        return _Program(
-            slots=len(self.value_of),
-            constants=tuple(self.constants),
-            variables=tuple(self.variables),
-            instructions=tuple(self.instructions),
-            result=result,
-            is_constant_slot=tuple(v is not None for v in self.value_of),
-        )
+        template: list = [None] * len(self.value_of)
+        for slot, value in self.constants:
+            template[slot] = value
+        steps = []
+        for slot, op, args in self.instructions:
+            if op == "**" and self.value_of[args[1]] == 2.0:
+                op, args = "square", args[:1]  # the commonest power, without pow()
+            operation = _OPERATIONS[op]
+            differentiable = tuple((k, a) for k, a in enumerate(args) if self.value_of[a] is None)
+            steps.append(_Step(slot, operation.forward, operation.partial, args, differentiable))
+        return _Program(tuple(template), tuple(self.variables), tuple(steps), result)
 
 
 # ---------------------------------------------------------------------------------------
@@ -724,7 +749,7 @@ class Formula:
     @property
     def operations(self) -> int:
         """Instructions executed per evaluation (after folding and sharing)."""
-        return len(self._program.instructions)
+        return len(self._program.steps)
 
     def value(self, points) -> np.ndarray:
         """The formula at ``points`` of shape (..., dim) -> shape (...). For contour grids."""
@@ -742,7 +767,7 @@ class Formula:
         runs = points.shape[0]
         with np.errstate(all="ignore"):
             values = self._program.forward(points)
-            grad = self._program.backward(values, runs, self.dim)
+            grad = self._program.gradient(values, runs, self.dim)
         return self._result(values, runs), grad
 
     def grid(self, xs, ys=None) -> np.ndarray:
