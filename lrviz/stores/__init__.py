@@ -131,7 +131,7 @@ def open_store(
             backend.format,
             sort_runs(runs),
             backend.display,
-            studies=[info.name for info in backend.studies()],
+            studies=list(backend.study_names),
             study=backend.selected,
         )
     finally:

@@ -94,7 +94,9 @@ class MlflowFiles:
         self.display = location.display
         self.lr_param = lr_param
         self._folders: dict[str, tuple[str, str, int]] = {}  # run id -> folder, experiment
-        self.selected = pick_experiment(self.studies(), experiment, self.display)
+        infos = self.studies()
+        self.study_names = [info.name for info in infos]
+        self.selected = pick_experiment(infos, experiment, self.display)
 
     def _experiments(self) -> list[tuple[str, str, str]]:
         """``(folder, name, id)`` of the active experiments, by id."""

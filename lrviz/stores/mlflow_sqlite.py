@@ -63,7 +63,9 @@ class MlflowSqlite:
             columns = {r[1] for r in con.execute("PRAGMA table_info(runs)")}
         # ``runs.name`` came with MLflow 1.x's run names; before it the name is only a tag.
         self._name_column = "r.name" if "name" in columns else "NULL"
-        self.selected = pick_experiment(self.studies(), experiment, self.display)
+        infos = self.studies()
+        self.study_names = [info.name for info in infos]
+        self.selected = pick_experiment(infos, experiment, self.display)
 
     def _connect(self):
         try:

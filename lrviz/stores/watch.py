@@ -108,7 +108,7 @@ class StoreWatcher:
             first = self._backend is None
             if first:
                 self._backend = open_backend(self.url_or_path, self.study, self.lr_param)
-                self._studies = [info.name for info in self._backend.studies()]
+                self._studies = list(self._backend.study_names)
             backend = self._backend
             changes = StoreChanges()
             if first:
