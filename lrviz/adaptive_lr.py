@@ -94,7 +94,14 @@ class AdaptiveOptimizer:
     def update(
         self, weights: np.ndarray, grad: np.ndarray, lr: np.ndarray, live: np.ndarray | None
     ) -> None:
-        """One step of ``weights`` (n, dim) in place for the ``live`` rows (None: all)."""
+        """One step of ``weights`` (n, dim) in place for the ``live`` rows (None: all).
+
+        ``lr`` is (n,), or (n, dim) with each run's value repeated along its row, as the
+        engine passes it (:meth:`lrviz.optimizers.Optimizer.update`).
+        """
+        lr = np.asarray(lr)
+        if lr.ndim == 2:
+            lr = lr[:, 0]
         rows = slice(None) if live is None else np.flatnonzero(live)
         self.select(rows)
         weights[rows] = self.step(weights[rows], grad[rows], lr[rows])

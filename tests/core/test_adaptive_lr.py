@@ -426,7 +426,9 @@ def test_in_place_update_with_a_live_mask_and_keep(name):
     for step in range(12):
         mask = None if step < 4 else live
         frozen = w[1].copy()
-        in_place.update(w, vec_grad(w), lrs, mask)
+        # the engine passes each run's lr repeated along its row, (n, dim): alternate forms
+        lr_given = lrs if step % 2 else np.repeat(lrs[:, None], 3, axis=1)
+        in_place.update(w, vec_grad(w), lr_given, mask)
         if mask is not None:
             np.testing.assert_array_equal(w[1], frozen)
         rows = np.arange(3) if mask is None else np.flatnonzero(mask)
@@ -442,3 +444,30 @@ def test_in_place_update_with_a_live_mask_and_keep(name):
         v[live] = by_rows.step(v[live], vec_grad(v[live]), lrs[live])
     np.testing.assert_array_equal(w, v[live])
     np.testing.assert_array_equal(in_place.lr_in_use, by_rows.lr_in_use[live])
+
+
+@pytest.mark.parametrize("name", ADAPTIVE_OPTIMIZERS)
+def test_the_engine_drives_them_unchanged(name):
+    """The glue the engine needs is make_optimizer returning these: here the optimizer it
+    built is swapped for one of them, and a run that diverges is frozen and dropped
+    (``keep``) while the others carry on."""
+    from lrviz.engine import Simulation
+
+    problem = Quadratic(dim=5, curvature=10.0, condition=10.0)
+    lrs = np.array([1e-3, 3e-3, 1e300])  # the last one's loss overflows (Adam's steps too)
+    # only a non-finite loss counts as divergence: the 4x-best rule would also flag the
+    # transient overshoot of momentum, which is not what this test is about
+    simulation = Simulation(problem, "sgd", lrs, iterations=300, divergence_factor=None)
+    simulation.optimizer = make_adaptive_optimizer(name, 3, problem.dim)
+    batches = list(simulation.run(batch_iterations=50, batch_seconds=60.0))
+    diverged_at = batches[-1].diverged_at
+    final = np.concatenate([b.loss for b in batches])[-1]
+    start = problem.evaluate(problem.initial_point()[None]).loss[0]
+    if name == "dog":  # DoG reads lr as its multiplier c: 1e300 is far too much
+        assert diverged_at[2] >= 0
+        return
+    assert diverged_at.tolist()[:2] == [-1, -1] and diverged_at[2] > 0
+    assert np.all(final[:2] < start)
+    # the diverged run was dropped from the optimizer's state; the survivors' λ moved
+    assert simulation.optimizer.runs == 2
+    assert np.all(simulation.optimizer.lr_in_use != lrs[:2])
