@@ -10,7 +10,9 @@ from __future__ import annotations
 import json
 import math
 import os
+import stat
 import tempfile
+import time
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -90,13 +92,37 @@ def range_json(
 
 
 def save_text_atomic(path: str | os.PathLike, text: str) -> Path:
-    """Write ``text`` to ``path`` atomically: a temporary file in the same folder, then
-    ``os.replace``. A crash never leaves a half-written file; returns the path."""
+    """Write ``text`` to ``path`` atomically (UTF-8, ``\n`` line ends): see
+    :func:`save_bytes_atomic`; returns the path."""
+    return save_bytes_atomic(path, text.encode("utf-8"))
+
+
+#: A temporary of ours left behind by a killed process is removed once this old, even when
+#: its process id cannot be checked (another host on a shared file system).
+STALE_TEMPORARY_SECONDS = 24 * 3600
+
+
+def save_bytes_atomic(path: str | os.PathLike, data: bytes) -> Path:
+    """Write ``data`` to ``path`` atomically: a temporary file in the same folder, then
+    ``os.replace``. A crash never leaves a half-written file; returns the path.
+
+    The temporary is created with ``mkstemp`` (``O_EXCL``: a planted file or symlink of that
+    name is never followed) and written through its descriptor only. It is named after the
+    target and this process (``.NAME.lrviz-PID-XXXXXXXX.tmp``), so that later saves remove the
+    temporaries of processes that were killed mid-write. An existing target keeps its
+    permission bits; a new one gets the usual ``0666`` less the umask, not mkstemp's ``0600``.
+    """
     path = Path(path)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    folder = path.parent if str(path.parent) else Path(".")
+    _remove_stale_temporaries(folder, path.name)
+    handle, temporary = tempfile.mkstemp(
+        prefix=f".{path.name}.lrviz-{os.getpid()}-", suffix=".tmp", dir=folder
+    )
     try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
-            stream.write(text)
+        if hasattr(os, "fchmod"):
+            os.fchmod(handle, _target_mode(path))
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
             stream.flush()
             os.fsync(stream.fileno())
         os.replace(temporary, path)
@@ -106,7 +132,90 @@ def save_text_atomic(path: str | os.PathLike, text: str) -> Path:
         except OSError:
             pass
         raise
+    _sync_folder(folder)
     return path
+
+
+def _target_mode(path: Path) -> int:
+    """The permission bits the written file should have."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        st = None
+    if st is not None and stat.S_ISREG(st.st_mode):
+        return stat.S_IMODE(st.st_mode)
+    return 0o666 & ~_umask()
+
+
+def _umask() -> int:
+    """The process umask, read without changing it where the system tells it (Linux), since
+    setting it to read it races with other threads creating files."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _remove_stale_temporaries(folder: Path, name: str) -> None:
+    """Remove temporaries this function left for ``name`` in processes that died (SIGKILL,
+    power loss): regular files of ours whose process is gone, or that are a day old."""
+    prefix = f".{name}.lrviz-"
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return
+    now = time.time()
+    for entry in entries:
+        if not (entry.name.startswith(prefix) and entry.name.endswith(".tmp")):
+            continue
+        try:
+            st = entry.stat(follow_symlinks=False)
+        except OSError:
+            continue
+        uid = os.getuid() if hasattr(os, "getuid") else st.st_uid
+        if not stat.S_ISREG(st.st_mode) or st.st_uid != uid:
+            continue  # not a temporary we wrote: leave it alone
+        pid_text = entry.name[len(prefix) :].split("-", 1)[0]
+        gone = pid_text.isdigit() and not _process_alive(int(pid_text))
+        if gone or now - st.st_mtime > STALE_TEMPORARY_SECONDS:
+            try:
+                os.unlink(entry.path)
+            except OSError:
+                pass
+
+
+def _process_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    except OSError:
+        return True
+    return True
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make the rename itself durable (best effort: not every system can open a folder)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def save_range_json(

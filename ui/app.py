@@ -95,8 +95,17 @@ def run(argv: list[str]) -> int:
 
 
 def save_screenshot(widget, target: Path) -> None:
-    """Grab ``widget`` and write it as a PNG atomically (temp file, then rename)."""
-    tmp = target.with_name(f".{target.name}.tmp.png")
-    if not widget.grab().save(str(tmp), "PNG"):
+    """Grab ``widget`` and write it as a PNG atomically, never through a planted symlink: Qt
+    encodes into memory and :func:`lrviz.export.save_bytes_atomic` writes a ``mkstemp``
+    temporary in the target folder, then renames it."""
+    from PySide6.QtCore import QBuffer, QByteArray, QIODevice
+
+    from lrviz.export import save_bytes_atomic
+
+    png = QByteArray()
+    buffer = QBuffer(png)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    if not widget.grab().save(buffer, "PNG"):
         raise OSError("Qt could not encode the PNG")
-    os.replace(tmp, target)
+    buffer.close()
+    save_bytes_atomic(target, png.data())

@@ -114,9 +114,10 @@ class _FileWatcher:
         try:
             changed = self._poll()
         except LrvizError as exc:
-            self.error = exc
+            self.error = exc  # kept until the file changes and reads
             raise
-        self.error = None
+        if changed:
+            self.error = None
         return changed
 
     def _poll(self) -> bool:
@@ -126,17 +127,24 @@ class _FileWatcher:
         if sig == self._sig:
             return self._tail_settled()
         self._sig = sig
-        with open_regular(self.path) as f:
-            st = os.fstat(f.fileno())
-            if self._kind is None:
-                return self._start(f, st)
-            if self._kind == "whole":
-                return self._reload_whole()
-            if not self._prefix.same_file(st):
-                had = self.data is not None
-                self._reset()
-                return self._start(f, st) or had  # replaced, or cut below what was read
-            return self._append(f, st)
+        try:
+            with open_regular(self.path) as f:
+                st = os.fstat(f.fileno())
+                if self._kind is None:
+                    return self._start(f, st)
+                if self._kind == "whole":
+                    return self._reload_whole()
+                if not self._prefix.same_file(st):
+                    had = self.data is not None
+                    self._reset()
+                    return self._start(f, st) or had  # replaced, or cut below what was read
+                return self._append(f, st)
+        except LrvizError:
+            if self._kind in ("delimited", "json-lines") and (
+                self._reader is None and self._records is None
+            ):
+                self._reset()  # a start that failed half-way: from scratch when it changes
+            raise
 
     # -- start / whole-file ------------------------------------------------------------
 
