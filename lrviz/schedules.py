@@ -71,7 +71,10 @@ class Policy(Schedule):
 
     :meth:`lr` and :meth:`momentum` take an iteration or a 1-D array of n iterations and
     return shape (runs,) or (n, runs). :meth:`__call__` is the engine's per-iteration call;
-    the engine's base lrs are not used (the policy has its own), only their shape.
+    the engine's base lrs are not used (the policy has its own), only their shape. The
+    engine drops diverged runs from the base lrs it passes, which a policy with per-run
+    parameters cannot follow: to simulate, use :func:`run_schedule` (each run's own λ as the
+    policy's peak).
     """
 
     cycles_momentum = False
@@ -91,7 +94,10 @@ class Policy(Schedule):
     def __call__(self, iteration: int, base_lrs: np.ndarray) -> np.ndarray:
         lrs = self.lr(iteration)
         if self.runs != 1 and self.runs != base_lrs.shape[-1]:
-            raise ValueError(f"the schedule has {self.runs} runs, the simulation {base_lrs.size}")
+            raise ValueError(
+                f"the schedule has {self.runs} runs, the simulation {base_lrs.size} "
+                "(use run_schedule to follow each run's own lr)"
+            )
         return np.broadcast_to(lrs, base_lrs.shape).copy()
 
     def _lr(self, t: np.ndarray) -> np.ndarray:
@@ -466,6 +472,55 @@ def make_schedule(
     if warmup_steps:
         schedule = Warmup(schedule, warmup_steps, warmup_start_factor)
     return schedule
+
+
+class PeakScaled(Schedule):
+    """A one-run policy's shape, scaled so that each simulated run's own λ is its peak.
+
+    λ_run(t) = base_lr_run · policy(t) / peak. Every policy here is linear in its λ
+    parameters, so this is the same policy with all of them multiplied by
+    base_lr_run / peak. The runs' λ come from the engine's base lrs at every call, so
+    runs the engine drops (diverged) simply drop out. Momentum is not scaled.
+    """
+
+    def __init__(self, policy: Policy, peak: float):
+        if policy.runs != 1:
+            raise ValueError("a peak-scaled schedule needs one-run (number) parameters")
+        self.policy, self.peak = policy, _positive("peak lr", peak)
+        self.name = policy.name
+        self.cycles_momentum = policy.cycles_momentum
+
+    def lr(self, iterations, base_lrs) -> np.ndarray:
+        """λ of runs with these base lrs (R,) at ``iterations``: (R,) or (n, R)."""
+        return self.policy.lr(iterations) / self.peak * np.asarray(base_lrs, dtype=np.float64)
+
+    def momentum(self, iterations) -> np.ndarray | None:
+        """The policy's momentum, the same for every run: (1,) or (n, 1), or None."""
+        return self.policy.momentum(iterations)
+
+    def __call__(self, iteration: int, base_lrs: np.ndarray) -> np.ndarray:
+        return base_lrs * (float(self.policy.lr(iteration)[0]) / self.peak)
+
+
+def run_schedule(
+    policy: str, *, warmup_steps: int = 0, warmup_start_factor: float = 0.0, **params
+) -> PeakScaled:
+    """The schedule a simulation runs under ``policy``: each run's own λ is the peak.
+
+    ``params`` are :func:`make_schedule`'s, for a reference run whose λ is the value of
+    the policy's peak parameter (``PEAK_PARAMETER``: ``base_lr`` for the decays, ``max_lr``
+    for the cyclical policies and 1cycle; 1 when not given). The other λ parameters keep
+    their ratio to it: ``triangular`` with base 0.01 and max 0.1 gives a run of λ 0.5 a
+    cycle from 0.05 to 0.5.
+    """
+    peak_name = PEAK_PARAMETER.get(policy)
+    if peak_name is None:
+        raise ValueError(f"unknown policy {policy!r}; choose one of {', '.join(POLICIES)}")
+    params = {peak_name: 1.0, **params}
+    schedule = make_schedule(
+        policy, warmup_steps=warmup_steps, warmup_start_factor=warmup_start_factor, **params
+    )
+    return PeakScaled(schedule, float(np.asarray(params[peak_name]).reshape(-1)[0]))
 
 
 def _iterations(iterations) -> np.ndarray:

@@ -23,12 +23,14 @@ from lrviz.schedules import (
     Cyclic,
     Exponential,
     OneCycle,
+    PeakScaled,
     Policy,
     RangeRamp,
     Schedule,
     Step,
     Warmup,
     make_schedule,
+    run_schedule,
 )
 
 REL = 1e-12
@@ -322,6 +324,55 @@ def test_the_engine_call_broadcasts_a_shared_schedule_to_every_run():
     np.testing.assert_allclose(per_run(10, base), np.zeros(4), atol=1e-16)
     with pytest.raises(ValueError, match="3 runs"):
         Cosine([0.5, 1.0, 1.5], 10)(0, base)
+
+
+@pytest.mark.parametrize(
+    "policy, params, scaled",
+    [
+        ("cosine", dict(base_lr=0.2, total_steps=40, min_lr=0.02), ["base_lr", "min_lr"]),
+        ("triangular", dict(base_lr=0.01, max_lr=0.1, step_size=5), ["base_lr", "max_lr"]),
+        ("1cycle", dict(max_lr=0.3, total_steps=50, three_phase=True), ["max_lr"]),
+        ("step", dict(step_size=7), []),  # no peak given: the reference run's λ is 1
+    ],
+)
+def test_run_schedule_makes_each_runs_lr_the_peak(policy, params, scaled):
+    """A run of λ r follows the policy with every λ parameter scaled by r / peak."""
+    schedule = run_schedule(policy, warmup_steps=3, **params)
+    assert isinstance(schedule, PeakScaled)
+    base = np.array([0.5, 1e-3, 2.0])
+    t = np.arange(120)
+    ours = schedule.lr(t, base)
+    peak = params.get("max_lr", params.get("base_lr", 1.0))
+    for run, r in enumerate(base):
+        alone = dict(params)
+        for key in scaled:
+            alone[key] = params[key] * r / peak
+        if not scaled:
+            alone["base_lr"] = r
+        expected = make_schedule(policy, warmup_steps=3, **alone).lr(t)[:, 0]
+        np.testing.assert_allclose(ours[:, run], expected, rtol=REL)
+        assert schedule(17, base)[run] == pytest.approx(expected[17], rel=REL)
+
+
+def test_the_engine_runs_a_peak_scaled_schedule_through_dropped_runs():
+    from lrviz.engine import Simulation
+    from lrviz.objectives.quadratic import Quadratic
+
+    lrs = np.array([1e-3, 0.05, 50.0])  # the last diverges at once and is dropped
+    schedule = run_schedule("cosine", total_steps=60)
+    simulation = Simulation(Quadratic(), "sgd", lrs, iterations=60, schedule=schedule)
+    batches = list(simulation.run(batch_iterations=10, batch_seconds=60.0))
+    lr = np.concatenate([b.lr for b in batches])
+    assert batches[-1].diverged_at[2] >= 0 and lr.shape == (60, 3)
+    factor = (1 + np.cos(np.pi * np.arange(60) / 60)) / 2
+    np.testing.assert_allclose(lr[:, :2], factor[:, None] * lrs[:2], rtol=REL)
+
+
+def test_peak_scaled_needs_one_run_parameters():
+    with pytest.raises(ValueError, match="one-run"):
+        run_schedule("cosine", base_lr=[0.1, 0.2], total_steps=5)
+    with pytest.raises(ValueError, match="unknown policy"):
+        run_schedule("warp")
 
 
 def test_the_old_interface_still_works():
