@@ -311,7 +311,7 @@ def test_junk_is_either_a_formula_or_a_positioned_error(text):
 @settings(max_examples=200, deadline=None)
 @given(data=st.data())
 def test_junk_spliced_into_a_valid_formula_is_refused_no_later_than_the_junk(data):
-    text = data.draw(formula_trees()).text
+    text = data.draw(FORMULA_TREES).text
     cut = data.draw(st.integers(0, len(text)))
     junk = data.draw(st.sampled_from(["'", "@", ".real", "[0]", "^", "__x", "lambda", "$", "{"]))
     spliced = text[:cut] + junk + text[cut:]
@@ -486,16 +486,14 @@ def extend(children):
     )
 
 
-@st.composite
-def formula_pairs(draw):
-    """A random formula tree and the coordinate names it draws from."""
-    style = draw(st.sampled_from(["x", "xy", "w"]))
-    names = {"x": ["x"], "xy": ["x", "y"], "w": ["w[0]", "w[1]", "w[2]"]}[style]
-    return draw(st.recursive(variable_trees(names), extend, max_leaves=8)), names
-
-
-def formula_trees():
-    return formula_pairs().map(lambda pair: pair[0])
+# Random formulas in x, in x and y, or in w[0..2]. Built once: hypothesis caches what it
+# learns about a strategy object, and rebuilding the recursion per draw tripled the time.
+FORMULA_TREES = st.one_of(
+    [
+        st.recursive(variable_trees(names), extend, max_leaves=8)
+        for names in (["x"], ["x", "y"], ["w[0]", "w[1]", "w[2]"])
+    ]
+)
 
 
 def environment(formula, points):
@@ -503,9 +501,8 @@ def environment(formula, points):
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(pair=formula_pairs(), data=st.data())
-def test_random_formulas_parse_and_match_their_reference_value(pair, data):
-    tree, _ = pair
+@given(tree=FORMULA_TREES, data=st.data())
+def test_random_formulas_parse_and_match_their_reference_value(tree, data):
     formula = parse_formula(tree.text)
     coordinates = data.draw(
         st.lists(st.floats(-3.0, 3.0), min_size=4 * formula.dim, max_size=4 * formula.dim)
@@ -535,9 +532,8 @@ def forward_differences(formula, point, step):
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
-@given(pair=formula_pairs(), data=st.data())
-def test_gradients_match_central_differences_on_random_formulas(pair, data):
-    tree, _ = pair
+@given(tree=FORMULA_TREES, data=st.data())
+def test_gradients_match_central_differences_on_random_formulas(tree, data):
     formula = parse_formula(tree.text)
     if tree.smooth:
         # hypothesis's favourite points (0, 1, -1, ...) find the edges of the domains
@@ -572,9 +568,8 @@ def test_gradients_match_central_differences_on_random_formulas(pair, data):
 
 
 @settings(max_examples=150, deadline=None)
-@given(pair=formula_pairs(), data=st.data())
-def test_many_runs_at_once_match_one_at_a_time(pair, data):
-    tree, _ = pair
+@given(tree=FORMULA_TREES, data=st.data())
+def test_many_runs_at_once_match_one_at_a_time(tree, data):
     formula = parse_formula(tree.text)
     runs = data.draw(st.integers(2, 9))
     values = data.draw(
