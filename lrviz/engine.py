@@ -7,11 +7,12 @@ the generator (or simply not asking for the next batch) pauses the simulation be
 calling :meth:`run` again resumes from where it stopped.
 
 How it stays at the speed of the maths: every step works in place on preallocated arrays
-(the objective's workspace, the optimizer's state, the divergence test's buffers), so a step
-allocates nothing. A run that diverges is frozen by a mask (``where=``) for the rest of its
-batch; between batches the frozen runs are dropped from the working arrays, so they cost
-nothing afterwards, and no step gathers or scatters rows. Each run's final and best loss are
-kept as the batches stream, so a summary needs no history.
+(the objective's workspace, the optimizer's state and scratch, the divergence test's
+buffers), so a step allocates nothing; the working arrays hold the live runs only. On the
+iteration a run diverges it is frozen by a mask (``where=``) and dropped from the working
+arrays, one copy then instead of a gather and a scatter every step, so each iteration
+computes exactly the runs that were live when it started, whatever the batching. Each run's
+final and best loss are kept as the batches stream, so a summary needs no history.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import math
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -162,14 +164,11 @@ class Simulation:
         self._all_weights = np.tile(objective.initial_point(), (self.runs, 1))
         self._all_best = np.full(self.runs, np.inf)
         self._all_ema = np.zeros(self.runs)
-        # ... and the working arrays the steps update: the runs that were live at the last
-        # batch boundary (all of them, and the same arrays, until one diverges).
+        # ... and the working arrays the steps update: the runs still live (all of them, and
+        # the same arrays, until one diverges).
         self._index = np.arange(self.runs)
         self._w, self._best, self._ema = self._all_weights, self._all_best, self._all_ema
         self._base_lrs = self.lrs
-        self._live = np.ones(self.runs, dtype=bool)
-        self._frozen = 0  # working runs frozen since the last batch boundary
-        self._frozen_in_batch: list[tuple[int, np.ndarray]] = []
         self._allocate_buffers()
 
     # --- state -------------------------------------------------------------------------
@@ -233,59 +232,114 @@ class Simulation:
             yield self._advance(batch_iterations, batch_seconds)
 
     def _advance(self, max_iterations: int, max_seconds: float) -> Batch:
-        if self._frozen:
-            self._drop_frozen_runs()
-        width, dim = self._index.size, self.objective.dim
         n_max = min(max_iterations, self.iterations - self.iteration, self._rows_per_batch())
-        # np.empty: every row a step reaches is written whole (frozen runs fixed at the end).
-        loss = np.empty((n_max, width))
-        lr = np.empty((n_max, width))
-        accuracy = np.empty((n_max, width)) if self.final_accuracy is not None else None
-        weights = np.empty((n_max, width, dim)) if self.record_weights else None
+        recorder = _BatchRecorder(
+            n_max,
+            self.runs,
+            self.objective.dim,
+            self.final_accuracy is not None,
+            self.record_weights,
+        )
+        recorder.begin(0, self._index)
         start = self.iteration
         deadline = time.perf_counter() + max_seconds
         n = 0
         with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
             while n < n_max:
-                self._step(n, loss, lr, accuracy, weights)
+                self._step(n, recorder)
                 n += 1
-                if self._frozen == width or time.perf_counter() >= deadline:
+                if self._live_count == 0 or time.perf_counter() >= deadline:
                     break
-        arrays = [a if a is None else a[:n] for a in (loss, lr, accuracy, weights)]
-        self._finish_batch(*arrays)
-        loss, lr, accuracy, weights = (self._all_runs(a) for a in arrays)
+        self._record_outcome(recorder.end(n))
         return Batch(
             start=start,
-            loss=loss,
-            lr=lr,
-            accuracy=accuracy,
+            loss=recorder.loss[:n],
+            lr=recorder.lr[:n],
+            accuracy=None if recorder.accuracy is None else recorder.accuracy[:n],
             diverged_at=self.diverged_at.copy(),
-            weights=weights,
+            weights=None if recorder.weights is None else recorder.weights[:n],
             done=self.done,
         )
 
-    def _step(self, row, loss_out, lr_out, acc_out, weights_out) -> None:
+    def _step(self, row: int, recorder: _BatchRecorder) -> None:
         t = self.iteration
         batch = next(self._batches)
         w = self._w
-        if weights_out is not None:
-            weights_out[row] = w
+        r = row - recorder.start
+        if recorder.segment_weights is not None:
+            recorder.segment_weights[r] = w
         evaluation = self.objective.evaluate_into(w, batch, self._workspace)
         current = evaluation.loss
         lrs = self.schedule(t, self._base_lrs)
-        loss_out[row] = current
-        lr_out[row] = lrs
-        if acc_out is not None:
-            acc_out[row] = np.nan if evaluation.accuracy is None else evaluation.accuracy
+        recorder.segment_loss[r] = current
+        recorder.segment_lr[r] = lrs
+        if recorder.segment_accuracy is not None:
+            accuracy = evaluation.accuracy
+            recorder.segment_accuracy[r] = np.nan if accuracy is None else accuracy
         self.iteration = t + 1
         count = self._count_diverging(current)
-        if count:
-            self._freeze(count, t, row)
-        if self._frozen == w.shape[0]:
-            return  # every working run is frozen: no step to take
-        # A diverged run is frozen where it stands: no step, no change of optimizer state.
-        live = self._live if self._frozen else None
-        self.optimizer.update(w, evaluation.grad, self._lr_rows(lrs), live)
+        if count == 0:
+            self.optimizer.update(w, evaluation.grad, self._lr_rows(lrs), None)
+            return
+        # A diverged run is frozen where it stands (no step, no change of optimizer state)
+        # and leaves the working arrays before the next iteration.
+        healthy = self._healthy_now.copy()
+        self.diverged_at[self._index[~healthy]] = t
+        self._live_count -= count
+        if count < healthy.size:
+            self.optimizer.update(w, evaluation.grad, self._lr_rows(lrs), healthy)
+        self._record_outcome(recorder.end(row + 1))
+        self._drop_runs(healthy)
+        recorder.begin(row + 1, self._index)
+
+    def _count_diverging(self, current: np.ndarray) -> int:
+        """How many working runs diverge at this iteration; updates each run's best.
+
+        A run is healthy while its loss is finite and its watched (raw or smoothed) loss is
+        not above ``divergence_factor`` times its best. The common case, nothing diverging,
+        takes no masked (``where=``) operation, the slow kind.
+        """
+        finite = np.isfinite(current, out=self._finite)
+        healthy = finite
+        if self.divergence_factor is not None:
+            watched = current
+            if self.divergence_smoothing > 0.0:
+                watched = self._smoothed(current, finite)
+            threshold = np.multiply(self._best, self._factor, out=self._threshold)
+            healthy = np.less_equal(watched, threshold, out=self._healthy)
+            np.logical_and(healthy, finite, out=healthy)
+        self._healthy_now = healthy
+        count = healthy.size - int(np.count_nonzero(healthy))
+        if self.divergence_factor is not None:
+            if count == 0:
+                np.minimum(self._best, watched, out=self._best)  # every loss was finite
+            else:
+                np.minimum(self._best, watched, out=self._best, where=finite)
+        return count
+
+    def _smoothed(self, current: np.ndarray, finite: np.ndarray) -> np.ndarray:
+        """Debiased EMA of the loss, non-finite values counted as 0. The debiasing count is
+        shared because all live runs have seen the same number of iterations."""
+        part = np.multiply(current, self._one_minus_beta, out=self._smoothing_part)
+        if np.count_nonzero(finite) < finite.size:
+            part[~finite] = 0.0
+        decayed = np.multiply(self._ema, self._beta, out=self._smoothed_buffer)
+        np.add(decayed, part, out=self._ema)
+        self._ema_count += 1
+        # A Python float, as always: numpy's vectorized power may round the last bit apart.
+        debias = 1.0 - self.divergence_smoothing**self._ema_count
+        return np.divide(self._ema, debias, out=self._smoothed_buffer)
+
+    def _record_outcome(self, segment: _Segment) -> None:
+        """Each run's final and best loss (and final accuracy) from what was recorded."""
+        index, loss, accuracy = segment
+        if loss.shape[0] == 0:
+            return
+        self.final_loss[index] = loss[-1]
+        if accuracy is not None:
+            self.final_accuracy[index] = accuracy[-1]
+        lowest = np.min(loss, axis=0, where=np.isfinite(loss), initial=np.inf)
+        self._lowest_loss[index] = np.minimum(self._lowest_loss[index], lowest)
 
     def _lr_rows(self, lrs: np.ndarray) -> np.ndarray:
         """The lrs repeated along each row, (width, dim): ufuncs run about twice as fast on
@@ -298,108 +352,15 @@ class Simulation:
         np.copyto(self._lr_buffer, lrs[:, None])
         return self._lr_buffer
 
-    def _count_diverging(self, current: np.ndarray) -> int:
-        """How many live working runs diverge at this iteration; updates each run's best.
-
-        A run is healthy while its loss is finite and its watched (raw or smoothed) loss is
-        not above ``divergence_factor`` times its best. The common case, nothing frozen and
-        nothing diverging, takes no masked (``where=``) operation, the slow part of a step.
-        """
-        live = self._live if self._frozen else None
-        finite = np.isfinite(current, out=self._finite)
-        healthy = finite
-        if self.divergence_factor is not None:
-            watched = current
-            if self.divergence_smoothing > 0.0:
-                watched = self._smoothed(current, finite, live)
-            threshold = np.multiply(self._best, self._factor, out=self._threshold)
-            healthy = np.less_equal(watched, threshold, out=self._healthy)
-            np.logical_and(healthy, finite, out=healthy)
-        self._healthy_now = healthy
-        if live is None:
-            count = healthy.size - int(np.count_nonzero(healthy))
-        else:
-            count = int(np.count_nonzero(self._diverging_mask()))
-        if self.divergence_factor is not None:
-            if live is None and count == 0:
-                np.minimum(self._best, watched, out=self._best)  # every loss was finite
-            else:
-                improving = (
-                    finite if live is None else np.logical_and(finite, live, out=self._improving)
-                )
-                np.minimum(self._best, watched, out=self._best, where=improving)
-        return count
-
-    def _diverging_mask(self) -> np.ndarray:
-        """The live working runs the last divergence test found unhealthy."""
-        diverging = np.logical_not(self._healthy_now, out=self._diverging)
-        if self._frozen:
-            np.logical_and(diverging, self._live, out=diverging)
-        return diverging
-
-    def _smoothed(self, current, finite, live) -> np.ndarray:
-        """Debiased EMA of the loss, non-finite values counted as 0. Frozen runs keep their
-        average; the debiasing count is shared because all live runs have seen the same
-        number of iterations."""
-        part = np.multiply(current, self._one_minus_beta, out=self._smoothing_part)
-        if np.count_nonzero(finite) < finite.size:
-            part[~finite] = 0.0
-        decayed = np.multiply(self._ema, self._beta, out=self._smoothed_buffer)
-        if live is None:
-            np.add(decayed, part, out=self._ema)
-        else:
-            np.add(decayed, part, out=self._ema, where=live)
-        self._ema_count += 1
-        # A Python float, as always: numpy's vectorized power may round the last bit apart.
-        debias = 1.0 - self.divergence_smoothing**self._ema_count
-        return np.divide(self._ema, debias, out=self._smoothed_buffer)
-
-    def _freeze(self, count: int, t: int, row: int) -> None:
-        positions = np.flatnonzero(self._diverging_mask())
-        self.diverged_at[self._index[positions]] = t
-        self._live[positions] = False
-        self._frozen += count
-        self._live_count -= count
-        self._frozen_in_batch.append((row, positions))
-
-    def _finish_batch(self, loss, lr, accuracy, weights) -> None:
-        """Blank what frozen runs 'recorded' after freezing, and update the per-run outcome."""
-        n = loss.shape[0]
-        last = np.full(self._index.size, n - 1)
-        for row, positions in self._frozen_in_batch:
-            for array in (loss, lr, accuracy, weights):
-                if array is not None:
-                    array[row + 1 :, positions] = np.nan
-            last[positions] = row
-        self._frozen_in_batch = []
-        columns = np.arange(self._index.size)
-        self.final_loss[self._index] = loss[last, columns]
-        if accuracy is not None:
-            self.final_accuracy[self._index] = accuracy[last, columns]
-        lowest = np.min(loss, axis=0, where=np.isfinite(loss), initial=np.inf)
-        self._lowest_loss[self._index] = np.minimum(self._lowest_loss[self._index], lowest)
-
-    def _all_runs(self, array: np.ndarray | None) -> np.ndarray | None:
-        """A working (n, width, ...) array as (n, R, ...), NaN for runs no longer worked on."""
-        if array is None or self._index.size == self.runs:
-            return array
-        full = np.full((array.shape[0], self.runs, *array.shape[2:]), np.nan)
-        full[:, self._index] = array
-        return full
-
     # --- working arrays ----------------------------------------------------------------
 
-    def _drop_frozen_runs(self) -> None:
-        """Shrink the working arrays to the live runs (once a batch at most, so a diverged
-        run costs a copy once, not a gather and a scatter every step)."""
+    def _drop_runs(self, keep: np.ndarray) -> None:
+        """Shrink the working arrays to the rows ``keep`` (the runs still live)."""
         self._store_working_state()
-        keep = self._live
         self._index = self._index[keep]
         self._w, self._best, self._ema = self._w[keep], self._best[keep], self._ema[keep]
         self._base_lrs = self.lrs[self._index]
         self.optimizer.keep(keep)
-        self._live = np.ones(self._index.size, dtype=bool)
-        self._frozen = 0
         self._allocate_buffers()
 
     def _store_working_state(self) -> None:
@@ -413,8 +374,6 @@ class Simulation:
         self._workspace = self.objective.workspace(width)
         self._finite = np.empty(width, dtype=bool)
         self._healthy = np.empty(width, dtype=bool)
-        self._diverging = np.empty(width, dtype=bool)
-        self._improving = np.empty(width, dtype=bool)
         self._threshold = np.empty(width)
         self._smoothing_part = np.empty(width)
         self._smoothed_buffer = np.empty(width)
@@ -425,6 +384,63 @@ class Simulation:
     def _rows_per_batch(self) -> int:
         per_run = 2 + (self.final_accuracy is not None) + self.objective.dim * self.record_weights
         return max(1, BATCH_BYTES // (8 * self.runs * per_run))
+
+
+class _Segment(NamedTuple):
+    """What a stretch of a batch recorded for the working runs ``index``: (rows, width)."""
+
+    index: np.ndarray
+    loss: np.ndarray
+    accuracy: np.ndarray | None
+
+
+class _BatchRecorder:
+    """One batch's arrays, (rows, R[, dim]), filled a row per iteration.
+
+    While the working arrays hold every run, the steps write these rows themselves. Once runs
+    have been dropped, the steps write a (rows, width) segment, copied into its runs' columns
+    (NaN in the others) when the working set changes again or the batch ends: one vectorized
+    copy per segment instead of a scatter every step.
+    """
+
+    def __init__(self, rows: int, runs: int, dim: int, accuracy: bool, weights: bool) -> None:
+        self.rows, self.runs = rows, runs
+        self.loss = np.empty((rows, runs))
+        self.lr = np.empty((rows, runs))
+        self.accuracy = np.empty((rows, runs)) if accuracy else None
+        self.weights = np.empty((rows, runs, dim)) if weights else None
+
+    def _arrays(self) -> list[np.ndarray | None]:
+        return [self.loss, self.lr, self.accuracy, self.weights]
+
+    def begin(self, start: int, index: np.ndarray) -> None:
+        """Rows from ``start`` on are iterations of the working runs ``index``."""
+        self.start, self.index = start, index
+        self.direct = index.size == self.runs  # every run, in order
+        segments = []
+        for array in self._arrays():
+            if array is None:
+                segments.append(None)
+            elif self.direct:
+                segments.append(array[start:])
+            else:
+                segments.append(np.empty((self.rows - start, index.size, *array.shape[2:])))
+        self.segment_loss, self.segment_lr, self.segment_accuracy, self.segment_weights = segments
+
+    def end(self, stop: int) -> _Segment:
+        """Close the segment at row ``stop`` (exclusive) and return what it recorded."""
+        count = stop - self.start
+        segments = [self.segment_loss, self.segment_lr, self.segment_accuracy]
+        segments.append(self.segment_weights)
+        if not self.direct:
+            for array, segment in zip(self._arrays(), segments, strict=True):
+                if array is not None:
+                    array[self.start : stop] = np.nan
+                    array[self.start : stop, self.index] = segment[:count]
+        accuracy = self.segment_accuracy
+        return _Segment(
+            self.index, self.segment_loss[:count], None if accuracy is None else accuracy[:count]
+        )
 
 
 def _finite_or_none(value) -> float | None:

@@ -136,13 +136,11 @@ def test_every_run_sees_the_same_minibatch_sequence():
             return super().evaluate(weights, batch)
 
     many = Recording()
-    sim = Simulation(many, "sgd", np.geomspace(1e-3, 30.0, 12), 60, seed=3)
-    collect(sim, batch_iterations=10)  # diverged runs leave the working set between batches
+    collect(Simulation(many, "sgd", np.geomspace(1e-3, 30.0, 12), 60, seed=3))
     one = Recording()
     collect(Simulation(one, "sgd", [1e-3], 60, seed=3))
     assert [b for _, b in many.seen] == [b for _, b in one.seen]
     assert len({b for _, b in many.seen}) > 50  # really a different minibatch each time
-    assert (sim.diverged_at >= 0).any()
     assert min(r for r, _ in many.seen) < 12  # some runs diverged on the way
 
 
@@ -440,7 +438,7 @@ def test_bad_engine_arguments_are_refused():
         next(Simulation(objective, "sgd", [1e-3], 10).run(batch_iterations=0))
 
 
-# --- the working set: diverged runs leave it between batches ------------------------------
+# --- the working arrays: diverged runs leave them at once ---------------------------------
 
 
 def sweep(objective_name: str, optimizer: str, **engine) -> Simulation:
@@ -453,8 +451,9 @@ def sweep(objective_name: str, optimizer: str, **engine) -> Simulation:
 @pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam"])
 @pytest.mark.parametrize("objective_name", ["rosenbrock", "quadratic", "logreg"])
 def test_results_do_not_depend_on_how_the_run_is_cut_into_batches(objective_name, optimizer):
-    """Frozen runs are dropped from the working arrays at every batch boundary, so the batch
-    size decides when; it must not change a number (one batch: nothing is ever dropped)."""
+    """Batches are cut by time as well as by count, so the batching must not change a bit:
+    not even through BLAS, whose rounding depends on how many runs are stacked (an engine
+    that dropped diverged runs at batch boundaries gave other numbers run to run)."""
     whole = sweep(objective_name, optimizer)
     reference = collect(whole, batch_iterations=10_000)
     assert 0 < np.sum(whole.diverged_at >= 0) < whole.runs
@@ -463,15 +462,11 @@ def test_results_do_not_depend_on_how_the_run_is_cut_into_batches(objective_name
         got = collect(sim, batch_iterations=per_batch)
         np.testing.assert_array_equal(sim.diverged_at, whole.diverged_at)
         for x, y in zip(got, reference, strict=True):
-            if objective_name == "rosenbrock":  # elementwise: exact whatever the row count
-                np.testing.assert_array_equal(x, y)
-            else:  # BLAS rounds differently for another number of rows (see MATMUL_CASES)
-                np.testing.assert_allclose(x, y, rtol=1e-9, atol=1e-12)
-        np.testing.assert_allclose(sim.weights, whole.weights, rtol=1e-9, atol=1e-12)
-        np.testing.assert_array_equal(np.isnan(sim.weights), np.isnan(whole.weights))
+            np.testing.assert_array_equal(x, y)
+        np.testing.assert_array_equal(sim.weights, whole.weights)
 
 
-def test_diverged_runs_are_no_longer_evaluated_after_the_batch_they_diverged_in():
+def test_diverged_runs_are_not_evaluated_after_the_iteration_they_diverged_at():
     rows_seen = []
 
     class Counting(Quadratic):
@@ -487,7 +482,7 @@ def test_diverged_runs_are_no_longer_evaluated_after_the_batch_they_diverged_in(
     sim = Simulation(Counting(dim=1, curvature=1.0), "sgd", [2.5, 0.5, 5.0], 12)
     batches = list(sim.run(batch_iterations=4))
     assert sim.diverged_at.tolist() == [2, -1, 1]
-    assert rows_seen == [3] * 4 + [1] * 8
+    assert rows_seen == [3, 3, 2] + [1] * 9
     assert sim.live_count == 1
     for b in batches:
         assert b.loss.shape == (4, 3)
