@@ -11,6 +11,7 @@ import sys
 from lrviz.commands.simulate import _positive_int, add_simulation_arguments, config_from_args
 from lrviz.commands.suggest import add_suggest_arguments, print_summary
 from lrviz.export import format_lr
+from lrviz.limits import check_range_test
 from lrviz.rangetest import (
     DEFAULT_ITERATIONS,
     DEFAULT_MAX_LR,
@@ -62,6 +63,7 @@ def run(args: argparse.Namespace) -> int:
     if not 0.0 <= args.loss_smoothing < 1.0:
         raise ValueError(f"--loss-smoothing must be in [0, 1), got {args.loss_smoothing}")
     config = config_from_args(args)
+    check_range_test(config, args.min_lr, args.max_lr, args.iterations)  # before allocating
     test = RangeTest(
         config,
         min_lr=args.min_lr,

@@ -8,11 +8,11 @@ import json
 import math
 import sys
 
+from lrviz.limits import check_simulation
 from lrviz.lr_spec import parse_lrs
 from lrviz.objectives import OBJECTIVES
 from lrviz.objectives.expression import PRESETS
 from lrviz.optimizers import OPTIMIZERS
-from lrviz.run_store import RunStore
 from lrviz.simulation_config import SimulationConfig
 
 
@@ -117,11 +117,12 @@ def run(args: argparse.Namespace) -> int:
     config = config_from_args(
         args, lrs=args.lrs, iterations=args.iterations, divergence_factor=factor
     )
+    check_simulation(config)  # before anything is allocated
     simulation = config.build()
-    store = RunStore(config.lrs, config.iterations, simulation.objective.has_accuracy)
-    for batch in simulation.run(batch_iterations=1000, batch_seconds=1.0):
-        store.append(batch)
-    runs = store.summaries()
+    # The engine keeps each run's final and best loss as it goes: no history needed.
+    for _ in simulation.run(batch_iterations=1000, batch_seconds=1.0):
+        pass
+    runs = simulation.summaries()
     if args.json:
         json.dump({"runs": runs}, sys.stdout, allow_nan=False)
         sys.stdout.write("\n")
@@ -152,10 +153,20 @@ def _positive_int(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        value = _whole_float(text)  # 1e8: so that a size limit, not the spelling, refuses it
+        if value is None:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
     return value
+
+
+def _whole_float(text: str) -> int | None:
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    return int(number) if math.isfinite(number) and number.is_integer() else None
 
 
 def _expression_fields(args: argparse.Namespace) -> dict:
