@@ -11,6 +11,11 @@ import math
 import numpy as np
 
 from lrviz.engine import Batch
+from lrviz.envelope import Envelope
+
+#: Full-resolution history is kept up to this many bytes; a longer run keeps every k-th
+#: iteration (the summaries stay exact: they are kept while streaming).
+MEMORY_BUDGET = 256 * 2**20
 
 
 class RunStore:
@@ -18,9 +23,12 @@ class RunStore:
 
     Attributes
     ----------
-    loss, lr : ndarray (iterations, R)
-        NaN where nothing was recorded (not yet run, or after divergence).
-    accuracy : ndarray (iterations, R) or None
+    loss, lr : ndarray (rows, R)
+        The history: row ``k`` holds iteration ``k * stride``. NaN where nothing was recorded
+        (not yet run, or after divergence). ``stride`` is 1 (every iteration) unless the run
+        would not fit in ``budget`` bytes: 256 runs x 100,000 iterations stay whole, 4096 runs x
+        10,000,000 iterations do not (305 GiB).
+    accuracy : ndarray (rows, R) or None
     count : int
         Number of iterations recorded so far.
     diverged_at : ndarray (R,) of int
@@ -29,16 +37,37 @@ class RunStore:
         Increases with every append: views redraw when it differs from what they drew.
     """
 
-    def __init__(self, lrs, iterations: int, has_accuracy: bool = False) -> None:
+    def __init__(
+        self,
+        lrs,
+        iterations: int,
+        has_accuracy: bool = False,
+        budget: int = MEMORY_BUDGET,
+        envelopes: bool = False,
+    ) -> None:
+        """``envelopes``: also keep loss and lr at screen resolution
+        (:class:`lrviz.envelope.Envelope`, for the app's panels; the command line needs
+        only the summaries)."""
         self.lrs = np.asarray(lrs, dtype=np.float64)
         runs = self.lrs.size
-        self.loss = np.full((iterations, runs), np.nan)
-        self.lr = np.full((iterations, runs), np.nan)
-        self.accuracy = np.full((iterations, runs), np.nan) if has_accuracy else None
+        self.iterations = int(iterations)
+        arrays = 3 if has_accuracy else 2
+        full = self.iterations * max(runs, 1) * 8 * arrays
+        self.stride = max(1, math.ceil(full / budget))
+        rows = math.ceil(self.iterations / self.stride)
+        self.loss = np.full((rows, runs), np.nan)
+        self.lr = np.full((rows, runs), np.nan)
+        self.accuracy = np.full((rows, runs), np.nan) if has_accuracy else None
         self.count = 0
         self.diverged_at = np.full(runs, -1, dtype=np.int64)
         self.version = 0
         self.done = False
+        # Kept while streaming, so they are exact whatever the stride.
+        self._best = np.full(runs, np.inf)
+        self._final = np.full(runs, np.nan)
+        self._final_accuracy = np.full(runs, np.nan) if has_accuracy else None
+        self.loss_envelope = Envelope(runs) if envelopes else None
+        self.lr_envelope = Envelope(runs) if envelopes else None
 
     @property
     def runs(self) -> int:
@@ -46,38 +75,73 @@ class RunStore:
 
     @property
     def capacity(self) -> int:
-        return self.loss.shape[0]
+        """Iterations the run will have when it ends."""
+        return self.iterations
+
+    @property
+    def rows(self) -> int:
+        """History rows filled so far."""
+        return math.ceil(self.count / self.stride)
+
+    def history_x(self) -> np.ndarray:
+        """The iteration of each filled history row."""
+        return np.arange(self.rows, dtype=np.float64) * self.stride
 
     def append(self, batch: Batch) -> None:
-        """Copy a batch into the buffers."""
-        rows = slice(batch.start, batch.stop)
-        self.loss[rows] = batch.loss
-        self.lr[rows] = batch.lr
-        if self.accuracy is not None and batch.accuracy is not None:
-            self.accuracy[rows] = batch.accuracy
-        self.count = max(self.count, batch.stop)
+        """Copy a batch into the history (every ``stride``-th iteration) and the summaries."""
+        start, stop = batch.start, batch.stop
+        first = -(-start // self.stride) * self.stride  # first kept iteration in the batch
+        if first < stop:
+            keep = slice(first - start, stop - start, self.stride)
+            rows = slice(
+                first // self.stride, first // self.stride + len(range(first, stop, self.stride))
+            )
+            self.loss[rows] = batch.loss[keep]
+            self.lr[rows] = batch.lr[keep]
+            if self.accuracy is not None and batch.accuracy is not None:
+                self.accuracy[rows] = batch.accuracy[keep]
+        self._summarise(batch)
+        if self.loss_envelope is not None and stop > self.count:
+            fresh = slice(max(self.count - start, 0), None)  # a batch seen twice adds nothing
+            self.loss_envelope.add(batch.loss[fresh])
+            self.lr_envelope.add(batch.lr[fresh])
+        self.count = max(self.count, stop)
         self.diverged_at = batch.diverged_at.copy()
         self.done = batch.done
         self.version += 1
+
+    def _summarise(self, batch: Batch) -> None:
+        loss = batch.loss
+        with np.errstate(invalid="ignore"):
+            seen = np.where(np.isfinite(loss), loss, np.inf).min(axis=0, initial=np.inf)
+        np.minimum(self._best, seen, out=self._best)
+        n = loss.shape[0]
+        at = batch.diverged_at
+        # The final value: at the divergence if it happened in this batch, else the batch's
+        # last row for runs still going.
+        row = np.where((at >= batch.start) & (at < batch.stop), at - batch.start, n - 1)
+        running = (at < 0) | ((at >= batch.start) & (at < batch.stop))
+        columns = np.arange(self.runs)
+        self._final = np.where(running, loss[row, columns], self._final)
+        if self._final_accuracy is not None and batch.accuracy is not None:
+            self._final_accuracy = np.where(
+                running, batch.accuracy[row, columns], self._final_accuracy
+            )
 
     def final_loss(self) -> np.ndarray:
         """Loss at each run's last iteration: where it diverged, or the last one recorded."""
         if self.count == 0:
             return np.full(self.runs, np.nan)
-        last = np.where(self.diverged_at >= 0, self.diverged_at, self.count - 1)
-        return self.loss[last, np.arange(self.runs)]
+        return self._final.copy()
 
     def best_loss(self) -> np.ndarray:
         """Lowest finite loss of each run (NaN when it has none)."""
-        seen = self.loss[: self.count]
-        best = np.where(np.isfinite(seen), seen, np.inf).min(axis=0, initial=np.inf)
-        return np.where(np.isfinite(best), best, np.nan)
+        return np.where(np.isfinite(self._best), self._best, np.nan)
 
     def final_accuracy(self) -> np.ndarray | None:
-        if self.accuracy is None or self.count == 0:
+        if self._final_accuracy is None or self.count == 0:
             return None
-        last = np.where(self.diverged_at >= 0, self.diverged_at, self.count - 1)
-        return self.accuracy[last, np.arange(self.runs)]
+        return self._final_accuracy.copy()
 
     def summaries(self) -> list[dict]:
         """One dict per run: lr, final_loss, best_loss, diverged, diverged_at (JSON-ready:

@@ -130,9 +130,10 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.progress)
 
         self._pending_progress: tuple[int, int, float] | None = None
+        self._awaiting_paint: dict = {}  # panel -> its paint count when it last drew
         self.redraw_timer = QTimer(self)
         self.redraw_timer.setInterval(REDRAW_INTERVAL_MS)
-        self.redraw_timer.timeout.connect(self.redraw)
+        self.redraw_timer.timeout.connect(lambda: self.redraw(drop_unpainted=True))
         self.redraw_timer.start()
 
         self._wire()
@@ -220,18 +221,29 @@ class MainWindow(QMainWindow):
         self.simulate_form.set_config(config)
         self.start_simulation(config)
 
-    def redraw(self) -> None:
-        """Draw whatever changed since the last draw (called by the timer).
+    def redraw(self, drop_unpainted: bool = False) -> None:
+        """Draw whatever changed since the last draw (the timer calls it with
+        ``drop_unpainted``; a direct call always draws).
 
-        The engine thread needs the GIL too: when drawing gets expensive (long runs, many
-        points) the timer slows down so drawing takes at most about a fifth of the time."""
+        The engine thread needs the GIL too: the timer is paced on what a frame really costs
+        (updating the curves plus painting them), so drawing takes at most about a fifth of
+        the time; and a frame is dropped while the previous one has not been painted yet
+        (napari's idea), so slow paints never queue up behind each other."""
+        panels = (self.loss_vs_iteration, self.loss_vs_lr, self.lr_vs_iteration)
+        waiting = any(p.graphics.paints == seen for p, seen in self._awaiting_paint.items())
+        if drop_unpainted and waiting:
+            visible = [p for p in self._awaiting_paint if p.graphics.isVisible()]
+            if visible and self.isVisible():
+                return  # the last frame is still waiting for its paint
         started = time.perf_counter()
         self._show_progress()
-        drew = False
-        for panel in (self.loss_vs_iteration, self.loss_vs_lr, self.lr_vs_iteration):
-            drew = panel.refresh() or drew
-        if drew:
-            cost_ms = 1000.0 * (time.perf_counter() - started)
+        self._awaiting_paint = {}
+        for panel in panels:
+            if panel.refresh():
+                self._awaiting_paint[panel] = panel.graphics.paints
+        if self._awaiting_paint:
+            paint = sum(p.graphics.paint_seconds for p in self._awaiting_paint)
+            cost_ms = 1000.0 * (time.perf_counter() - started + paint)
             interval = int(min(MAX_REDRAW_INTERVAL_MS, max(REDRAW_INTERVAL_MS, 5 * cost_ms)))
             self.redraw_timer.setInterval(interval)
 

@@ -11,7 +11,7 @@ import time
 from PySide6.QtCore import QObject, Signal
 
 from lrviz.engine import Batch, Simulation
-from lrviz.run_store import RunStore
+from lrviz.run_store import MEMORY_BUDGET, RunStore
 from lrviz.simulation_config import SimulationConfig
 from ui.jobs import JobRunner
 
@@ -30,6 +30,10 @@ class SimulationRunner(QObject):
     state_changed(str)   "running", "paused", "finished", "stopped", "failed"
     failed(str)          a one-line message
     """
+
+    #: bytes of history a run keeps at full resolution (beyond it, every k-th iteration; the
+    #: panels draw screen-resolution envelopes either way)
+    memory_budget = MEMORY_BUDGET
 
     started = Signal(object)
     progressed = Signal(int, int, float)
@@ -53,7 +57,13 @@ class SimulationRunner(QObject):
         simulation = config.build()
         self.config = config
         self.simulation = simulation
-        self.store = RunStore(config.lrs, config.iterations, simulation.objective.has_accuracy)
+        self.store = RunStore(
+            config.lrs,
+            config.iterations,
+            simulation.objective.has_accuracy,
+            budget=self.memory_budget,
+            envelopes=True,
+        )
         self.started.emit(self.store)
         self._launch()
 

@@ -141,10 +141,12 @@ def test_bad_form_input_shows_a_message_and_runs_nothing(qtbot, window):
 def test_engine_error_is_reported_not_raised(qtbot, window, monkeypatch):
     from lrviz.objectives.quadratic import Quadratic
 
-    def broken(self, weights, batch=None):
+    def broken(self, *args, **kwargs):
         raise FloatingPointError("boom")
 
+    # the engine evaluates in place (evaluate_into) since it runs at numpy speed
     monkeypatch.setattr(Quadratic, "evaluate", broken)
+    monkeypatch.setattr(Quadratic, "evaluate_into", broken)
     with qtbot.waitSignal(window.runner.failed, timeout=10_000) as blocker:
         window.start_simulation(SimulationConfig(iterations=10))
     assert "boom" in blocker.args[0]
@@ -182,3 +184,32 @@ def test_form_hides_options_that_do_not_apply(qtbot, window):
     form.optimizer.setCurrentIndex(form.optimizer.findData("nesterov"))
     assert form.momentum.isVisible()
     assert form.config().optimizer == "nesterov"
+
+
+def test_a_long_run_streams_within_its_memory_budget_and_loses_no_batch(qtbot, window):
+    """Issue 9: the store allocated iterations x runs up front (305 GiB for what the form
+    allows); now it keeps a budget, the panels draw envelopes, and every batch counts."""
+    runner = window.runner
+    runner.memory_budget = 2 * 2**20  # 2 MB: a 4.8 MB run must fit in it
+    seen = []
+    runner.progressed.connect(lambda done, total, rate: seen.append(done))
+    config = SimulationConfig(
+        objective="quadratic", lrs=np.geomspace(1e-3, 0.15, 16), iterations=150_000, dim=2
+    )
+    with qtbot.waitSignal(window.simulation_finished, timeout=120_000):
+        window.start_simulation(config)
+    store = runner.store
+    assert store.stride > 1 and store.loss.nbytes + store.lr.nbytes <= 2 * 2**20 + 2 * 8 * 16
+    assert store.count == 150_000 and seen[-1] == 150_000 and seen == sorted(seen)
+    assert store.loss_envelope.iterations == 150_000  # every batch reached the envelope
+    window.redraw()
+    x, _y = window.loss_vs_iteration.curves[0].getData()
+    assert x.size <= 2 * 1024 + store.loss_envelope.bucket and x[-1] >= 149_000
+    from lrviz.run_store import RunStore
+
+    # the same run headless, at full resolution: the same summaries
+    reference = RunStore(config.lrs, config.iterations)
+    for batch in config.build().run(batch_iterations=10_000):
+        reference.append(batch)
+    np.testing.assert_allclose(store.final_loss(), reference.final_loss(), rtol=1e-12)
+    np.testing.assert_allclose(store.best_loss(), reference.best_loss(), rtol=1e-12)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QVBoxLayout, QWidget
@@ -81,6 +83,22 @@ class ScientificAxis(pg.AxisItem):
         return max(2, int(self.height() / 22))
 
 
+class TimedGraphicsLayoutWidget(pg.GraphicsLayoutWidget):
+    """A plot widget that remembers how long its last paint took and counts its paints, so
+    the window can pace its redraws on what drawing really costs (paint included)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.paints = 0
+        self.paint_seconds = 0.0
+
+    def paintEvent(self, event) -> None:
+        started = time.perf_counter()
+        super().paintEvent(event)
+        self.paint_seconds = time.perf_counter() - started
+        self.paints += 1
+
+
 class PlotPanel(QWidget):
     """A titled header row of option widgets above a pyqtgraph plot."""
 
@@ -89,7 +107,7 @@ class PlotPanel(QWidget):
         apply_plot_theme()
         self.setObjectName(title.replace(" ", "_"))
         axis_items = {side: ScientificAxis(orientation=side) for side in ("left", "bottom")}
-        self.graphics = pg.GraphicsLayoutWidget()
+        self.graphics = TimedGraphicsLayoutWidget()
         self.plot: pg.PlotItem = self.graphics.addPlot(row=0, col=0, axisItems=axis_items)
         self.plot.showGrid(x=True, y=True, alpha=0.15)
         # PlotItem.addItem imposes the plot's own settings on every item, so these must be

@@ -1,13 +1,26 @@
-"""Curves of a simulation's runs, one per λ, coloured by λ: shared by the per-iteration panels."""
+"""Curves of a simulation's runs, one per λ, coloured by λ: shared by the per-iteration panels.
+
+Each frame costs O(pixels), not O(history): the panels draw the store's screen-resolution
+envelopes (:mod:`lrviz.envelope`: min and max per bucket of iterations, grown as batches
+arrive), only for runs whose data changed, and re-derive from the full history only for the
+part of it a zoomed-in view shows.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
 
+from lrviz.envelope import Envelope, window
 from lrviz.run_store import RunStore
 from ui.colors import DIVERGED, format_lr, lr_colormap, lr_colors
 from ui.panels.plot_panel import PlotPanel
+
+#: A view showing less than this fraction of the run's iterations draws them from the full
+#: history instead of the envelope.
+ZOOM_FRACTION = 0.5
+#: Columns of the zoomed-in envelope: more than any screen's width.
+ZOOM_COLUMNS = 1024
 
 MAX_LEGEND_ENTRIES = 7
 
@@ -26,6 +39,8 @@ class RunCurvesPanel(PlotPanel):
         self.store: RunStore | None = None
         self.curves: list[pg.PlotDataItem] = []
         self._drawn_version = -1
+        self._drawn_counts = np.empty(0, dtype=np.int64)  # iterations drawn per run
+        self._zoom: tuple[int, int] | None = None  # iteration range drawn at full detail
         self.plot.setLabel("bottom", "iteration")
         self.plot.setLabel("left", self.y_label, units=self.y_units)
         self.legend = self.plot.addLegend(offset=(10, -10), labelTextSize="8pt")
@@ -33,10 +48,25 @@ class RunCurvesPanel(PlotPanel):
         self.colorbar: pg.ColorBarItem | None = None
         self.simulation_visible = True
         self.show_legend = True
+        # Zooming in (or back out) redraws from the full history (or the envelope).
+        self.plot.getViewBox().sigXRangeChanged.connect(self._on_x_range)
+
+    def _on_x_range(self, *_args) -> None:
+        store = self.store
+        if store is None:
+            return
+        was = self._zoom
+        now = self._zoom_range(store)
+        if now != was:
+            self.redraw_all()
 
     def values(self, store: RunStore) -> np.ndarray:
-        """(iterations, R) array plotted by this panel."""
+        """(rows, R) history plotted by this panel (row k = iteration k * store.stride)."""
         raise NotImplementedError
+
+    def envelope(self, store: RunStore) -> Envelope | None:
+        """The screen-resolution envelope of :meth:`values`, when the store keeps one."""
+        return None
 
     def set_simulation_visible(self, visible: bool) -> None:
         """Show or hide the simulation's curves (loaded logs stay)."""
@@ -65,6 +95,9 @@ class RunCurvesPanel(PlotPanel):
             curve.setToolTip(f"λ = {format_lr(lr)}")
             curve.setVisible(self.simulation_visible)
             self.plot.addItem(curve)
+            # The data already is a min/max envelope at screen resolution: pyqtgraph's own
+            # peak downsampling would redo that work on every paint.
+            curve.setDownsampling(auto=False)
             self.curves.append(curve)
         # Beyond a handful of runs the colour bar names the λ; a long legend would hide curves.
         for index in _legend_indices(store.runs):
@@ -74,6 +107,8 @@ class RunCurvesPanel(PlotPanel):
         self._set_colorbar(store.lrs)
         self.set_simulation_visible(self.simulation_visible)
         self._drawn_version = -1
+        self._drawn_counts = np.full(store.runs, -1, dtype=np.int64)
+        self._zoom = None
         self.refresh()
 
     def _set_colorbar(self, lrs: np.ndarray) -> None:
@@ -94,33 +129,74 @@ class RunCurvesPanel(PlotPanel):
         self.colorbar = bar
 
     def refresh(self) -> bool:
-        """Redraw if the store changed since the last draw. Returns True if it drew."""
+        """Redraw if the store changed since the last draw. Returns True if it drew.
+
+        Only runs that advanced since their last draw are sent to pyqtgraph: a diverged
+        run's curve stops changing, and with it its cost."""
         store = self.store
         if store is None or store.version == self._drawn_version:
             return False
         self._drawn_version = store.version
-        n = store.count
-        x = np.arange(n, dtype=np.float64)
-        data = self.display_values(self.values(store)[:n])
-        for i, curve in enumerate(self.curves):
-            curve.setData(x, data[:, i])
-        self._mark_divergence(store, data)
+        x, ys = self._curves_to_draw(store)
+        floor = self._floor(ys)
+        counts = np.where(store.diverged_at >= 0, store.diverged_at + 1, store.count)
+        changed = counts != self._drawn_counts
+        for i in np.flatnonzero(changed):
+            self.curves[i].setData(x, self.display_values(ys[i], floor))
+        self._drawn_counts = counts
+        self._mark_divergence(store, x, ys, floor)
         return True
 
-    def display_values(self, data: np.ndarray) -> np.ndarray:
+    def redraw_all(self) -> None:
+        """Draw every curve again (the y mode or the zoom changed)."""
+        self._drawn_version = -1
+        self._drawn_counts[:] = -1
+        self.refresh()
+
+    def _curves_to_draw(self, store: RunStore) -> tuple[np.ndarray, np.ndarray]:
+        """(x, (R, m) y): the envelope, or full detail for a zoomed-in view."""
+        envelope = self.envelope(store)
+        zoom = self._zoom_range(store)
+        if envelope is None or zoom is not None:
+            a, b = zoom if zoom is not None else (0, store.count)
+            rows = slice(a // store.stride, -(-b // store.stride))
+            x, y = window(self.values(store)[rows], 0, ZOOM_COLUMNS)
+            return rows.start * store.stride + x * store.stride, y
+        pairs = [envelope.curve(i) for i in range(store.runs)]
+        if not pairs:
+            return np.empty(0), np.empty((0, 0))
+        return pairs[0][0], np.array([y for _x, y in pairs])
+
+    def _zoom_range(self, store: RunStore) -> tuple[int, int] | None:
+        """The visible iterations when the user zoomed in on a small part of the run (an
+        auto-ranging view shows it all)."""
+        view = self.plot.getViewBox()
+        (x0, x1), _ = view.viewRange()
+        n = store.count
+        if n == 0 or view.autoRangeEnabled()[0] or not (x1 - x0) < ZOOM_FRACTION * n:
+            self._zoom = None
+            return None
+        a, b = max(0, int(np.floor(x0)) - 1), min(n, int(np.ceil(x1)) + 2)
+        self._zoom = (a, b) if b > a else None
+        return self._zoom
+
+    def _floor(self, ys: np.ndarray) -> float | None:
+        return None
+
+    def display_values(self, data: np.ndarray, floor: float | None = None) -> np.ndarray:
         return data
 
-    def _mark_divergence(self, store: RunStore, data: np.ndarray) -> None:
-        runs = np.flatnonzero((store.diverged_at >= 0) & (store.diverged_at < data.shape[0]))
-        xs, ys = [], []
+    def _mark_divergence(self, store: RunStore, x: np.ndarray, ys: np.ndarray, floor) -> None:
+        """A × at each diverged run's last finite point before it blew up."""
+        runs = np.flatnonzero((store.diverged_at >= 0) & (store.diverged_at < store.count))
+        xs, marks = [], []
         for i in runs:
-            at = int(store.diverged_at[i])
-            column = data[: at + 1, i]
-            finite = np.flatnonzero(np.isfinite(column))
+            y = self.display_values(ys[i], floor)
+            finite = np.flatnonzero(np.isfinite(y) & (x <= store.diverged_at[i]))
             if finite.size:
-                xs.append(float(finite[-1]))
-                ys.append(float(column[finite[-1]]))
-        self.diverged_marks.setData(xs, ys)
+                xs.append(float(x[finite[-1]]))
+                marks.append(float(y[finite[-1]]))
+        self.diverged_marks.setData(xs, marks)
 
 
 class LossVsIterationPanel(RunCurvesPanel):
@@ -138,24 +214,29 @@ class LossVsIterationPanel(RunCurvesPanel):
     def values(self, store: RunStore) -> np.ndarray:
         return store.loss
 
-    def display_values(self, data: np.ndarray) -> np.ndarray:
-        if not self.log_y.isChecked():
+    def envelope(self, store: RunStore) -> Envelope | None:
+        return store.loss_envelope
+
+    def _floor(self, ys: np.ndarray) -> float | None:
+        """The smallest positive loss drawn: where exact zeros sit on a log axis."""
+        if not self.log_y.isChecked() or ys.size == 0:
+            return None
+        with np.errstate(invalid="ignore"):
+            positive = ys[np.isfinite(ys) & (ys > 0)]
+        return float(positive.min()) if positive.size else None
+
+    def display_values(self, data: np.ndarray, floor: float | None = None) -> np.ndarray:
+        if not self.log_y.isChecked() or floor is None:
             return data
         # Exact zeros (a run that hit the minimum) cannot sit on a log axis: show them at
         # the smallest positive loss, so they stay in view without stretching the axis down
-        # to 1e-300 (the × of a diverged run and the legend's "loss = 0" say the rest).
+        # to 1e-300.
         with np.errstate(invalid="ignore"):
-            positive = np.where(np.isfinite(data) & (data > 0), data, np.nan)
-        if np.all(np.isnan(positive)):
-            return positive
-        floor = float(np.nanmin(positive))
-        with np.errstate(invalid="ignore"):
-            return np.where(np.isfinite(data) & (data <= floor), floor, positive)
+            return np.where(np.isfinite(data) & (data <= floor), floor, data)
 
     def _set_log_y(self, on: bool) -> None:
         self.plot.setLogMode(x=False, y=on)
-        self._drawn_version = -1
-        self.refresh()
+        self.redraw_all()
 
 
 class LrVsIterationPanel(RunCurvesPanel):
@@ -171,6 +252,9 @@ class LrVsIterationPanel(RunCurvesPanel):
 
     def values(self, store: RunStore) -> np.ndarray:
         return store.lr
+
+    def envelope(self, store: RunStore) -> Envelope | None:
+        return store.lr_envelope
 
     def _set_colorbar(self, lrs: np.ndarray) -> None:
         pass  # the y axis already is λ

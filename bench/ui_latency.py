@@ -1,0 +1,153 @@
+"""Does the window stay responsive while a long simulation streams into it?
+
+    python bench/ui_latency.py            # 256 λ x 100,000 iterations and 1000 λ x 20,000
+    python bench/ui_latency.py --quick    # CI: small runs (checks that it runs, not timings)
+    python bench/ui_latency.py --json     # one object per scenario
+
+The real main window runs offscreen. A 5 ms probe timer measures how late the GUI event loop
+serves it (p50 / p99 / max delay); the loss panel's redraws are counted (Hz); the run's
+throughput (iterations x runs per second) is compared with the same engine run headless in
+this process just before (same config, same machine, same run): ``throughput_vs_headless``
+is app time / headless time (1.0 = the window costs nothing).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import numpy as np
+
+from lrviz.simulation_config import SimulationConfig
+
+PROBE_MS = 5
+SCENARIOS = {
+    "256 λ x 100,000 it, quadratic dim 100": (256, 100_000),
+    "1000 λ x 20,000 it, quadratic dim 100": (1000, 20_000),
+}
+QUICK = {
+    "64 λ x 5,000 it, quadratic dim 100": (64, 5_000),
+    "256 λ x 2,000 it, quadratic dim 100": (256, 2_000),
+}
+
+
+def config(runs: int, iterations: int) -> SimulationConfig:
+    # λ below the stability limit 2/L = 0.2: every run does every iteration.
+    return SimulationConfig(
+        objective="quadratic",
+        optimizer="sgd",
+        lrs=np.geomspace(1e-4, 0.15, runs),
+        iterations=iterations,
+        dim=100,
+        curvature=10.0,
+        condition=100.0,
+        seed=0,
+    )
+
+
+def headless_seconds(cfg: SimulationConfig) -> float:
+    sim = cfg.build()
+    started = time.perf_counter()
+    for _ in sim.run(batch_iterations=5000, batch_seconds=0.03):
+        pass
+    return time.perf_counter() - started
+
+
+def in_the_window(cfg: SimulationConfig, app) -> dict:
+    from PySide6.QtCore import QElapsedTimer, QTimer
+
+    from ui.main_window import MainWindow
+
+    window = MainWindow()
+    window.resize(1400, 860)
+    window.show()
+    app.processEvents()
+    delays: list[float] = []
+    clock = QElapsedTimer()
+    probe = QTimer()
+    probe.setInterval(PROBE_MS)
+    last = {"t": None}
+
+    def tick() -> None:
+        now = clock.nsecsElapsed() / 1e6
+        if last["t"] is not None:
+            delays.append(max(0.0, now - last["t"] - PROBE_MS))
+        last["t"] = now
+
+    probe.timeout.connect(tick)
+    redraws = {"n": 0}
+    panel = window.loss_vs_iteration
+    original = panel.refresh
+
+    def counted() -> bool:
+        drew = original()
+        redraws["n"] += bool(drew)
+        return drew
+
+    panel.refresh = counted
+    done = {"t": None}
+    window.simulation_finished.connect(lambda: done.update(t=time.perf_counter()))
+    clock.start()
+    probe.start()
+    started = time.perf_counter()
+    window.start_simulation(cfg)
+    while done["t"] is None and time.perf_counter() - started < 600:
+        app.processEvents()
+        time.sleep(0.0005)
+    elapsed = (done["t"] or time.perf_counter()) - started
+    probe.stop()
+    window.close()
+    app.processEvents()
+    d = np.array(delays) if delays else np.zeros(1)
+    return {
+        "p50_ms": float(np.percentile(d, 50)),
+        "p99_ms": float(np.percentile(d, 99)),
+        "max_ms": float(d.max()),
+        "redraw_hz": redraws["n"] / elapsed if elapsed > 0 else 0.0,
+        "seconds": elapsed,
+        "finished": done["t"] is not None,
+    }
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small runs, for CI")
+    parser.add_argument("--json", action="store_true", help="print JSON")
+    args = parser.parse_args(argv)
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication([])
+    rows = []
+    for name, (runs, iterations) in (QUICK if args.quick else SCENARIOS).items():
+        cfg = config(runs, iterations)
+        headless = headless_seconds(cfg)
+        measured = in_the_window(cfg, app)
+        measured["throughput_vs_headless"] = measured.pop("seconds") / headless
+        rows.append({"name": name, **measured, "headless_seconds": headless})
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    print("GUI event-loop delay (5 ms probe), loss-panel redraws, app time / headless time")
+    print(
+        f"{'scenario':<40} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'redraw Hz':>10} "
+        f"{'vs headless':>12}"
+    )
+    for r in rows:
+        print(
+            f"{r['name']:<40} {r['p50_ms']:8.1f} {r['p99_ms']:8.1f} {r['max_ms']:8.1f} "
+            f"{r['redraw_hz']:10.1f} {r['throughput_vs_headless']:11.2f}x"
+        )
+    print("targets: p99 <= 20 ms, max <= 50 ms, redraw >= 20 Hz, within 1.3x of headless")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

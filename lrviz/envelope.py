@@ -1,0 +1,126 @@
+"""What a curve looks like at screen resolution: per run, the min and max over buckets of
+iterations, grown incrementally as batches arrive.
+
+A panel drawing 256 runs x 100,000 iterations cannot re-send 25.6 million points every frame
+(pyqtgraph then redoes its log mapping on all of them: over a second a frame). A screen shows a
+few thousand columns; :class:`Envelope` keeps, per run, at most ``capacity`` buckets of
+``bucket`` iterations each, with the lowest and highest value seen in each. Drawn as a line
+through (x, min), (x, max) per bucket it looks exactly like the full curve at that width:
+every spike stays (a mean would hide it). When the buckets fill up, neighbours merge and the
+bucket doubles, so the work per batch is O(batch) and per frame O(capacity), never
+O(history). Run-major arrays: each run's curve is contiguous.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: Buckets per run: about a plot's width in pixels (each bucket draws its min and its max, so
+#: spikes survive); painting 256 curves costs what their points cost, so no more than that.
+DEFAULT_CAPACITY = 1024
+
+
+class Envelope:
+    """Min/max per bucket of iterations for R runs.
+
+    ``add(values)`` appends the next iterations (an ``(n, R)`` array, as engine batches hold
+    them); ``curve(run)`` gives the (x, y) to draw; ``version`` changes with every add.
+    NaN values (not recorded, or after divergence) are ignored inside a bucket; a bucket with
+    none is NaN (a gap).
+    """
+
+    def __init__(self, runs: int, capacity: int = DEFAULT_CAPACITY) -> None:
+        if capacity < 2 or capacity % 2:
+            raise ValueError(f"capacity must be an even number >= 2, got {capacity}")
+        self.runs = int(runs)
+        self.capacity = int(capacity)
+        self.bucket = 1  # iterations per bucket, a power of two
+        self.count = 0  # full buckets
+        self.iterations = 0  # iterations added (full buckets and the pending part)
+        self.lo = np.full((self.runs, self.capacity), np.nan)
+        self.hi = np.full((self.runs, self.capacity), np.nan)
+        self._pending = np.empty((self.runs, 0))
+        self.version = 0
+
+    def add(self, values: np.ndarray) -> None:
+        values = np.asarray(values, dtype=np.float64)
+        if values.ndim != 2 or values.shape[1] != self.runs:
+            raise ValueError(f"expected (n, {self.runs}) values, got {values.shape}")
+        if values.shape[0] == 0:
+            return
+        data = np.concatenate([self._pending, values.T], axis=1)  # run-major
+        self.iterations += values.shape[0]
+        while True:
+            full = data.shape[1] // self.bucket
+            room = self.capacity - self.count
+            take = min(full, room)
+            if take:
+                block = data[:, : take * self.bucket].reshape(self.runs, take, self.bucket)
+                self.lo[:, self.count : self.count + take] = np.fmin.reduce(block, axis=2)
+                self.hi[:, self.count : self.count + take] = np.fmax.reduce(block, axis=2)
+                self.count += take
+                data = data[:, take * self.bucket :]
+            if self.count < self.capacity or data.shape[1] < self.bucket:
+                break
+            self._merge()
+        self._pending = data.copy()
+        self.version += 1
+
+    def _merge(self) -> None:
+        """Halve the resolution: neighbouring buckets become one twice as wide."""
+        half = self.count // 2
+        for a in (self.lo, self.hi):
+            op = np.fmin if a is self.lo else np.fmax
+            merged = op(a[:, 0 : 2 * half : 2], a[:, 1 : 2 * half : 2])
+            a[:, :half] = merged
+            a[:, half:] = np.nan
+        self.count = half
+        self.bucket *= 2
+
+    def curve(self, run: int) -> tuple[np.ndarray, np.ndarray]:
+        """(x, y) of run ``run`` to draw as one line: each bucket's min then max, at the
+        bucket's first iteration, then the pending iterations as they are."""
+        n, b = self.count, self.bucket
+        starts = np.arange(n, dtype=np.float64) * b
+        if b == 1:  # every iteration is its own bucket: draw it once
+            x, y = starts, self.lo[run, :n].copy()
+        else:
+            x = np.repeat(starts, 2)
+            y = np.empty(2 * n)
+            y[0::2] = self.lo[run, :n]
+            y[1::2] = self.hi[run, :n]
+        pending = self._pending[run]
+        if pending.size:
+            x = np.concatenate([x, n * b + np.arange(pending.size, dtype=np.float64)])
+            y = np.concatenate([y, pending])
+        return x, y
+
+    def last(self) -> np.ndarray:
+        """Each run's most recent value (NaN where none)."""
+        if self._pending.shape[1]:
+            return self._pending[:, -1].copy()
+        if self.count:
+            return self.hi[:, self.count - 1].copy()
+        return np.full(self.runs, np.nan)
+
+
+def window(values: np.ndarray, start: int, columns: int) -> tuple[np.ndarray, np.ndarray]:
+    """Min/max envelope of ``values`` (``(n, R)`` full resolution, rows from iteration
+    ``start``) at about ``columns`` buckets: what a zoomed-in view draws. Returns
+    (x, y) with shapes ``(2m,)`` and ``(R, 2m)``."""
+    values = np.asarray(values, dtype=np.float64)
+    n = values.shape[0]
+    bucket = max(1, int(np.ceil(n / max(columns, 1))))
+    m = n // bucket
+    if m == 0 or bucket == 1:
+        return np.arange(start, start + n, dtype=np.float64), values.T.copy()
+    block = values[: m * bucket].T.reshape(values.shape[1], m, bucket)
+    lo, hi = np.fmin.reduce(block, axis=2), np.fmax.reduce(block, axis=2)
+    y = np.empty((values.shape[1], 2 * m))
+    y[:, 0::2], y[:, 1::2] = lo, hi
+    x = np.repeat(start + np.arange(m, dtype=np.float64) * bucket, 2)
+    rest = values[m * bucket :]
+    if rest.shape[0]:
+        x = np.concatenate([x, start + m * bucket + np.arange(rest.shape[0], dtype=np.float64)])
+        y = np.concatenate([y, rest.T], axis=1)
+    return x, y

@@ -1,0 +1,80 @@
+"""The screen-resolution envelope: the same extremes as the full curve, at bounded size."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lrviz.envelope import Envelope, window
+
+
+def brute_force(values: np.ndarray, bucket: int) -> tuple[np.ndarray, np.ndarray]:
+    n = values.shape[0] // bucket * bucket
+    block = values[:n].T.reshape(values.shape[1], -1, bucket)
+    return np.fmin.reduce(block, axis=2), np.fmax.reduce(block, axis=2)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(1, 3),
+    st.lists(st.integers(1, 300), min_size=1, max_size=12),
+    st.sampled_from([4, 8, 16]),
+    st.integers(0, 2**32 - 1),
+)
+def test_extremes_equal_a_brute_force_reduction_whatever_the_batches(runs, sizes, capacity, seed):
+    rng = np.random.default_rng(seed)
+    values = rng.standard_normal((sum(sizes), runs))
+    values[rng.random(values.shape) < 0.05] = np.nan
+    env = Envelope(runs, capacity=capacity)
+    at = 0
+    for size in sizes:
+        env.add(values[at : at + size])
+        at += size
+    assert env.iterations == values.shape[0]
+    assert env.count <= capacity
+    lo, hi = brute_force(values, env.bucket)
+    np.testing.assert_array_equal(env.lo[:, : env.count], lo[:, : env.count])
+    np.testing.assert_array_equal(env.hi[:, : env.count], hi[:, : env.count])
+    # every value is inside the envelope of its bucket, and the extremes are reached
+    for run in range(runs):
+        x, y = env.curve(run)
+        assert np.all(np.diff(x) >= 0)
+        finite = values[:, run][np.isfinite(values[:, run])]
+        if finite.size:
+            assert np.nanmax(y) == finite.max() and np.nanmin(y) == finite.min()
+
+
+def test_a_long_run_stays_at_screen_resolution():
+    env = Envelope(2, capacity=1024)
+    for _ in range(100):
+        env.add(np.random.default_rng(0).standard_normal((1000, 2)))
+    assert env.iterations == 100_000 and env.count <= 1024 and env.bucket == 128
+    x, y = env.curve(0)
+    assert x.size == y.size <= 2 * 1024 + 128
+
+
+def test_one_bucket_per_iteration_draws_each_point_once():
+    env = Envelope(1, capacity=8)
+    env.add(np.arange(5.0)[:, None])
+    x, y = env.curve(0)
+    np.testing.assert_array_equal(x, np.arange(5.0))
+    np.testing.assert_array_equal(y, np.arange(5.0))
+    assert env.last()[0] == 4.0
+
+
+def test_bad_input():
+    with pytest.raises(ValueError):
+        Envelope(2, capacity=7)
+    with pytest.raises(ValueError):
+        Envelope(2).add(np.zeros((3, 3)))
+
+
+def test_window_of_a_zoomed_in_view():
+    values = np.arange(100.0)[:, None] * np.array([1.0, -1.0])
+    x, y = window(values, 500, 10)
+    assert y.shape == (2, x.size) and x[0] == 500
+    assert y[0].max() == 99.0 and y[1].min() == -99.0
+    x, y = window(values[:5], 0, 10)  # fewer points than columns: as they are
+    np.testing.assert_array_equal(y[0], np.arange(5.0))
