@@ -107,7 +107,8 @@ class RangeTestForm(QWidget):
         super().__init__(parent)
         self.objective = QComboBox()
         for name in OBJECTIVES:
-            self.objective.addItem(OBJECTIVE_LABELS.get(name, name), name)
+            if name in OBJECTIVE_LABELS:  # a formula needs the Simulate tab's formula box
+                self.objective.addItem(OBJECTIVE_LABELS[name], name)
         self.objective.setCurrentIndex(max(self.objective.findData(DEFAULT_OBJECTIVE), 0))
         self.objective.setToolTip("The problem trained while λ ramps up")
         for combo in (self.objective,):
