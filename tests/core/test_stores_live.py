@@ -200,3 +200,32 @@ def test_optuna_sqlite_writing_while_watched(tmp_path):
     assert not poll_in_thread(watcher)
     assert_same_as_optuna(watcher, study)
     assert all(count == 1 for count in tally.added.values())
+
+
+def test_optuna_trial_that_commits_late_is_not_lost(tmp_path):
+    """Two workers: one takes trial id 5, another id 6 and commits first. A poll between sees 6
+    and not 5; Optuna's own cache, which re-reads only trials after the last finished one,
+    would never look at 5 again. lrviz lists every trial at every poll and finds it."""
+    pytest.importorskip("optuna", reason='the optuna extra: pip install "lrviz[optuna]"')
+    import sqlite3
+
+    db = tmp_path / "study.db"
+    shutil.copy(STORES / "optuna" / "study.db", db)
+    tables = ["trials", "trial_params", "trial_values", "trial_intermediate_values"]
+    tables += ["trial_user_attributes", "trial_system_attributes"]
+    con = sqlite3.connect(db)
+    held = {t: con.execute(f"SELECT * FROM {t} WHERE trial_id = 5").fetchall() for t in tables}
+    with con:
+        for t in reversed(tables):
+            con.execute(f"DELETE FROM {t} WHERE trial_id = 5")
+    watcher = StoreWatcher(db)
+    first = poll_in_thread(watcher)
+    assert "5" not in first.added and "6" in first.added and len(first.added) == 15
+    with con:  # the slow worker's transaction commits now
+        for t in tables:
+            for row in held[t]:
+                con.execute(f"INSERT INTO {t} VALUES ({','.join('?' * len(row))})", row)
+    con.close()
+    late = poll_in_thread(watcher)
+    assert list(late.added) == ["5"] and not late.updated
+    assert late.added["5"].params["trial"] == 4 and late.added["5"].params["state"] == "pruned"
