@@ -751,6 +751,14 @@ class Formula:
         """Instructions executed per evaluation (after folding and sharing)."""
         return len(self._program.steps)
 
+    def evaluation_bytes(self, runs: int) -> int:
+        """Peak memory of one :meth:`value_and_grad` on ``runs`` rows, to within a small
+        factor: the forward pass keeps one (runs,) array per instruction for the backward
+        pass, which adds one adjoint per instruction and variable, and the (runs, dim)
+        gradient."""
+        arrays = 2 * self.operations + len(self._program.variables) + 2 * self.dim
+        return 8 * runs * arrays
+
     def value(self, points) -> np.ndarray:
         """The formula at ``points`` of shape (..., dim) -> shape (...). For contour grids."""
         points = self._as_points(points)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import math
 import time
+import tracemalloc
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -119,6 +120,23 @@ def test_repeated_parts_are_computed_once():
     # (x + y) appears three times; sharing leaves one addition, three products/powers.
     formula = parse_formula("(x + y)**2 + (x + y)*(x + y)")
     assert formula.operations <= 5
+
+
+@pytest.mark.parametrize(
+    "text", ["x**2 + 10*y**2", "sin(x)*exp(-y) + where(x > y, x, y)**3", "w[0]*w[49] + w[7]"]
+)
+def test_the_memory_estimate_bounds_what_an_evaluation_allocates(text):
+    formula = parse_formula(text)
+    runs = 20_000
+    points = np.random.default_rng(0).normal(size=(runs, formula.dim))
+    tracemalloc.start()
+    try:
+        formula.value_and_grad(points)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    estimate = formula.evaluation_bytes(runs)
+    assert 0.5 * estimate <= peak <= 1.5 * estimate, (peak, estimate)
 
 
 def test_constant_parts_are_folded_while_parsing():
