@@ -16,6 +16,8 @@ from ui.panels.loss_vs_lr import LossVsLrPanel
 from ui.panels.run_curves import LossVsIterationPanel, LrVsIterationPanel
 
 RANGE_TEST_FORMATS = ("lr-finder-csv",)
+#: the logs' name on the loss vs λ panel's layer switch
+LAYER = "logs"
 
 
 class LogView(QObject):
@@ -29,9 +31,11 @@ class LogView(QObject):
         lr_panel: LrVsIterationPanel,
         loss_lr_panel: LossVsLrPanel,
         range_tool=None,
+        layers=None,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
+        self.layers = layers
         self.library, self.form = library, form
         self.loss_panel, self.lr_panel, self.loss_lr_panel = loss_panel, lr_panel, loss_lr_panel
         self.range_tool = range_tool
@@ -42,6 +46,11 @@ class LogView(QObject):
             pen=pg.mkPen((150, 150, 150), width=1), symbol="o", symbolSize=9
         )
         loss_lr_panel.plot.addItem(self.sweep_points)
+        if layers is not None:
+            # The logs' loss-vs-λ curves and sweep points are one layer of the shared panel:
+            # a range test's layer replaces them there, and opening logs brings them back.
+            layers.register(LAYER, self._set_layer_visible)
+        self._had_runs = 0
         self.loss_series = self._series_picker(loss_panel, "Which loss series to plot")
         self.lr_series = self._series_picker(lr_panel, "Which learning-rate series to plot")
         self._shown_range_curve = None
@@ -101,6 +110,15 @@ class LogView(QObject):
         self.lr_layer.update(lr_curves, 0.0)
         self.loss_lr_layer.update(loss_lr_curves, smoothing)
         self._draw_sweep(runs)
+        sweep_x, _ = self.sweep_points.getData()
+        on_loss_vs_lr = bool(loss_lr_curves) or (sweep_x is not None and len(sweep_x) > 0)
+        if self.layers is not None and len(runs) > self._had_runs and on_loss_vs_lr:
+            self.layers.show(LAYER)  # new runs to compare on loss vs λ: the logs' layer
+        if len(runs) != self._had_runs:
+            # Another set of logs: the axes fit it, not the previous one.
+            for panel in (self.loss_panel, self.lr_panel, self.loss_lr_panel):
+                panel.plot.getViewBox().enableAutoRange()
+        self._had_runs = len(runs)
         self._show_range_curve(range_curve)
         self._apply_y_range()
         self.form.set_axes(
@@ -121,6 +139,10 @@ class LogView(QObject):
         if cached is None or cached[0] is not loss or cached[1] is not lr:
             cached = self._pairs_cache[key] = (loss, lr, log_views.loss_against_lr(model, loss))
         return cached[2]
+
+    def _set_layer_visible(self, visible: bool) -> None:
+        self.loss_lr_layer.set_visible(visible)
+        self.sweep_points.setVisible(visible)
 
     def _draw_sweep(self, runs) -> None:
         table = log_views.sweep_points([r.run for r in runs])

@@ -124,6 +124,10 @@ class LogActions(QObject):
         if dialog.exec() != QDialog.DialogCode.Accepted:
             return
         mapping = ColumnMapping(**dialog.choice())
+        # The problem it reported is being fixed: its message goes.
+        name = Path(path).name
+        self.errors = [e for e in self.errors if path not in e and not e.startswith(name)]
+        self.window.inspect_form.show_errors(self.errors)
         existing = next((log for log in self.library.logs if str(log.path) == path), None)
         if existing is not None:
             existing.mapping = mapping
@@ -142,9 +146,14 @@ class LogActions(QObject):
         if busy:
             self.window.status_text.setText("Loading logs…")
             progress.setRange(0, 0)  # busy indicator
+            progress.show()
         elif progress.maximum() == 0:
+            # Loading is not a simulation: no "100%" left behind, just the summary.
             progress.setRange(0, 1)
-            progress.setValue(1)
+            progress.setValue(0)
+            progress.hide()
+            if self.window.status_text.text() == "Loading logs…":
+                self._show_summary()
 
     def _on_changed(self) -> None:
         logs = self.library.logs
@@ -154,11 +163,17 @@ class LogActions(QObject):
             self.window.runner.stop()
             self.window.controls.setCurrentWidget(self.window.inspect_form)
         self._had_logs = bool(logs)
-        runs = sum(len(log.runs) for log in logs)
         if logs:
-            self.window.status_text.setText(
-                f"{len(logs)} log{'s' * (len(logs) > 1)} open · {runs} run{'s' * (runs != 1)}"
-            )
+            self._show_summary()
+
+    def _show_summary(self) -> None:
+        logs = self.library.logs
+        runs = sum(len(log.runs) for log in logs)
+        self.window.status_text.setText(
+            f"{len(logs)} log{'s' * (len(logs) > 1)} open · {runs} run{'s' * (runs != 1)}"
+            if logs
+            else "Ready"
+        )
 
     def _suggest_mapping(self, path: str) -> None:
         # No modal surprise while files open (or a screenshot is taken): say what to do.

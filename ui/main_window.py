@@ -145,7 +145,8 @@ class MainWindow(QMainWindow):
             self.loss_vs_iteration,
             self.lr_vs_iteration,
             self.loss_vs_lr,
-            range_tool=getattr(self, "range_tool", None),
+            range_tool=self.range_tool,
+            layers=self.loss_vs_lr_layers,
             parent=self,
         )
         self.log_actions = LogActions(self)
@@ -285,6 +286,7 @@ class MainWindow(QMainWindow):
             self.loss_vs_lr_layers.hide("range test")
         self.progress.setRange(0, store.capacity)
         self.progress.setValue(0)
+        self.progress.show()
         config = self.runner.config
         self.sources.simulation_item.setText(
             0, f"Simulation · {config.objective}, {config.optimizer}, {store.runs} λ"
@@ -301,9 +303,11 @@ class MainWindow(QMainWindow):
         self.progress.setValue(done)
         store = self.runner.store
         diverged = int(np.count_nonzero(store.diverged_at >= 0)) if store is not None else 0
-        speed = f" · {rate:,.0f} it/s" if rate > 0 else ""
+        speed = f" · {rate:,.0f} it/s" if rate > 0 and self.runner.state == "running" else ""
+        paused = " · paused" if self.runner.state == "paused" else ""
         self.status_text.setText(
             f"iteration {done:,} of {total:,}{speed} · {store.runs} runs · {diverged} diverged"
+            f"{paused}"
         )
 
     def _on_state(self, state: str) -> None:
@@ -313,7 +317,8 @@ class MainWindow(QMainWindow):
             store = self.runner.store
             if store is not None:
                 self._summarise(store, state)
-        if state == "paused":
+        if state == "paused" and not self.status_text.text().endswith(" · paused"):
+            # A batch still in flight updates the line later; it keeps the word (see above).
             self.status_text.setText(self.status_text.text() + " · paused")
         if state == "finished":
             self.progress.setValue(self.progress.maximum())

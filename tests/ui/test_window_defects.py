@@ -190,3 +190,38 @@ def test_exported_code_uses_the_optimizer_that_was_tested(qtbot, window):
     assert "torch.optim.Adam(" in tool.code("pytorch_constant")
     assert "keras.optimizers.Adam(" in tool.code("keras")
     assert "SGD" not in tool.code("pytorch_constant")
+
+
+def test_paused_stays_in_the_status_bar(qtbot, window):
+    """Defect 11: "paused" was overwritten by the next progress line."""
+    runner = window.runner
+    long = SimulationConfig(lrs=np.geomspace(1e-3, 0.1, 8), iterations=3_000_000, dim=2)
+    with qtbot.waitSignal(runner.progressed, timeout=10_000):
+        window.start_simulation(long)
+    runner.pause()
+    for _ in range(3):
+        qtbot.wait(50)
+        window.redraw()
+    assert window.status_text.text().endswith("· paused")
+    assert "it/s" not in window.status_text.text()
+    runner.stop()
+
+
+def test_only_logs_open_leaves_no_full_progress_bar(qtbot, window):
+    """Defect 11: the progress bar read 100% when only logs were open."""
+    open_and_wait(qtbot, window, FIXTURES / "rangetest" / "torch_lr_finder.csv")
+    assert not window.progress.isVisible()
+    assert "1 log open" in window.status_text.text()
+
+
+def test_opening_logs_after_a_range_test_swaps_the_loss_vs_lr_layers(qtbot, window):
+    tool = window.range_tool
+    lr = np.geomspace(1e-6, 1.0, 200)
+    loss = 2.0 - 1.5 / (1 + np.exp(-(np.log10(lr) + 3) * 3))
+    tool.show_range_curve(
+        lr, loss * (1 + 0.02 * np.sin(np.arange(200))), "finder.csv", source="raw"
+    )
+    assert tool.overlay.raw.isVisible()
+    open_and_wait(qtbot, window, FIXTURES / "logs" / "sweep")
+    assert window.log_view.sweep_points.isVisible()
+    assert not tool.overlay.raw.isVisible() and not tool.show_layer.isChecked()

@@ -22,6 +22,14 @@ class LogLayer:
         self._smooth_cache: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
         self.shown_y: list[np.ndarray] = []
         self.labels: dict[int, str] = {}
+        self.visible = True
+
+    def set_visible(self, visible: bool) -> None:
+        """Show or hide every curve of the layer (the panel's layer switch asks)."""
+        self.visible = visible
+        for raw, smooth in self.items.values():
+            raw.setVisible(visible)
+            smooth.setVisible(visible and smooth.property("smoothed") is True)
 
     def update(
         self, curves: list[tuple[object, QColor, np.ndarray, np.ndarray, str]], smoothing: float
@@ -41,6 +49,7 @@ class LogLayer:
             raw.setPen(pg.mkPen(_faint(color) if smoothing > 0 else color, width=1))
             raw.setData(x, y)
             raw.setToolTip(label)
+            raw.setVisible(self.visible)
             if smoothing > 0:
                 # Keyed by the array's id, holding the array itself so the id cannot be reused
                 # by a reloaded log's new data while the entry lives.
@@ -54,9 +63,11 @@ class LogLayer:
                 smooth.setZValue(1)
                 smooth.setData(x, smoothed)
                 smooth.setToolTip(label)
-                smooth.setVisible(True)
+                smooth.setProperty("smoothed", True)
+                smooth.setVisible(self.visible)
                 self.shown_y.append(smoothed)
             else:
+                smooth.setProperty("smoothed", False)
                 smooth.setVisible(False)
                 self.shown_y.append(y)
         self._smooth_cache = cache
