@@ -28,6 +28,7 @@ from ui.panels.loss_vs_lr import LossVsLrPanel
 from ui.panels.run_curves import LossVsIterationPanel, LrVsIterationPanel
 from ui.panels.sources import SourcesPanel
 from ui.simulation_runner import SimulationRunner
+from ui.task_layouts import TaskLayouts
 
 REDRAW_INTERVAL_MS = 33  # ~30 Hz: batches only mark data dirty; this timer draws
 MAX_REDRAW_INTERVAL_MS = 1000
@@ -150,16 +151,32 @@ class MainWindow(QMainWindow):
             parent=self,
         )
         self.log_actions = LogActions(self)
+        # Each task its plot layout (the main plot gets the room), switched with its tab.
+        self.task_layouts = TaskLayouts(self.plot_area, self.plot_docks)
+        self.controls.currentChanged.connect(self._apply_task_layout)
         self.setAcceptDrops(True)
         # Dock sizes only stick once the window has a layout: apply them when first shown.
         QTimer.singleShot(0, self._initial_dock_sizes)
 
     def _initial_dock_sizes(self) -> None:
-        self.plot_area.resizeDocks(
-            [self.plot_docks["loss_vs_iteration"], self.plot_docks["lr_vs_iteration"]],
-            [3 * self.height() // 4, self.height() // 4],
-            Qt.Orientation.Vertical,
+        # Narrow windows: the side docks give the plots their room.
+        side = 160 if self.width() < 1300 else 200
+        self.resizeDocks([self.sources_dock], [side], Qt.Orientation.Horizontal)
+        self.resizeDocks(
+            [self.controls_dock], [300 if self.width() < 1300 else 340], Qt.Orientation.Horizontal
         )
+        self.task_layouts.task = None
+        self._apply_task_layout()
+
+    def _apply_task_layout(self, *_args) -> None:
+        widget = self.controls.currentWidget()
+        task = {
+            self.simulate_form: "simulate",
+            self.inspect_form: "inspect",
+            getattr(self.range_tool, "tab", None): "range test",
+        }.get(widget)
+        if task is not None:
+            self.task_layouts.apply(task)
 
     # --- composition ----------------------------------------------------------------------
     def _plot_dock(self, panel: QWidget, title: str, area: Qt.DockWidgetArea) -> QDockWidget:

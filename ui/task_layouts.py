@@ -1,0 +1,71 @@
+"""Each task gets a plot layout that gives its main plot the room.
+
+Three plots share the plot area. At 1024×700, side by side, each was ~250 px wide: the range
+test's loss vs λ was ~140 px while two panels it does not use took the space. Now each task
+(Simulate, Range test, Inspect) has its own arrangement: its main plot large, the others
+tabbed behind it or small. A user's own rearrangement of a task is remembered for that task
+(Qt's saveState/restoreState) and comes back when the task does.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QByteArray, Qt
+from PySide6.QtWidgets import QDockWidget, QMainWindow
+
+#: task -> (main plot, plot beside it or None, plots tabbed behind the main one,
+#: plot under the main one or None)
+ARRANGEMENTS = {
+    "simulate": ("loss_vs_iteration", "loss_vs_lr", (), "lr_vs_iteration"),
+    "range test": ("loss_vs_lr", None, ("loss_vs_iteration", "lr_vs_iteration"), None),
+    "inspect": ("loss_vs_iteration", None, ("loss_vs_lr",), "lr_vs_iteration"),
+}
+
+
+class TaskLayouts:
+    """Switches the plot area between the tasks' arrangements, remembering edits."""
+
+    def __init__(self, plot_area: QMainWindow, docks: dict[str, QDockWidget]) -> None:
+        self.plot_area = plot_area
+        self.docks = docks
+        self.task: str | None = None
+        self._saved: dict[str, QByteArray] = {}
+
+    def apply(self, task: str) -> None:
+        if task not in ARRANGEMENTS or task == self.task:
+            return
+        if self.task is not None:
+            self._saved[self.task] = self.plot_area.saveState()
+        self.task = task
+        saved = self._saved.get(task)
+        if saved is not None and self.plot_area.restoreState(saved):
+            return
+        self._arrange(*ARRANGEMENTS[task])
+
+    def _arrange(self, main: str, beside, behind, under) -> None:
+        area = self.plot_area
+        docks = self.docks
+        for dock in docks.values():
+            area.removeDockWidget(dock)
+        area.addDockWidget(Qt.DockWidgetArea.TopDockWidgetArea, docks[main])
+        docks[main].show()
+        if beside is not None:
+            area.splitDockWidget(docks[main], docks[beside], Qt.Orientation.Horizontal)
+            docks[beside].show()
+        if under is not None:
+            area.splitDockWidget(docks[main], docks[under], Qt.Orientation.Vertical)
+            docks[under].show()
+            height = max(area.height(), 400)
+            area.resizeDocks(
+                [docks[main], docks[under]], [3 * height // 4, height // 4], Qt.Orientation.Vertical
+            )
+        for name in behind:
+            area.tabifyDockWidget(docks[main], docks[name])
+            docks[name].show()
+        docks[main].raise_()
+        if beside is not None:
+            width = max(area.width(), 400)
+            area.resizeDocks(
+                [docks[main], docks[beside]],
+                [3 * width // 5, 2 * width // 5],
+                Qt.Orientation.Horizontal,
+            )
