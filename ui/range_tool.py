@@ -148,6 +148,7 @@ class RangeTool(QObject):
         )
         self.show_layer.toggled.connect(lambda on: self.layers.set_shown(LAYER, on))
         self.panel.header.addWidget(self.show_layer)
+        self.show_layer.setVisible(False)  # until there is a curve
         self.layers.register(LAYER, self._set_layer_visible, exclusive=True)
         # The one-sentence why, under the plot it explains.
         self.caption = QLabel()
@@ -489,6 +490,8 @@ class RangeTool(QObject):
     def _set_curve(self, lr, loss, accuracy, name: str, count: int | None = None) -> None:
         self._lr, self._loss, self._accuracy = lr, loss, accuracy
         self._display_source = None
+        # The "range test" toggle only where there is a range test to show or hide.
+        self.show_layer.setVisible(lr.size > 0)
         self._count = lr.size if count is None else count
         self.name = name
         self.suggestion = None

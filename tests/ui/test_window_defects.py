@@ -225,3 +225,13 @@ def test_opening_logs_after_a_range_test_swaps_the_loss_vs_lr_layers(qtbot, wind
     open_and_wait(qtbot, window, FIXTURES / "logs" / "sweep")
     assert window.log_view.sweep_points.isVisible()
     assert not tool.overlay.raw.isVisible() and not tool.show_layer.isChecked()
+
+
+def test_the_range_test_toggle_shows_only_with_a_range_test(qtbot, window):
+    tool = window.range_tool
+    assert not tool.show_layer.isVisibleTo(window)
+    lr = np.geomspace(1e-6, 1.0, 100)
+    tool.show_range_curve(lr, 2.0 - 1.0 / (1 + np.exp(-(np.log10(lr) + 3) * 3)), "f.csv")
+    assert tool.show_layer.isVisibleTo(window)
+    tool.clear()
+    assert not tool.show_layer.isVisibleTo(window)
