@@ -96,18 +96,24 @@ def undo_smoothing(loss, source: str) -> np.ndarray:
         return out
     w = smoothing.weight
     s = out[:end]
-    if smoothing.debias_from is None:
+    with np.errstate(all="ignore"):  # losses near the float limit overflow to inf: fine
+        out[:end] = _undo(s, w, smoothing.debias_from)
+    return out
+
+
+def _undo(s: np.ndarray, w: float, debias_from: int | None) -> np.ndarray:
+    end = s.size
+    if debias_from is None:
         raw = np.empty(end)
         raw[0] = s[0]
         raw[1:] = (s[1:] - w * s[:-1]) / (1.0 - w)
-    else:
-        steps = np.arange(smoothing.debias_from, smoothing.debias_from + end)
-        average = s * (1.0 - w**steps)
-        raw = np.empty(end)
-        raw[0] = average[0] / (1.0 - w)
-        raw[1:] = (average[1:] - w * average[:-1]) / (1.0 - w)
-    out[:end] = raw
-    return out
+        return raw
+    steps = np.arange(debias_from, debias_from + end)
+    average = s * (1.0 - w**steps)
+    raw = np.empty(end)
+    raw[0] = average[0] / (1.0 - w)
+    raw[1:] = (average[1:] - w * average[:-1]) / (1.0 - w)
+    return raw
 
 
 def undo_ema(smoothed, weight: float) -> np.ndarray:
@@ -121,10 +127,8 @@ def undo_ema(smoothed, weight: float) -> np.ndarray:
     end = int(bad[0]) if bad.size else out.size
     if end < 2:
         return out
-    steps = np.arange(1, end + 1)
-    average = out[:end] * (1.0 - weight**steps)
-    out[0] = average[0] / (1.0 - weight)
-    out[1:end] = (average[1:] - weight * average[:-1]) / (1.0 - weight)
+    with np.errstate(all="ignore"):
+        out[:end] = _undo(out[:end], weight, 1)
     return out
 
 
@@ -138,8 +142,7 @@ def _plausible(loss: np.ndarray, source: str) -> bool:
     if finite.size < 3 or np.any(finite < 0):
         return source == "raw"
     raw = undo_smoothing(loss, source)
-    raw = raw[np.isfinite(raw)]
-    return bool(np.all(raw >= 0))
+    return bool(np.all(raw[np.isfinite(raw)] >= 0))
 
 
 def _signature(loss: np.ndarray) -> str | None:
@@ -150,9 +153,10 @@ def _signature(loss: np.ndarray) -> str | None:
     following = float(np.median(finite[1:4]))
     if finite[0] < LIGHTNING_FIRST_POINT_RATIO * following:
         return "lightning"
-    early = float(np.mean(np.abs(np.diff(finite[:4]))))
-    later = float(np.median(np.abs(np.diff(finite[5:26]))))
-    if later == 0:
+    with np.errstate(all="ignore"):
+        early = float(np.mean(np.abs(np.diff(finite[:4]))))
+        later = float(np.median(np.abs(np.diff(finite[5:26]))))
+    if not (later > 0 and np.isfinite(early) and np.isfinite(later)):
         return None
     return "fastai" if early / later > FASTAI_EARLY_JUMP_RATIO else "torch-lr-finder"
 

@@ -86,3 +86,11 @@ def test_training_logs_are_raw():
 def test_detection_never_raises(values):
     guess = detect_source(np.array(values, dtype=np.float64), log_format="lr-finder-csv")
     assert guess.source in SOURCES and guess.reason
+
+
+def test_losses_near_the_float_limit_do_not_overflow_into_warnings():
+    """Found by hypothesis (issue-14 engineer's full run): [0, 0, 6.1e307] overflowed."""
+    values = np.array([0.0, 0.0, 6.11e307] * 10)
+    assert detect_source(values, log_format="lr-finder-csv").source in SOURCES
+    for source in SOURCES:
+        undo_smoothing(values, source)
