@@ -686,23 +686,29 @@ def fuzz(examples_per_source: int, limit: float, seed: int | None, derandomize: 
 # --- memory -----------------------------------------------------------------------------------
 
 _MEMORY_CHILD = r"""
-import json, os, resource, sys, time
+import json, os, sys, time
 sys.path.insert(0, {root!r})
 from lrviz.errors import LrvizError
 from lrviz.loaders import load
 import pandas  # the app imports it once for large CSVs; not the log's cost
-def rss():
+def high_water():
+    # VmHWM, not ru_maxrss: after fork + exec, ru_maxrss still holds the forking parent's
+    # resident size (the bench writing its inputs), while VmHWM is this program's own.
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+def resident():
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-base = rss()
+base = resident()
 t = time.perf_counter()
 try:
     load(sys.argv[1]); outcome = "ok"
 except LrvizError as exc:
     outcome = "LrvizError: " + str(exc)[-90:]
 elapsed = time.perf_counter() - t
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-print(json.dumps({{"growth": peak - base, "time": elapsed, "outcome": outcome}}))
+print(json.dumps({{"growth": high_water() - base, "time": elapsed, "outcome": outcome}}))
 """
 
 
@@ -762,10 +768,8 @@ def write_big(kind: str, path: Path, mb: int) -> Path:
         return path
     if kind in ("csv", "utf16-csv"):
         n = target // 40
-        steps = np.arange(n)
-        body = "\n".join(
-            f"{s},{v!r},{w!r}" for s, v, w in zip(steps, rng.random(n), rng.random(n), strict=True)
-        )
+        rows = zip(range(n), rng.random(n).tolist(), rng.random(n).tolist(), strict=True)
+        body = "\n".join(f"{s},{v!r},{w!r}" for s, v, w in rows)
         text = "step,train_loss,lr\n" + body + "\n"
         path.write_bytes(text.encode("utf-16") if kind == "utf16-csv" else text.encode())
         return path

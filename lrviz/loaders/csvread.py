@@ -29,6 +29,7 @@ from lrviz.loaders.text import (
     TEXT,
     clean_name,
     decode,
+    iter_lines,
     parse_cell,
     quotes_balanced,
     sniff_delimiter,
@@ -116,7 +117,7 @@ def sniff(head: bytes, path: str | None = None) -> Dialect:
     """
     offset = 3 if head.startswith(b"\xef\xbb\xbf") else 0
     text = decode(head, path)
-    for lineno, line in enumerate(split_lines(text), start=1):
+    for lineno, line in enumerate(iter_lines(text), start=1):
         if not line.strip():
             offset = _line_end_offset(head, offset)
             continue

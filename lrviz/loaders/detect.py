@@ -89,14 +89,11 @@ def sniff_kind(head: Head | bytes, name: str) -> str:
     if text[:1] == b"[":
         return "json-document"
     if text[:1] == b"{":
-        first, newline, rest = text.partition(b"\n")
-        first = first.strip()
-        if first == b"{":
+        first = text.partition(b"\n")[0].strip()
+        if first == b"{" or b'"log_history"' in first:
+            # An indented document, or one whose first line opens log_history (minified, or
+            # hand-written as '{"log_history": ['): a trainer_state.json, never JSON lines.
             return "json-document"
-        if not newline or not rest.strip():
-            # One line (as far as read): a JSON-lines file of one record, or a minified
-            # document (a minified trainer_state.json holds "log_history" near its start).
-            return "json-document" if b'"log_history"' in first else "json-lines"
         return "json-lines"
     return "delimited"
 

@@ -131,6 +131,20 @@ def split_lines(text: str) -> list[str]:
     return lines
 
 
+def iter_lines(text: str):
+    """The lines of :func:`split_lines`, one at a time (the header of a 16 MB head is read
+    without splitting all the rest)."""
+    sep = "\r" if "\n" not in text and "\r" in text else "\n"
+    pos = 0
+    while pos < len(text):
+        end = text.find(sep, pos)
+        if end < 0:
+            end = len(text)
+        line = text[pos:end]
+        yield line.rstrip("\r") if sep == "\n" else line
+        pos = end + 1
+
+
 def sniff_delimiter(header: str) -> str:
     """Pick the separator of a CSV/TSV from its header line: tab, ``;``, ``|`` or comma."""
     counts = {}

@@ -25,7 +25,7 @@ from lrviz.errors import LrvizError
 from lrviz.loaders.fileio import open_regular, read_all
 from lrviz.loaders.model import LogData, Run, infer_role, make_series
 from lrviz.loaders.prefix import ReadPrefix
-from lrviz.loaders.tfrecord import read_records
+from lrviz.loaders.tfrecord import record_spans
 
 FORMAT = "tensorboard-events"
 _PREFIX = "events.out.tfevents"
@@ -57,6 +57,7 @@ _DTYPES = {
     23: "<u8",
 }
 _DT_BFLOAT16 = 14
+_BATCH = 4096
 _DT_HALF = 19
 
 
@@ -203,8 +204,9 @@ class EventFile:
         values.append(value)
 
 
-def read_events(data: bytes, out: EventFile, path: str | None, base: int = 0) -> list:
-    """Add the scalars of every complete record in ``data`` to ``out``; the records' spans.
+def read_events(data: bytes, out: EventFile, path: str | None, base: int = 0) -> int | None:
+    """Add the scalars of every complete record in ``data`` to ``out``; the end of the last
+    complete record in ``data`` (None when there is none).
 
     ``base`` is the byte offset of ``data`` in the file (for error messages).
 
@@ -213,13 +215,17 @@ def read_events(data: bytes, out: EventFile, path: str | None, base: int = 0) ->
     LrvizError
         On corrupt records or protobuf that cannot be framed, naming the record's offset.
     """
-    records = read_records(data, path)
-    for start, length in records:
-        try:
-            _read_event(data, start, start + length, out)
-        except (_Bad, struct.error):
-            raise LrvizError(f"malformed event at byte {base + start - 12}", path) from None
-    return records
+    starts, lengths = record_spans(data, path)
+    for i in range(0, starts.size, _BATCH):  # Python ints a batch at a time, not all at once
+        batch = zip(starts[i : i + _BATCH].tolist(), lengths[i : i + _BATCH].tolist(), strict=True)
+        for start, length in batch:
+            try:
+                _read_event(data, start, start + length, out)
+            except (_Bad, struct.error):
+                raise LrvizError(f"malformed event at byte {base + start - 12}", path) from None
+    if not starts.size:
+        return None
+    return int(starts[-1] + lengths[-1] + 4)
 
 
 def read_event_file(
@@ -325,12 +331,13 @@ def run_from_event_files(files: list[EventFile], name: str, source: str | None =
     for ev in files:
         for tag, (steps, _walls, values) in ev.tags.items():
             s, v = merged.setdefault(tag, ([], []))
-            s.append(np.frombuffer(steps, dtype=np.float64).copy())
-            v.append(np.frombuffer(values, dtype=np.float64).copy())
+            s.append(steps)
+            v.append(values)
     run = Run(name=name, source=source)
     for tag, (steps, values) in merged.items():
-        x = np.concatenate(steps)
-        y = np.concatenate(values)
+        # Copies, never views: a live file's arrays grow later, which a view would forbid.
+        x = np.concatenate([np.frombuffer(a, dtype=np.float64) for a in steps])
+        y = np.concatenate([np.frombuffer(a, dtype=np.float64) for a in values])
         x_axis = "epoch" if tag.startswith("epoch_") else "step"
         run.series.append(make_series(tag, x, y, x_axis, infer_role(tag)))
     return run
@@ -388,11 +395,9 @@ class EventTail:
             if not restarted and not self._prefix.still_holds(f):
                 self._start_over()  # rewritten in place: read it again from the start
                 return self.poll() or True
-            records = read_events(data, self.events, self.path, self._offset)
-            if not records:
+            used = read_events(data, self.events, self.path, self._offset)
+            if used is None:
                 return restarted
-            last_start, last_length = records[-1]
-            used = last_start + last_length + 4
             self._prefix.extend(data[:used], st)
             self._offset += used
             return True

@@ -7,6 +7,7 @@ masked_crc32c(data)``, little-endian. CRCs are computed with numpy over many rec
 from __future__ import annotations
 
 import struct
+from array import array
 
 import numpy as np
 
@@ -49,15 +50,31 @@ def masked_crc32c(data: bytes) -> int:
     return mask(crc32c(data))
 
 
+#: Ranges whose CRCs are computed together: the work arrays stay small (a few hundred KB)
+#: however many records a file holds.
+_CRC_BATCH = 8192
+
+
 def crc32c_many(buf: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """CRC32C of many byte ranges of ``buf`` at once (uint32 per range)."""
+    """CRC32C of many byte ranges of ``buf`` at once (uint32 per range).
+
+    Ranges are taken longest first, in batches of similar lengths, so that a batch runs for
+    about as many steps as its ranges have bytes.
+    """
     n = starts.size
     out = np.empty(n, dtype=np.uint32)
     if n == 0:
         return out
     order = np.argsort(-lengths, kind="stable")
-    st = starts[order]
-    ln = lengths[order]
+    for i in range(0, n, _CRC_BATCH):
+        picked = order[i : i + _CRC_BATCH]
+        out[picked] = _crc32c_sorted(buf, starts[picked], lengths[picked])
+    return out
+
+
+def _crc32c_sorted(buf: np.ndarray, st: np.ndarray, ln: np.ndarray) -> np.ndarray:
+    """CRC32C of ranges sorted by decreasing length."""
+    n = st.size
     crc = np.full(n, 0xFFFFFFFF, dtype=np.uint32)
     active = n
     # ln is sorted descending: the ranges still running at byte i are a prefix.
@@ -68,8 +85,7 @@ def crc32c_many(buf: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.
         c = crc[:active]
         b = buf[st[:active] + i].astype(np.uint32)
         crc[:active] = _TABLE[(c ^ b) & 0xFF] ^ (c >> 8)
-    out[order] = crc ^ np.uint32(0xFFFFFFFF)
-    return out
+    return crc ^ np.uint32(0xFFFFFFFF)
 
 
 def mask_many(crc: np.ndarray) -> np.ndarray:
@@ -83,14 +99,15 @@ def looks_like_tfrecord(head: bytes) -> bool:
     return len(head) >= 12 and struct.unpack_from("<I", head, 8)[0] == masked_crc32c(head[:8])
 
 
-def read_records(data: bytes, path: str | None = None) -> list[tuple[int, int]]:
-    """(offset, length) of every record's data in ``data``.
+def record_spans(data: bytes, path: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Offsets and lengths (int64 arrays) of every record's data in ``data``.
 
     A truncated last record (file still being written) is ignored. A bad length or data CRC
-    elsewhere raises LrvizError with the byte offset.
+    elsewhere raises LrvizError with the byte offset. Offsets are kept in arrays, not lists of
+    Python ints (which cost more than the records themselves).
     """
-    offsets = []
-    lengths = []
+    offsets = array("q")
+    lengths = array("q")
     n = len(data)
     off = 0
     while off + 12 <= n:
@@ -104,31 +121,50 @@ def read_records(data: bytes, path: str | None = None) -> list[tuple[int, int]]:
         lengths.append(length)
         off += 12 + length + 4
     if not offsets:
-        return []
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty
     buf = np.frombuffer(data, dtype=np.uint8)
-    offs = np.asarray(offsets, dtype=np.int64)
-    lens = np.asarray(lengths, dtype=np.int64)
-    got = np.frombuffer(b"".join(data[o + 8 : o + 12] for o in offsets), dtype="<u4")
+    offs = np.frombuffer(offsets, dtype=np.int64)  # views: the arrays are complete
+    lens = np.frombuffer(lengths, dtype=np.int64)
+    for i in range(0, offs.size, _CHECK_BATCH):  # bounded temporaries, however many records
+        _check_crcs(buf, offs[i : i + _CHECK_BATCH], lens[i : i + _CHECK_BATCH], path)
+    offs += 12  # where each record's data starts
+    return offs, lens
+
+
+#: Records whose CRCs are checked together.
+_CHECK_BATCH = 1 << 14
+
+
+def _check_crcs(buf: np.ndarray, offs: np.ndarray, lens: np.ndarray, path: str | None) -> None:
+    got = _words(buf, offs + 8)
     want = mask_many(crc32c_many(buf, offs, np.full(offs.size, 8, dtype=np.int64)))
     bad = np.flatnonzero(got != want)
     if bad.size:
-        raise LrvizError(f"corrupt event record (bad length CRC) at byte {offsets[bad[0]]}", path)
+        at = int(offs[bad[0]])
+        raise LrvizError(f"corrupt event record (bad length CRC) at byte {at}", path)
     small = np.flatnonzero(lens <= MAX_CHECKED)
     if small.size:
         starts = offs[small] + 12
-        got = np.frombuffer(
-            b"".join(
-                data[o + 12 + ln : o + 16 + ln]
-                for o, ln in zip(offs[small].tolist(), lens[small].tolist(), strict=True)
-            ),
-            dtype="<u4",
-        )
+        got = _words(buf, starts + lens[small])
         want = mask_many(crc32c_many(buf, starts, lens[small]))
         bad = np.flatnonzero(got != want)
         if bad.size:
             at = int(offs[small][bad[0]])
             raise LrvizError(f"corrupt event record (bad data CRC) at byte {at}", path)
-    return [(o + 12, ln) for o, ln in zip(offsets, lengths, strict=True)]
+
+
+def _words(buf: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """The little-endian uint32 at each byte offset of ``at`` (read through a view with a
+    one-byte stride: no per-byte temporaries)."""
+    words = np.ndarray((buf.size - 3,), dtype="<u4", buffer=buf, strides=(1,))
+    return words[at]
+
+
+def read_records(data: bytes, path: str | None = None) -> list[tuple[int, int]]:
+    """(offset, length) of every record's data in ``data`` (see :func:`record_spans`)."""
+    starts, lengths = record_spans(data, path)
+    return list(zip(starts.tolist(), lengths.tolist(), strict=True))
 
 
 def encode_record(data: bytes) -> bytes:

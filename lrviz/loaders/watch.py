@@ -28,7 +28,7 @@ import numpy as np
 from lrviz.errors import LrvizError
 from lrviz.loaders import csvread, detect
 from lrviz.loaders.csvread import CsvReader, Dialect, Table, sniff
-from lrviz.loaders.fileio import Head, open_regular, read_all, read_head
+from lrviz.loaders.fileio import MAX_LINE_BYTES, Head, open_regular, read_all, read_head
 from lrviz.loaders.files import build_csv, build_json_lines, json_lines_store, load_file
 from lrviz.loaders.jsonstream import iter_json_lines
 from lrviz.loaders.model import ColumnMapping, LogData
@@ -50,6 +50,18 @@ def _signature(path: str):
 def _first_line_ended(head: Head) -> bool:
     body = head.text.lstrip()
     return b"\n" in body or b"\r" in body
+
+
+def _check_line_lengths(data: bytes, path: str, first_line: int) -> None:
+    """Refuse a line longer than the readers take (as :func:`~lrviz.loaders.load` does)."""
+    if len(data) <= MAX_LINE_BYTES:
+        return
+    ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
+    bounds = np.concatenate(([-1], ends, [len(data)]))
+    long = np.flatnonzero(np.diff(bounds) - 1 > MAX_LINE_BYTES)
+    if long.size:
+        line = first_line + int(long[0])
+        raise LrvizError(f"line longer than {MAX_LINE_BYTES >> 20} MB: not a log", path, line)
 
 
 def concat_tables(a: Table, b: Table) -> Table:
@@ -156,14 +168,23 @@ class _FileWatcher:
             self.data = None
             return changed
         kind = detect.sniff_kind(head, os.path.basename(self.path))
+        # A first line without its line end is still being written, unless nobody has
+        # written for a while (then it is read as load() reads it, errors included).
+        writing = not (_first_line_ended(head) or head.line_cut or kind == "events")
+        writing = writing and time.time() - st.st_mtime < SETTLED_SECONDS
         if kind in ("events", "json-document") or head.encoding != "utf-8":
             self._kind = "whole"
-            return self._reload_whole()
-        if not _first_line_ended(head) and not head.line_cut:
-            self._sig = None  # first line not complete yet: look again next time
-            changed = self.data is not None
-            self.data = None  # (after a rewrite: the old rows are gone)
-            return changed
+            if not writing:
+                return self._reload_whole()
+            try:  # a minified document is one line: whole once it parses
+                return self._reload_whole()
+            except LrvizError:
+                self._reset()
+                return self._wait()
+        if writing:
+            if b"\x00" in head.text[:65536]:
+                raise LrvizError("binary file, not a text log", self.path)  # not being typed
+            return self._wait()
         self._format = detect.detect(self.path, head)  # what load() decides, and its errors
         self._kind = kind
         if kind == "delimited":
@@ -180,6 +201,13 @@ class _FileWatcher:
             self._prefix.extend(b"", st)
         self._append(f, st, fresh=True)
         return True
+
+    def _wait(self) -> bool:
+        """The first line is not complete yet: nothing to show; look again next time."""
+        self._sig = None
+        changed = self.data is not None
+        self.data = None  # (after a rewrite: the old rows are gone)
+        return changed
 
     def _reload_whole(self) -> bool:
         try:
@@ -221,6 +249,7 @@ class _FileWatcher:
             return True
         cut = new.rfind(b"\n") + 1
         complete, tail = new[:cut], new[cut:]
+        _check_line_lengths(new, self.path, self._line)
         if complete:
             if self._kind == "delimited":
                 self._reader.feed(complete)
