@@ -104,8 +104,11 @@ def final_and_best(series) -> tuple[float, float]:
 def sweep_points(runs) -> dict[str, np.ndarray]:
     """Loss vs λ across trials: every run with a known lr and a loss series gives a point.
 
-    Returns arrays ``lr``, ``final``, ``best`` and ``index`` (position in ``runs``), sorted by
-    lr.
+    Returns arrays ``lr``, ``final``, ``best``, ``diverged`` and ``index`` (position in
+    ``runs``), sorted by lr. A trial diverged when its store says so (an Optuna trial pruned
+    or failed: ``params["diverged"]``) or its loss ended non-finite (NaN, inf): the panel
+    marks it ×, as it marks a simulated run that blew up, instead of a dot at its last
+    finite value.
     """
     rows = []
     for i, run in enumerate(runs):
@@ -118,12 +121,15 @@ def sweep_points(runs) -> dict[str, np.ndarray]:
         if series is None or not (np.isfinite(lr) and lr > 0):
             continue
         final, best = final_and_best(series)
-        rows.append((lr, final, best, i))
+        y = np.asarray(series.y, dtype=np.float64)
+        diverged = bool(params.get("diverged")) or (y.size > 0 and not np.isfinite(y[-1]))
+        rows.append((lr, final, best, float(diverged), i))
     rows.sort()
-    table = np.array(rows, dtype=np.float64).reshape(-1, 4)
+    table = np.array(rows, dtype=np.float64).reshape(-1, 5)
     return {
         "lr": table[:, 0],
         "final": table[:, 1],
         "best": table[:, 2],
-        "index": table[:, 3].astype(int),
+        "diverged": table[:, 3].astype(bool),
+        "index": table[:, 4].astype(int),
     }

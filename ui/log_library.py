@@ -70,10 +70,28 @@ class LoadedLog:
     stamp: tuple = ()
     watch: bool = True
     watcher: object | None = None  # lrviz.loaders.LogWatcher: reads only what was appended
+    store_url: str | None = None  # an Optuna study or MLflow store (polled, not stat'ed)
 
     @property
     def format(self) -> str:
         return getattr(self.data, "format", "?")
+
+
+class StoreLogWatcher:
+    """A store (:class:`lrviz.stores.StoreWatcher`) behind the LogWatcher interface the
+    library polls: ``poll() -> changed``, ``data``. Polled on the loader's worker thread."""
+
+    def __init__(self, url: str) -> None:
+        from lrviz.stores import StoreWatcher
+
+        self._watcher = StoreWatcher(url)
+
+    def poll(self) -> bool:
+        return bool(self._watcher.poll())
+
+    @property
+    def data(self):
+        return self._watcher.data
 
 
 def file_stamp(path: Path) -> tuple:
@@ -114,6 +132,7 @@ class LogLibrary(QObject):
         super().__init__(parent)
         self.logs: list[LoadedLog] = []
         self.jobs = JobRunner("lrviz-loader", self)
+        self._store_urls: dict[Path, str] = {}
         self._reloading: set[Path] = set()
         self.watch_timer = QTimer(self)
         self.watch_timer.setInterval(WATCH_INTERVAL_MS)
@@ -122,11 +141,20 @@ class LogLibrary(QObject):
 
     # --- opening --------------------------------------------------------------------------
     def open_paths(self, paths, mapping=None) -> None:
-        """Load ``paths`` in the background; each becomes a log (or a ``failed`` message)."""
-        paths = [Path(p) for p in paths]
-        if not paths:
+        """Load ``paths`` in the background; each becomes a log (or a ``failed`` message).
+        A path may also be a store: an Optuna storage URL or ``.db``, an MLflow store."""
+        from lrviz.stores import is_store
+
+        keys = []
+        for p in paths:
+            text = str(p)
+            key = Path(text)
+            if is_store(text):
+                self._store_urls[key] = text  # Path() would fold a URL's "///"
+            keys.append(key)
+        if not keys:
             return
-        self._run_loader(paths, mapping, replace=False)
+        self._run_loader(keys, mapping, replace=False)
 
     def reload(self, log: LoadedLog, full: bool = False) -> None:
         """Re-read ``log``: only what was appended (a live log), or all of it (``full``)."""
@@ -166,8 +194,12 @@ class LogLibrary(QObject):
     def poll(self) -> None:
         """Reload every watched log whose files changed since they were read."""
         for log in list(self.logs):
-            if log.watch and log.path not in self._reloading and file_stamp(log.path) != log.stamp:
-                self.reload(log)
+            if (
+                log.watch
+                and log.path not in self._reloading
+                and (log.store_url is not None or file_stamp(log.path) != log.stamp)
+            ):
+                self.reload(log)  # a store is polled on the worker: cheap when unchanged
 
     # --- internals ------------------------------------------------------------------------
     def _run_loader(self, paths: list[Path], mapping, replace: bool, watchers=None) -> None:
@@ -180,7 +212,8 @@ class LogLibrary(QObject):
                 stamp = file_stamp(path)
                 try:
                     if watcher is None:
-                        watcher = LogWatcher(path, mapping)
+                        url = self._store_urls.get(path)
+                        watcher = StoreLogWatcher(url) if url else LogWatcher(path, mapping)
                     changed = watcher.poll()
                     if watcher.data is None:
                         raise LrvizError("nothing readable yet", path=str(path))
@@ -230,7 +263,14 @@ class LogLibrary(QObject):
             else:
                 self.changed.emit()
             return
-        log = LoadedLog(path=path, data=data, mapping=mapping, stamp=stamp, watcher=watcher)
+        log = LoadedLog(
+            path=path,
+            data=data,
+            mapping=mapping,
+            stamp=stamp,
+            watcher=watcher,
+            store_url=self._store_urls.get(path),
+        )
         log.runs = [LoadedRun(log, run, QColor()) for run in data.runs]
         self.logs.append(log)
         self._recolor()

@@ -8,7 +8,7 @@ from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QComboBox, QLabel
 
 from lrviz import log_views
-from ui.colors import format_lr, lr_colors
+from ui.colors import DIVERGED, format_lr, lr_colors
 from ui.forms.inspect_form import InspectForm
 from ui.log_library import LogLibrary
 from ui.panels.log_layer import LogLayer
@@ -46,6 +46,11 @@ class LogView(QObject):
             pen=pg.mkPen((150, 150, 150), width=1), symbol="o", symbolSize=9
         )
         loss_lr_panel.plot.addItem(self.sweep_points)
+        self.sweep_diverged = pg.PlotDataItem(
+            pen=None, symbol="x", symbolSize=11, symbolPen=pg.mkPen(DIVERGED, width=2)
+        )
+        self.sweep_diverged.setToolTip("a trial that diverged, was pruned or failed")
+        loss_lr_panel.plot.addItem(self.sweep_diverged)
         if layers is not None:
             # The logs' loss-vs-λ curves and sweep points are one layer of the shared panel:
             # a range test's layer replaces them there, and opening logs brings them back.
@@ -143,17 +148,24 @@ class LogView(QObject):
     def _set_layer_visible(self, visible: bool) -> None:
         self.loss_lr_layer.set_visible(visible)
         self.sweep_points.setVisible(visible)
+        self.sweep_diverged.setVisible(visible)
 
     def _draw_sweep(self, runs) -> None:
         table = log_views.sweep_points([r.run for r in runs])
         if table["lr"].size < 2:
             self.sweep_points.setData([], [])
+            self.sweep_diverged.setData([], [])
             return
         statistic = "best" if self.loss_lr_panel.statistic.currentIndex() == 1 else "final"
         y = table[statistic]
-        ok = np.isfinite(y) & (y > 0)
+        ok = np.isfinite(y) & (y > 0) & ~table["diverged"]
         brushes = [pg.mkBrush(c) for c in lr_colors(table["lr"][ok])]
         self.sweep_points.setData(table["lr"][ok], y[ok], symbolBrush=brushes)
+        # Trials that went NaN/inf, were pruned or failed: × along the top of the points, as
+        # diverged simulated runs are, never a dot that stretches the axis to 1e27.
+        top = float(y[ok].max()) * 3 if ok.any() else 1.0
+        lost = table["diverged"]
+        self.sweep_diverged.setData(table["lr"][lost], np.full(int(lost.sum()), top))
 
     def _show_range_curve(self, range_curve) -> None:
         if self.range_tool is None:

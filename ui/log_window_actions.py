@@ -6,12 +6,14 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QDialog, QFileDialog
+from PySide6.QtWidgets import QDialog, QFileDialog, QInputDialog
 
 from ui import settings
 from ui.dialogs.column_mapping import ColumnMappingDialog
 
-LOG_FILTER = "Training logs (*.csv *.tsv *.txt *.json *.log.json *tfevents*);;All files (*)"
+LOG_FILTER = (
+    "Training logs and stores (*.csv *.tsv *.txt *.json *.log.json *tfevents* *.db);;All files (*)"
+)
 
 
 class LogActions(QObject):
@@ -53,6 +55,13 @@ class LogActions(QObject):
             self.open_folder_dialog,
             "Open a folder of runs or a sweep",
         )
+        self.open_store_action = self._action(
+            file_menu,
+            "Open &study or tracking store…",
+            "Ctrl+Shift+S",
+            self.open_store_dialog,
+            "Open an Optuna study (sqlite:///study.db, postgresql://…) or an MLflow store",
+        )
         self.recent_menu = file_menu.addMenu("Open &recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         file_menu.addSeparator()
@@ -92,6 +101,27 @@ class LogActions(QObject):
         paths, _ = QFileDialog.getOpenFileNames(self.window, "Open training logs", "", LOG_FILTER)
         self.open_paths(paths)
 
+    def open_store_dialog(self) -> None:
+        """A URL box with the recent stores; a .db file or an mlruns/ folder works too."""
+        from lrviz.stores import is_store
+
+        recent = [p for p in settings.recent_paths() if is_store(p) and "://" in p]
+        url, ok = QInputDialog.getItem(
+            self.window,
+            "Open a study or tracking store",
+            "Optuna storage URL (sqlite:///study.db, postgresql://user@host/db),\n"
+            "an MLflow mlflow.db or mlruns/ folder:",
+            recent or ["sqlite:///study.db"],
+            0,
+            True,
+        )
+        url = url.strip()
+        if ok and url:
+            if not is_store(url):
+                self._on_failed(f"{url}: not an Optuna storage or an MLflow store")
+                return
+            self.open_paths([url])
+
     def open_folder_dialog(self) -> None:
         path = QFileDialog.getExistingDirectory(self.window, "Open a folder of runs")
         if path:
@@ -101,7 +131,9 @@ class LogActions(QObject):
         paths = [str(p) for p in paths if p]
         if not paths:
             return
-        missing = [p for p in paths if not Path(p).exists()]
+        from lrviz.stores import is_store
+
+        missing = [p for p in paths if not Path(p).exists() and not is_store(p)]
         for path in missing:
             self._on_failed(f"{path}: no such file or folder")
         present = [p for p in paths if p not in missing]

@@ -1,0 +1,55 @@
+"""Issue 14 in the window: a study or tracking store opens like a log; failed trials are ×."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+STORES = Path(__file__).resolve().parents[1] / "fixtures" / "stores"
+
+
+def open_and_wait(qtbot, window, *paths):
+    with qtbot.waitSignal(window.library.busy, timeout=30_000, check_params_cb=lambda b: not b):
+        window.open_paths([str(p) for p in paths])
+    window.log_view.redraw()
+
+
+def test_an_mlflow_store_opens_as_a_sweep_with_its_failed_runs_marked(qtbot, window):
+    open_and_wait(qtbot, window, STORES / "mlflow" / "mlflow.db")
+    logs = window.library.logs
+    assert len(logs) == 1 and logs[0].format == "mlflow" and logs[0].store_url
+    assert len(logs[0].runs) >= 3
+    view = window.log_view
+    px, _ = view.sweep_points.getData()
+    dx, _ = view.sweep_diverged.getData()
+    runs = [r.run for r in logs[0].runs]
+    lost = [r for r in runs if r.params.get("diverged")]
+    assert px is not None and len(px) >= 2
+    if lost:  # failed or killed runs with a λ: marked ×, not drawn as dots
+        assert dx is not None and len(dx) >= 1
+
+
+def test_an_optuna_study_opens_by_url_and_polls_live(qtbot, window):
+    pytest.importorskip("optuna")
+    url = f"sqlite:///{STORES / 'optuna' / 'study.db'}"
+    open_and_wait(qtbot, window, url)
+    log = window.library.logs[0]
+    assert log.format == "optuna" and log.store_url == url
+    states = {r.run.params.get("state") for r in log.runs}
+    assert "pruned" in states or "fail" in states or "failed" in states
+    # a watched store is polled on the worker, without a file to stat
+    with qtbot.waitSignal(window.library.busy, timeout=30_000, check_params_cb=lambda b: not b):
+        window.library.poll()
+    assert window.library.logs[0] is log
+
+
+def test_a_sweep_trial_that_went_nan_is_a_cross_not_a_dot(qtbot, window):
+    sweep = STORES.parent / "logs" / "sweep"
+    open_and_wait(qtbot, window, sweep)
+    dx, _ = window.log_view.sweep_diverged.getData()
+    px, _ = window.log_view.sweep_points.getData()
+    # train_fn_00003_lr=1.0 ends in nan
+    assert dx is not None and np.isclose(10 ** np.asarray(dx), 1.0).any()
+    assert not np.isclose(10 ** np.asarray(px), 1.0).any()
