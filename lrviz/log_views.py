@@ -92,6 +92,15 @@ def robust_range(
     return lo, hi
 
 
+def validation_series(run):
+    """The run's validation loss (``val_loss``, ``eval/loss``, …), the longest if several;
+    None when it logs none."""
+    from lrviz.loaders.model import is_eval_name
+
+    found = [s for s in getattr(run, "series", []) if s.role == "loss" and is_eval_name(s.name)]
+    return max(found, key=len) if found else None
+
+
 def final_and_best(series) -> tuple[float, float]:
     """Last finite value and lowest finite value of a series (NaN when none)."""
     y = np.asarray(series.y, dtype=np.float64)

@@ -8,6 +8,7 @@ shown changed) and ``data_updated`` (a watched file grew).
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -255,7 +256,7 @@ class LogLibrary(QObject):
             existing.mapping = mapping if mapping is not None else existing.mapping
             existing.runs = [
                 LoadedRun(existing, run, QColor(), visible.get(_name(run), True))
-                for run in data.runs
+                for run in _natural_order(data.runs)
             ]
             self._recolor()
             if replace:
@@ -271,7 +272,7 @@ class LogLibrary(QObject):
             watcher=watcher,
             store_url=self._store_urls.get(path),
         )
-        log.runs = [LoadedRun(log, run, QColor()) for run in data.runs]
+        log.runs = [LoadedRun(log, run, QColor()) for run in _natural_order(data.runs)]
         self.logs.append(log)
         self._recolor()
         self.changed.emit()
@@ -300,6 +301,30 @@ class LogLibrary(QObject):
             others = runs
         for i, run in enumerate(others):
             run.color = QColor(CATEGORICAL[i % len(CATEGORICAL)])
+
+
+_NUMBER = re.compile(r"(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+
+
+def _natural_key(name: str) -> tuple:
+    """Numbers compare as numbers (lr_1e-05 < lr_0.001 < lr_10; trial_2 < trial_10)."""
+    parts: list = []
+    at = 0
+    for match in _NUMBER.finditer(name):
+        parts.append((0, name[at : match.start()].lower(), 0.0))
+        try:
+            parts.append((1, "", float(match.group())))
+        except ValueError:
+            parts.append((0, match.group(), 0.0))
+        at = match.end()
+    parts.append((0, name[at:].lower(), 0.0))
+    return tuple(parts)
+
+
+def _natural_order(runs) -> list:
+    """Runs in natural order of their names (sweep folders sorted as text put lr_1e-05 after
+    lr_10)."""
+    return sorted(runs, key=lambda run: _natural_key(_name(run)))
 
 
 def _name(run) -> str:

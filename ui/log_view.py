@@ -18,6 +18,8 @@ from ui.panels.run_curves import LossVsIterationPanel, LrVsIterationPanel
 RANGE_TEST_FORMATS = ("lr-finder-csv",)
 #: the logs' name on the loss vs λ panel's layer switch
 LAYER = "logs"
+#: the loss picker's choice that draws each run's train and validation losses together
+TRAIN_AND_VALIDATION = "\x00train+validation"
 
 
 class LogView(QObject):
@@ -60,6 +62,7 @@ class LogView(QObject):
         self.lr_series = self._series_picker(lr_panel, "Which learning-rate series to plot")
         self._shown_range_curve = None
         self._pairs_cache: dict = {}
+        self._validation_keys: dict[int, object] = {}  # run -> the key of its val curve
 
         # Coalesce bursts of changes (a slider drag, a reload) into one redraw per event-loop turn.
         self._pending = QTimer(self)
@@ -93,11 +96,26 @@ class LogView(QObject):
         range_curve = None
         for run in runs:
             model = run.run
-            loss = log_views.pick_series(model, "loss", self.loss_series.currentData())
+            choice = self.loss_series.currentData()
+            both = choice == TRAIN_AND_VALIDATION
+            loss = log_views.pick_series(model, "loss", None if both else choice)
             if loss is not None:
                 x, _ = log_views.x_values(model, loss, axis)
                 loss_curves.append(
                     (run, run.color, x, np.asarray(loss.y, float), f"{run.label}: {loss.name}")
+                )
+            validation = log_views.validation_series(model) if both else None
+            if validation is not None and validation is not loss:
+                x, _ = log_views.x_values(model, validation, axis)
+                key = self._validation_keys.setdefault(id(run), object())
+                loss_curves.append(
+                    (
+                        key,
+                        run.color,
+                        x,
+                        np.asarray(validation.y, float),
+                        f"{run.label}: {validation.name}",
+                    )
                 )
             lr = log_views.pick_series(model, "lr", self.lr_series.currentData())
             if lr is not None:
@@ -218,12 +236,15 @@ class LogView(QObject):
             combo.blockSignals(True)
             combo.clear()
             combo.addItem("main series", None)
+            if role == "loss" and any(log_views.validation_series(r) for r in runs):
+                # Train and validation loss together: the usual question of a training log.
+                combo.addItem("train + validation", TRAIN_AND_VALIDATION)
             for name in names:
                 combo.addItem(name, name)
             index = combo.findData(current)
             combo.setCurrentIndex(index if index >= 0 else 0)
             combo.blockSignals(False)
-            combo.setVisible(len(names) > 1)
+            combo.setVisible(combo.count() > 2)
 
     def _set_watch(self, on: bool) -> None:
         for log in self.library.logs:

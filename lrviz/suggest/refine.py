@@ -114,24 +114,18 @@ def _parabola_minimum(x: np.ndarray, y: np.ndarray, fallback: float) -> float:
     return float(10.0**vertex)
 
 
-def _validation_loss(run):
-    """The run's validation loss series with the most points, or None."""
-    from lrviz.loaders.model import is_eval_name
-
-    found = [s for s in run.with_role("loss") if is_eval_name(s.name) and len(s)]
-    return max(found, key=len) if found else None
-
-
 def measured_best_from_log(log) -> MeasuredBest | None:
     """The measured best of a loaded sweep (:func:`lrviz.loaders.load` of the check's
     folder, or any sweep whose runs carry an ``lr`` parameter): each run's last validation
     loss, or its last training loss when it logged no validation loss."""
+    from lrviz.log_views import validation_series
+
     lrs, finals, firsts = [], [], []
     for run in log.runs:
         lr = run.params.get("lr")
         if isinstance(lr, bool) or not isinstance(lr, (int, float)):
             continue
-        series = _validation_loss(run) or run.find("loss")
+        series = validation_series(run) or run.find("loss")
         if series is None or len(series) == 0:
             continue
         y = np.asarray(series.y, dtype=np.float64)

@@ -235,3 +235,33 @@ def test_the_range_test_toggle_shows_only_with_a_range_test(qtbot, window):
     assert tool.show_layer.isVisibleTo(window)
     tool.clear()
     assert not tool.show_layer.isVisibleTo(window)
+
+
+def test_sweep_runs_sort_as_numbers(qtbot, window, tmp_path):
+    """Defect 10: sweep runs sorted as text (lr_1e-05 after lr_10)."""
+    for lr in ("10", "1e-05", "0.001", "2"):
+        run = tmp_path / f"lr_{lr}"
+        run.mkdir()
+        (run / "params.json").write_text(f'{{"lr": {float(lr)}}}')
+        (run / "metrics.csv").write_text("step,loss\n0,2.0\n1,1.5\n")
+    open_and_wait(qtbot, window, tmp_path)
+    names = [r.run.name for r in window.library.logs[0].runs]
+    assert names == ["lr_1e-05", "lr_0.001", "lr_2", "lr_10"]
+
+
+def test_train_and_validation_loss_can_be_shown_together(qtbot, window):
+    """Defect 10: train and val losses could not be shown together."""
+    open_and_wait(qtbot, window, FIXTURES / "logs" / "lightning_logs")
+    view = window.log_view
+    combo = view.loss_series
+    index = combo.findText("train + validation")
+    assert index >= 0 and combo.isVisible()
+    combo.setCurrentIndex(index)
+    view.redraw()
+    labels = sorted(view.loss_layer.labels.values())
+    assert any("train_loss" in t for t in labels) and any("val_loss" in t for t in labels)
+    from lrviz.log_views import validation_series
+
+    runs = window.library.visible_runs()
+    with_validation = sum(validation_series(r.run) is not None for r in runs)
+    assert with_validation >= 1 and len(labels) == len(runs) + with_validation
