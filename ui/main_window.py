@@ -129,6 +129,7 @@ class MainWindow(QMainWindow):
         self.status_text = QLabel("Ready")
         self.statusBar().addWidget(self.status_text, 1)
         self.statusBar().addPermanentWidget(self.progress)
+        self.progress.hide()  # until a simulation, a range test or loading uses it
 
         self._pending_progress: tuple[int, int, float] | None = None
         self._awaiting_paint: dict = {}  # panel -> its paint count when it last drew
@@ -221,6 +222,12 @@ class MainWindow(QMainWindow):
             self.loss_vs_lr, self.controls, self.statusBar(), self, self.loss_vs_lr_layers, self
         )
         self.range_tool.wants_panel.connect(lambda: self._raise_dock("loss_vs_lr"))
+        self.range_tool.progressed.connect(self._on_range_test_progress)
+
+    def _on_range_test_progress(self, done: int, total: int) -> None:
+        self.progress.show()
+        self.progress.setRange(0, max(total, 1))
+        self.progress.setValue(done)
 
     def _raise_dock(self, name: str) -> None:
         dock = self.plot_docks[name]

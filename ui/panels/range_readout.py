@@ -104,7 +104,7 @@ class RangeReadout(QWidget):
             combo.setSizeAdjustPolicy(
                 QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
             )
-            combo.setMinimumContentsLength(8)
+            combo.setMinimumContentsLength(6)
         self.reset_button = QToolButton()
         self.reset_button.setText("Reset")
         self.reset_button.setToolTip("Back to the recommended range (Ctrl+Shift+R)")
@@ -136,7 +136,7 @@ class RangeReadout(QWidget):
         self.source.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
         )
-        self.source.setMinimumContentsLength(12)
+        self.source.setMinimumContentsLength(6)
         font = self.suggested.font()
         font.setBold(True)
         self.suggested.setFont(font)
@@ -183,7 +183,7 @@ class RangeReadout(QWidget):
         self.target.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
         )
-        self.target.setMinimumContentsLength(12)
+        self.target.setMinimumContentsLength(8)
         self.code = QPlainTextEdit()
         self.code.setReadOnly(True)
         self.code.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
@@ -312,10 +312,10 @@ class RangeReadout(QWidget):
         value = format_lr(suggestion.suggested_lr)
         if word == "low":
             # Not a confident number: say so before the number does.
-            self.suggested.setText(f"≈ {value}?   (low confidence)")
+            self.suggested.setText(f"≈ {value}?  (low)")
             self.suggested.setStyleSheet("color: #8a5a00; font-weight: normal;")
         else:
-            self.suggested.setText(f"{value}   ({word} confidence)")
+            self.suggested.setText(f"{value}  ({word})")  # short: the dock can be narrow
             self.suggested.setStyleSheet("")
         if suggestion.likely_best is not None:
             a, b = suggestion.likely_best

@@ -1,0 +1,105 @@
+"""Render every journey's window to PNG, at 1024x700 and 1920x1080, offscreen.
+
+    python docs/make_screenshots.py              # all journeys into docs/screenshots/
+    python docs/make_screenshots.py --out DIR --only range-test
+
+Each journey starts a fresh window, does what a user does (open a file, run the demo, run a
+range test, ...), waits for the work to finish, and grabs the window. Look at them: a clipped
+label or a cramped plot is a bug.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+FIXTURES = ROOT / "tests" / "fixtures"
+CURVES = FIXTURES / "lr_truth" / "curves"
+SIZES = ((1024, 700), (1920, 1080))
+
+
+def journeys():
+    """name -> (paths to open, action after opening or None)."""
+    return {
+        "demo": ([], "demo"),
+        "lr-finder-csv": ([CURVES / "d13_mlp256_clf20_adam_b512__tlf_exp_end1_n100.csv"], None),
+        "lightning-lr-find": (
+            [CURVES / "e03_resnet3bn_digits16_nesterov_wd__lightning_exp_min1e-08_max1_n100.csv"],
+            None,
+        ),
+        "lightning-folder": ([FIXTURES / "logs" / "lightning_logs"], None),
+        "tensorboard": ([FIXTURES / "logs" / "tensorboard"], None),
+        "sweep-folder": ([FIXTURES / "logs" / "sweep"], None),
+        "mlflow-store": ([FIXTURES / "stores" / "mlflow" / "mlflow.db"], None),
+        "range-test": ([], "range test"),
+        "simulate-after-range-test": ([], "range test, then simulate"),
+    }
+
+
+def shoot(name: str, paths, action, size, out: Path) -> Path:
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from ui.main_window import MainWindow, demo_config
+
+    app = QApplication.instance() or QApplication([])
+    window = MainWindow()
+    window.resize(*size)
+    window.show()
+    target = out / f"{name}_{size[0]}x{size[1]}.png"
+    state = {"steps": []}
+
+    def grab() -> None:
+        window.redraw()
+        window.log_view.redraw()
+        app.processEvents()
+        window.grab().save(str(target))
+        window.close()
+        app.quit()
+
+    def after_range_test(_result) -> None:
+        if action == "range test, then simulate":
+            window.simulation_finished.connect(lambda: QTimer.singleShot(300, grab))
+            window.controls.setCurrentWidget(window.simulate_form)
+            window.start_simulation(demo_config())
+        else:
+            QTimer.singleShot(300, grab)
+
+    if paths:
+        window.library.busy.connect(lambda busy: busy or QTimer.singleShot(400, grab))
+        window.open_paths([str(p) for p in paths])
+    elif action == "demo":
+        window.simulation_finished.connect(lambda: QTimer.singleShot(300, grab))
+        window.start_demo()
+    else:
+        window.range_tool.test_finished.connect(after_range_test)
+        QTimer.singleShot(100, window.range_tool.run_test)
+    QTimer.singleShot(120_000, app.quit)
+    app.exec()
+    del state
+    return target
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
+    parser.add_argument("--only", default=None, help="one journey by name")
+    args = parser.parse_args(argv)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    for name, (paths, action) in journeys().items():
+        if args.only and name != args.only:
+            continue
+        for size in SIZES:
+            print(shoot(name, paths, action, size, out))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
