@@ -264,7 +264,8 @@ class Cyclic(Policy):
         if self.mode == "triangular":
             scale = np.ones_like(t)
         elif self.mode == "triangular2":
-            scale = 1.0 / 2.0 ** (cycle - 1.0)
+            # 0.5**k underflows quietly to 0 after ~1075 cycles; 1 / 2**k overflowed first.
+            scale = 0.5 ** (cycle - 1.0)
         else:
             scale = self.gamma**t
         return height, scale
