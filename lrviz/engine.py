@@ -398,9 +398,9 @@ class _BatchRecorder:
     """One batch's arrays, (rows, R[, dim]), filled a row per iteration.
 
     While the working arrays hold every run, the steps write these rows themselves. Once runs
-    have been dropped, the steps write a (rows, width) segment, copied into its runs' columns
+    have been dropped, the steps write a (rows, width) segment, spread into its runs' columns
     (NaN in the others) when the working set changes again or the batch ends: one vectorized
-    copy per segment instead of a scatter every step.
+    ``take`` per segment instead of a scatter every step.
     """
 
     def __init__(self, rows: int, runs: int, dim: int, accuracy: bool, weights: bool) -> None:
@@ -417,26 +417,39 @@ class _BatchRecorder:
         """Rows from ``start`` on are iterations of the working runs ``index``."""
         self.start, self.index = start, index
         self.direct = index.size == self.runs  # every run, in order
-        segments = []
+        width = index.size
+        if not self.direct:
+            # Each run's column in the segment; the runs no longer worked on read an extra
+            # column of NaN.
+            self._columns = np.full(self.runs, width)
+            self._columns[index] = np.arange(width)
+        self._padded, segments = [], []
         for array in self._arrays():
             if array is None:
-                segments.append(None)
+                padded, segment = None, None
             elif self.direct:
-                segments.append(array[start:])
+                padded, segment = None, array[start:]
             else:
-                segments.append(np.empty((self.rows - start, index.size, *array.shape[2:])))
+                padded = np.empty((self.rows - start, width + 1, *array.shape[2:]))
+                padded[:, width] = np.nan
+                segment = padded[:, :width]
+            self._padded.append(padded)
+            segments.append(segment)
         self.segment_loss, self.segment_lr, self.segment_accuracy, self.segment_weights = segments
 
     def end(self, stop: int) -> _Segment:
         """Close the segment at row ``stop`` (exclusive) and return what it recorded."""
         count = stop - self.start
-        segments = [self.segment_loss, self.segment_lr, self.segment_accuracy]
-        segments.append(self.segment_weights)
         if not self.direct:
-            for array, segment in zip(self._arrays(), segments, strict=True):
+            for array, padded in zip(self._arrays(), self._padded, strict=True):
                 if array is not None:
-                    array[self.start : stop] = np.nan
-                    array[self.start : stop, self.index] = segment[:count]
+                    np.take(
+                        padded[:count],
+                        self._columns,
+                        axis=1,
+                        out=array[self.start : stop],
+                        mode="clip",
+                    )
         accuracy = self.segment_accuracy
         return _Segment(
             self.index, self.segment_loss[:count], None if accuracy is None else accuracy[:count]
