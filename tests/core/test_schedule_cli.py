@@ -11,20 +11,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_call import call
 
-from lrviz.cli import main
 from lrviz.schedules import make_schedule
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def call(argv, capsys) -> tuple[int, str, str]:
-    try:
-        code = main(argv)
-    except SystemExit as exc:
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def schedule_json(capsys, *args) -> dict:

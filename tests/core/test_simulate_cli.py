@@ -10,22 +10,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_call import call
 
 from lrviz import __version__
-from lrviz.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 QT_MODULES = ("PySide6", "shiboken6", "pyqtgraph", "ui")
-
-
-def call(argv, capsys) -> tuple[int, str, str]:
-    """Run the CLI in-process; exit code (argparse's SystemExit included), stdout, stderr."""
-    try:
-        code = main(argv)
-    except SystemExit as exc:
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def simulate_json(capsys, *args) -> list[dict]:

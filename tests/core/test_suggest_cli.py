@@ -10,8 +10,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_call import call
 
-from lrviz.cli import main
 from lrviz.commands.suggest import read_curve
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -20,15 +20,6 @@ sys.path.insert(0, str(FIXTURES))
 from make_fixtures import curve  # noqa: E402
 
 SUGGEST_KEYS = {"suggested_lr", "min_lr", "max_lr", "methods", "warnings", "confidence"}
-
-
-def call(argv, capsys) -> tuple[int, str, str]:
-    try:
-        code = main(argv)
-    except SystemExit as exc:
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def suggest_json(capsys, *args) -> dict:

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_call import call
 
-from lrviz.cli import main
 from lrviz.loaders import load
 from lrviz.suggest.check_run import TARGETS, check_script
 from lrviz.suggest.refine import check_lrs, measured_best, measured_best_from_log
@@ -19,15 +19,6 @@ from lrviz.suggest.refine import check_lrs, measured_best, measured_best_from_lo
 ROOT = Path(__file__).resolve().parents[2]
 CURVE = ROOT / "tests" / "fixtures" / "lr_truth" / "curves"
 SWEEP = ROOT / "tests" / "fixtures" / "logs" / "sweep"
-
-
-def call(argv, capsys):
-    try:
-        code = main(argv)
-    except SystemExit as exc:
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_check_lrs_spread_over_the_band():
