@@ -9,6 +9,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDialog, QFileDialog, QInputDialog
 
 from ui import settings
+from ui.colors import format_lr
 from ui.dialogs.column_mapping import ColumnMappingDialog
 
 LOG_FILTER = (
@@ -201,11 +202,19 @@ class LogActions(QObject):
     def _show_summary(self) -> None:
         logs = self.library.logs
         runs = sum(len(log.runs) for log in logs)
-        self.window.status_text.setText(
-            f"{len(logs)} log{'s' * (len(logs) > 1)} open · {runs} run{'s' * (runs != 1)}"
-            if logs
-            else "Ready"
-        )
+        text = f"{len(logs)} log{'s' * (len(logs) > 1)} open · {runs} run{'s' * (runs != 1)}"
+        if len(logs) == 1:
+            # A sweep (study, experiment, sweep folder, check run): its best λ, as inspect says.
+            from lrviz.commands.inspect import sweep_reading
+
+            sweep = sweep_reading(logs[0].data)
+            if sweep is not None:
+                a, b = sweep["bracket"]
+                text += (
+                    f" · best λ across trials {format_lr(sweep['best_lr'])} "
+                    f"(bracket {format_lr(a)}–{format_lr(b)})"
+                )
+        self.window.status_text.setText(text if logs else "Ready")
 
     def _suggest_mapping(self, path: str) -> None:
         # No modal surprise while files open (or a screenshot is taken): say what to do.

@@ -6,6 +6,8 @@ import json
 import math
 import sys
 
+import numpy as np
+
 from lrviz.loaders import LogData, load
 
 
@@ -70,7 +72,32 @@ def summary(log: LogData) -> dict:
             )
         params = {str(k): _param(v) for k, v in r.params.items()}
         runs.append({"name": r.name, "params": params, "series": series})
-    return {"format": log.format, "runs": runs}
+    out = {"format": log.format, "runs": runs}
+    best = sweep_reading(log)
+    if best is not None:
+        out["sweep"] = best
+    return out
+
+
+def sweep_reading(log: LogData) -> dict | None:
+    """For a sweep (runs with an ``lr`` each: a study, an MLflow experiment, a sweep folder,
+    a check run), the best λ across its trials and the bracket around it, as ``suggest
+    --refine`` reads a check run (:func:`lrviz.suggest.refine.measured_best_from_log`)."""
+    from lrviz.suggest.refine import measured_best_from_log
+
+    measured = measured_best_from_log(log)
+    if measured is None:
+        return None
+    lr = measured.lr
+    i = int(np.argmin(np.abs(np.log10(lr) - np.log10(measured.best_lr))))
+    return {
+        "best_lr": measured.best_lr,
+        "bracket": [float(lr[max(i - 1, 0)]), float(lr[min(i + 1, lr.size - 1)])],
+        "lrs": int(lr.size),
+        "trained": int(np.isfinite(measured.loss).sum()),
+        "at_edge": measured.at_edge,
+        "why": measured.why,
+    }
 
 
 def _fmt(v) -> str:
@@ -101,6 +128,13 @@ def text(log: LogData) -> str:
             )
         if not r["series"]:
             lines.append("    (no series)")
+    sweep = data.get("sweep")
+    if sweep is not None:
+        a, b = sweep["bracket"]
+        lines.append(
+            f"best lr across trials: {_fmt(sweep['best_lr'])} (bracket {_fmt(a)} .. {_fmt(b)}; "
+            f"{sweep['why']})"
+        )
     return "\n".join(lines)
 
 

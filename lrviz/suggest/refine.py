@@ -76,8 +76,13 @@ def measured_best(lr, final_loss, first_loss=None) -> MeasuredBest | None:
         first = np.asarray(first_loss, dtype=np.float64).ravel()[keep]
         bad |= np.isfinite(first) & (loss > first)
     loss = np.where(bad, np.inf, loss)
-    order = np.argsort(lr, kind="stable")
-    lr, loss = lr[order], loss[order]
+    # Several trials at one λ (seeds, repeats): their mean; inf when all of them diverged.
+    lr, where = np.unique(lr, return_inverse=True)
+    finite = np.isfinite(loss)
+    sums = np.bincount(where, weights=np.where(finite, loss, 0.0), minlength=lr.size)
+    counts = np.bincount(where, weights=finite.astype(np.float64), minlength=lr.size)
+    loss = np.full(lr.size, np.inf)
+    np.divide(sums, counts, out=loss, where=counts > 0)
     trained = np.isfinite(loss)
     if trained.sum() < 2:
         return None
@@ -88,7 +93,7 @@ def measured_best(lr, final_loss, first_loss=None) -> MeasuredBest | None:
         best = _parabola_minimum(np.log10(lr[i - 1 : i + 2]), loss[i - 1 : i + 2], best)
     diverged = int((~trained).sum())
     why = (
-        f"{int(trained.sum())} of {lr.size} short runs trained; the loss ended lowest at "
+        f"{int(trained.sum())} of {lr.size} λs trained; the loss ended lowest at "
         f"{format_lr(float(lr[i]))}"
     )
     if best != float(lr[i]):
@@ -106,6 +111,8 @@ def _parabola_minimum(x: np.ndarray, y: np.ndarray, fallback: float) -> float:
     """Vertex of the parabola through three points (log10 λ), kept between the outer two."""
     (x0, x1, x2), (y0, y1, y2) = x, y
     denominator = (x0 - x1) * (x0 - x2) * (x1 - x2)
+    if denominator == 0:
+        return fallback
     a = (x2 * (y1 - y0) + x1 * (y0 - y2) + x0 * (y2 - y1)) / denominator
     b = (x2 * x2 * (y0 - y1) + x1 * x1 * (y2 - y0) + x0 * x0 * (y1 - y2)) / denominator
     if not (a > 0 and math.isfinite(a) and math.isfinite(b)):

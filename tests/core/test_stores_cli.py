@@ -37,7 +37,7 @@ def fails_in_one_line(capsys, *argv) -> str:
 
 
 def check_shape(data: dict, fmt: str, log) -> None:
-    assert set(data) == {"format", "runs"} and data["format"] == fmt
+    assert {"format", "runs"} <= set(data) <= {"format", "runs", "sweep"} and data["format"] == fmt
     assert [r["name"] for r in data["runs"]] == [r.name for r in log.runs]
     for jr, run in zip(data["runs"], log.runs, strict=True):
         assert set(jr) == {"name", "params", "series"}

@@ -156,3 +156,20 @@ def test_cli_refine_and_check_errors_exit_2(tmp_path, capsys):
     ):
         code, out, err = call(argv, capsys)
         assert code == 2 and out == "" and err.count("\n") == 1, (argv, err)
+
+
+def test_repeated_lrs_are_averaged_and_never_divide_by_zero():
+    m = measured_best([1e-3, 1e-3, 1e-2, 1e-2, 1e-1], [0.5, 0.7, 0.2, 0.4, np.inf])
+    np.testing.assert_allclose(m.lr, [1e-3, 1e-2, 1e-1])
+    np.testing.assert_allclose(m.loss[:2], [0.6, 0.3])
+    assert m.best_lr == pytest.approx(1e-2) and not m.at_edge
+
+
+def test_inspect_reads_the_best_lr_of_a_sweep(capsys):
+    code, out, err = call(["inspect", str(SWEEP), "--json"], capsys)
+    assert (code, err) == (0, "")
+    sweep = json.loads(out)["sweep"]
+    a, b = sweep["bracket"]
+    assert a <= sweep["best_lr"] <= b and sweep["lrs"] >= 3
+    code, out, err = call(["inspect", str(SWEEP)], capsys)
+    assert "best lr across trials" in out
