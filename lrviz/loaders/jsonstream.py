@@ -193,8 +193,9 @@ class _Window:
                 found = huge_integer_at(self.text, self.pos)
                 at, digits = found if found else (self.pos, 0)
                 raise self.error(f"an integer of {digits} digits (too long to read)", at) from None
-            if end >= len(self.text) and not isinstance(obj, (dict, list, str)) and self.more():
-                continue  # a bare number or word at the end of the window may go on
+            near_end = len(self.text) - end < _CUT_MARGIN
+            if near_end and not isinstance(obj, (dict, list, str)) and self.more():
+                continue  # a number or word near the window's end may go on ("0." of "0.5")
             self.pos = end
             return obj
 

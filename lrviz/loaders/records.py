@@ -261,7 +261,8 @@ class RecordColumns:
         return out
 
     def strings(self, key: str) -> list:
-        """Per row: the string value of a ``keep_strings`` key, else None."""
+        """Per row: the value of a ``keep_strings`` key where it is text (not a number, not
+        empty), else None."""
         out: list = [None] * self.nrows
         col = self._cols.get(key)
         if col is not None:

@@ -141,7 +141,11 @@ def iter_lines(text: str):
         if end < 0:
             end = len(text)
         line = text[pos:end]
-        yield line.rstrip("\r") if sep == "\n" else line
+        if sep == "\n":
+            line = line.rstrip("\r")
+            if end == len(text) and not line:
+                return  # a last piece of nothing but CRs is no line (as split_lines has it)
+        yield line
         pos = end + 1
 
 

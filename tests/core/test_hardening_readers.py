@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import time
 import tracemalloc
 from pathlib import Path
 
@@ -81,11 +82,62 @@ def test_an_event_field_with_the_wrong_wire_type_is_skipped_like_protobuf_does(t
     assert list_columns(p) == ["loss"]
 
 
+def _field(num: int, wire: int, body: bytes, draw) -> bytes:
+    key = enc.varint((num << 3) | wire)
+    if wire == 0:
+        return key + enc.varint(draw(st.integers(0, 2**64 - 1)))
+    if wire == 1:
+        return key + (body + bytes(8))[:8]
+    if wire == 5:
+        return key + (body + bytes(4))[:4]
+    return key + enc.varint(len(body)) + body
+
+
+@st.composite
+def messages(draw, layout: dict, depth: int = 0):
+    """A protobuf message laid out as ``{number: (wire type, inner layout or None)}``: each
+    field mostly with its own wire type, sometimes with another one (bytes kept valid)."""
+    out = b""
+    for num in draw(st.lists(st.sampled_from(sorted(layout)), min_size=1, max_size=4)):
+        wire, inner = layout[num]
+        if draw(st.integers(0, 3)) == 0:
+            wire = draw(st.sampled_from([0, 1, 2, 5]))
+        if inner is not None and depth < 4:
+            body = draw(messages(inner, depth + 1))
+        else:
+            body = draw(st.binary(max_size=10))
+        out += _field(num, wire, body, draw)
+    return out
+
+
+_TENSOR = {
+    1: (0, None),
+    2: (2, {2: (2, {1: (0, None)})}),
+    4: (2, None),
+    5: (5, None),
+    6: (1, None),
+    7: (0, None),
+    10: (0, None),
+    13: (0, None),
+    16: (0, None),
+    17: (0, None),
+}
+_VALUE = {
+    1: (2, None),
+    2: (5, None),
+    8: (2, _TENSOR),
+    9: (2, {1: (2, {1: (2, None), 2: (2, None)}), 4: (0, None)}),
+}
+_EVENT = {1: (1, None), 2: (0, None), 5: (2, {1: (2, _VALUE)})}
+
+
 @FUZZ
-@given(payload=st.binary(max_size=80), at=st.integers(0, 3))
+@given(payload=st.one_of(messages(_EVENT), st.binary(max_size=80)), at=st.integers(0, 3))
 def test_any_crc_valid_payload_gives_lrviz_error_with_file_and_offset(
     tmp_path_factory, payload, at
 ):
+    # Events, summaries, values and tensors with fields of any wire type, and random bytes,
+    # framed with valid CRCs among good records.
     good = [enc.event(s, float(s), [enc.scalar_value("loss", 1.0)]) for s in range(3)]
     records = [*good[:at], payload, *good[at:]]
     p = tmp_path_factory.mktemp("ev") / "events.out.tfevents.1.host"
@@ -356,15 +408,27 @@ def test_a_header_longer_than_64_kb_opens_in_the_app_too(tmp_path):
     assert list_columns(p)[1:] == names
 
 
-def test_a_malformed_trainer_state_in_a_folder_is_the_same_error_in_the_app(tmp_path):
-    text = (LOGS / "hf" / "trainer_state.json").read_text()
-    (tmp_path / "trainer_state.json").write_text(text[: len(text) // 2])  # cut mid-write
+@pytest.mark.parametrize("indent", [2, None])
+def test_a_malformed_trainer_state_in_a_folder_is_the_same_error_in_the_app(tmp_path, indent):
+    doc = json.loads((LOGS / "hf" / "trainer_state.json").read_text())
+    text = json.dumps(doc, indent=indent)
+    p = tmp_path / "trainer_state.json"
+    p.write_text(text[: len(text) // 2])  # cut; minified, it is one line without its end
+    old = time.time() - 3600
+    os.utime(p, (old, old))  # a finished file, not one being written
     with pytest.raises(LrvizError) as cli:
         load(tmp_path)
     with pytest.raises(LrvizError) as app:
-        watched(tmp_path)
+        watched(tmp_path)  # not an empty "csv" log
     assert str(app.value) == str(cli.value)
     assert "trainer_state.json" in str(cli.value) and "invalid JSON" in str(cli.value)
+
+
+def test_a_trainer_state_being_written_shows_nothing_yet_not_an_empty_log(tmp_path):
+    text = json.dumps(json.loads((LOGS / "hf" / "trainer_state.json").read_text()))
+    (tmp_path / "trainer_state.json").write_text(text[: len(text) // 2])  # just written
+    w = LogWatcher(tmp_path)
+    assert w.poll() is False and w.data is None
 
 
 def test_a_minified_trainer_state_over_64_kb_opens_in_both(tmp_path):
@@ -483,7 +547,7 @@ def _big_events(path: Path, rows: int) -> None:
 )
 def test_reading_costs_at_most_three_times_the_file(tmp_path, name, write):
     p = tmp_path / name
-    write(p, 60_000)
+    write(p, 20_000)
     size = p.stat().st_size
     load(p)  # warm: imports, first-use caches
     peak = _peak_traced(lambda: load(p))
