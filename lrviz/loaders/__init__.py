@@ -47,9 +47,10 @@ def load(path: str | os.PathLike, mapping: ColumnMapping | None = None) -> LogDa
     Raises
     ------
     LrvizError
-        Unreadable or malformed input, with file, line and column where known.
+        Unreadable or malformed input, with file, line and column where known; a special
+        file (pipe, device); a file past the size cap (``$LRVIZ_MAX_FILE_MB``, 2048 MB).
     OSError
-        When the path cannot be read.
+        When reading fails half-way (an I/O error).
     """
     from lrviz.loaders.files import load_file
     from lrviz.loaders.folder import load_folder

@@ -85,6 +85,11 @@ def not_regular(path: str, kind: str) -> LrvizError:
     return LrvizError(f"{kind}, not a regular file: only regular files are read", path)
 
 
+def cannot_read(exc: OSError, path: str) -> LrvizError:
+    """An operating-system error (permissions, I/O) as one line naming the file."""
+    return LrvizError(f"cannot read: {exc.strerror or exc}", path)
+
+
 def is_regular(path: str) -> bool:
     """True for a regular file (or a symlink to one); never opens the path."""
     try:
@@ -105,6 +110,8 @@ def check_regular(path: str) -> None:
         mode = os.stat(path).st_mode
     except FileNotFoundError:
         raise LrvizError("no such file", path) from None
+    except OSError as exc:
+        raise cannot_read(exc, path) from None
     kind = special_kind(mode)
     if kind is not None:
         raise not_regular(path, kind)
@@ -120,9 +127,7 @@ def open_regular(path: str):
     Raises
     ------
     LrvizError
-        For anything but an existing regular file, or one past the size cap.
-    OSError
-        When the file exists but cannot be read (permissions).
+        For anything but an existing regular file one may read, or one past the size cap.
     """
     check_regular(path)
     flags = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
@@ -131,6 +136,8 @@ def open_regular(path: str):
         fd = os.open(path, flags)
     except FileNotFoundError:
         raise LrvizError("no such file", path) from None
+    except OSError as exc:
+        raise cannot_read(exc, path) from None
     try:
         st = os.fstat(fd)
         kind = special_kind(st.st_mode)

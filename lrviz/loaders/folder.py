@@ -26,7 +26,13 @@ from dataclasses import dataclass, field
 
 from lrviz.errors import LrvizError
 from lrviz.loaders import hf, tfevents
-from lrviz.loaders.fileio import iter_chunks, not_regular, open_regular, special_kind
+from lrviz.loaders.fileio import (
+    cannot_read,
+    iter_chunks,
+    not_regular,
+    open_regular,
+    special_kind,
+)
 from lrviz.loaders.hparams import PARAM_FILES, find_params_file, params_with_lr, read_params_file
 from lrviz.loaders.model import ColumnMapping, LogData, Run
 
@@ -207,14 +213,18 @@ def _latest_state(root: str, states: list[str]) -> tuple[str, list[str]]:
         try:
             with open_regular(p) as f:
                 step = hf.last_step(iter_chunks(f, p), p)
-        except LrvizError as exc:
-            problems.append(str(exc))
+        except (LrvizError, OSError) as exc:
+            problems.append(str(_as_lrviz(exc, p)))
             continue
         if best is None or step > best[0]:
             best = (step, p)
     if best is None:
         return states[-1], []  # none readable: loading it reports why
     return best[1], problems
+
+
+def _as_lrviz(exc: Exception, path: str) -> LrvizError:
+    return exc if isinstance(exc, LrvizError) else cannot_read(exc, path)
 
 
 class _Skips:
@@ -255,8 +265,8 @@ def assemble(plan: FolderPlan, read: Callable[[str], LogData]) -> LogData:
         for item in plan.items:
             try:
                 log = read(item.files[0])
-            except LrvizError as exc:
-                skips.add(exc)
+            except (LrvizError, OSError) as exc:
+                skips.add(_as_lrviz(exc, item.files[0]))
                 continue
             read_any = True
             skips.lines.extend(log.skipped)
@@ -273,8 +283,8 @@ def assemble(plan: FolderPlan, read: Callable[[str], LogData]) -> LogData:
     for p in plan.single_files:
         try:
             logs.append(read(p))
-        except LrvizError as exc:
-            skips.add(exc)
+        except (LrvizError, OSError) as exc:
+            skips.add(_as_lrviz(exc, p))
     skips.check(bool(logs))
     if not logs:
         return LogData("csv", [], plan.root, skips.lines)  # nothing in the plan (watching)
@@ -304,8 +314,8 @@ def _event_run(item: PlanItem, skips: _Skips) -> Run | None:
     for p in tfevents.sort_files(item.files):
         try:
             files.append(tfevents.read_event_file(p, plugins=plugins))
-        except LrvizError as exc:
-            skips.add(exc)
+        except (LrvizError, OSError) as exc:
+            skips.add(_as_lrviz(exc, p))
     if not files:
         return None
     source = os.path.dirname(os.path.abspath(item.files[0]))

@@ -28,7 +28,14 @@ import numpy as np
 from lrviz.errors import LrvizError
 from lrviz.loaders import csvread, detect
 from lrviz.loaders.csvread import CsvReader, Dialect, Table, sniff
-from lrviz.loaders.fileio import MAX_LINE_BYTES, Head, open_regular, read_all, read_head
+from lrviz.loaders.fileio import (
+    MAX_LINE_BYTES,
+    Head,
+    cannot_read,
+    open_regular,
+    read_all,
+    read_head,
+)
 from lrviz.loaders.files import build_csv, build_json_lines, json_lines_store, load_file
 from lrviz.loaders.jsonstream import iter_json_lines
 from lrviz.loaders.model import ColumnMapping, LogData
@@ -128,6 +135,9 @@ class _FileWatcher:
         except LrvizError as exc:
             self.error = exc  # kept until the file changes and reads
             raise
+        except OSError as exc:  # a read that failed half-way (I/O error, file gone)
+            self.error = cannot_read(exc, self.path)
+            raise self.error from None
         if changed:
             self.error = None
         return changed
@@ -436,6 +446,10 @@ class LogWatcher:
                     tail = self._events[f] = tfevents.EventTail(f, plugins)
                 try:
                     changed = tail.poll() or changed
+                except OSError as exc:
+                    skipped.append(str(cannot_read(exc, f)))
+                    first_error = first_error or cannot_read(exc, f)
+                    continue
                 except LrvizError as exc:
                     skipped.append(str(exc))
                     first_error = first_error or exc
