@@ -80,7 +80,9 @@ class Simulation:
     ----------
     objective : Objective
     optimizer : str
-        ``"sgd"``, ``"momentum"``, ``"nesterov"`` or ``"adam"``.
+        One of :data:`lrviz.optimizers.OPTIMIZERS`: ``"sgd"``, ``"momentum"``, ``"nesterov"``,
+        ``"adam"``, or one that adapts its own λ (``"sgd-hd"``, ``"sgdn-hd"``, ``"adam-hd"``,
+        ``"dog"``), whose λ actually used is what the batches record.
     lrs : array (R,)
         Base learning rate of each run.
     iterations : int
@@ -109,6 +111,9 @@ class Simulation:
         a run has no finite loss). Kept up to date at every batch.
     final_accuracy : ndarray (R,) or None
         Accuracy at the same iteration as ``final_loss``, for classifiers.
+    final_lr : ndarray (R,)
+        The λ in use at the same iteration as ``final_loss`` (the last finite one recorded);
+        NaN before any.
     """
 
     def __init__(
@@ -155,6 +160,9 @@ class Simulation:
         self.diverged_at = np.full(self.runs, -1, dtype=np.int64)
         self.final_loss = np.full(self.runs, np.nan)
         self.final_accuracy = np.full(self.runs, np.nan) if objective.has_accuracy else None
+        self.final_lr = np.full(self.runs, np.nan)
+        # An optimizer that picks its own λ (hypergradient descent, DoG) says which it used.
+        self._adapts_lr = bool(getattr(self.optimizer, "adapts_lr", False))
         self._lowest_loss = np.full(self.runs, np.inf)
         self._live_count = self.runs
         self._ema_count = 0
@@ -280,6 +288,8 @@ class Simulation:
         count = self._count_diverging(current)
         if count == 0:
             self.optimizer.update(w, evaluation.grad, self._lr_rows(lrs), None)
+            if self._adapts_lr:
+                recorder.segment_lr[r] = self.optimizer.lr_in_use
             return
         # A diverged run is frozen where it stands (no step, no change of optimizer state)
         # and leaves the working arrays before the next iteration.
@@ -288,6 +298,9 @@ class Simulation:
         self._live_count -= count
         if count < healthy.size:
             self.optimizer.update(w, evaluation.grad, self._lr_rows(lrs), healthy)
+        if self._adapts_lr:
+            # A frozen run did not step: its λ stays the one it last used.
+            recorder.segment_lr[r] = self.optimizer.lr_in_use
         self._record_outcome(recorder.end(row + 1))
         self._drop_runs(healthy)
         recorder.begin(row + 1, self._index)
@@ -331,11 +344,14 @@ class Simulation:
         return np.divide(self._ema, debias, out=self._smoothed_buffer)
 
     def _record_outcome(self, segment: _Segment) -> None:
-        """Each run's final and best loss (and final accuracy) from what was recorded."""
-        index, loss, accuracy = segment
+        """Each run's final and best loss (and final accuracy and λ) from what was recorded."""
+        index, loss, accuracy, lr = segment
         if loss.shape[0] == 0:
             return
         self.final_loss[index] = loss[-1]
+        last_lr = lr[-1]
+        known = ~np.isnan(last_lr)  # NaN: an adaptive run that has not stepped yet
+        self.final_lr[index[known]] = last_lr[known]
         if accuracy is not None:
             self.final_accuracy[index] = accuracy[-1]
         lowest = np.min(loss, axis=0, where=np.isfinite(loss), initial=np.inf)
@@ -392,6 +408,7 @@ class _Segment(NamedTuple):
     index: np.ndarray
     loss: np.ndarray
     accuracy: np.ndarray | None
+    lr: np.ndarray
 
 
 class _BatchRecorder:
@@ -452,7 +469,10 @@ class _BatchRecorder:
                     )
         accuracy = self.segment_accuracy
         return _Segment(
-            self.index, self.segment_loss[:count], None if accuracy is None else accuracy[:count]
+            self.index,
+            self.segment_loss[:count],
+            None if accuracy is None else accuracy[:count],
+            self.segment_lr[:count],
         )
 
 

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from lrviz.adaptive_lr import ADAPTIVE_OPTIMIZERS, AdaptiveOptimizer, make_adaptive_optimizer
+
 
 class Optimizer:
     """Base: plain SGD, ``w <- w - lr * g`` (``torch.optim.SGD`` with momentum 0)."""
@@ -193,15 +195,20 @@ def _subtract_from(weights: np.ndarray, step: np.ndarray, live: np.ndarray | Non
         np.subtract(weights, step, out=weights, where=live[:, None])
 
 
-OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam")
+OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam", *ADAPTIVE_OPTIMIZERS)
 
 
-def make_optimizer(name: str, runs: int, dim: int, **options) -> Optimizer:
+def make_optimizer(name: str, runs: int, dim: int, **options) -> Optimizer | AdaptiveOptimizer:
     """Build optimizer ``name`` for ``runs`` x ``dim`` parameters.
 
-    Options: ``momentum`` (momentum, nesterov), ``beta1``, ``beta2``, ``eps`` (adam),
-    ``weight_decay`` (all). Options that do not apply are ignored.
+    Options: ``momentum`` (momentum, nesterov, sgdn-hd), ``beta1``, ``beta2``, ``eps`` (adam,
+    adam-hd), ``weight_decay`` (all); for the optimizers that adapt their own λ
+    (:mod:`lrviz.adaptive_lr`), also ``hypergrad_lr`` and the rest
+    :func:`~lrviz.adaptive_lr.make_adaptive_optimizer` takes. Options that do not apply are
+    ignored.
     """
+    if name in ADAPTIVE_OPTIMIZERS:
+        return make_adaptive_optimizer(name, runs, dim, **options)
     wd = options.get("weight_decay") or 0.0
     if name == "sgd":
         return Optimizer(runs, dim, weight_decay=wd)

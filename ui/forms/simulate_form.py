@@ -38,6 +38,10 @@ OPTIMIZER_LABELS = {
     "momentum": "SGD + momentum",
     "nesterov": "SGD + Nesterov",
     "adam": "Adam",
+    "sgd-hd": "SGD + hypergradient",
+    "sgdn-hd": "SGD + Nesterov + hypergradient",
+    "adam-hd": "Adam + hypergradient",
+    "dog": "DoG (parameter-free)",
 }
 
 
