@@ -12,6 +12,7 @@ import numpy as np
 
 from lrviz.engine import Simulation
 from lrviz.objectives import make_objective
+from lrviz.schedules import PeakScaled, run_schedule
 
 
 @dataclass
@@ -46,9 +47,23 @@ class SimulationConfig:
     expr: str | None = None
     start: tuple[float, ...] | None = None
     gradient_noise: float = 0.0
+    # hypergradient descent (sgd-hd, sgdn-hd, adam-hd): β, the learning rate of λ (None:
+    # the authors' code default)
+    hypergrad_lr: float | None = None
+    # learning-rate policy: {"policy": NAME, **its make_schedule parameters}, each run's own λ
+    # the policy's peak (lrviz.schedules.run_schedule); None: constant λ
+    schedule: dict | None = None
+
+    def make_schedule(self) -> PeakScaled | None:
+        """The schedule ``schedule`` describes, None for a constant λ."""
+        if self.schedule is None:
+            return None
+        params = dict(self.schedule)
+        return run_schedule(params.pop("policy"), **params)
 
     def build(self, **engine_options) -> Simulation:
-        """The :class:`Simulation` this configuration describes."""
+        """The :class:`Simulation` this configuration describes (a ``schedule`` passed here
+        replaces the configured one)."""
         objective = make_objective(
             self.objective,
             dim=self.dim,
@@ -73,7 +88,10 @@ class SimulationConfig:
             "beta1": self.beta1,
             "beta2": self.beta2,
             "weight_decay": self.weight_decay,
+            "hypergrad_lr": self.hypergrad_lr,
         }
+        if "schedule" not in engine_options:
+            engine_options["schedule"] = self.make_schedule()
         return Simulation(
             objective,
             self.optimizer,

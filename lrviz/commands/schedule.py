@@ -43,6 +43,13 @@ def add_parser(subparsers) -> None:
     )
     p.add_argument("--policy", required=True, choices=POLICIES)
     p.add_argument("--iterations", required=True, type=_count, help="how many iterations")
+    add_policy_arguments(p)
+    p.add_argument("--json", action="store_true", help='print {"lr": [...], "momentum": [...]}')
+    p.set_defaults(run=run)
+
+
+def add_policy_arguments(p: argparse.ArgumentParser) -> None:
+    """The policies' parameters, shared by schedule and simulate --schedule."""
     p.add_argument("--base-lr", type=_number, help="starting λ; the low end for cyclical")
     p.add_argument("--max-lr", type=_number, help="peak λ (cyclical, 1cycle)")
     p.add_argument("--min-lr", type=_number, help="cosine, cosine_restarts: the floor (0)")
@@ -88,26 +95,29 @@ def add_parser(subparsers) -> None:
         default=None,
         help="warm-up starts at this fraction of the policy's first λ (0)",
     )
-    p.add_argument("--json", action="store_true", help='print {"lr": [...], "momentum": [...]}')
-    p.set_defaults(run=run)
 
 
-def run(args: argparse.Namespace) -> int:
+def policy_parameters(args: argparse.Namespace, policy: str, iterations: int) -> dict:
+    """:func:`lrviz.schedules.make_schedule`'s keyword arguments (warm-up included) from the
+    options :func:`add_policy_arguments` defines, for ``iterations`` iterations."""
     params = {k: getattr(args, k) for k in POLICY_OPTIONS if getattr(args, k) is not None}
     start_factor = args.warmup_start_factor
     if start_factor is not None and not args.warmup_steps:
         raise ValueError("--warmup-start-factor needs --warmup-steps")
-    if args.policy in HORIZON_POLICIES and "total_steps" not in params:
-        horizon = args.iterations - args.warmup_steps
+    if policy in HORIZON_POLICIES and "total_steps" not in params:
+        horizon = iterations - args.warmup_steps
         if horizon < 1:
             raise ValueError("--warmup-steps leaves no iterations for the policy itself")
         params["total_steps"] = horizon
-    schedule = make_schedule(
-        args.policy,
-        warmup_steps=args.warmup_steps,
-        warmup_start_factor=0.0 if start_factor is None else start_factor,
+    return {
+        "warmup_steps": args.warmup_steps,
+        "warmup_start_factor": 0.0 if start_factor is None else start_factor,
         **params,
-    )
+    }
+
+
+def run(args: argparse.Namespace) -> int:
+    schedule = make_schedule(args.policy, **policy_parameters(args, args.policy, args.iterations))
     lr = schedule.lr(range(args.iterations))[:, 0]
     momentum = schedule.momentum(range(args.iterations))
     if args.json:

@@ -8,11 +8,14 @@ import json
 import math
 import sys
 
+from lrviz.adaptive_lr import HYPERGRADIENT_DEFAULTS
+from lrviz.commands.schedule import POLICY_OPTIONS, add_policy_arguments, policy_parameters
 from lrviz.limits import check_simulation
 from lrviz.lr_spec import parse_lrs
 from lrviz.objectives import OBJECTIVES
 from lrviz.objectives.expression import PRESETS
 from lrviz.optimizers import OPTIMIZERS
+from lrviz.schedules import PEAK_PARAMETER, POLICIES
 from lrviz.simulation_config import SimulationConfig
 
 
@@ -36,6 +39,24 @@ def add_parser(subparsers) -> None:
         default=4.0,
         help="a run diverges when its loss exceeds this multiple of its best (default 4)",
     )
+    p.add_argument(
+        "--hypergrad-lr",
+        type=float,
+        default=None,
+        help="sgd-hd, sgdn-hd, adam-hd: β, the learning rate of λ (default: the authors' "
+        + ", ".join(f"{k} {v:g}" for k, v in HYPERGRADIENT_DEFAULTS.items())
+        + ")",
+    )
+    schedule = p.add_argument_group(
+        "learning-rate schedule",
+        "train under a policy (the parameters of the schedule command); each run's λ is "
+        "its peak: "
+        + ", ".join(
+            f"{name} ({'--' + PEAK_PARAMETER[name].replace('_', '-')})" for name in POLICIES
+        ),
+    )
+    schedule.add_argument("--schedule", choices=POLICIES, default=None, help="the policy")
+    add_policy_arguments(schedule)
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(run=run)
 
@@ -115,14 +136,21 @@ def run(args: argparse.Namespace) -> int:
     if factor is not None and not factor > 1:
         raise ValueError(f"--divergence-factor must be above 1, got {factor}")
     config = config_from_args(
-        args, lrs=args.lrs, iterations=args.iterations, divergence_factor=factor
+        args,
+        lrs=args.lrs,
+        iterations=args.iterations,
+        divergence_factor=factor,
+        hypergrad_lr=_hypergrad_lr(args),
+        schedule=_schedule(args),
     )
     check_simulation(config)  # before anything is allocated
     simulation = config.build()
-    # The engine keeps each run's final and best loss as it goes: no history needed.
+    # The engine keeps each run's final and best loss (and λ) as it goes: no history needed.
     for _ in simulation.run(batch_iterations=1000, batch_seconds=1.0):
         pass
     runs = simulation.summaries()
+    for run_summary, final_lr in zip(runs, simulation.final_lr, strict=True):
+        run_summary["final_lr"] = _finite_or_none(final_lr)
     if args.json:
         json.dump({"runs": runs}, sys.stdout, allow_nan=False)
         sys.stdout.write("\n")
@@ -130,12 +158,51 @@ def run(args: argparse.Namespace) -> int:
     print(
         f"{config.objective} / {config.optimizer}, {config.iterations} iterations, "
         f"{len(runs)} learning rates"
+        + (f", {config.schedule['policy']} schedule" if config.schedule else "")
     )
-    print(f"{'lr':>12} {'final loss':>12} {'best loss':>12}  outcome")
+    print(f"{'lr':>12} {'final loss':>12} {'best loss':>12} {'final lr':>12}  outcome")
     for r in runs:
         outcome = f"diverged at {r['diverged_at']}" if r["diverged"] else "ok"
-        print(f"{r['lr']:12.4g} {_fmt(r['final_loss'])} {_fmt(r['best_loss'])}  {outcome}")
+        print(
+            f"{r['lr']:12.4g} {_fmt(r['final_loss'])} {_fmt(r['best_loss'])} "
+            f"{_fmt(r['final_lr'])}  {outcome}"
+        )
     return 0
+
+
+def _hypergrad_lr(args: argparse.Namespace) -> float | None:
+    beta = args.hypergrad_lr
+    if beta is None:
+        return None
+    if args.optimizer not in HYPERGRADIENT_DEFAULTS:
+        names = ", ".join(HYPERGRADIENT_DEFAULTS)
+        raise ValueError(f"--hypergrad-lr needs --optimizer {names} (got {args.optimizer})")
+    if not (math.isfinite(beta) and beta >= 0):
+        raise ValueError(f"--hypergrad-lr must be at least 0 and finite, got {beta}")
+    return beta
+
+
+def _schedule(args: argparse.Namespace) -> dict | None:
+    """The config's schedule from --schedule and the policy's options; checked here, so a
+    bad policy or parameter is one line before anything runs."""
+    if args.schedule is None:
+        given = [k for k in POLICY_OPTIONS if getattr(args, k) is not None]
+        if args.warmup_steps:
+            given.append("warmup_steps")
+        if args.warmup_start_factor is not None:
+            given.append("warmup_start_factor")
+        if given:
+            flag = "--" + given[0].replace("_", "-")
+            raise ValueError(f"{flag} needs --schedule")
+        return None
+    spec = {"policy": args.schedule, **policy_parameters(args, args.schedule, args.iterations)}
+    SimulationConfig(schedule=spec).make_schedule()  # raises ValueError on a bad parameter
+    return spec
+
+
+def _finite_or_none(value) -> float | None:
+    value = float(value)
+    return value if math.isfinite(value) else None
 
 
 def _fmt(value: float | None) -> str:
