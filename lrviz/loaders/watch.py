@@ -298,9 +298,15 @@ class _FileWatcher:
         return True
 
     def _add_records(self, data: bytes) -> None:
-        for _, record in iter_json_lines(
-            [data], self.path, first_line=self._line, last_may_be_cut=False
-        ):
+        # All or nothing: a bad line raises before any record of ``data`` is kept, so that
+        # reading the same bytes again (once the file changes) cannot add a record twice.
+        records = [
+            record
+            for _, record in iter_json_lines(
+                [data], self.path, first_line=self._line, last_may_be_cut=False
+            )
+        ]
+        for record in records:
             self._records.add(record)
 
     def _rebuild(self) -> None:
