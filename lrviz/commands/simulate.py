@@ -8,7 +8,7 @@ import json
 import math
 import sys
 
-from lrviz.adaptive_lr import HYPERGRADIENT_DEFAULTS
+from lrviz.adaptive_lr import ADAPTIVE_OPTIMIZERS, HYPERGRADIENT_DEFAULTS
 from lrviz.commands.schedule import POLICY_OPTIONS, add_policy_arguments, policy_parameters
 from lrviz.limits import check_simulation
 from lrviz.lr_spec import parse_lrs
@@ -18,6 +18,9 @@ from lrviz.optimizers import OPTIMIZERS
 from lrviz.schedules import PEAK_PARAMETER, POLICIES
 from lrviz.simulation_config import SimulationConfig
 
+#: The optimizers that step with the λ they are given, not one they adapt.
+FIXED_LR_OPTIMIZERS = tuple(name for name in OPTIMIZERS if name not in ADAPTIVE_OPTIMIZERS)
+
 
 def add_parser(subparsers) -> None:
     p = subparsers.add_parser(
@@ -25,7 +28,7 @@ def add_parser(subparsers) -> None:
         help="run gradient descent at many learning rates",
         description="Run gradient descent at many learning rates at once and report each run.",
     )
-    add_simulation_arguments(p)
+    add_simulation_arguments(p, OPTIMIZERS)
     p.add_argument(
         "--lrs",
         default="1e-4:10:64",
@@ -61,10 +64,13 @@ def add_parser(subparsers) -> None:
     p.set_defaults(run=run)
 
 
-def add_simulation_arguments(p: argparse.ArgumentParser) -> None:
-    """Objective and optimizer options shared by simulate and rangetest."""
+def add_simulation_arguments(
+    p: argparse.ArgumentParser, optimizers: tuple[str, ...] = FIXED_LR_OPTIMIZERS
+) -> None:
+    """Objective and optimizer options shared by simulate and rangetest (which offers only
+    the optimizers that use the λ they are given: the others would ignore its ramp)."""
     p.add_argument("--objective", choices=sorted(OBJECTIVES), default="quadratic")
-    p.add_argument("--optimizer", choices=OPTIMIZERS, default="sgd")
+    p.add_argument("--optimizer", choices=optimizers, default="sgd")
     p.add_argument(
         "--curvature", type=float, default=10.0, help="quadratic: largest eigenvalue L (default 10)"
     )

@@ -165,3 +165,9 @@ def test_bad_schedules_and_options_are_one_line_errors(capsys, args, message):
     assert code == 2 and out == ""
     assert err.count("\n") == 1 and err.startswith("lrviz simulate: error: "), err
     assert message in err
+
+
+def test_rangetest_offers_only_the_optimizers_that_use_the_lr_they_are_given(capsys):
+    code, out, err = call(["rangetest", "--optimizer", "sgd-hd"], capsys)
+    assert out == ""
+    assert code == 2 and err.count("\n") == 1 and "invalid choice: 'sgd-hd'" in err
