@@ -30,7 +30,7 @@ from lrviz.simulation_config import SimulationConfig
 MAX_RUNS = 100_000  # what lr_spec's A:B:N accepts
 MAX_ITERATIONS = 10_000_000  # the simulation form's maximum
 MAX_RANGE_TEST_ITERATIONS = 1_000_000  # the range-test form's: the LR finders use 100
-#: The quadratic's random rotation takes O(dim^3) to build: about 25 s at 4,096 on this
+#: The quadratic's random rotation takes O(dim^3) to build: 24 s at dim 4,000 on this
 #: project's 2-core machine under load, minutes at 10,000 (the simulation form's maximum).
 MAX_DIM = 4_096
 MAX_SAMPLES = 10_000_000
@@ -42,8 +42,8 @@ RANGE_TEST_LR_BOUNDS = (1e-100, 1e100)
 FALLBACK_MEMORY_BUDGET = 4 * 2**30  # when the machine's RAM cannot be read
 #: Floating-point operations one simulation may take (:func:`simulation_work`): about an
 #: hour of matrix arithmetic on one core (the 100-D quadratic runs at ~3e10 per second),
-#: more for elementwise objectives. 50x the largest runs the benchmarks and issues use
-#: (4,096 Rosenbrock runs x 10,000,000 iterations is 2e12).
+#: longer for elementwise objectives; 40x the biggest Rosenbrock sweep the simulation form
+#: allows (4,096 runs x 10,000,000 iterations: 2.5e12).
 MAX_WORK = 1e14
 
 FLOAT = 8  # bytes
@@ -134,7 +134,7 @@ def simulation_work(config: SimulationConfig, runs: int | None = None) -> float:
 
 def history_bytes(config: SimulationConfig, record_weights: bool = False) -> int:
     """Bytes of keeping every iteration of every run at full resolution: loss, lr and
-    accuracy (and the weights, when recorded), as ``RunStore`` does today."""
+    accuracy (and the weights, when recorded), what a history without a budget allocates."""
     dim = _objective_footprint(config, 1)[0] if record_weights else 0
     return config.iterations * len(config.lrs) * FLOAT * (3 + dim)
 
