@@ -1,8 +1,8 @@
 """Engine speed: against a bare numpy loop of the same update, against one lr at a time, and
 how it scales in runs and in dimension.
 
-    python bench/engine.py            # every table at full size (~5 min on 2 cores)
-    python bench/engine.py --quick    # CI: the same tables, smaller (~30 s)
+    python bench/engine.py            # every table at full size (~4 min on 2 cores)
+    python bench/engine.py --quick    # CI: the same tables, smaller (~10 s)
 
 Every figure is the median of ``--repeats`` timings taken in this run on this machine, the
 two sides of each ratio interleaved so that both see the same load. Timings are this
