@@ -16,7 +16,7 @@ from cli_call import call
 from lrviz.objectives.expression import PRESETS
 
 ROOT = Path(__file__).resolve().parents[2]
-RUN_KEYS = {"lr", "final_loss", "best_loss", "diverged", "diverged_at"}
+RUN_KEYS = {"lr", "final_loss", "best_loss", "diverged", "diverged_at", "final_lr"}
 
 
 def simulate_json(capsys, *args) -> list[dict]:

@@ -28,7 +28,8 @@ def test_json_has_one_record_per_lr_with_the_documented_keys(capsys):
     runs = simulate_json(capsys, "--lrs", "1e-3,0.1,5", "--iterations", "30")
     assert [r["lr"] for r in runs] == [1e-3, 0.1, 5.0]
     for r in runs:
-        assert set(r) == {"lr", "final_loss", "best_loss", "diverged", "diverged_at"}
+        # the documented keys, and final_lr (issue 12: the λ in use at the last iteration)
+        assert set(r) == {"lr", "final_loss", "best_loss", "diverged", "diverged_at", "final_lr"}
     slow, good, bad = runs
     # quadratic, L = 10, dim 2, condition 1, |w0|² = 2: loss_t = 10 (1 - 10 lr)^(2t)
     assert slow["final_loss"] == pytest.approx(10 * 0.99**58, rel=1e-9)

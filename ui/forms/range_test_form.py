@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from lrviz.objectives import OBJECTIVES
+from lrviz.adaptive_lr import ADAPTIVE_OPTIMIZERS
 from lrviz.optimizers import OPTIMIZERS
 from lrviz.rangetest import (
     DEFAULT_MAX_LR,
@@ -117,7 +118,9 @@ class RangeTestForm(QWidget):
             )
             combo.setMinimumContentsLength(12)
         self.optimizer = QComboBox()
-        for name in OPTIMIZERS:
+        # An adaptive optimizer picks its own λ and would ignore the ramp (rangetest refuses
+        # them too): the range test offers the ones that use the λ they are given.
+        for name in (n for n in OPTIMIZERS if n not in ADAPTIVE_OPTIMIZERS):
             self.optimizer.addItem(OPTIMIZER_LABELS.get(name, name), name)
         self.optimizer.setCurrentIndex(max(self.optimizer.findData(DEFAULT_OPTIMIZER), 0))
         self.optimizer.setToolTip("Update rule, with PyTorch's semantics")
