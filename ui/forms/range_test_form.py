@@ -18,8 +18,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from lrviz.objectives import OBJECTIVES
 from lrviz.adaptive_lr import ADAPTIVE_OPTIMIZERS
+from lrviz.objectives import OBJECTIVES
 from lrviz.optimizers import OPTIMIZERS
 from lrviz.rangetest import (
     DEFAULT_MAX_LR,
