@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from lrviz import __version__
+from lrviz.errors import LrvizError
 from lrviz.simulation_config import SimulationConfig
 from ui.forms.inspect_form import InspectForm
 from ui.forms.simulate_form import SimulateForm
@@ -238,7 +239,7 @@ class MainWindow(QMainWindow):
     def start_simulation(self, config: SimulationConfig) -> None:
         try:
             self.runner.start(config)
-        except ValueError as exc:
+        except (ValueError, LrvizError) as exc:  # a bad config, or one past the size limits
             self.simulate_form.show_error(str(exc))
 
     def start_demo(self) -> None:

@@ -11,6 +11,7 @@ import time
 from PySide6.QtCore import QObject, Signal
 
 from lrviz.engine import Batch, Simulation
+from lrviz.limits import check_simulation, history_bytes
 from lrviz.run_store import MEMORY_BUDGET, RunStore
 from lrviz.simulation_config import SimulationConfig
 from ui.jobs import JobRunner
@@ -52,7 +53,12 @@ class SimulationRunner(QObject):
 
     # --- commands -------------------------------------------------------------------------
     def start(self, config: SimulationConfig) -> None:
-        """Stop whatever runs and start ``config`` from iteration 0."""
+        """Stop whatever runs and start ``config`` from iteration 0. Raises
+        :class:`lrviz.limits.SizeError` (a ValueError-like LrvizError) for a run past the
+        limits the command line applies, before anything is allocated."""
+        check_simulation(
+            config, history_bytes=min(history_bytes(config), self.memory_budget) * 2
+        )  # x2: the store's history and its screen-resolution envelopes, generously
         self.jobs.supersede()  # batches of the old run are stale from here
         simulation = config.build()
         self.config = config

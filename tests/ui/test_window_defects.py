@@ -265,3 +265,13 @@ def test_train_and_validation_loss_can_be_shown_together(qtbot, window):
     runs = window.library.visible_runs()
     with_validation = sum(validation_series(r.run) is not None for r in runs)
     assert with_validation >= 1 and len(labels) == len(runs) + with_validation
+
+
+def test_a_run_past_the_size_limits_is_refused_in_the_form(qtbot, window):
+    """Issue 9: the form allowed 4096 runs x 10,000,000 iterations, a 305 GiB allocation."""
+    started = []
+    window.runner.started.connect(started.append)
+    huge = SimulationConfig(lrs=np.geomspace(1e-4, 1, 4096), iterations=10_000_000, dim=100)
+    window.start_simulation(huge)
+    assert not started and window.simulate_form.message.text()
+    assert window.runner.store is None

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from lrviz.expressions import formula_problem
+from lrviz.limits import MAX_DIM
 from lrviz.objectives import OBJECTIVES
 from lrviz.objectives.expression import PRESETS
 from lrviz.optimizers import OPTIMIZERS
@@ -73,7 +74,7 @@ class SimulateForm(QWidget):
             10.0, 1e-3, 1e6, "Largest eigenvalue L: plain GD diverges above λ = 2/L"
         )
         self.condition = float_box(1.0, 1.0, 1e8, "L over the smallest eigenvalue (1 = round bowl)")
-        self.dim = int_box(2, 1, 10_000, "Number of parameters")
+        self.dim = int_box(2, 1, MAX_DIM, "Number of parameters")
         self.batch_size = int_box(0, 0, 100_000, "Minibatch size; 0 = full batch")
         self.batch_size.setSpecialValueText("full batch")
         self.momentum = float_box(0.9, 0.0, 0.999, "Momentum coefficient μ")
