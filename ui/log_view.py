@@ -18,6 +18,8 @@ from ui.panels.run_curves import LossVsIterationPanel, LrVsIterationPanel
 RANGE_TEST_FORMATS = ("lr-finder-csv",)
 #: the logs' name on the loss vs λ panel's layer switch
 LAYER = "logs"
+#: the most learning curves drawn at once (the lowest final losses of a bigger sweep)
+MAX_CURVES = 200
 #: the loss picker's choice that draws each run's train and validation losses together
 TRAIN_AND_VALIDATION = "\x00train+validation"
 
@@ -63,6 +65,7 @@ class LogView(QObject):
         self._shown_range_curve = None
         self._pairs_cache: dict = {}
         self._validation_keys: dict[int, object] = {}  # run -> the key of its val curve
+        self.hidden_runs = 0  # learning curves not drawn (a sweep beyond MAX_CURVES)
 
         # Coalesce bursts of changes (a slider drag, a reload) into one redraw per event-loop turn.
         self._pending = QTimer(self)
@@ -87,7 +90,7 @@ class LogView(QObject):
 
     # --- drawing --------------------------------------------------------------------------
     def redraw(self) -> None:
-        runs = self.library.visible_runs()
+        runs = self._drawable(self.library.visible_runs())
         if len(self._pairs_cache) > 4 * max(1, len(runs)):
             self._pairs_cache.clear()  # series of closed or reloaded logs
         axis = self.form.axis
@@ -148,6 +151,12 @@ class LogView(QObject):
             log_views.available_axes([r.run for r in runs]) if runs else list(log_views.AXES)
         )
         label = {"step": "step", "epoch": "epoch", "time": "wall time"}.get(axis, axis)
+        self.loss_panel.plot.setTitle(
+            f"the {len(runs)} lowest final losses of {len(runs) + self.hidden_runs} runs"
+            if self.hidden_runs
+            else None,
+            size="9pt",
+        )
         if runs:
             self.loss_panel.plot.setLabel("bottom", label, units="s" if axis == "time" else None)
             self.lr_panel.plot.setLabel("bottom", label, units="s" if axis == "time" else None)
@@ -163,13 +172,34 @@ class LogView(QObject):
             cached = self._pairs_cache[key] = (loss, lr, log_views.loss_against_lr(model, loss))
         return cached[2]
 
+    def _drawable(self, runs: list) -> list:
+        """At most MAX_CURVES learning curves (a 10,000-trial study would make 20,000 plot
+        items and freeze the window): the ones with the lowest final loss. Every trial still
+        has its point on loss vs λ (drawn from all runs)."""
+        self.hidden_runs = 0
+        if len(runs) <= MAX_CURVES:
+            return runs
+
+        def final(run) -> float:
+            series = log_views.pick_series(run.run, "loss", None)
+            if series is None or len(series) == 0:
+                return np.inf
+            value = float(series.y[-1])
+            return value if np.isfinite(value) else np.inf
+
+        kept = sorted(runs, key=final)[:MAX_CURVES]
+        self.hidden_runs = len(runs) - len(kept)
+        keep = {id(r) for r in kept}
+        return [r for r in runs if id(r) in keep]
+
     def _set_layer_visible(self, visible: bool) -> None:
         self.loss_lr_layer.set_visible(visible)
         self.sweep_points.setVisible(visible)
         self.sweep_diverged.setVisible(visible)
 
     def _draw_sweep(self, runs) -> None:
-        table = log_views.sweep_points([r.run for r in runs])
+        # every visible trial, not only the drawn curves
+        table = log_views.sweep_points([r.run for r in self.library.visible_runs()])
         if table["lr"].size < 2:
             self.sweep_points.setData([], [])
             self.sweep_diverged.setData([], [])

@@ -53,3 +53,25 @@ def test_a_sweep_trial_that_went_nan_is_a_cross_not_a_dot(qtbot, window):
     # train_fn_00003_lr=1.0 ends in nan
     assert dx is not None and np.isclose(10 ** np.asarray(dx), 1.0).any()
     assert not np.isclose(10 ** np.asarray(px), 1.0).any()
+
+
+def test_a_huge_sweep_draws_at_most_max_curves_learning_curves(qtbot, window, tmp_path):
+    from ui import log_view
+
+    for i, lr in enumerate(np.geomspace(1e-4, 1.0, 12)):
+        run = tmp_path / f"trial_{i}"
+        run.mkdir()
+        (run / "params.json").write_text(f'{{"lr": {lr}}}')
+        (run / "metrics.csv").write_text(f"step,loss\n0,2.0\n1,{1.0 + i / 10}\n")
+    old = log_view.MAX_CURVES
+    log_view.MAX_CURVES = 5
+    try:
+        open_and_wait(qtbot, window, tmp_path)
+        view = window.log_view
+        assert len(view.loss_layer.items) == 5 and view.hidden_runs == 7
+        px, _ = view.sweep_points.getData()
+        assert len(px) == 12  # every trial keeps its point on loss vs λ
+        kept = sorted(view.loss_layer.labels.values())
+        assert all(label.startswith(f"trial_{i}") for i, label in enumerate(kept))
+    finally:
+        log_view.MAX_CURVES = old
