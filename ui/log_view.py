@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QComboBox, QLabel
 
 from lrviz import log_views
@@ -25,7 +25,11 @@ TRAIN_AND_VALIDATION = "\x00train+validation"
 
 
 class LogView(QObject):
-    """Owns the log layers of the three panels, the series pickers and the crosshair."""
+    """Owns the log layers of the three panels, the series pickers and the crosshair.
+
+    Signals: ``wants_loss_vs_lr()`` a sweep was opened, whose main view is loss vs λ."""
+
+    wants_loss_vs_lr = Signal()
 
     def __init__(
         self,
@@ -140,6 +144,8 @@ class LogView(QObject):
         on_loss_vs_lr = bool(loss_lr_curves) or (sweep_x is not None and len(sweep_x) > 0)
         if self.layers is not None and len(runs) > self._had_runs and on_loss_vs_lr:
             self.layers.show(LAYER)  # new runs to compare on loss vs λ: the logs' layer
+            if sweep_x is not None and len(sweep_x) >= 2:
+                self.wants_loss_vs_lr.emit()  # a sweep: loss vs λ is its main view
         if len(runs) != self._had_runs:
             # Another set of logs: the axes fit it, not the previous one.
             for panel in (self.loss_panel, self.lr_panel, self.loss_lr_panel):
@@ -151,6 +157,13 @@ class LogView(QObject):
             log_views.available_axes([r.run for r in runs]) if runs else list(log_views.AXES)
         )
         label = {"step": "step", "epoch": "epoch", "time": "wall time"}.get(axis, axis)
+        # Runs whose λ is a parameter, not a logged series: say so instead of empty axes.
+        self.lr_panel.plot.setTitle(
+            "no run logs λ per step (a sweep's λ is on loss vs λ)"
+            if runs and not lr_curves
+            else None,
+            size="9pt",
+        )
         self.loss_panel.plot.setTitle(
             f"the {len(runs)} lowest final losses of {len(runs) + self.hidden_runs} runs"
             if self.hidden_runs

@@ -152,6 +152,7 @@ class MainWindow(QMainWindow):
             layers=self.loss_vs_lr_layers,
             parent=self,
         )
+        self.log_view.wants_loss_vs_lr.connect(lambda: self._raise_dock("loss_vs_lr"))
         self.log_actions = LogActions(self)
         # Each task its plot layout (the main plot gets the room), switched with its tab.
         self.task_layouts = TaskLayouts(self.plot_area, self.plot_docks)

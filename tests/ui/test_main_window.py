@@ -9,13 +9,15 @@ from lrviz.simulation_config import SimulationConfig
 from ui.main_window import demo_config
 
 
-def _long_config(iterations: int = 2_000_000) -> SimulationConfig:
+def _long_config(iterations: int = 10_000_000) -> SimulationConfig:
+    # Long enough to still run when the test pauses or stops it: the engine does 2,000,000
+    # iterations of this in about a second now.
     return SimulationConfig(
         objective="quadratic",
         optimizer="sgd",
         lrs=np.geomspace(1e-4, 1e-2, 8),
         iterations=iterations,
-        dim=2,
+        dim=20,
     )
 
 
@@ -89,11 +91,12 @@ def test_resumed_run_equals_uninterrupted_run(qtbot, window):
         optimizer="adam",
         batch_size=16,
         lrs=np.geomspace(1e-3, 1.0, 6),
-        iterations=3000,
+        iterations=100_000,  # still running when paused: the engine is fast
     )
     with qtbot.waitSignal(runner.progressed, timeout=10_000):
         window.start_simulation(config)
     runner.pause()
+    assert runner.state == "paused"
     with qtbot.waitSignal(
         runner.state_changed, timeout=60_000, check_params_cb=lambda s: s == "finished"
     ):
