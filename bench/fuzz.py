@@ -197,7 +197,12 @@ def _worker(conn) -> None:
     # A runaway read fails here with MemoryError (reported) instead of taking the machine.
     limit = 4 << 30
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    import warnings
+
     import lrviz.loaders  # noqa: F401  (import once, not per example)
+
+    # A warning (numpy overflow on absurd values) is noise on the user's terminal: count it.
+    warnings.simplefilter("error")
 
     while True:
         task = conn.recv()
@@ -439,11 +444,15 @@ class Examples:
         d.mkdir()
         return d
 
-    def done(self, task: dict) -> None:
+    def top(self, task: dict) -> Path:
+        """The example's own folder."""
         d = Path(task["path"])
         while d.parent != self.root:
             d = d.parent
-        shutil.rmtree(d, ignore_errors=True)
+        return d
+
+    def done(self, task: dict) -> None:
+        shutil.rmtree(self.top(task), ignore_errors=True)
 
 
 def strategies(st, files: list[Path]):
@@ -617,7 +626,13 @@ def special_examples(examples: Examples) -> list[tuple[str, dict]]:
 # --- the run ----------------------------------------------------------------------------------
 
 
-def fuzz(examples_per_source: int, limit: float, seed: int | None, derandomize: bool) -> dict:
+def fuzz(
+    examples_per_source: int,
+    limit: float,
+    seed: int | None,
+    derandomize: bool,
+    keep: Path | None = None,
+) -> dict:
     import hypothesis
     from hypothesis import HealthCheck, Phase, given, settings
     from hypothesis import strategies as st
@@ -632,18 +647,25 @@ def fuzz(examples_per_source: int, limit: float, seed: int | None, derandomize: 
     pool = Pool(limit)
     t0 = time.perf_counter()
 
-    def record(source: str, reader: str, outcome: str, detail: str, seconds: float) -> None:
+    def record(
+        source: str, reader: str, outcome: str, detail: str, seconds: float, task: dict
+    ) -> None:
         for key in (source, f"{source}:{reader}"):
             stats[key]["examples"] += 1
             stats[key][outcome] += 1
             slowest[key] = max(slowest[key], seconds)
-        if outcome in ("unexpected", "hang") and len(failures[source]) < 5:
-            failures[source].append(f"[{reader}] {detail.strip()[-600:]}")
+        if outcome in ("unexpected", "hang"):
+            if len(failures[source]) < 5:
+                failures[source].append(f"[{reader}] {detail.strip()[-600:]}")
+            if keep is not None:  # the example itself, to run again
+                where = keep / f"{source}-{stats[source]['examples']}"
+                shutil.copytree(examples.top(task), where, symlinks=True, dirs_exist_ok=True)
+                (where / "task.json").write_text(json.dumps({**task, "detail": detail}))
 
     try:
         for label, task in special_examples(examples):
             outcome, detail, seconds = pool.run(task)
-            record("special", label, outcome, detail, seconds)
+            record("special", label, outcome, detail, seconds, task)
             examples.done(task)
         strats = strategies(st, files)
 
@@ -663,7 +685,7 @@ def fuzz(examples_per_source: int, limit: float, seed: int | None, derandomize: 
                 task.update(extra)
                 outcome, detail, seconds = pool.run(task)
                 reader = kinds.get(str(src), "random") if src is not None else name
-                record(source, reader, outcome, detail, seconds)
+                record(source, reader, outcome, detail, seconds, task)
                 examples.done(task)
 
             if seed is not None and not derandomize:
@@ -881,9 +903,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--memory-mb", type=int, default=50, help="size of the memory inputs")
     parser.add_argument("--no-memory", action="store_true")
+    parser.add_argument("--keep", type=Path, help="copy failing examples into this folder")
     args = parser.parse_args(argv)
     per_source = 40 if args.quick else args.examples
-    result = fuzz(per_source, args.limit, args.seed, derandomize=args.quick)
+    result = fuzz(per_source, args.limit, args.seed, derandomize=args.quick, keep=args.keep)
     mem = []
     if not args.no_memory:
         kinds = ("csv", "hf", "detectron2") if args.quick else MEMORY_KINDS

@@ -358,6 +358,9 @@ class CsvReader:
     # -- slow path -----------------------------------------------------------------------
 
     def _feed_slow(self, data: bytes, final: bool) -> None:
+        self._add_block(self._parse_slow(data, final))
+
+    def _parse_slow(self, data: bytes, final: bool) -> _Block:
         line0 = self.line
         d = self.dialect
         nc = d.ncols
@@ -418,36 +421,68 @@ class CsvReader:
         pres = [
             None if counts[j] == nrows else np.ascontiguousarray(present[:, j]) for j in range(nc)
         ]
-        self._add_block(_Block(cols, pres, text, counts, nrows, header_rows))
+        return _Block(cols, pres, text, counts, nrows, header_rows)
 
     # -- output --------------------------------------------------------------------------
 
-    def table(self) -> Table:
-        """The columns read so far."""
+    def table(self, unfinished: bytes = b"") -> Table:
+        """The columns read so far.
+
+        ``unfinished``: a last line without its line end, read as :meth:`feed_final` reads it
+        but not kept (the live watcher shows it once the file has settled). It counts with the
+        rest when deciding whether a column is text, as it does when the file is read whole.
+        """
+        extra = None
+        if unfinished.strip():
+            extra = self._parse_slow(self.prepare(unfinished), final=True)
         names = self.dialect.names
-        t = Table(names=list(names), nrows=self._rows, segments=list(self._segments))
+        segments = list(self._segments)
+        nrows = self._rows
+        if extra is not None:
+            segments += [self._rows + r for r in extra.header_rows]
+            nrows += extra.nrows
+        t = Table(names=list(names), nrows=nrows, segments=segments)
         for j, name in enumerate(names):
-            if self._numeric[j] == 0 or self._numeric[j] < self._text[j]:
+            numeric = int(self._numeric[j]) + (int(extra.counts[j]) if extra else 0)
+            text = int(self._text[j]) + (int(extra.text[j]) if extra else 0)
+            if numeric == 0 or numeric < text:
                 continue  # a text column, or one that never holds a value
-            # Concatenate column by column and keep only the result, so that peak memory is
-            # the columns once plus one column, not twice the columns.
-            chunks = self._vals[j]
-            vals = chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
-            pres_chunks = self._pres[j]
-            if all(p is None for p in pres_chunks):
-                pres = None
-            else:
-                pres = np.concatenate(
-                    [
-                        np.ones(v.size, dtype=bool) if p is None else p
-                        for v, p in zip(chunks, pres_chunks, strict=True)
-                    ]
-                )
-            self._vals[j] = [vals]
-            self._pres[j] = [pres]
+            vals, pres = self._column(j)
+            if extra is not None and extra.nrows:
+                more, more_pres = extra.values[j], extra.present[j]
+                if pres is not None or more_pres is not None:
+                    pres = np.concatenate(
+                        [
+                            np.ones(vals.size, dtype=bool) if pres is None else pres,
+                            np.ones(more.size, dtype=bool) if more_pres is None else more_pres,
+                        ]
+                    )
+                vals = np.concatenate([vals, more])
             t.values[name] = vals
             t.present[name] = pres
         return t
+
+    def _column(self, j: int) -> tuple[np.ndarray, np.ndarray | None]:
+        """Column ``j`` of the rows read, its chunks joined into one (kept so)."""
+        chunks = self._vals[j]
+        if not chunks:
+            return np.zeros(0), None
+        # Concatenate column by column and keep only the result, so that peak memory is the
+        # columns once plus one column, not twice the columns.
+        vals = chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
+        pres_chunks = self._pres[j]
+        if all(p is None for p in pres_chunks):
+            pres = None
+        else:
+            pres = np.concatenate(
+                [
+                    np.ones(v.size, dtype=bool) if p is None else p
+                    for v, p in zip(chunks, pres_chunks, strict=True)
+                ]
+            )
+        self._vals[j] = [vals]
+        self._pres[j] = [pres]
+        return vals, pres
 
 
 def read_csv(path: str, raw: bytes | None = None, workers: int | None = None, f=None) -> Table:

@@ -31,7 +31,8 @@ def continued_epochs(epochs: np.ndarray, segments: list[int]) -> np.ndarray:
     prev = 0
     for b in [*bounds, out.size]:
         seg = out[prev:b]
-        seg += offset
+        with np.errstate(over="ignore"):  # absurd epochs overflow to inf, dropped as x
+            seg += offset
         finite = seg[np.isfinite(seg)]
         if finite.size:
             offset = float(finite.max()) + 1.0

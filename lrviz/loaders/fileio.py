@@ -276,7 +276,9 @@ def transcoded(f, head: Head, path: str) -> io.BytesIO:
     f.seek(0)
     raw = read_all(f, path)
     try:
-        text = raw[2:].decode(head.encoding)
+        # Not final: a code unit still being written at the end is left out, as a line
+        # without its end is; a bad one anywhere else is an error.
+        text = codecs.getincrementaldecoder(head.encoding)("strict").decode(raw[2:], False)
     except UnicodeDecodeError as exc:
         raise LrvizError(f"not valid {head.encoding} text (byte {exc.start + 2})", path) from None
     del raw

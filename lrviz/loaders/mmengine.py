@@ -116,7 +116,8 @@ def global_iterations(epochs: np.ndarray, iters: np.ndarray) -> np.ndarray:
     last_epoch = e.max()
     completed = finite & (epochs < last_epoch)
     per_epoch = float(iters[completed].max()) if completed.any() else 0.0
-    return (epochs - epochs[finite].min()) * per_epoch + iters
+    with np.errstate(over="ignore", invalid="ignore"):  # absurd counters: inf, dropped as x
+        return (epochs - epochs[finite].min()) * per_epoch + iters
 
 
 def build_mmcv(records: RecordColumns, path: str, mapping: ColumnMapping | None = None) -> LogData:

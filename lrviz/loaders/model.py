@@ -325,13 +325,13 @@ def keep_last(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """
     if x.size < 2:
         return x, y
-    step = np.diff(x)
-    if bool(np.all(step > 0)):
+    # Compared, not subtracted: the difference of two huge logged values overflows.
+    if bool(np.all(x[1:] > x[:-1])):
         return x, y
-    if bool(np.all(step >= 0)):
+    if bool(np.all(x[1:] >= x[:-1])):
         # Sorted with repeats (several rows per step): the last of each run of equal x.
         last = np.empty(x.size, dtype=bool)
-        np.not_equal(step, 0, out=last[:-1])
+        np.not_equal(x[1:], x[:-1], out=last[:-1])
         last[-1] = True
         return x[last], y[last]
     rev = x[::-1]

@@ -29,6 +29,7 @@ from lrviz.errors import LrvizError
 from lrviz.loaders import csvread, detect
 from lrviz.loaders.csvread import CsvReader, Dialect, Table, sniff
 from lrviz.loaders.fileio import (
+    HEAD_BYTES,
     MAX_LINE_BYTES,
     Head,
     cannot_read,
@@ -265,6 +266,8 @@ class _FileWatcher:
                 self._reader.feed(complete)
             else:
                 self._add_records(complete)
+                if self._offset < HEAD_BYTES:
+                    self._detect_again(f)
             self._offset += len(complete)
             self._line += complete.count(b"\n")
             self._prefix.extend(complete, st)
@@ -276,6 +279,16 @@ class _FileWatcher:
         if changed or self.data is None:
             self._rebuild()
         return changed
+
+    def _detect_again(self, f) -> None:
+        """A JSON-lines format is told from the records of the first 64 KB (detectron2's
+        ``iteration`` may first appear in the third line): decide again, as load() would, until
+        those have all been read."""
+        f.seek(0)
+        try:
+            self._format = detect.detect(self.path, read_head(f, self.path))
+        except LrvizError:
+            pass  # the records so far do not tell yet: keep the first decision
 
     def _showable_tail(self) -> bytes:
         """The unterminated last line, when it may be shown (see the module docstring)."""
@@ -311,13 +324,9 @@ class _FileWatcher:
 
     def _rebuild(self) -> None:
         if self._kind == "delimited":
-            table = self._reader.table()
+            table = self._reader.table(self._shown_tail)
             if self._base is not None:
                 table = concat_tables(self._base, table) if table.nrows else self._base
-            if self._shown_tail.strip():
-                extra = CsvReader(self._dialect, self.path, line=self._line)
-                extra.feed_final(self._shown_tail)
-                table = concat_tables(table, extra.table())
             self.data = build_csv(self._format, table, self.path, self.mapping)
             return
         store = self._records

@@ -215,3 +215,35 @@ def test_a_file_replaced_by_a_pipe_is_an_error_not_a_hang(tmp_path):
     os.mkfifo(p)
     with pytest.raises(LrvizError, match="named pipe"):
         w.poll()
+
+
+def test_a_settled_last_line_counts_with_the_rest_when_telling_text_columns(tmp_path):
+    # Two numbers and two words: a numeric column when read whole (as many numbers as words);
+    # the last number must not be judged apart from the rest.
+    p = tmp_path / "export.csv"
+    p.write_bytes(b"step,a\n0,1\n1,x\n2,y\n3,2")
+    settle(p)
+    w = LogWatcher(p)
+    w.poll()
+    want = load(p).runs[0].get("a")
+    assert want.x.tolist() == [0, 3]
+    got = w.data.runs[0].get("a")
+    assert got.x.tolist() == want.x.tolist() and got.y.tolist() == want.y.tolist()
+
+
+def test_a_json_lines_format_is_told_as_load_tells_it_when_written_in_pieces(tmp_path):
+    lines = [
+        b'{"lr": 0.1, "loss": 1.9, "iter": 50, "step": 50}\n',
+        b'{"lr": 0.1, "loss": 1.5, "iter": 100, "step": 100}\n',
+        b'{"loss": 1.2, "iteration": 150}\n',  # detectron2's key, on the third line
+    ]
+    p = tmp_path / "metrics.json"
+    p.write_bytes(lines[0])
+    w = LogWatcher(p)
+    w.poll()
+    for line in lines[1:]:
+        with open(p, "ab") as f:
+            f.write(line)
+        bump(p)
+        w.poll()
+    assert w.data.format == load(p).format == "detectron2-json"
