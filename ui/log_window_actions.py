@@ -214,6 +214,11 @@ class LogActions(QObject):
                     f" · best λ across trials {format_lr(sweep['best_lr'])} "
                     f"(bracket {format_lr(a)}–{format_lr(b)})"
                 )
+                # A check run after a range test (journey 8): how far the suggestion was.
+                shown = getattr(self.window.range_tool, "suggestion", None)
+                if shown is not None and shown.suggested_lr:
+                    ratio = sweep["best_lr"] / shown.suggested_lr
+                    text += f", {ratio:.2g}× the suggested {format_lr(shown.suggested_lr)}"
         self.window.status_text.setText(text if logs else "Ready")
 
     def _suggest_mapping(self, path: str) -> None:

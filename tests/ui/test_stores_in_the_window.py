@@ -75,3 +75,20 @@ def test_a_huge_sweep_draws_at_most_max_curves_learning_curves(qtbot, window, tm
         assert all(label.startswith(f"trial_{i}") for i, label in enumerate(kept))
     finally:
         log_view.MAX_CURVES = old
+
+
+def test_a_check_run_after_a_range_test_says_how_far_the_suggestion_was(qtbot, window, tmp_path):
+    """Journey 8: export the check, run it, open its logs: the best λ and the distance."""
+    curve = STORES.parent / "lr_truth" / "curves" / "d12_deep8_digits_sgd__fastai_end10_n300.csv"
+    open_and_wait(qtbot, window, curve)
+    suggested = window.range_tool.suggestion.suggested_lr
+    for i, lr in enumerate(np.geomspace(suggested / 3, suggested * 3, 5)):
+        run = tmp_path / f"lr_{i}"
+        run.mkdir()
+        (run / "params.json").write_text(f'{{"lr": {lr}}}')
+        loss = 0.5 + (np.log10(lr / suggested) - 0.2) ** 2
+        (run / "metrics.csv").write_text(f"step,loss,val_loss\n0,,2.3\n300,0.4,{loss}\n")
+    window.library.clear()
+    open_and_wait(qtbot, window, tmp_path)
+    text = window.status_text.text()
+    assert "best λ across trials" in text and "× the suggested" in text
