@@ -5,7 +5,8 @@ bytes appended since the last one. Before taking them it checks that the file is
 read (same identity, not shorter, and the bytes already read unchanged: see
 :class:`~lrviz.loaders.prefix.ReadPrefix`); a file truncated and rewritten by a restarted
 training, or rewritten with a new header by Lightning >= 2.2 when a column appears, is read
-again from its start. Other formats (and UTF-16 text) are re-read whole when they change.
+again from its start. Other formats (and UTF-16 text, and old Mac files whose lines end in a
+CR alone) are re-read whole when they change.
 
 A row is shown only once its line has ended: a CSV line without its line end may be a number
 cut short (``100193`` of ``1001939.0``). The one exception is the last line of a file nobody
@@ -183,7 +184,8 @@ class _FileWatcher:
         # written for a while (then it is read as load() reads it, errors included).
         writing = not (_first_line_ended(head) or head.line_cut or kind == "events")
         writing = writing and time.time() - st.st_mtime < SETTLED_SECONDS
-        if kind in ("events", "json-document") or head.encoding != "utf-8":
+        old_mac = b"\n" not in head.text and b"\r" in head.text  # lines end in CR alone
+        if kind in ("events", "json-document") or head.encoding != "utf-8" or old_mac:
             self._kind = "whole"
             if not writing:
                 return self._reload_whole()

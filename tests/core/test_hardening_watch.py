@@ -247,3 +247,12 @@ def test_a_json_lines_format_is_told_as_load_tells_it_when_written_in_pieces(tmp
         bump(p)
         w.poll()
     assert w.data.format == load(p).format == "detectron2-json"
+
+
+def test_an_old_mac_file_reads_in_the_app_as_on_the_command_line(tmp_path):
+    p = tmp_path / "metrics.csv"
+    p.write_bytes(b"step,loss\r1,0.5\r2,0.25\r")
+    w = LogWatcher(p)
+    w.poll()
+    assert w.data.runs[0].get("loss").y.tolist() == load(p).runs[0].get("loss").y.tolist()
+    assert load(p).runs[0].get("loss").y.tolist() == [0.5, 0.25]
