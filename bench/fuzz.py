@@ -3,6 +3,7 @@
     python bench/fuzz.py                   # long profile: 10,000 examples per source
     python bench/fuzz.py --examples 2000   # any size
     python bench/fuzz.py --quick           # CI: a few seconds, the same examples every run
+    python bench/fuzz.py --parsing 200     # only: time hostile yaml lines and cells (200 s limit)
 
 Sources of examples (hypothesis strategies; only generation, no shrinking):
 
@@ -853,6 +854,47 @@ def memory(kinds, mb: int) -> list[dict]:
     return rows
 
 
+# --- parsing time on hostile lines ---------------------------------------------------------------
+
+PARSING_CASES = (
+    ("hparams.yaml: 1,000 spaces + x", "parse_yaml", " " * 1000 + "x\n"),
+    ("hparams.yaml: 2,000 spaces + x", "parse_yaml", " " * 2000 + "x\n"),
+    ("hparams.yaml: 4,000 spaces + x", "parse_yaml", " " * 4000 + "x\n"),
+    ("hparams.yaml: 1,000,000 spaces + x", "parse_yaml", " " * 1_000_000 + "x\n"),
+    ("cell: 20,000 digits + x", "parse_cell", "1" * 20_000 + "x"),
+    ("cell: 200,000 digits + x", "parse_cell", "1" * 200_000 + "x"),
+    ("cell: 1,000,000 digits", "parse_cell", "1" * 1_000_000),
+)
+_PARSING_CHILD = r"""
+import sys, time
+sys.path.insert(0, {root!r})
+from lrviz.loaders.hparams import parse_yaml
+from lrviz.loaders.text import parse_cell
+text = sys.stdin.read()
+fn = {{"parse_yaml": parse_yaml, "parse_cell": parse_cell}}[sys.argv[1]]
+t = time.perf_counter(); fn(text); print(time.perf_counter() - t)
+"""
+
+
+def parsing_times(limit: float) -> list[tuple[str, float | None]]:
+    """Seconds per hostile input, each in a fresh process (None: past ``limit``)."""
+    rows = []
+    for label, fn, text in PARSING_CASES:
+        try:
+            out = subprocess.run(
+                [sys.executable, "-c", _PARSING_CHILD.format(root=str(ROOT)), fn],
+                input=text,
+                capture_output=True,
+                text=True,
+                check=True,
+                timeout=limit,
+            )
+            rows.append((label, float(out.stdout)))
+        except subprocess.TimeoutExpired:
+            rows.append((label, None))
+    return rows
+
+
 # --- report -----------------------------------------------------------------------------------
 
 
@@ -904,7 +946,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--memory-mb", type=int, default=50, help="size of the memory inputs")
     parser.add_argument("--no-memory", action="store_true")
     parser.add_argument("--keep", type=Path, help="copy failing examples into this folder")
+    parser.add_argument(
+        "--parsing", type=float, metavar="SECONDS", help="only time hostile lines, each up to"
+    )
     args = parser.parse_args(argv)
+    if args.parsing:
+        for label, seconds in parsing_times(args.parsing):
+            shown = f"> {args.parsing:.0f} s" if seconds is None else f"{seconds * 1e3:.2f} ms"
+            print(f"{label:40s} {shown}")
+        return 0
     per_source = 40 if args.quick else args.examples
     result = fuzz(per_source, args.limit, args.seed, derandomize=args.quick, keep=args.keep)
     mem = []
