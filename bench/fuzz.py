@@ -960,7 +960,7 @@ def main(argv: list[str] | None = None) -> int:
     mem = []
     if not args.no_memory:
         kinds = ("csv", "hf", "detectron2") if args.quick else MEMORY_KINDS
-        mem = memory(kinds, 4 if args.quick else args.memory_mb)
+        mem = memory(kinds, 12 if args.quick else args.memory_mb)
     return report(result, mem)
 
 
