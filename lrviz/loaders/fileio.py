@@ -90,14 +90,6 @@ def cannot_read(exc: OSError, path: str) -> LrvizError:
     return LrvizError(f"cannot read: {exc.strerror or exc}", path)
 
 
-def is_regular(path: str) -> bool:
-    """True for a regular file (or a symlink to one); never opens the path."""
-    try:
-        return stat.S_ISREG(os.stat(path).st_mode)
-    except OSError:
-        return False
-
-
 def check_regular(path: str) -> None:
     """Raise unless ``path`` is a regular file (checked without opening it).
 
@@ -186,12 +178,6 @@ def read_all(f, path: str, cap: int | None = None) -> bytes:
             return b"".join(chunks)
         chunks.append(chunk)
         total += len(chunk)
-
-
-def read_file(path: str, cap: int | None = None) -> bytes:
-    """The whole of a regular file, at most ``cap`` bytes."""
-    with open_regular(path) as f:
-        return read_all(f, path, cap)
 
 
 @dataclass

@@ -69,9 +69,9 @@ def load_file(path: str, mapping: ColumnMapping | None = None) -> LogData:
     ------
     LrvizError
         Unreadable or malformed content, with file, line and column where known; special
-        files (pipes, devices) and files past the size cap.
+        files (pipes, devices), files past the size cap and files that cannot be opened.
     OSError
-        When the file cannot be opened.
+        When reading fails half-way (an I/O error).
     """
     with open_regular(path) as f:
         head = read_head(f, path)
