@@ -53,6 +53,41 @@ def config(runs: int, iterations: int) -> SimulationConfig:
     )
 
 
+class Probe:
+    """A 5 ms timer that records how late the GUI event loop serves it."""
+
+    def __init__(self) -> None:
+        from PySide6.QtCore import QElapsedTimer, QTimer
+
+        self.delays: list[float] = []
+        self.clock = QElapsedTimer()
+        self.timer = QTimer()
+        self.timer.setInterval(PROBE_MS)
+        self.timer.timeout.connect(self._tick)
+        self._last: float | None = None
+
+    def start(self) -> None:
+        self.clock.start()
+        self.timer.start()
+
+    def stop(self) -> None:
+        self.timer.stop()
+
+    def _tick(self) -> None:
+        now = self.clock.nsecsElapsed() / 1e6
+        if self._last is not None:
+            self.delays.append(max(0.0, now - self._last - PROBE_MS))
+        self._last = now
+
+    def figures(self) -> dict:
+        d = np.array(self.delays) if self.delays else np.zeros(1)
+        return {
+            "p50_ms": float(np.percentile(d, 50)),
+            "p99_ms": float(np.percentile(d, 99)),
+            "max_ms": float(d.max()),
+        }
+
+
 def headless_seconds(cfg: SimulationConfig) -> float:
     sim = cfg.build()
     started = time.perf_counter()
@@ -62,7 +97,6 @@ def headless_seconds(cfg: SimulationConfig) -> float:
 
 
 def in_the_window(cfg: SimulationConfig, app) -> dict:
-    from PySide6.QtCore import QElapsedTimer, QTimer
 
     from ui.main_window import MainWindow
 
@@ -70,19 +104,7 @@ def in_the_window(cfg: SimulationConfig, app) -> dict:
     window.resize(1400, 860)
     window.show()
     app.processEvents()
-    delays: list[float] = []
-    clock = QElapsedTimer()
-    probe = QTimer()
-    probe.setInterval(PROBE_MS)
-    last = {"t": None}
-
-    def tick() -> None:
-        now = clock.nsecsElapsed() / 1e6
-        if last["t"] is not None:
-            delays.append(max(0.0, now - last["t"] - PROBE_MS))
-        last["t"] = now
-
-    probe.timeout.connect(tick)
+    probe = Probe()
     redraws = {"n": 0}
     panel = window.loss_vs_iteration
     original = panel.refresh
@@ -95,7 +117,6 @@ def in_the_window(cfg: SimulationConfig, app) -> dict:
     panel.refresh = counted
     done = {"t": None}
     window.simulation_finished.connect(lambda: done.update(t=time.perf_counter()))
-    clock.start()
     probe.start()
     started = time.perf_counter()
     window.start_simulation(cfg)
@@ -106,11 +127,8 @@ def in_the_window(cfg: SimulationConfig, app) -> dict:
     probe.stop()
     window.close()
     app.processEvents()
-    d = np.array(delays) if delays else np.zeros(1)
     return {
-        "p50_ms": float(np.percentile(d, 50)),
-        "p99_ms": float(np.percentile(d, 99)),
-        "max_ms": float(d.max()),
+        **probe.figures(),
         "redraw_hz": redraws["n"] / elapsed if elapsed > 0 else 0.0,
         "seconds": elapsed,
         "finished": done["t"] is not None,
@@ -123,7 +141,6 @@ def open_a_study(trials: int, app) -> dict:
     import tempfile
 
     import stores  # bench/stores.py: builds the study with the real optuna
-    from PySide6.QtCore import QElapsedTimer, QTimer
 
     from ui.main_window import MainWindow
 
@@ -133,22 +150,9 @@ def open_a_study(trials: int, app) -> dict:
     window.resize(1400, 860)
     window.show()
     app.processEvents()
-    delays: list[float] = []
-    clock = QElapsedTimer()
-    probe = QTimer()
-    probe.setInterval(PROBE_MS)
-    last = {"t": None}
-
-    def tick() -> None:
-        now = clock.nsecsElapsed() / 1e6
-        if last["t"] is not None:
-            delays.append(max(0.0, now - last["t"] - PROBE_MS))
-        last["t"] = now
-
-    probe.timeout.connect(tick)
+    probe = Probe()
     done = {"t": None}
     window.library.busy.connect(lambda busy: busy or done.update(t=time.perf_counter()))
-    clock.start()
     probe.start()
     started = time.perf_counter()
     window.open_paths([f"sqlite:///{path}"])
@@ -161,11 +165,8 @@ def open_a_study(trials: int, app) -> dict:
     probe.stop()
     runs = sum(len(log.runs) for log in window.library.logs)
     window.close()
-    d = np.array(delays) if delays else np.zeros(1)
     return {
-        "p50_ms": float(np.percentile(d, 50)),
-        "p99_ms": float(np.percentile(d, 99)),
-        "max_ms": float(d.max()),
+        **probe.figures(),
         "seconds": drawn,
         "runs": runs,
     }

@@ -106,21 +106,10 @@ class Prepared:
         )
 
 
-def suggest(
-    lr,
-    loss,
-    *,
-    range_rule: str = "start",
-    smoothing: float | None = None,
-    input_smoothing: float = 0.0,
-    source: str | None = None,
-    source_reason: str | None = None,
-    num_it: int | None = None,
-    constants: Constants = DEFAULT,
-) -> Suggestion:
+def suggest(lr, loss, *, constants: Constants = DEFAULT, **options) -> Suggestion:
     """Read a range-test curve: suggested lr, likely band, recommended range, the rules.
 
-    Parameters
+    Parameters (all but ``constants`` are :func:`prepare`'s)
     ----------
     lr, loss : array-like (n,)
         The curve's points in recorded (iteration) order; any order works for raw losses.
@@ -155,19 +144,7 @@ def suggest(
     ValueError
         ``lr`` and ``loss`` differ in length, or a bad option.
     """
-    return assemble(
-        prepare(
-            lr,
-            loss,
-            range_rule=range_rule,
-            smoothing=smoothing,
-            input_smoothing=input_smoothing,
-            source=source,
-            source_reason=source_reason,
-            num_it=num_it,
-        ),
-        constants,
-    )
+    return assemble(prepare(lr, loss, **options), constants)
 
 
 def read_suggestion(

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_call import call
 
 from lrviz import limits
-from lrviz.cli import main
 from lrviz.limits import (
     MAX_WORK,
     SizeError,
@@ -28,15 +28,6 @@ from lrviz.simulation_config import SimulationConfig
 
 ROOT = Path(__file__).resolve().parents[2]
 GIB = 2**30
-
-
-def call(argv, capsys) -> tuple[int, str, str]:
-    try:
-        code = main(argv)
-    except SystemExit as exc:
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def assert_refused_in_one_line(capsys, argv, fragment):
