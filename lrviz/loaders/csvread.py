@@ -122,8 +122,10 @@ def sniff(head: bytes, path: str | None = None) -> Dialect:
             offset = _line_end_offset(head, offset)
             continue
         sep = sniff_delimiter(line)
-        cells = split_row(line, sep, MAX_COLUMNS)
-        if len(cells) > MAX_COLUMNS:
+        # Counted before split: refusing a million columns must not build a million cells.
+        too_many = line.count(sep) >= MAX_COLUMNS and '"' not in line
+        cells = [] if too_many else split_row(line, sep, MAX_COLUMNS)
+        if too_many or len(cells) > MAX_COLUMNS:
             raise LrvizError(f"more than the {MAX_COLUMNS:,} columns lrviz reads", path, lineno)
         quoted = line.lstrip().startswith('"')
         values = [parse_cell(c) for c in cells]
