@@ -901,8 +901,10 @@ def parsing_times(limit: float) -> list[tuple[str, float | None]]:
 def report(result: dict, mem: list[dict]) -> int:
     stats, failures, slowest = result["stats"], result["failures"], result["slowest"]
     print(f"fuzz: {result['seconds']:.0f} s")
-    print(f"{'source / reader':48s} {'examples':>8s} {'LrvizError':>10s} {'unexpected':>10s}")
-    print(f"{'':48s} {'':>8s} {'':>10s} {'':>10s} {'hangs':>5s} {'max s':>6s}")
+    print(
+        f"{'source / reader':48s} {'examples':>8s} {'LrvizError':>10s} {'unexpected':>10s}"
+        f" {'hangs':>5s} {'max s':>6s}"
+    )
     bad = 0
     for source in SOURCES:
         keys = [source, *sorted(k for k in stats if k.startswith(source + ":"))]
