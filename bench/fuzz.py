@@ -11,7 +11,8 @@ Sources of examples (hypothesis strategies; only generation, no shrinking):
   quotes, ``nan``, braces, NUL), deleted, duplicated or cut;
 * ``events``: every event fixture re-framed with valid CRCs after a protobuf mutation (a field's
   wire type changed, a varint or length altered, a field dropped, duplicated or added, at any
-  depth: Event, Summary, Value, TensorProto, metadata), and random payloads with valid CRCs;
+  depth: Event, Summary, Value, TensorProto, metadata), with a generated Event inserted (every
+  field of that layout, some with the wrong wire type), or with random bytes inserted;
 * ``json``: JSON fixtures (fastai is CSV; detectron2, HF, MMCV, MMEngine are JSON) with values
   replaced by hostile ones (5,000-digit integers, ``99999999999999999999:00:00``, deep nesting,
   long strings, wrong types) and keys renamed;
@@ -379,6 +380,59 @@ def mutate_message(draw, st, buf: bytes, depth: int = 0) -> bytes:
     return _encode(fields)
 
 
+# Event -> Summary -> Value -> TensorProto and plugin metadata, as {field: (wire, inner)}.
+TENSOR = {
+    1: (0, None),
+    2: (2, {2: (2, {1: (0, None)})}),
+    4: (2, None),
+    5: (5, None),
+    6: (1, None),
+    7: (0, None),
+    10: (0, None),
+    13: (0, None),
+    16: (0, None),
+    17: (0, None),
+}
+VALUE = {
+    1: (2, None),
+    2: (5, None),
+    8: (2, TENSOR),
+    9: (2, {1: (2, {1: (2, None), 2: (2, None)}), 4: (0, None)}),
+}
+EVENT = {1: (1, None), 2: (0, None), 5: (2, {1: (2, VALUE)})}
+
+
+#: Fields every generated message of a layout holds (a value without a tag is never read).
+REQUIRED = {id(EVENT): [5], id(VALUE): [1, 8], id(TENSOR): [1]}
+
+
+def generate_message(draw, st, layout: dict, depth: int = 0) -> bytes:
+    """A message of the layout, each field mostly with its own wire type and sometimes with
+    another (the bytes after it kept consistent with the wire type it has)."""
+    out = bytearray()
+    fields = REQUIRED.get(id(layout), []) + draw(
+        st.lists(st.sampled_from(sorted(layout)), max_size=4)
+    )
+    for num in fields:
+        wire, inner = layout[num]
+        if draw(st.integers(0, 3)) == 0:
+            wire = draw(st.sampled_from([0, 1, 2, 5]))
+        if inner is not None and depth < 4:
+            body = generate_message(draw, st, inner, depth + 1)
+        else:
+            body = draw(st.binary(max_size=10))
+        out += _varint((num << 3) | wire)
+        if wire == 0:
+            out += _varint(draw(st.integers(0, 2**64 - 1)))
+        elif wire == 1:
+            out += (body + bytes(8))[:8]
+        elif wire == 5:
+            out += (body + bytes(4))[:4]
+        else:
+            out += _varint(len(body)) + body
+    return bytes(out)
+
+
 # Python cannot even print an integer of more than 4,300 digits: it is spliced into the text.
 _HUGE_INT = "__huge_integer__"
 _HOSTILE = [
@@ -473,13 +527,14 @@ def strategies(st, files: list[Path]):
         src = draw(st.sampled_from(event_files))
         data = src.read_bytes()
         payloads = [data[s : s + n] for s, n in read_records(data)]
-        if draw(st.booleans()) or not payloads:
-            k = draw(st.integers(0, max(len(payloads) - 1, 0)))
+        how = draw(st.sampled_from(["mutate", "mutate", "generate", "random"]))
+        if how == "mutate" and payloads:
+            k = draw(st.integers(0, len(payloads) - 1))
             for _ in range(draw(st.integers(1, 3))):
-                if payloads:
-                    payloads[k] = mutate_message(draw, st, payloads[k])
+                payloads[k] = mutate_message(draw, st, payloads[k])
         else:
-            payloads.insert(draw(st.integers(0, len(payloads))), draw(st.binary(max_size=64)))
+            new = generate_message(draw, st, EVENT) if how == "generate" else draw(st.binary())
+            payloads.insert(draw(st.integers(0, len(payloads))), new)
         return src, src.name, b"".join(encode_record(p) for p in payloads), {}
 
     @st.composite
