@@ -95,6 +95,14 @@ class Envelope:
             y = np.concatenate([y, pending])
         return x, y
 
+    def min_positive(self) -> float | None:
+        """The smallest positive value of every run so far (None when there is none)."""
+        with np.errstate(invalid="ignore"):
+            parts = [self.lo[:, : self.count], self._pending]
+            lows = [a[np.isfinite(a) & (a > 0)] for a in parts]
+        found = [float(a.min()) for a in lows if a.size]
+        return min(found) if found else None
+
     def last(self) -> np.ndarray:
         """Each run's most recent value (NaN where none)."""
         if self._pending.shape[1]:

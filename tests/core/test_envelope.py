@@ -78,3 +78,10 @@ def test_window_of_a_zoomed_in_view():
     assert y[0].max() == 99.0 and y[1].min() == -99.0
     x, y = window(values[:5], 0, 10)  # fewer points than columns: as they are
     np.testing.assert_array_equal(y[0], np.arange(5.0))
+
+
+def test_min_positive_sees_full_buckets_and_the_pending_part():
+    env = Envelope(2, capacity=4)
+    assert env.min_positive() is None
+    env.add(np.array([[3.0, 0.0], [2.0, 5.0], [0.5, np.nan]]))
+    assert env.min_positive() == 0.5  # 0.5 still pending, zeros are not positive

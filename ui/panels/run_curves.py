@@ -131,20 +131,24 @@ class RunCurvesPanel(PlotPanel):
     def refresh(self) -> bool:
         """Redraw if the store changed since the last draw. Returns True if it drew.
 
-        Only runs that advanced since their last draw are sent to pyqtgraph: a diverged
-        run's curve stops changing, and with it its cost."""
+        Only runs that advanced since their last draw are built and sent to pyqtgraph (and
+        the diverged ones, for their ×): a diverged run's curve stops changing, and with it
+        its cost."""
         store = self.store
         if store is None or store.version == self._drawn_version:
             return False
         self._drawn_version = store.version
-        x, ys = self._curves_to_draw(store)
-        floor = self._floor(ys)
         counts = np.where(store.diverged_at >= 0, store.diverged_at + 1, store.count)
         changed = counts != self._drawn_counts
+        diverged = (store.diverged_at >= 0) & (store.diverged_at < store.count)
+        needed = np.flatnonzero(changed | diverged)
+        x, ys = self._curves_to_draw(store, needed)
+        floor = self._floor(store, ys)
+        drawn = dict(zip(needed.tolist(), ys, strict=True))
         for i in np.flatnonzero(changed):
-            self.curves[i].setData(x, self.display_values(ys[i], floor))
+            self.curves[i].setData(x, self.display_values(drawn[i], floor))
         self._drawn_counts = counts
-        self._mark_divergence(store, x, ys, floor)
+        self._mark_divergence(store, x, drawn, floor)
         return True
 
     def redraw_all(self) -> None:
@@ -153,16 +157,17 @@ class RunCurvesPanel(PlotPanel):
         self._drawn_counts[:] = -1
         self.refresh()
 
-    def _curves_to_draw(self, store: RunStore) -> tuple[np.ndarray, np.ndarray]:
-        """(x, (R, m) y): the envelope, or full detail for a zoomed-in view."""
+    def _curves_to_draw(self, store: RunStore, runs: np.ndarray):
+        """(x, (len(runs), m) y) of ``runs``: the envelope, or full detail for a zoomed-in
+        view."""
         envelope = self.envelope(store)
         zoom = self._zoom_range(store)
         if envelope is None or zoom is not None:
             a, b = zoom if zoom is not None else (0, store.count)
             rows = slice(a // store.stride, -(-b // store.stride))
-            x, y = window(self.values(store)[rows], 0, ZOOM_COLUMNS)
+            x, y = window(self.values(store)[rows][:, runs], 0, ZOOM_COLUMNS)
             return rows.start * store.stride + x * store.stride, y
-        pairs = [envelope.curve(i) for i in range(store.runs)]
+        pairs = [envelope.curve(i) for i in runs]
         if not pairs:
             return np.empty(0), np.empty((0, 0))
         return pairs[0][0], np.array([y for _x, y in pairs])
@@ -180,18 +185,18 @@ class RunCurvesPanel(PlotPanel):
         self._zoom = (a, b) if b > a else None
         return self._zoom
 
-    def _floor(self, ys: np.ndarray) -> float | None:
+    def _floor(self, store: RunStore, ys: np.ndarray) -> float | None:
         return None
 
     def display_values(self, data: np.ndarray, floor: float | None = None) -> np.ndarray:
         return data
 
-    def _mark_divergence(self, store: RunStore, x: np.ndarray, ys: np.ndarray, floor) -> None:
+    def _mark_divergence(self, store: RunStore, x: np.ndarray, drawn: dict, floor) -> None:
         """A × at each diverged run's last finite point before it blew up."""
         runs = np.flatnonzero((store.diverged_at >= 0) & (store.diverged_at < store.count))
         xs, marks = [], []
         for i in runs:
-            y = self.display_values(ys[i], floor)
+            y = self.display_values(drawn[int(i)], floor)
             finite = np.flatnonzero(np.isfinite(y) & (x <= store.diverged_at[i]))
             if finite.size:
                 xs.append(float(x[finite[-1]]))
@@ -217,10 +222,14 @@ class LossVsIterationPanel(RunCurvesPanel):
     def envelope(self, store: RunStore) -> Envelope | None:
         return store.loss_envelope
 
-    def _floor(self, ys: np.ndarray) -> float | None:
-        """The smallest positive loss drawn: where exact zeros sit on a log axis."""
-        if not self.log_y.isChecked() or ys.size == 0:
+    def _floor(self, store: RunStore, ys: np.ndarray) -> float | None:
+        """The smallest positive loss of every run (not only those redrawn now): where exact
+        zeros sit on a log axis."""
+        if not self.log_y.isChecked():
             return None
+        envelope = self.envelope(store)
+        if envelope is not None and self._zoom is None:
+            return envelope.min_positive()
         with np.errstate(invalid="ignore"):
             positive = ys[np.isfinite(ys) & (ys > 0)]
         return float(positive.min()) if positive.size else None
