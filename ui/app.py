@@ -42,7 +42,7 @@ def run(argv: list[str]) -> int:
             sys.stderr.write(f"lrviz: error: {missing[0]}: no such file or folder\n")
             return 2
 
-    from ui import qt_check
+    from . import qt_check
 
     reason = None if args.screenshot else qt_check.problem()
     if reason is not None:
@@ -52,7 +52,7 @@ def run(argv: list[str]) -> int:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
-    from ui.main_window import MainWindow
+    from .main_window import MainWindow
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("lrviz")

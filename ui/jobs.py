@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 
 from PySide6.QtCore import QObject
 
-from ui.worker import WorkerThread
+from .worker import WorkerThread
 
 
 class JobRunner(QObject):

@@ -18,8 +18,9 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QColor
 
 from lrviz.errors import LrvizError
-from ui.colors import lr_colors
-from ui.jobs import JobRunner
+
+from .colors import lr_colors
+from .jobs import JobRunner
 
 WATCH_INTERVAL_MS = 1000
 # Tableau 10: distinct hues for runs that have no learning rate to colour them by.

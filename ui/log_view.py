@@ -8,12 +8,13 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QComboBox, QLabel
 
 from lrviz import log_views
-from ui.colors import DIVERGED, format_lr, lr_colors
-from ui.forms.inspect_form import InspectForm
-from ui.log_library import LogLibrary
-from ui.panels.log_layer import LogLayer
-from ui.panels.loss_vs_lr import LossVsLrPanel
-from ui.panels.run_curves import LossVsIterationPanel, LrVsIterationPanel
+
+from .colors import DIVERGED, format_lr, lr_colors
+from .forms.inspect_form import InspectForm
+from .log_library import LogLibrary
+from .panels.log_layer import LogLayer
+from .panels.loss_vs_lr import LossVsLrPanel
+from .panels.run_curves import LossVsIterationPanel, LrVsIterationPanel
 
 RANGE_TEST_FORMATS = ("lr-finder-csv",)
 #: the logs' name on the loss vs λ panel's layer switch

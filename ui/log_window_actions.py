@@ -8,9 +8,9 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDialog, QFileDialog, QInputDialog
 
-from ui import settings
-from ui.colors import format_lr
-from ui.dialogs.column_mapping import ColumnMappingDialog
+from . import settings
+from .colors import format_lr
+from .dialogs.column_mapping import ColumnMappingDialog
 
 LOG_FILTER = (
     "Training logs and stores (*.csv *.tsv *.txt *.json *.log.json *tfevents* *.db);;All files (*)"

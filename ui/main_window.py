@@ -19,17 +19,18 @@ from PySide6.QtWidgets import (
 from lrviz import __version__
 from lrviz.errors import LrvizError
 from lrviz.simulation_config import SimulationConfig
-from ui.forms.inspect_form import InspectForm
-from ui.forms.simulate_form import SimulateForm
-from ui.log_library import LogLibrary
-from ui.log_view import LogView
-from ui.log_window_actions import LogActions
-from ui.panels.layers import LayerSwitch
-from ui.panels.loss_vs_lr import LossVsLrPanel
-from ui.panels.run_curves import LossVsIterationPanel, LrVsIterationPanel
-from ui.panels.sources import SourcesPanel
-from ui.simulation_runner import SimulationRunner
-from ui.task_layouts import TaskLayouts
+
+from .forms.inspect_form import InspectForm
+from .forms.simulate_form import SimulateForm
+from .log_library import LogLibrary
+from .log_view import LogView
+from .log_window_actions import LogActions
+from .panels.layers import LayerSwitch
+from .panels.loss_vs_lr import LossVsLrPanel
+from .panels.run_curves import LossVsIterationPanel, LrVsIterationPanel
+from .panels.sources import SourcesPanel
+from .simulation_runner import SimulationRunner
+from .task_layouts import TaskLayouts
 
 REDRAW_INTERVAL_MS = 33  # ~30 Hz: batches only mark data dirty; this timer draws
 MAX_REDRAW_INTERVAL_MS = 1000
@@ -218,7 +219,7 @@ class MainWindow(QMainWindow):
 
     def _install_range_tools(self) -> None:
         """The Range test tab, the chosen-λ region on the loss vs λ panel, and its export."""
-        from ui.range_tool import RangeTool
+        from .range_tool import RangeTool
 
         self.range_tool = RangeTool(
             self.loss_vs_lr, self.controls, self.statusBar(), self, self.loss_vs_lr_layers, self

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
-from ui.colors import format_lr
+from .colors import format_lr
 
 #: Edges released within this many decades of a suggestion marker snap onto it.
 SNAP_DECADES = 0.08

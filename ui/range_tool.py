@@ -40,13 +40,14 @@ from lrviz.suggest import Suggestion, read_suggestion, suggest
 from lrviz.suggest.check_run import check_script
 from lrviz.suggest.refine import check_lrs
 from lrviz.suggest.sources import SMOOTHING, undo_smoothing
-from ui.colors import format_lr
-from ui.forms.range_test_form import RangeTestForm, RangeTestSettings
-from ui.jobs import JobRunner
-from ui.panels.layers import LayerSwitch
-from ui.panels.range_overlay import RangeOverlay
-from ui.panels.range_readout import TARGET_TITLES, RangeReadout
-from ui.range_selection import RangeSelection
+
+from .colors import format_lr
+from .forms.range_test_form import RangeTestForm, RangeTestSettings
+from .jobs import JobRunner
+from .panels.layers import LayerSwitch
+from .panels.range_overlay import RangeOverlay
+from .panels.range_readout import TARGET_TITLES, RangeReadout
+from .range_selection import RangeSelection
 
 REDRAW_INTERVAL_MS = 33  # ~30 Hz, and only when the curve changed
 # As for simulations: the ~30 ms limit sets the pace, so a fast objective cannot flood the

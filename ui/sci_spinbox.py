@@ -7,7 +7,7 @@ import math
 from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import QDoubleSpinBox
 
-from ui.colors import format_lr
+from .colors import format_lr
 
 _LADDER = (1.0, 2.0, 5.0)
 

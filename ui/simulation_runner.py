@@ -14,7 +14,8 @@ from lrviz.engine import Batch, Simulation
 from lrviz.limits import check_simulation, history_bytes
 from lrviz.run_store import MEMORY_BUDGET, RunStore
 from lrviz.simulation_config import SimulationConfig
-from ui.jobs import JobRunner
+
+from .jobs import JobRunner
 
 # The ~30 ms limit sets the pace: a fast engine must not flood the GUI with tiny batches.
 BATCH_ITERATIONS = 5000

@@ -28,9 +28,10 @@ from lrviz.rangetest import (
     RangeTest,
 )
 from lrviz.simulation_config import SimulationConfig
-from ui.forms.simulate_form import OPTIMIZER_LABELS
-from ui.forms.spin_boxes import int_box
-from ui.sci_spinbox import ScientificSpinBox
+
+from ..sci_spinbox import ScientificSpinBox
+from .simulate_form import OPTIMIZER_LABELS
+from .spin_boxes import int_box
 
 OBJECTIVE_LABELS = {
     "quadratic": "Quadratic bowl ½wᵀAw",

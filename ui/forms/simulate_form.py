@@ -22,8 +22,9 @@ from lrviz.objectives import OBJECTIVES
 from lrviz.objectives.expression import PRESETS
 from lrviz.optimizers import OPTIMIZERS
 from lrviz.simulation_config import SimulationConfig
-from ui.forms.spin_boxes import float_box, int_box
-from ui.sci_spinbox import ScientificSpinBox
+
+from ..sci_spinbox import ScientificSpinBox
+from .spin_boxes import float_box, int_box
 
 OBJECTIVE_LABELS = {
     "quadratic": "Quadratic bowl ½wᵀAw",

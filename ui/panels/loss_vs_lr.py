@@ -7,8 +7,9 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QComboBox
 
 from lrviz.run_store import RunStore
-from ui.colors import DIVERGED, lr_colors
-from ui.panels.plot_panel import PlotPanel
+
+from ..colors import DIVERGED, lr_colors
+from .plot_panel import PlotPanel
 
 
 class LossVsLrPanel(PlotPanel):

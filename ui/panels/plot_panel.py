@@ -8,8 +8,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QVBoxLayout, QWidget
 
-from ui.colors import format_lr
-from ui.theme import apply_plot_theme
+from ..colors import format_lr
+from ..theme import apply_plot_theme
 
 
 class ScientificAxis(pg.AxisItem):

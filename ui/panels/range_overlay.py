@@ -19,8 +19,9 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QColor, QFont
 
 from lrviz.suggest import Marker
-from ui.colors import format_lr
-from ui.range_selection import SNAP_DECADES, snap
+
+from ..colors import format_lr
+from ..range_selection import SNAP_DECADES, snap
 
 CURVE = QColor(31, 100, 180)
 ACCURACY = QColor(30, 140, 60)

@@ -26,8 +26,9 @@ from lrviz.export import SNIPPET_TITLES, SNIPPETS
 from lrviz.suggest import SOURCES, Suggestion
 from lrviz.suggest.check_run import TARGET_TITLES as CHECK_TITLES
 from lrviz.suggest.check_run import TARGETS as CHECK_TARGETS
-from ui.colors import format_lr
-from ui.sci_spinbox import ScientificSpinBox
+
+from ..colors import format_lr
+from ..sci_spinbox import ScientificSpinBox
 
 RULES = {
     "start": "Smith's start",

@@ -13,8 +13,9 @@ import pyqtgraph as pg
 
 from lrviz.envelope import Envelope, window
 from lrviz.run_store import RunStore
-from ui.colors import DIVERGED, format_lr, lr_colormap, lr_colors
-from ui.panels.plot_panel import PlotPanel
+
+from ..colors import DIVERGED, format_lr, lr_colormap, lr_colors
+from .plot_panel import PlotPanel
 
 #: A view showing less than this fraction of the run's iterations draws them from the full
 #: history instead of the envelope.

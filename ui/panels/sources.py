@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ui.log_library import LoadedLog, LoadedRun, LogLibrary
+from ..log_library import LoadedLog, LoadedRun, LogLibrary
 
 _RUN = Qt.ItemDataRole.UserRole
 _EMPTY_HINT = "Drop training logs or folders here, or use File ▸ Open (Ctrl+O)."
