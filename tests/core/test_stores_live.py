@@ -21,6 +21,16 @@ from lrviz.stores import StoreChanges, StoreWatcher
 STORES = Path(__file__).resolve().parents[1] / "fixtures" / "stores"
 
 
+def copy_mlruns(to: Path) -> None:
+    """Copy the mlruns/ fixture with the empty folders MLflow made for each run: git keeps no
+    empty folder, and from a clean clone MLflow reports a run without them as not found."""
+    shutil.copytree(STORES / "mlflow" / "mlruns", to)
+    for meta in to.rglob("meta.yaml"):
+        if meta.parent.parent != to:  # a run's meta.yaml, not an experiment's
+            for folder in ("artifacts", "metrics", "params", "tags"):
+                (meta.parent / folder).mkdir(exist_ok=True)
+
+
 def poll_in_thread(watcher: StoreWatcher) -> StoreChanges:
     """One poll on a worker thread, as the app does it (no Qt needed, nothing shared)."""
     out: list = []
@@ -107,7 +117,7 @@ def test_mlflow_writing_while_watched(tmp_path, kind, monkeypatch):
         shutil.copy(STORES / "mlflow" / "mlflow.db", tmp_path / "mlflow.db")
         target, uri = tmp_path / "mlflow.db", f"sqlite:///{tmp_path / 'mlflow.db'}"
     else:
-        shutil.copytree(STORES / "mlflow" / "mlruns", tmp_path / "mlruns")
+        copy_mlruns(tmp_path / "mlruns")
         target, uri = tmp_path / "mlruns", (tmp_path / "mlruns").as_uri()
     client = mlflow.MlflowClient(tracking_uri=uri)
     exp = client.get_experiment_by_name("lr-sweep").experiment_id
