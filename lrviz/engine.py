@@ -90,7 +90,10 @@ class Simulation:
     seed : int
         Seeds the minibatch order, which every run shares.
     schedule : Schedule, optional
-        Maps (iteration, base lrs) to the lrs used; constant by default.
+        Maps (iteration, base lrs) to the lrs used; constant by default. A schedule that
+        cycles momentum (1cycle, the cyclical policies) also sets the momentum of
+        ``"momentum"`` and ``"nesterov"`` and Adam's β1 before every step, as PyTorch's
+        ``OneCycleLR`` and ``CyclicLR`` do (``cycles_momentum`` says whether it applied).
     divergence_factor : float or None
         A run diverges when its (optionally smoothed) loss exceeds this multiple of its best,
         or becomes non-finite. None: only non-finite losses count.
@@ -163,6 +166,12 @@ class Simulation:
         self.final_lr = np.full(self.runs, np.nan)
         # An optimizer that picks its own λ (hypergradient descent, DoG) says which it used.
         self._adapts_lr = bool(getattr(self.optimizer, "adapts_lr", False))
+        self.cycles_momentum = bool(getattr(self.schedule, "cycles_momentum", False)) and hasattr(
+            self.optimizer, "set_momentum"
+        )
+        if self.cycles_momentum and getattr(self.schedule, "runs", 1) != 1:
+            raise ValueError("a momentum cycle must be the same for every run (run_schedule)")
+        self._momenta: np.ndarray | None = None  # this batch's momentum per row, when cycled
         self._lowest_loss = np.full(self.runs, np.inf)
         self._live_count = self.runs
         self._ema_count = 0
@@ -250,6 +259,9 @@ class Simulation:
         )
         recorder.begin(0, self._index)
         start = self.iteration
+        if self.cycles_momentum:
+            # One vectorized call per batch instead of one per step.
+            self._momenta = self.schedule.momentum(np.arange(start, start + n_max))[:, 0]
         deadline = time.perf_counter() + max_seconds
         n = 0
         with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
@@ -279,6 +291,8 @@ class Simulation:
         evaluation = self.objective.evaluate_into(w, batch, self._workspace)
         current = evaluation.loss
         lrs = self.schedule(t, self._base_lrs)
+        if self._momenta is not None:
+            self.optimizer.set_momentum(self._momenta[row])
         recorder.segment_loss[r] = current
         recorder.segment_lr[r] = lrs
         if recorder.segment_accuracy is not None:

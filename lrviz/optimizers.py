@@ -98,6 +98,12 @@ class Momentum(Optimizer):
         if nesterov:
             self.name = "nesterov"
 
+    def set_momentum(self, momentum: float) -> None:
+        """Use ``momentum`` from the next step on (a schedule that cycles it, as
+        ``OneCycleLR`` and ``CyclicLR`` set ``param_group["momentum"]`` before each step)."""
+        self.momentum = float(momentum)
+        self._constants["momentum"][()] = self.momentum
+
     def update(self, weights, grad, lr, live):
         grad = self._decayed(weights, grad)
         buf = self.buffer
@@ -151,6 +157,13 @@ class Adam(Optimizer):
             one_minus_beta1=1.0 - self.beta1,
             one_minus_beta2=1.0 - self.beta2,
         )
+
+    def set_momentum(self, momentum: float) -> None:
+        """Use β1 = ``momentum`` from the next step on (``OneCycleLR`` and ``CyclicLR`` cycle
+        Adam's β1; as ``torch.optim.Adam``, the bias correction uses the current β1)."""
+        self.beta1 = float(momentum)
+        self._constants["beta1"][()] = self.beta1
+        self._constants["one_minus_beta1"][()] = 1.0 - self.beta1
 
     def update(self, weights, grad, lr, live):
         grad = self._decayed(weights, grad)

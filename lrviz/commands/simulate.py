@@ -165,6 +165,7 @@ def run(args: argparse.Namespace) -> int:
         f"{config.objective} / {config.optimizer}, {config.iterations} iterations, "
         f"{len(runs)} learning rates"
         + (f", {config.schedule['policy']} schedule" if config.schedule else "")
+        + _momentum_note(simulation)
     )
     print(f"{'lr':>12} {'final loss':>12} {'best loss':>12} {'final lr':>12}  outcome")
     for r in runs:
@@ -204,6 +205,20 @@ def _schedule(args: argparse.Namespace) -> dict | None:
     spec = {"policy": args.schedule, **policy_parameters(args, args.schedule, args.iterations)}
     SimulationConfig(schedule=spec).make_schedule()  # raises ValueError on a bad parameter
     return spec
+
+
+def _momentum_note(simulation) -> str:
+    """Says how a schedule's momentum cycle was used: applied (start → lowest → end), or
+    not, for the optimizers without a momentum to cycle."""
+    schedule = simulation.schedule
+    if not getattr(schedule, "cycles_momentum", False):
+        return ""
+    name = simulation.optimizer.name
+    if not simulation.cycles_momentum:
+        return f" (momentum cycle not applied: {name} has no momentum)"
+    m = schedule.momentum(range(simulation.iterations))[:, 0]
+    what = "β1" if name == "adam" else "momentum"
+    return f", {what} cycled {m[0]:.3g} → {m.min():.3g} → {m[-1]:.3g}"
 
 
 def _finite_or_none(value) -> float | None:
