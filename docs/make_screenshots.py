@@ -49,6 +49,9 @@ def shoot(name: str, paths, action, size, out: Path) -> Path:
     from ui.main_window import MainWindow, demo_config
 
     app = QApplication.instance() or QApplication([])
+    from ui import session
+
+    session.PROMPT_ON_CLOSE = False  # a journey's window closes without a question
     window = MainWindow()
     window.resize(*size)
     window.show()

@@ -60,6 +60,9 @@ def run(argv: list[str]) -> int:
     exit_code = {"value": 0}
 
     if args.screenshot:
+        from . import session
+
+        session.PROMPT_ON_CLOSE = False  # nobody is there to answer
 
         def save() -> None:
             window.redraw()
@@ -90,6 +93,8 @@ def run(argv: list[str]) -> int:
         window.open_paths(args.paths)
     if args.demo or not args.paths:
         window.start_demo()
+    # What the window starts with is not an unsaved change (logs count once loaded).
+    window.session.mark_clean_when_loaded()
     code = app.exec()
     return exit_code["value"] or code
 

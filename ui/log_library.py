@@ -192,6 +192,40 @@ class LogLibrary(QObject):
             run.visible = visible
             self.changed.emit()
 
+    # --- session state --------------------------------------------------------------------
+    def get_state(self) -> list[dict]:
+        """Each opened log as a session source: where it is (a store by its URL), whether it
+        is watched, its column mapping and the runs unticked in Sources."""
+        out = []
+        for log in self.logs:
+            mapping = None
+            if log.mapping is not None:
+                m = log.mapping
+                mapping = {"x": m.x, "lr": m.lr, "loss": m.loss, "x_axis": m.x_axis}
+            out.append(
+                {
+                    "path": log.store_url or os.path.abspath(log.path),
+                    "watch": bool(log.watch),
+                    "mapping": mapping,
+                    "hidden_runs": [r.label for r in log.runs if not r.visible],
+                }
+            )
+        return out
+
+    def set_state(self, sources: list[dict]) -> None:
+        """Watch and hidden runs of the logs already opened from ``sources`` (the session
+        opens them first: loading is asynchronous)."""
+        by_path = {_source_key(s["path"]): s for s in sources}
+        for log in self.logs:
+            source = by_path.get(_source_key(log.store_url or log.path))
+            if source is None:
+                continue
+            log.watch = bool(source.get("watch", True))
+            hidden = set(source.get("hidden_runs", ()))
+            for run in log.runs:
+                run.visible = run.label not in hidden
+        self.changed.emit()
+
     # --- live watch -----------------------------------------------------------------------
     def poll(self) -> None:
         """Reload every watched log whose files changed since they were read."""
@@ -302,6 +336,11 @@ class LogLibrary(QObject):
             others = runs
         for i, run in enumerate(others):
             run.color = QColor(CATEGORICAL[i % len(CATEGORICAL)])
+
+
+def _source_key(path) -> str:
+    text = str(path)
+    return text if "://" in text else os.path.abspath(text)
 
 
 _NUMBER = re.compile(r"(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")

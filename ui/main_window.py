@@ -159,6 +159,7 @@ class MainWindow(QMainWindow):
         self.task_layouts = TaskLayouts(self.plot_area, self.plot_docks)
         self.controls.currentChanged.connect(self._apply_task_layout)
         self.setAcceptDrops(True)
+        self._install_desktop()
         # Dock sizes only stick once the window has a layout: apply them when first shown.
         QTimer.singleShot(0, self._initial_dock_sizes)
 
@@ -227,6 +228,24 @@ class MainWindow(QMainWindow):
         self.range_tool.wants_panel.connect(lambda: self._raise_dock("loss_vs_lr"))
         self.range_tool.progressed.connect(self._on_range_test_progress)
 
+    def _install_desktop(self) -> None:
+        """Sessions: each part of the window hands in its own state (get_state/set_state)."""
+        from .session import SessionManager
+
+        self.session = SessionManager(
+            self.library, self.log_actions.open_paths, self.controls, self.status_text.setText, self
+        )
+        for name, part in (
+            ("sources", self.sources),
+            ("simulate", self.simulate_form),
+            ("simulation", self.runner),
+            ("range test", self.range_tool),
+            ("inspect", self.inspect_form),
+            ("loss vs iteration", self.loss_vs_iteration),
+            ("loss vs λ", self.loss_vs_lr),
+        ):
+            self.session.add(name, part)
+
     def _on_range_test_progress(self, done: int, total: int) -> None:
         self.progress.show()
         self.progress.setRange(0, max(total, 1))
@@ -276,8 +295,13 @@ class MainWindow(QMainWindow):
             self.redraw_timer.setInterval(interval)
 
     def open_paths(self, paths) -> None:
-        """Open logs (files or folders); the sources list and the panels follow."""
-        self.log_actions.open_paths(paths)
+        """Open logs (files or folders) or a session (``.lrviz``); the sources list and the
+        panels follow."""
+        paths = [str(p) for p in paths]
+        sessions = [p for p in paths if p.lower().endswith(".lrviz")]
+        self.log_actions.open_paths([p for p in paths if p not in sessions])
+        if sessions:
+            self.session.open(sessions[-1])
 
     def set_simulation_visible(self, visible: bool) -> None:
         """The Sources tick of the simulation: every panel, and the loss vs λ layer."""
@@ -338,7 +362,7 @@ class MainWindow(QMainWindow):
         )
 
     def _on_state(self, state: str) -> None:
-        self.simulate_form.set_state(state)
+        self.simulate_form.set_run_state(state)
         if state in ("finished", "stopped"):
             self.redraw()
             store = self.runner.store
@@ -367,6 +391,9 @@ class MainWindow(QMainWindow):
         self.status_text.setText(f"Simulation failed: {message}")
 
     def closeEvent(self, event) -> None:
+        if not self.session.confirm_close():
+            event.ignore()
+            return
         self.redraw_timer.stop()
         self.range_tool.shutdown()
         self.runner.shutdown()

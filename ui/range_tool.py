@@ -99,6 +99,8 @@ class RangeTool(QObject):
 
     #: the tool wants its panel in view (the window raises the panel's dock)
     wants_panel = Signal()
+    #: a session's chosen range is back on its curve (ui.session: the section is unchanged)
+    state_restored = Signal()
 
     def __init__(
         self,
@@ -140,6 +142,8 @@ class RangeTool(QObject):
         self._display_source: str | None = None  # the library whose smoothing is drawn
         self._dirty = False
         self._last_dir: Path | None = None
+        # A session's (curve name, chosen range), applied once that curve has been read.
+        self._pending_range: tuple[str, tuple[float, float]] | None = None
 
         self._build_tab()
         self.show_layer = QCheckBox("range test")
@@ -224,6 +228,7 @@ class RangeTool(QObject):
         overlay.region_edited.connect(self._on_region_edit)
         overlay.region_moving.connect(self._on_region_moving)
         self.selection.range_changed.connect(self._on_range_changed)
+        self.curve_read.connect(self._restore_pending_range)
 
     # --- public API -----------------------------------------------------------------------
     @property
@@ -342,6 +347,78 @@ class RangeTool(QObject):
         )
         self.test_started.emit()
         return True
+
+    # --- session state (ui.session) -------------------------------------------------------
+    def get_state(self) -> dict:
+        """The form, the test run here (its settings; it is run again on opening: the same
+        curve) and the chosen range on the curve shown."""
+        from lrviz.session import simulation_dict
+
+        test = None
+        if self.settings is not None and self._saved is None and self._count:
+            s = self.settings
+            test = {
+                "config": simulation_dict(s.config),
+                "min_lr": s.min_lr,
+                "max_lr": s.max_lr,
+                "iterations": s.iterations,
+                "mode": s.mode,
+                "stop_factor": s.stop_factor,
+                "smoothing": s.smoothing,
+            }
+        rng = self.selection.range
+        return {
+            "form": self.form.get_state(),
+            "ran": test is not None,
+            "test": test,
+            "curve": self.name if self._count else None,
+            "range": None if rng is None else [rng[0], rng[1]],
+        }
+
+    def check_state(self, state: dict) -> None:
+        if state.get("test") is not None:
+            self._settings_from_state(state["test"]).build()
+
+    def set_state(self, state: dict) -> None:
+        """Show the saved form; run the saved test again; put the chosen range back once
+        its curve (the test's, or a log's) has been read."""
+        from lrviz.session import chosen_range
+
+        if isinstance(state.get("form"), dict):
+            self.form.set_state(state["form"])
+        rng = chosen_range(state.get("range"), "range")
+        curve = state.get("curve")
+        self._pending_range = (curve, rng) if rng is not None and isinstance(curve, str) else None
+        if state.get("test") is not None:
+            self.run_test(self._settings_from_state(state["test"]))
+        elif self._pending_range is not None and self._count and self.name == curve:
+            self._restore_pending_range()  # the log's curve is shown already
+
+    def _settings_from_state(self, test: dict) -> RangeTestSettings:
+        from lrviz.session import simulation_config
+
+        if not isinstance(test, dict):
+            raise ValueError("test: expected an object")
+        try:
+            stop = test.get("stop_factor")
+            return RangeTestSettings(
+                config=simulation_config(test.get("config", {}), "test.config"),
+                min_lr=float(test["min_lr"]),
+                max_lr=float(test["max_lr"]),
+                iterations=int(test["iterations"]),
+                mode=str(test.get("mode", "exp")),
+                stop_factor=None if stop is None else float(stop),
+                smoothing=float(test.get("smoothing", 0.0)),
+            )
+        except (KeyError, TypeError) as exc:
+            raise ValueError(f"test: {exc}") from None
+
+    def _restore_pending_range(self, *_args) -> None:
+        pending, self._pending_range = self._pending_range, None
+        if pending is None or pending[0] != self.name:
+            return
+        self.selection.reset(pending[1])
+        self.state_restored.emit()
 
     def _run_clicked(self) -> None:
         self.controls.setCurrentWidget(self.tab)

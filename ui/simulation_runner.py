@@ -95,6 +95,30 @@ class SimulationRunner(QObject):
     def is_running(self) -> bool:
         return self.state == "running"
 
+    # --- session state (ui.session) -------------------------------------------------------
+    def get_state(self) -> dict:
+        """The simulation that was run, as its configuration (a session's "simulation")."""
+        from lrviz.session import simulation_dict
+
+        return {"run": None if self.config is None else simulation_dict(self.config)}
+
+    def check_state(self, state: dict) -> None:
+        """Raise ValueError for a saved simulation that could not run (too big, unknown)."""
+        from lrviz.session import simulation_config
+
+        if state.get("run") is not None:
+            config = simulation_config(state["run"], "run")
+            check_simulation(config, history_bytes=min(history_bytes(config), self.memory_budget))
+
+    def set_state(self, state: dict) -> None:
+        """Run the saved simulation again (the engine is deterministic: the same curves)."""
+        from lrviz.session import simulation_config
+
+        if state.get("run") is None:
+            self.stop()
+            return
+        self.start(simulation_config(state["run"], "run"))
+
     # --- internals ------------------------------------------------------------------------
     def _launch(self) -> None:
         simulation = self.simulation

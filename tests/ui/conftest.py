@@ -32,3 +32,9 @@ def window(qtbot):
     win.show()
     yield win
     win.close()
+
+
+@pytest.fixture(autouse=True)
+def no_unsaved_changes_question(monkeypatch):
+    """Closing a window asks about unsaved changes; tests close windows they changed."""
+    monkeypatch.setattr("ui.session.PROMPT_ON_CLOSE", False)

@@ -109,6 +109,26 @@ class InspectForm(QWidget):
         if self.axis not in axes and axes:
             self.x_axis.setCurrentIndex(self.x_axis.findData(axes[0]))
 
+    def get_state(self) -> dict:
+        """How logs are drawn, as plain values (a session's "inspect" section)."""
+        return {
+            "smoothing": self.smoothing,
+            "axis": self.axis,
+            "robust": self.robust.isChecked(),
+            "watch": self.watch.isChecked(),
+        }
+
+    def set_state(self, state: dict) -> None:
+        smoothing = state.get("smoothing")
+        if isinstance(smoothing, (int, float)) and not isinstance(smoothing, bool):
+            self.set_smoothing(min(max(float(smoothing), 0.0), 0.999))
+        for key, box in (("robust", self.robust), ("watch", self.watch)):
+            if isinstance(state.get(key), bool):
+                box.setChecked(state[key])
+        index = self.x_axis.findData(state.get("axis"))
+        if index >= 0:
+            self.x_axis.setCurrentIndex(index)
+
     def show_errors(self, lines: list[str]) -> None:
         self.message.setText("\n".join(lines[-5:]))
 

@@ -30,6 +30,7 @@ from lrviz.rangetest import (
 from lrviz.simulation_config import SimulationConfig
 
 from ..sci_spinbox import ScientificSpinBox
+from . import form_state
 from .simulate_form import OPTIMIZER_LABELS
 from .spin_boxes import int_box
 
@@ -259,6 +260,27 @@ class RangeTestForm(QWidget):
             stop_factor=None if stop <= self.stop_factor.minimum() else stop,
             smoothing=self.smoothing_weight(),
         )
+
+    def _state_widgets(self) -> dict:
+        return {
+            "objective": self.objective,
+            "optimizer": self.optimizer,
+            "batch_size": self.batch_size,
+            "seed": self.seed,
+            "min_lr": self.min_lr,
+            "max_lr": self.max_lr,
+            "iterations": self.iterations,
+            "mode": self.mode,
+            "stop_factor": self.stop_factor,
+            "smoothing": self.smoothing,
+        }
+
+    def get_state(self) -> dict:
+        """The form's settings as plain values (part of a session's "range test")."""
+        return form_state.values(self._state_widgets())
+
+    def set_state(self, state: dict) -> None:
+        form_state.apply(self._state_widgets(), state)
 
     # --- state ----------------------------------------------------------------------------
     def set_running(self, running: bool) -> None:

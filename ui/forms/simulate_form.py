@@ -24,6 +24,7 @@ from lrviz.optimizers import OPTIMIZERS
 from lrviz.simulation_config import SimulationConfig
 
 from ..sci_spinbox import ScientificSpinBox
+from . import form_state
 from .spin_boxes import float_box, int_box
 
 OBJECTIVE_LABELS = {
@@ -144,7 +145,7 @@ class SimulateForm(QWidget):
         self.optimizer.currentIndexChanged.connect(self._show_relevant_options)
         self._paused = False
         self._show_relevant_options()
-        self.set_state("idle")
+        self.set_run_state("idle")
 
     def config(self) -> SimulationConfig:
         """The configuration the form describes. Raises ValueError when it is inconsistent."""
@@ -252,7 +253,39 @@ class SimulateForm(QWidget):
         if config.momentum is not None:
             self.momentum.setValue(config.momentum)
 
-    def set_state(self, state: str) -> None:
+    # --- session state (ui.session) ---------------------------------------------------------
+    def _state_widgets(self) -> dict:
+        return {
+            "objective": self.objective,
+            "optimizer": self.optimizer,
+            "formula": self.formula,
+            "start": self.start,
+            "curvature": self.curvature,
+            "condition": self.condition,
+            "dim": self.dim,
+            "batch_size": self.batch_size,
+            "seed": self.seed,
+            "momentum": self.momentum,
+            "lr_min": self.lr_min,
+            "lr_max": self.lr_max,
+            "runs": self.lr_count,
+            "iterations": self.iterations,
+        }
+
+    def get_state(self) -> dict:
+        """The form's settings as plain values (a session's "simulate" section)."""
+        return form_state.values(self._state_widgets())
+
+    def set_state(self, state: dict | str) -> None:
+        """Show saved settings; values of the wrong kind are left as they are. (A runner
+        state name, as this method took before sessions, goes to :meth:`set_run_state`.)"""
+        if isinstance(state, str):
+            self.set_run_state(state)
+            return
+        form_state.apply(self._state_widgets(), state)
+        self.check_formula()
+
+    def set_run_state(self, state: str) -> None:
         """Enable the buttons that make sense in runner state ``state``."""
         running, paused = state == "running", state == "paused"
         self._paused = paused

@@ -47,6 +47,13 @@ class LossVsLrPanel(PlotPanel):
         self.legend.addItem(self.diverged, "diverged")
         self._zeros_in_legend = False
 
+    def get_state(self) -> dict:
+        return {"statistic": "best" if self.statistic.currentIndex() == 1 else "final"}
+
+    def set_state(self, state: dict) -> None:
+        if state.get("statistic") in ("final", "best"):
+            self.statistic.setCurrentIndex(1 if state["statistic"] == "best" else 0)
+
     def set_simulation_visible(self, visible: bool) -> None:
         """Show or hide the simulation's points."""
         for item in (self.trend, self.points, self.diverged, self.zeros):

@@ -220,6 +220,13 @@ class LossVsIterationPanel(RunCurvesPanel):
     def values(self, store: RunStore) -> np.ndarray:
         return store.loss
 
+    def get_state(self) -> dict:
+        return {"log_y": self.log_y.isChecked()}
+
+    def set_state(self, state: dict) -> None:
+        if isinstance(state.get("log_y"), bool):
+            self.log_y.setChecked(state["log_y"])
+
     def envelope(self, store: RunStore) -> Envelope | None:
         return store.loss_envelope
 

@@ -72,6 +72,16 @@ class SourcesPanel(QWidget):
         library.data_updated.connect(self.rebuild)
         self.rebuild()
 
+    def get_state(self) -> dict:
+        """Whether the simulation is ticked (the logs' runs are the library's state)."""
+        return {"simulation_visible": self.simulation_item.checkState(0) == Qt.CheckState.Checked}
+
+    def set_state(self, state: dict) -> None:
+        visible = state.get("simulation_visible")
+        if isinstance(visible, bool):
+            check = Qt.CheckState.Checked if visible else Qt.CheckState.Unchecked
+            self.simulation_item.setCheckState(0, check)  # itemChanged tells the panels
+
     def run_items(self) -> list[QTreeWidgetItem]:
         out = []
         for i in range(1, self.tree.topLevelItemCount()):
