@@ -16,6 +16,7 @@ from lrviz.run_store import RunStore
 
 from ..colors import DIVERGED, format_lr, lr_colormap, lr_colors
 from .plot_panel import PlotPanel
+from .run_paths import RunCurve, RunPaths
 
 #: A view showing less than this fraction of the run's iterations draws them from the full
 #: history instead of the envelope.
@@ -38,7 +39,12 @@ class RunCurvesPanel(PlotPanel):
     def __init__(self, title: str, parent=None) -> None:
         super().__init__(title, parent)
         self.store: RunStore | None = None
-        self.curves: list[pg.PlotDataItem] = []
+        # Every run's curve in one item (see run_paths: 256 items cost seconds a frame);
+        # ``curves[i]`` answers what run i shows.
+        self.paths = RunPaths()
+        self.plot.addItem(self.paths)
+        self.curves: list[RunCurve] = []
+        self._legend_samples: list[pg.PlotDataItem] = []
         self._drawn_version = -1
         self._drawn_counts = np.empty(0, dtype=np.int64)  # iterations drawn per run
         self._zoom: tuple[int, int] | None = None  # iteration range drawn at full detail
@@ -72,7 +78,7 @@ class RunCurvesPanel(PlotPanel):
     def set_simulation_visible(self, visible: bool) -> None:
         """Show or hide the simulation's curves (loaded logs stay)."""
         self.simulation_visible = visible
-        for item in [*self.curves, self.diverged_marks]:
+        for item in (self.paths, self.diverged_marks):
             item.setVisible(visible)
         if self.colorbar is not None:
             self.colorbar.setVisible(visible)
@@ -80,8 +86,6 @@ class RunCurvesPanel(PlotPanel):
 
     def set_store(self, store: RunStore) -> None:
         """Replace the curves with one per run of ``store``."""
-        for curve in self.curves:
-            self.plot.removeItem(curve)
         self.plot.removeItem(self.diverged_marks)
         # A fresh item: pyqtgraph caches the view of a removed item, and re-adding the old
         # one raised AttributeError ('GraphicsLayoutWidget' has no autoRangeEnabled) on the
@@ -89,20 +93,20 @@ class RunCurvesPanel(PlotPanel):
         self.diverged_marks = _diverged_marks()
         self.legend.clear()
         self.store = store
-        colors = lr_colors(store.lrs)
-        self.curves = []
-        for lr, color in zip(store.lrs, colors, strict=True):
-            curve = pg.PlotDataItem(pen=pg.mkPen(color, width=1), connect="finite")
-            curve.setToolTip(f"λ = {format_lr(lr)}")
-            curve.setVisible(self.simulation_visible)
-            self.plot.addItem(curve)
-            # The data already is a min/max envelope at screen resolution: pyqtgraph's own
-            # peak downsampling would redo that work on every paint.
-            curve.setDownsampling(auto=False)
-            self.curves.append(curve)
+        pens = [pg.mkPen(color, width=1) for color in lr_colors(store.lrs)]
+        names = [f"λ = {format_lr(lr)}" for lr in store.lrs]
+        self.paths.set_runs(pens, names)
+        self.curves = [RunCurve(self.paths, i) for i in range(store.runs)]
         # Beyond a handful of runs the colour bar names the λ; a long legend would hide curves.
+        # The legend's samples stand for runs of the shared item: clicking one hides its run.
+        self._legend_samples = []
         for index in _legend_indices(store.runs):
-            self.legend.addItem(self.curves[index], f"λ = {format_lr(store.lrs[index])}")
+            sample = pg.PlotDataItem(pen=pens[index])
+            sample.visibleChanged.connect(
+                lambda i=index, s=sample: self.paths.set_run_visible(i, s.isVisible())
+            )
+            self._legend_samples.append(sample)
+            self.legend.addItem(sample, names[index])
         self.plot.addItem(self.diverged_marks)
         self.legend.addItem(self.diverged_marks, "diverged")
         self._set_colorbar(store.lrs)
@@ -146,8 +150,8 @@ class RunCurvesPanel(PlotPanel):
         x, ys = self._curves_to_draw(store, needed)
         floor = self._floor(store, ys)
         drawn = dict(zip(needed.tolist(), ys, strict=True))
-        for i in np.flatnonzero(changed):
-            self.curves[i].setData(x, self.display_values(drawn[i], floor))
+        redrawn = np.flatnonzero(changed)
+        self.paths.set_data(redrawn, x, [self.display_values(drawn[i], floor) for i in redrawn])
         self._drawn_counts = counts
         self._mark_divergence(store, x, drawn, floor)
         return True

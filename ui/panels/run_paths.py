@@ -1,0 +1,169 @@
+"""Many runs' curves as one plot item: one paint call and one bounds query per frame.
+
+pyqtgraph gives every curve its own item; with 256 runs a frame then costs 256 items' worth of
+Python in the GUI thread (bounds scans, view-range callbacks, paint set-up), and each call into
+Qt hands the GIL to the engine thread and waits up to a switch interval to get it back, so a
+paint stretched to seconds while a simulation ran (docs/benchmarks.md). Here the runs share one
+item: each run keeps a cached ``QPainterPath`` rebuilt only when its data changes, the bounds
+are kept per run and reduced over a small array, and ``paint`` is one loop of ``drawPath``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF
+
+#: Hovering this close to a curve (pixels) names its run in the tooltip.
+HOVER_PIXELS = 8
+
+
+class RunPaths(pg.GraphicsObject):
+    """The curves of R runs, one pen each, in view coordinates (log10 where the axis is log).
+
+    ``set_runs`` replaces the pens (one per run); ``set_data`` gives some runs new data;
+    ``curve(i)`` is what run ``i`` shows, as ``(x, y)``.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._log = (False, False)
+        self._pens: list = []
+        self._names: list[str] = []
+        self._x: list[np.ndarray] = []
+        self._y: list[np.ndarray] = []
+        self._paths: list = []
+        self._shown = np.zeros(0, dtype=bool)
+        self._bounds = np.full((0, 4), np.nan)  # x min, x max, y min, y max per run
+        self._rect = QRectF()
+        self.setAcceptHoverEvents(True)
+
+    # --- data -------------------------------------------------------------------------------
+
+    def set_runs(self, pens: list, names: list[str]) -> None:
+        """One run per pen, all empty and shown."""
+        runs = len(pens)
+        self._pens, self._names = list(pens), list(names)
+        self._x = [np.empty(0)] * runs
+        self._y = [np.empty(0)] * runs
+        self._paths = [None] * runs
+        self._shown = np.ones(runs, dtype=bool)
+        self._bounds = np.full((runs, 4), np.nan)
+        self._geometry_changed()
+
+    def set_data(self, runs, x: np.ndarray, ys) -> None:
+        """Runs ``runs`` now show ``(x, ys[k])`` (data coordinates; mapped to log10 here when
+        the axis is log, as pyqtgraph's own curves do)."""
+        x = np.asarray(x, dtype=np.float64)
+        shown_x = _log10(x) if self._log[0] else x
+        for k, i in enumerate(runs):
+            y = np.asarray(ys[k], dtype=np.float64)
+            shown_y = _log10(y) if self._log[1] else y
+            self._x[i], self._y[i] = shown_x, shown_y
+            self._paths[i] = None
+            self._bounds[i] = _finite_bounds(shown_x, shown_y)
+        self._geometry_changed()
+
+    def curve(self, run: int) -> tuple[np.ndarray, np.ndarray]:
+        return self._x[run], self._y[run]
+
+    def set_run_visible(self, run: int, visible: bool) -> None:
+        if bool(self._shown[run]) != visible:
+            self._shown[run] = visible
+            self._geometry_changed()
+
+    def run_visible(self, run: int) -> bool:
+        return bool(self._shown[run])
+
+    def setLogMode(self, x: bool, y: bool) -> None:
+        """Called by the plot when an axis turns log: the panel re-sends the data."""
+        self._log = (bool(x), bool(y))
+
+    # --- what pyqtgraph asks ---------------------------------------------------------------
+
+    def dataBounds(self, ax: int, frac: float = 1.0, orthoRange=None):
+        """The shown runs' extent along ``ax``: a reduction over R rows, never a data scan."""
+        rows = self._bounds[self._shown]
+        cols = rows[:, 2 * ax : 2 * ax + 2]
+        if cols.size == 0 or np.isnan(cols).all():
+            return (None, None)
+        return (float(np.nanmin(cols[:, 0])), float(np.nanmax(cols[:, 1])))
+
+    def boundingRect(self) -> QRectF:
+        return self._rect
+
+    def paint(self, painter, _option, _widget=None) -> None:
+        for i in np.flatnonzero(self._shown):
+            if self._x[i].size < 2:
+                continue
+            path = self._paths[i]
+            if path is None:
+                path = self._paths[i] = pg.arrayToQPath(self._x[i], self._y[i], connect="finite")
+            painter.setPen(self._pens[i])
+            painter.drawPath(path)
+
+    def hoverEvent(self, event) -> None:
+        """Name the run under the pointer (the tooltip Qt shows for this item)."""
+        if event.isExit():
+            return
+        run = self.run_at(event.pos().x(), event.pos().y())
+        self.setToolTip(self._names[run] if run is not None else "")
+
+    def run_at(self, x: float, y: float) -> int | None:
+        """The shown run whose curve passes nearest (x, y), within HOVER_PIXELS."""
+        vectors = self.pixelVectors()
+        if vectors is None or vectors[1] is None:
+            return None
+        pixel_y = abs(vectors[1].y()) or 1.0
+        best, best_distance = None, HOVER_PIXELS * pixel_y
+        for i in np.flatnonzero(self._shown):
+            xs, ys = self._x[i], self._y[i]
+            if xs.size == 0 or not xs[0] <= x <= xs[-1]:
+                continue
+            k = min(int(np.searchsorted(xs, x)), xs.size - 1)
+            near = ys[max(k - 1, 0) : k + 1]
+            near = near[np.isfinite(near)]
+            if near.size:
+                distance = float(np.min(np.abs(near - y)))
+                if distance < best_distance:
+                    best, best_distance = int(i), distance
+        return best
+
+    def _geometry_changed(self) -> None:
+        rows = self._bounds[self._shown] if self._bounds.size else self._bounds
+        if rows.size == 0 or np.isnan(rows).all():
+            rect = QRectF()
+        else:
+            x0, x1 = np.nanmin(rows[:, 0]), np.nanmax(rows[:, 1])
+            y0, y1 = np.nanmin(rows[:, 2]), np.nanmax(rows[:, 3])
+            rect = QRectF(float(x0), float(y0), float(x1 - x0), float(y1 - y0))
+        self.prepareGeometryChange()
+        self._rect = rect
+        self.informViewBoundsChanged()
+        self.update()
+
+
+class RunCurve:
+    """What one run's curve shows: ``getData()`` as pyqtgraph's curves answer it."""
+
+    def __init__(self, paths: RunPaths, run: int) -> None:
+        self._paths, self._run = paths, run
+
+    def getData(self) -> tuple[np.ndarray, np.ndarray]:
+        return self._paths.curve(self._run)
+
+    def isVisible(self) -> bool:
+        return self._paths.isVisible() and self._paths.run_visible(self._run)
+
+
+def _log10(a: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(a > 0, np.log10(np.where(a > 0, a, 1.0)), np.nan)
+
+
+def _finite_bounds(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    ok = np.isfinite(x) & np.isfinite(y)
+    if not ok.any():
+        return np.full(4, np.nan)
+    xs, ys = x[ok], y[ok]
+    return np.array([xs.min(), xs.max(), ys.min(), ys.max()])
