@@ -216,3 +216,15 @@ def test_a_long_run_streams_within_its_memory_budget_and_loses_no_batch(qtbot, w
         reference.append(batch)
     np.testing.assert_allclose(store.final_loss(), reference.final_loss(), rtol=1e-12)
     np.testing.assert_allclose(store.best_loss(), reference.best_loss(), rtol=1e-12)
+
+
+def test_clicking_a_legend_sample_hides_its_run(qtbot, window):
+    """Few runs get a legend; its samples stand for runs of the one shared curves item."""
+    config = SimulationConfig(objective="quadratic", lrs=np.array([0.01, 0.1]), iterations=30)
+    with qtbot.waitSignal(window.simulation_finished, timeout=60_000):
+        window.start_simulation(config)
+    panel = window.loss_vs_iteration
+    window.redraw()
+    assert all(curve.isVisible() for curve in panel.curves)
+    panel._legend_samples[1].setVisible(False)  # what a click on the sample does
+    assert panel.curves[0].isVisible() and not panel.curves[1].isVisible()
