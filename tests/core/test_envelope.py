@@ -85,3 +85,15 @@ def test_min_positive_sees_full_buckets_and_the_pending_part():
     assert env.min_positive() is None
     env.add(np.array([[3.0, 0.0], [2.0, 5.0], [0.5, np.nan]]))
     assert env.min_positive() == 0.5  # 0.5 still pending, zeros are not positive
+
+
+def test_curves_of_several_runs_at_once_equal_each_run_s_curve():
+    env = Envelope(3, capacity=4)
+    rng = np.random.default_rng(1)
+    for n in (3, 5, 1, 9):  # through merges, with a pending part
+        env.add(rng.random((n, 3)))
+        x, ys = env.curves([2, 0])
+        for row, run in zip(ys, (2, 0), strict=True):
+            cx, cy = env.curve(run)
+            np.testing.assert_array_equal(x, cx)
+            np.testing.assert_array_equal(row, cy)

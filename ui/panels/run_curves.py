@@ -150,8 +150,8 @@ class RunCurvesPanel(PlotPanel):
         x, ys = self._curves_to_draw(store, needed)
         floor = self._floor(store, ys)
         drawn = dict(zip(needed.tolist(), ys, strict=True))
-        redrawn = np.flatnonzero(changed)
-        self.paths.set_data(redrawn, x, [self.display_values(drawn[i], floor) for i in redrawn])
+        redrawn = np.flatnonzero(changed[needed])  # rows of ys
+        self.paths.set_data(needed[redrawn], x, self.display_values(ys[redrawn], floor))
         self._drawn_counts = counts
         self._mark_divergence(store, x, drawn, floor)
         return True
@@ -172,10 +172,7 @@ class RunCurvesPanel(PlotPanel):
             rows = slice(a // store.stride, -(-b // store.stride))
             x, y = window(self.values(store)[rows][:, runs], 0, ZOOM_COLUMNS)
             return rows.start * store.stride + x * store.stride, y
-        pairs = [envelope.curve(i) for i in runs]
-        if not pairs:
-            return np.empty(0), np.empty((0, 0))
-        return pairs[0][0], np.array([y for _x, y in pairs])
+        return envelope.curves(runs)
 
     def _zoom_range(self, store: RunStore) -> tuple[int, int] | None:
         """The visible iterations when the user zoomed in on a small part of the run (an

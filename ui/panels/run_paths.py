@@ -51,17 +51,20 @@ class RunPaths(pg.GraphicsObject):
         self._bounds = np.full((runs, 4), np.nan)
         self._geometry_changed()
 
-    def set_data(self, runs, x: np.ndarray, ys) -> None:
-        """Runs ``runs`` now show ``(x, ys[k])`` (data coordinates; mapped to log10 here when
-        the axis is log, as pyqtgraph's own curves do)."""
+    def set_data(self, runs, x: np.ndarray, ys: np.ndarray) -> None:
+        """Runs ``runs`` now show ``(x, ys[k])`` (data coordinates, ``ys`` one row per run;
+        mapped to log10 here when the axis is log, as pyqtgraph's own curves do)."""
+        runs = np.asarray(runs, dtype=np.intp)
+        if runs.size == 0:
+            return
         x = np.asarray(x, dtype=np.float64)
+        ys = np.asarray(ys, dtype=np.float64).reshape(runs.size, x.size)
         shown_x = _log10(x) if self._log[0] else x
-        for k, i in enumerate(runs):
-            y = np.asarray(ys[k], dtype=np.float64)
-            shown_y = _log10(y) if self._log[1] else y
-            self._x[i], self._y[i] = shown_x, shown_y
+        shown = _log10(ys) if self._log[1] else ys.copy()
+        self._bounds[runs] = _finite_bounds(shown_x, shown)
+        for k, i in enumerate(runs.tolist()):
+            self._x[i], self._y[i] = shown_x, shown[k]
             self._paths[i] = None
-            self._bounds[i] = _finite_bounds(shown_x, shown_y)
         self._geometry_changed()
 
     def curve(self, run: int) -> tuple[np.ndarray, np.ndarray]:
@@ -161,9 +164,18 @@ def _log10(a: np.ndarray) -> np.ndarray:
         return np.where(a > 0, np.log10(np.where(a > 0, a, 1.0)), np.nan)
 
 
-def _finite_bounds(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    ok = np.isfinite(x) & np.isfinite(y)
-    if not ok.any():
-        return np.full(4, np.nan)
-    xs, ys = x[ok], y[ok]
-    return np.array([xs.min(), xs.max(), ys.min(), ys.max()])
+def _finite_bounds(x: np.ndarray, ys: np.ndarray) -> np.ndarray:
+    """(rows, 4): x min, x max, y min, y max of each row's finite points (NaN: none)."""
+    ok = np.isfinite(ys) & np.isfinite(x)[None, :]
+    out = np.full((ys.shape[0], 4), np.nan)
+    has = ok.any(axis=1)
+    if not has.any():
+        return out
+    first = np.argmax(ok, axis=1)
+    last = x.size - 1 - np.argmax(ok[:, ::-1], axis=1)
+    out[has, 0] = x[first[has]]  # x increases along a curve
+    out[has, 1] = x[last[has]]
+    with np.errstate(invalid="ignore"):
+        out[has, 2] = np.where(ok, ys, np.inf).min(axis=1)[has]
+        out[has, 3] = np.where(ok, ys, -np.inf).max(axis=1)[has]
+    return out
