@@ -28,6 +28,7 @@ import numpy as np
 from lrviz.objectives import Objective
 from lrviz.optimizers import make_optimizer
 from lrviz.schedules import Schedule
+from lrviz.sharpness import SharpnessTracker, objective_gradient
 
 STOCHASTIC_SMOOTHING = 0.98  # fastai's and Lightning's LR finders smooth with this weight
 
@@ -58,6 +59,13 @@ class Batch:
         The weights each iteration starts from, when the simulation records them.
     done : bool
         True on the last batch: all iterations ran or every run diverged.
+    sharpness : tuple (iterations (k,), values (k, R)) or None
+        The top Hessian eigenvalue measured in this batch, when the simulation tracks it
+        (``sharpness_every``), at the weights those iterations started from; NaN for runs
+        not measured (diverged).
+    lr_clips : ndarray (R, 2) of int or None
+        For optimizers that adapt λ with a guard (hypergradient descent): how many steps
+        each run's λ was raised to its floor and cut to its ceiling so far.
     """
 
     start: int
@@ -67,6 +75,8 @@ class Batch:
     diverged_at: np.ndarray
     weights: np.ndarray | None
     done: bool
+    sharpness: tuple[np.ndarray, np.ndarray] | None = None
+    lr_clips: np.ndarray | None = None
 
     @property
     def stop(self) -> int:
@@ -79,10 +89,11 @@ class Simulation:
     Parameters
     ----------
     objective : Objective
-    optimizer : str
+    optimizer : str or sequence of str
         One of :data:`lrviz.optimizers.OPTIMIZERS`: ``"sgd"``, ``"momentum"``, ``"nesterov"``,
         ``"adam"``, or one that adapts its own λ (``"sgd-hd"``, ``"sgdn-hd"``, ``"adam-hd"``,
-        ``"dog"``), whose λ actually used is what the batches record.
+        ``"dog"``), whose λ actually used is what the batches record. One name per run
+        gives each run its own (:class:`lrviz.optimizers.PerRunOptimizers`).
     lrs : array (R,)
         Base learning rate of each run.
     iterations : int
@@ -105,6 +116,11 @@ class Simulation:
         Keep the weights of every iteration in the batches (for 2-D trajectories).
     optimizer_options : dict
         Passed to :func:`lrviz.optimizers.make_optimizer`.
+    sharpness_every : int or None
+        Measure each live run's sharpness (top eigenvalue of the full-data loss Hessian,
+        :class:`lrviz.sharpness.SharpnessTracker`) every this many iterations, starting at
+        0; None: never. Each measurement costs a few to ``sharpness_max_iterations``
+        Hessian-vector products (two gradient evaluations each).
 
     Attributes
     ----------
@@ -131,6 +147,8 @@ class Simulation:
         divergence_smoothing: float | None = None,
         record_weights: bool = False,
         optimizer_options: dict | None = None,
+        sharpness_every: int | None = None,
+        sharpness_max_iterations: int = 30,
     ) -> None:
         self.lrs = np.atleast_1d(np.asarray(lrs, dtype=np.float64))
         if self.lrs.ndim != 1 or self.lrs.size == 0:
@@ -172,6 +190,19 @@ class Simulation:
         if self.cycles_momentum and getattr(self.schedule, "runs", 1) != 1:
             raise ValueError("a momentum cycle must be the same for every run (run_schedule)")
         self._momenta: np.ndarray | None = None  # this batch's momentum per row, when cycled
+        self.sharpness_every = sharpness_every
+        self._sharpness = None
+        if sharpness_every is not None:
+            self._sharpness = SharpnessTracker(
+                self.runs, objective.dim, sharpness_every, max_iterations=sharpness_max_iterations
+            )
+            self._full_gradient = objective_gradient(objective)
+        self._measured: list[tuple[int, np.ndarray, np.ndarray]] = []  # this batch's
+        self._clips = (
+            np.zeros((self.runs, 2), dtype=np.int64)
+            if hasattr(self.optimizer, "low_clips")
+            else None
+        )
         self._lowest_loss = np.full(self.runs, np.inf)
         self._live_count = self.runs
         self._ema_count = 0
@@ -271,6 +302,7 @@ class Simulation:
                 if self._live_count == 0 or time.perf_counter() >= deadline:
                     break
         self._record_outcome(recorder.end(n))
+        self._store_clips()
         return Batch(
             start=start,
             loss=recorder.loss[:n],
@@ -279,7 +311,29 @@ class Simulation:
             diverged_at=self.diverged_at.copy(),
             weights=None if recorder.weights is None else recorder.weights[:n],
             done=self.done,
+            sharpness=self._take_sharpness(),
+            lr_clips=None if self._clips is None else self._clips.copy(),
         )
+
+    def _measure_sharpness(self, t: int) -> None:
+        """Sharpness of the working runs at the weights iteration ``t`` starts from."""
+        estimate = self._sharpness.measure(t, self._full_gradient, self._w, rows=self._index)
+        self._measured.append((t, self._index, estimate.value))
+
+    def _take_sharpness(self) -> tuple[np.ndarray, np.ndarray] | None:
+        if self._sharpness is None:
+            return None
+        values = np.full((len(self._measured), self.runs), np.nan)
+        for row, (_t, index, measured) in enumerate(self._measured):
+            values[row, index] = measured
+        iterations = np.array([t for t, _i, _v in self._measured], dtype=np.int64)
+        self._measured = []
+        return iterations, values
+
+    def _store_clips(self) -> None:
+        if self._clips is not None:
+            self._clips[self._index, 0] = self.optimizer.low_clips
+            self._clips[self._index, 1] = self.optimizer.high_clips
 
     def _step(self, row: int, recorder: _BatchRecorder) -> None:
         t = self.iteration
@@ -288,6 +342,8 @@ class Simulation:
         r = row - recorder.start
         if recorder.segment_weights is not None:
             recorder.segment_weights[r] = w
+        if self._sharpness is not None and self._sharpness.due(t):
+            self._measure_sharpness(t)
         evaluation = self.objective.evaluate_into(w, batch, self._workspace)
         current = evaluation.loss
         lrs = self.schedule(t, self._base_lrs)
@@ -316,6 +372,7 @@ class Simulation:
             # A frozen run did not step: its λ stays the one it last used.
             recorder.segment_lr[r] = self.optimizer.lr_in_use
         self._record_outcome(recorder.end(row + 1))
+        self._store_clips()
         self._drop_runs(healthy)
         recorder.begin(row + 1, self._index)
 

@@ -45,6 +45,10 @@ FALLBACK_MEMORY_BUDGET = 4 * 2**30  # when the machine's RAM cannot be read
 #: longer for elementwise objectives; 40x the biggest Rosenbrock sweep the simulation form
 #: allows (4,096 runs x 10,000,000 iterations: 2.5e12).
 MAX_WORK = 1e14
+#: Sharpness measurements one simulation may keep (each a row of R values), and the
+#: Hessian-vector products one measurement may take (two gradient evaluations each).
+MAX_SHARPNESS_MEASUREMENTS = 100_000
+SHARPNESS_PRODUCTS = 30
 
 FLOAT = 8  # bytes
 #: (runs, dim) float arrays the engine may hold at once: weights (twice once runs have
@@ -77,6 +81,18 @@ def check_simulation(
     runs = len(config.lrs)
     _at_most(f"{runs:,} learning rates", runs, MAX_RUNS)
     _at_most(f"--iterations {config.iterations:,}", config.iterations, MAX_ITERATIONS)
+    every = config.sharpness_every
+    if every is not None:
+        if not (isinstance(every, int) and every >= 1):
+            raise SizeError(f"sharpness interval must be a whole number of at least 1, got {every}")
+        measurements = sharpness_measurements(config)
+        _at_most(
+            f"{measurements:,} sharpness measurements",
+            measurements,
+            MAX_SHARPNESS_MEASUREMENTS,
+            ": measure less often",
+        )
+        history_bytes += measurements * runs * FLOAT
     _check_objective_options(config)
     _check_memory(simulation_bytes(config, runs) + history_bytes, memory_budget)
     _check_work(config, runs, config.iterations)
@@ -129,7 +145,14 @@ def simulation_work(config: SimulationConfig, runs: int | None = None) -> float:
     per_run, build = _objective_work(config)
     dim = _objective_footprint(config, 1)[0]
     engine = 20 * dim  # optimizer update, divergence test, recording
-    return float(config.iterations) * runs * (per_run + engine) + build
+    sharpness = float(sharpness_measurements(config)) * 2 * SHARPNESS_PRODUCTS * per_run
+    return float(config.iterations) * runs * (per_run + engine) + runs * sharpness + build
+
+
+def sharpness_measurements(config: SimulationConfig) -> int:
+    """How many times a simulation of ``config`` measures the sharpness (0: never)."""
+    every = config.sharpness_every
+    return 0 if every is None else -(-config.iterations // every)
 
 
 def history_bytes(config: SimulationConfig, record_weights: bool = False) -> int:

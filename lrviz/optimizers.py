@@ -211,8 +211,86 @@ def _subtract_from(weights: np.ndarray, step: np.ndarray, live: np.ndarray | Non
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam", *ADAPTIVE_OPTIMIZERS)
 
 
-def make_optimizer(name: str, runs: int, dim: int, **options) -> Optimizer | AdaptiveOptimizer:
-    """Build optimizer ``name`` for ``runs`` x ``dim`` parameters.
+class PerRunOptimizers:
+    """Each run its own optimizer: ``names[i]`` steps run ``i`` (a hand-picked λ beside
+    hypergradient descent and DoG on the same problem, the same minibatches).
+
+    The runs of each optimizer form a group, stepped by one vectorized optimizer of that
+    kind. ``lr_in_use`` is the λ each run used at its latest step: what its optimizer chose
+    for those that adapt λ, the λ given for the others. ``low_clips`` and ``high_clips``
+    count each run's clipped steps (0 for the optimizers without a guard).
+    """
+
+    name = "per run"
+    adapts_lr = True  # the engine records lr_in_use: right for every group
+
+    def __init__(self, names, dim: int, **options):
+        names = [str(n) for n in names]
+        self.names = names
+        self.runs, self.dim = len(names), dim
+        self.groups: list[tuple[str, np.ndarray, Optimizer | AdaptiveOptimizer]] = []
+        for name in dict.fromkeys(names):
+            rows = np.flatnonzero(np.array(names) == name)
+            own = {**options, "hypergrad_lr": hypergrad_lr_for(name, options.get("hypergrad_lr"))}
+            self.groups.append((name, rows, make_optimizer(name, rows.size, dim, **own)))
+        self.lr_in_use = np.full(self.runs, np.nan)
+
+    def update(self, weights, grad, lr, live):
+        for _name, rows, optimizer in self.groups:
+            if rows.size == 0:
+                continue
+            part = weights[rows]
+            group_live = None if live is None else live[rows]
+            group_lr = lr[rows]
+            optimizer.update(part, grad[rows], group_lr, group_live)
+            weights[rows] = part
+            if getattr(optimizer, "adapts_lr", False):
+                self.lr_in_use[rows] = optimizer.lr_in_use
+            else:
+                given = group_lr if group_lr.ndim == 1 else group_lr[:, 0]
+                stepped = rows if group_live is None else rows[group_live]
+                self.lr_in_use[stepped] = given if group_live is None else given[group_live]
+
+    def keep(self, rows: np.ndarray) -> None:
+        position = np.cumsum(rows) - 1  # each kept run's row from now on
+        groups = []
+        for name, group_rows, optimizer in self.groups:
+            kept = rows[group_rows]
+            optimizer.keep(kept)
+            groups.append((name, position[group_rows[kept]], optimizer))
+        self.groups = groups
+        self.lr_in_use = self.lr_in_use[rows]
+        self.names = [n for n, k in zip(self.names, rows, strict=True) if k]
+        self.runs = len(self.names)
+
+    @property
+    def low_clips(self) -> np.ndarray:
+        return self._per_run("low_clips")
+
+    @property
+    def high_clips(self) -> np.ndarray:
+        return self._per_run("high_clips")
+
+    def _per_run(self, attribute: str) -> np.ndarray:
+        out = np.zeros(self.runs, dtype=np.int64)
+        for _name, rows, optimizer in self.groups:
+            values = getattr(optimizer, attribute, None)
+            if values is not None and rows.size:
+                out[rows] = values
+        return out
+
+
+def hypergrad_lr_for(name: str, hypergrad_lr):
+    """β for optimizer ``name`` from one β for all, or a {optimizer: β} mapping (the paper
+    used a different β for SGD-HD and Adam-HD); None: the optimizer's default."""
+    if isinstance(hypergrad_lr, dict):
+        return hypergrad_lr.get(name)
+    return hypergrad_lr
+
+
+def make_optimizer(name, runs: int, dim: int, **options):
+    """Build optimizer ``name`` for ``runs`` x ``dim`` parameters (a list of ``runs`` names:
+    each run its own, :class:`PerRunOptimizers`).
 
     Options: ``momentum`` (momentum, nesterov, sgdn-hd), ``beta1``, ``beta2``, ``eps`` (adam,
     adam-hd), ``weight_decay`` (all); for the optimizers that adapt their own λ
@@ -220,6 +298,11 @@ def make_optimizer(name: str, runs: int, dim: int, **options) -> Optimizer | Ada
     :func:`~lrviz.adaptive_lr.make_adaptive_optimizer` takes. Options that do not apply are
     ignored.
     """
+    if not isinstance(name, str):
+        names = list(name)
+        if len(names) != runs:
+            raise ValueError(f"{len(names)} optimizers for {runs} runs: give one per run")
+        return PerRunOptimizers(names, dim, **options)
     if name in ADAPTIVE_OPTIMIZERS:
         return make_adaptive_optimizer(name, runs, dim, **options)
     wd = options.get("weight_decay") or 0.0

@@ -12,6 +12,7 @@ import numpy as np
 
 from lrviz.engine import Batch
 from lrviz.envelope import Envelope
+from lrviz.export import format_lr
 
 #: Full-resolution history is kept up to this many bytes; a longer run keeps every k-th
 #: iteration (the summaries stay exact: they are kept while streaming).
@@ -35,6 +36,19 @@ class RunStore:
         -1 for runs that have not diverged.
     version : int
         Increases with every append: views redraw when it differs from what they drew.
+    names : list of str
+        A short name per run for legends ("λ = 0.02", or "sgd-hd, λ₀ = 1e-3" when the runs
+        have optimizers of their own).
+    sharpness_every : int or None
+        How often the simulation measures each run's sharpness (None: it does not).
+    sharpness : ndarray (measurements, R) or None
+        Row ``k``: the sharpness at iteration ``k * sharpness_every``; NaN where not
+        measured (yet, or after a divergence).
+    sharpness_count : int
+        Rows of ``sharpness`` filled so far.
+    lr_clips : ndarray (R, 2) of int or None
+        For optimizers that adapt λ with a guard: steps each run's λ was raised to its
+        floor and cut to its ceiling so far.
     """
 
     def __init__(
@@ -44,6 +58,8 @@ class RunStore:
         has_accuracy: bool = False,
         budget: int = MEMORY_BUDGET,
         envelopes: bool = False,
+        names: list[str] | None = None,
+        sharpness_every: int | None = None,
     ) -> None:
         """``envelopes``: also keep loss and lr at screen resolution
         (:class:`lrviz.envelope.Envelope`, for the app's panels; the command line needs
@@ -68,6 +84,15 @@ class RunStore:
         self._final_accuracy = np.full(runs, np.nan) if has_accuracy else None
         self.loss_envelope = Envelope(runs) if envelopes else None
         self.lr_envelope = Envelope(runs) if envelopes else None
+        if names is not None and len(names) != runs:
+            raise ValueError(f"{len(names)} names for {runs} runs")
+        self.names = list(names) if names is not None else [f"λ = {format_lr(v)}" for v in self.lrs]
+        self.sharpness_every = sharpness_every
+        self.sharpness = None
+        if sharpness_every is not None:
+            self.sharpness = np.full((-(-self.iterations // sharpness_every), runs), np.nan)
+        self.sharpness_count = 0
+        self.lr_clips: np.ndarray | None = None
 
     @property
     def runs(self) -> int:
@@ -106,9 +131,37 @@ class RunStore:
             self.loss_envelope.add(batch.loss[fresh])
             self.lr_envelope.add(batch.lr[fresh])
         self.count = max(self.count, stop)
+        if self.sharpness is not None and batch.sharpness is not None:
+            iterations, values = batch.sharpness
+            rows = iterations // self.sharpness_every
+            self.sharpness[rows] = values
+            if rows.size:
+                self.sharpness_count = max(self.sharpness_count, int(rows[-1]) + 1)
+        if batch.lr_clips is not None:
+            self.lr_clips = batch.lr_clips.copy()
         self.diverged_at = batch.diverged_at.copy()
         self.done = batch.done
         self.version += 1
+
+    def sharpness_x(self) -> np.ndarray:
+        """The iteration of each filled sharpness row."""
+        return np.arange(self.sharpness_count, dtype=np.float64) * (self.sharpness_every or 1)
+
+    def clipped_runs(self) -> list[str]:
+        """One line per run whose λ a guard clipped, e.g. "sgd-hd, λ₀ = 1e-3: λ raised to
+        its floor 12 times"; empty when none was (or the optimizer has no guard)."""
+        if self.lr_clips is None:
+            return []
+        out = []
+        for name, (low, high) in zip(self.names, self.lr_clips, strict=True):
+            parts = []
+            if low:
+                parts.append(f"raised to its floor {low:,} time{'' if low == 1 else 's'}")
+            if high:
+                parts.append(f"cut to its ceiling {high:,} time{'' if high == 1 else 's'}")
+            if parts:
+                out.append(f"{name}: λ {' and '.join(parts)}")
+        return out
 
     def _summarise(self, batch: Batch) -> None:
         loss = batch.loss

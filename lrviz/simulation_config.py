@@ -10,8 +10,11 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from lrviz.adaptive_lr import ADAPTIVE_OPTIMIZERS
 from lrviz.engine import Simulation
+from lrviz.export import format_lr
 from lrviz.objectives import make_objective
+from lrviz.optimizers import hypergrad_lr_for
 from lrviz.schedules import PeakScaled, run_schedule
 
 
@@ -47,12 +50,18 @@ class SimulationConfig:
     expr: str | None = None
     start: tuple[float, ...] | None = None
     gradient_noise: float = 0.0
-    # hypergradient descent (sgd-hd, sgdn-hd, adam-hd): β, the learning rate of λ (None:
-    # the authors' code default)
-    hypergrad_lr: float | None = None
+    # hypergradient descent (sgd-hd, sgdn-hd, adam-hd): β, the learning rate of λ, or a
+    # {optimizer: β} mapping (None, or an optimizer missing from it: the authors' code
+    # default)
+    hypergrad_lr: float | dict | None = None
     # learning-rate policy: {"policy": NAME, **its make_schedule parameters}, each run's own λ
     # the policy's peak (lrviz.schedules.run_schedule); None: constant λ
     schedule: dict | None = None
+    # each run its own optimizer (one name per λ; None: every run uses ``optimizer``), to
+    # compare a hand-picked λ with the optimizers that pick their own on one problem
+    optimizers: tuple[str, ...] | None = None
+    # measure each run's sharpness (top Hessian eigenvalue) every this many iterations
+    sharpness_every: int | None = None
 
     def make_schedule(self) -> PeakScaled | None:
         """The schedule ``schedule`` describes, None for a constant λ."""
@@ -90,11 +99,20 @@ class SimulationConfig:
             "weight_decay": self.weight_decay,
             "hypergrad_lr": self.hypergrad_lr,
         }
+        if self.optimizers is None:
+            optimizer_options["hypergrad_lr"] = hypergrad_lr_for(self.optimizer, self.hypergrad_lr)
         if "schedule" not in engine_options:
             engine_options["schedule"] = self.make_schedule()
+        if self.optimizers is not None and len(self.optimizers) != len(self.lrs):
+            raise ValueError(
+                f"{len(self.optimizers)} optimizers for {len(self.lrs)} learning rates: "
+                "give one per run"
+            )
+        if self.sharpness_every is not None:
+            engine_options.setdefault("sharpness_every", self.sharpness_every)
         return Simulation(
             objective,
-            self.optimizer,
+            self.optimizer if self.optimizers is None else list(self.optimizers),
             self.lrs,
             self.iterations,
             seed=self.seed,
@@ -102,6 +120,23 @@ class SimulationConfig:
             optimizer_options=optimizer_options,
             **engine_options,
         )
+
+    def run_names(self) -> list[str]:
+        """A short name per run: "λ = 0.02", or with each run's own optimizer "sgd-hd,
+        λ₀ = 1e-3" (its starting λ) and "dog" (DoG picks its λ from scratch)."""
+        names = []
+        for i, lr in enumerate(np.asarray(self.lrs, dtype=np.float64)):
+            optimizer = self.optimizer if self.optimizers is None else self.optimizers[i]
+            value = format_lr(lr)
+            if self.optimizers is None:
+                names.append(f"λ = {value}")
+            elif optimizer == "dog":
+                names.append("dog" if lr == 1.0 else f"dog × {value}")
+            elif optimizer in ADAPTIVE_OPTIMIZERS:
+                names.append(f"{optimizer}, λ₀ = {value}")
+            else:
+                names.append(f"{optimizer}, λ = {value}")
+        return names
 
     def to_dict(self) -> dict:
         data = asdict(self)
