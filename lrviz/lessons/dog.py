@@ -142,29 +142,90 @@ def colour_belief(weights: np.ndarray) -> str:
     return COLOUR_BELIEFS[0] if colour > 0 else COLOUR_BELIEFS[2]
 
 
+class LessonLearner:
+    """The lesson's models, one per λ, learning one animal per :meth:`step` (what the app
+    steps through; :func:`run_dog_lesson` runs it to the end).
+
+    Attributes
+    ----------
+    lrs : ndarray (R,)
+    animals : list of Animal; ``white_dog`` the index of the white dog
+    steps_taken : int
+        Animals learnt from so far.
+    weights : ndarray (R, F)
+        The models' weights now.
+    history : dict of lists
+        ``weights`` (steps_taken + 1 arrays (R, F)), ``predictions`` (steps_taken (R,)),
+        ``beliefs`` (steps_taken + 1 (R, len(PROBES))) and ``captions`` (steps_taken lists
+        of R str), as :class:`DogLesson` holds them.
+    """
+
+    def __init__(self, lrs=LESSON_LRS):
+        lrs = np.atleast_1d(np.asarray(lrs, dtype=np.float64))
+        if lrs.ndim != 1 or not np.all(np.isfinite(lrs) & (lrs > 0)):
+            raise ValueError("the dog lesson needs positive, finite learning rates")
+        self.lrs = lrs
+        self.animals, self.white_dog = lesson_animals()
+        self._x = np.array([a.features for a in self.animals])  # (steps, F)
+        self._y = np.array([1.0 if a.is_dog else 0.0 for a in self.animals])
+        self._probes = np.array([p.features for p in PROBES])  # (P, F)
+        self.steps_taken = 0
+        self.weights = np.zeros((lrs.size, len(FEATURES)))
+        self.history = {
+            "weights": [self.weights.copy()],
+            "predictions": [],
+            "beliefs": [_sigmoid(self.weights @ self._probes.T)],
+            "captions": [],
+        }
+
+    @property
+    def steps(self) -> int:
+        return len(self.animals)
+
+    @property
+    def done(self) -> bool:
+        return self.steps_taken >= self.steps
+
+    def step(self) -> list[str]:
+        """Show every model the next animal: each predicts p(dog), then takes one SGD step on
+        the log loss, w ← w − λ (p − y) x. Returns each λ's caption for this step."""
+        if self.done:
+            raise ValueError("the lesson is over: every animal has been shown")
+        t = self.steps_taken
+        x, y = self._x[t], self._y[t]
+        p = _sigmoid(self.weights @ x)
+        self.weights = self.weights - (self.lrs * (p - y))[:, None] * x
+        self.steps_taken = t + 1
+        captions = [
+            _caption(self.animals[t], p[r], self.weights[r]) for r in range(self.lrs.size)
+        ]
+        self.history["weights"].append(self.weights.copy())
+        self.history["predictions"].append(p)
+        self.history["beliefs"].append(_sigmoid(self.weights @ self._probes.T))
+        self.history["captions"].append(captions)
+        return captions
+
+    def lesson(self) -> DogLesson:
+        """Everything learnt so far, as a :class:`DogLesson`."""
+        h = self.history
+        predictions = np.array(h["predictions"]).reshape(self.steps_taken, self.lrs.size)
+        return DogLesson(
+            self.lrs,
+            self.animals,
+            self.white_dog,
+            np.array(h["weights"]),
+            predictions,
+            np.array(h["beliefs"]),
+            list(h["captions"]),
+        )
+
+
 def run_dog_lesson(lrs=LESSON_LRS) -> DogLesson:
     """Teach the lesson to one model per λ in ``lrs``, all at once."""
-    lrs = np.atleast_1d(np.asarray(lrs, dtype=np.float64))
-    if lrs.ndim != 1 or not np.all(np.isfinite(lrs) & (lrs > 0)):
-        raise ValueError("the dog lesson needs positive, finite learning rates")
-    animals, white_dog = lesson_animals()
-    x = np.array([a.features for a in animals])  # (steps, F)
-    y = np.array([1.0 if a.is_dog else 0.0 for a in animals])
-    probes = np.array([p.features for p in PROBES])  # (P, F)
-    runs, steps = lrs.size, len(animals)
-    weights = np.zeros((steps + 1, runs, len(FEATURES)))
-    predictions = np.zeros((steps, runs))
-    for t in range(steps):
-        w = weights[t]
-        p = _sigmoid(w @ x[t])
-        predictions[t] = p
-        weights[t + 1] = w - (lrs * (p - y[t]))[:, None] * x[t]
-    beliefs = _sigmoid(weights @ probes.T)
-    captions = [
-        [_caption(animals[t], predictions[t, r], weights[t + 1, r]) for r in range(runs)]
-        for t in range(steps)
-    ]
-    return DogLesson(lrs, animals, white_dog, weights, predictions, beliefs, captions)
+    learner = LessonLearner(lrs)
+    while not learner.done:
+        learner.step()
+    return learner.lesson()
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:

@@ -159,3 +159,20 @@ def test_outputs_for_the_ui():
 def test_bad_learning_rates(lrs):
     with pytest.raises(ValueError, match="positive, finite"):
         run_dog_lesson(lrs)
+
+
+def test_the_learner_the_app_steps_is_the_lesson_one_animal_at_a_time():
+    lesson = run_dog_lesson()
+    learner = dog.LessonLearner()
+    assert learner.steps == len(lesson.animals) and not learner.done
+    for t in range(learner.steps):
+        assert learner.step() == lesson.captions[t]
+        np.testing.assert_array_equal(learner.weights, lesson.weights[t + 1])
+        assert learner.lesson().weights.shape == (t + 2, 3, len(FEATURES))
+        if t == learner.white_dog:
+            # the three outcomes, read from the stepped models' own weights
+            beliefs = [colour_belief(w) for w in learner.weights]
+            assert beliefs == ["dogs are black", "dogs are black", "dogs are white"]
+    assert learner.done
+    with pytest.raises(ValueError, match="the lesson is over"):
+        learner.step()
