@@ -187,6 +187,9 @@ def main(argv=None) -> int:
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication([])
+    from ui import session
+
+    session.PROMPT_ON_CLOSE = False  # the benchmark's windows close without a question
     if args.study:
         sys.path.insert(0, str(Path(__file__).resolve().parent))
         row = open_a_study(args.study, app)
