@@ -188,7 +188,9 @@ def main(argv=None) -> int:
 
     app = QApplication.instance() or QApplication([])
     from ui import session
+    from ui.app import share_the_gil_often
 
+    share_the_gil_often()  # as the app does
     session.PROMPT_ON_CLOSE = False  # the benchmark's windows close without a question
     if args.study:
         sys.path.insert(0, str(Path(__file__).resolve().parent))

@@ -9,6 +9,19 @@ from pathlib import Path
 
 SCREENSHOT_TIMEOUT_MS = 120_000
 
+#: How often (seconds) Python makes a thread that holds the GIL hand it over. The engine thread
+#: holds it between its numpy calls; the GUI thread lets it go inside every call into Qt and
+#: then waits up to this long to get it back, so with the default 5 ms a paint of a few hundred
+#: Qt calls stretched to seconds while a simulation ran. At 1 ms (256 λ × 20,000 iterations,
+#: loaded 2-core machine, two pairs of runs): worst stall 2.24 -> 1.24 s and 1.74 -> 1.06 s,
+#: the app's run time vs headless 1.94x -> 0.98x and 2.6x -> 2.05x (docs/benchmarks.md).
+GUI_SWITCH_INTERVAL = 0.001
+
+
+def share_the_gil_often() -> None:
+    """Make the engine thread hand the GIL to the GUI thread often (see above)."""
+    sys.setswitchinterval(GUI_SWITCH_INTERVAL)
+
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     from lrviz.cli import OneLineParser
@@ -54,6 +67,7 @@ def run(argv: list[str]) -> int:
 
     from .main_window import MainWindow
 
+    share_the_gil_often()
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("lrviz")
     window = MainWindow()
