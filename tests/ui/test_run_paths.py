@@ -62,3 +62,13 @@ def test_paint_draws_without_error(paths, qtbot):
     item.set_data([0, 1], np.arange(5.0), [np.arange(5.0), np.arange(5.0)[::-1]])
     image = widget.grab()  # paints the item
     assert not image.isNull()
+
+
+def test_flat_stretches_keep_only_their_ends(paths):
+    _widget, item = paths
+    x = np.arange(6.0)
+    item.set_data([0, 1], x, [np.full(6, 0.1), np.array([1.0, 1.0, 1.0, 2.0, 2.0, np.nan])])
+    np.testing.assert_array_equal(item.curve(0)[0], [0.0, 5.0])  # a constant: two points
+    cx, cy = item.curve(1)
+    np.testing.assert_array_equal(cx, [0.0, 2.0, 3.0, 4.0, 5.0])  # a step keeps its corner
+    assert np.isnan(cy[-1]) and item.dataBounds(0) == pytest.approx((0.0, 5.0))

@@ -62,8 +62,15 @@ class RunPaths(pg.GraphicsObject):
         shown_x = _log10(x) if self._log[0] else x
         shown = _log10(ys) if self._log[1] else ys.copy()
         self._bounds[runs] = _finite_bounds(shown_x, shown)
+        # Points inside a flat stretch draw nothing a line between its ends would not: a
+        # constant λ is 2 points, not 2,000 (a third of a frame's paint was flat λ curves).
+        keep = _not_inside_flat_stretches(shown)
+        whole = keep.all(axis=1)
         for k, i in enumerate(runs.tolist()):
-            self._x[i], self._y[i] = shown_x, shown[k]
+            if whole[k]:
+                self._x[i], self._y[i] = shown_x, shown[k]
+            else:
+                self._x[i], self._y[i] = shown_x[keep[k]], shown[k][keep[k]]
             self._paths[i] = None
         self._geometry_changed()
 
@@ -163,6 +170,15 @@ def _log10(a: np.ndarray) -> np.ndarray:
     """log10 where positive, NaN elsewhere (a gap on a log axis), in one pass."""
     a = np.asarray(a, dtype=np.float64)
     return np.log10(a, out=np.full(a.shape, np.nan), where=a > 0)
+
+
+def _not_inside_flat_stretches(ys: np.ndarray) -> np.ndarray:
+    """(rows, points) mask: False for a point equal to both its neighbours (NaN never is)."""
+    keep = np.ones(ys.shape, dtype=bool)
+    if ys.shape[1] > 2:
+        inner = ys[:, 1:-1]
+        keep[:, 1:-1] = (inner != ys[:, :-2]) | (inner != ys[:, 2:])
+    return keep
 
 
 def _finite_bounds(x: np.ndarray, ys: np.ndarray) -> np.ndarray:
