@@ -107,7 +107,8 @@ def add_simulation_arguments(
         "--start",
         type=_start_point,
         default=None,
-        help="expr, rosenbrock: the start point, e.g. 1,1 (expr default: 1 per coordinate; "
+        help="expr, quadratic and the 2-D objectives (rosenbrock, beale, himmelblau, "
+        "rastrigin, saddle): the start point, e.g. 1,1 (expr default: 1 per coordinate; "
         "write --start=-1,2 when it starts with a minus)",
     )
     p.add_argument(

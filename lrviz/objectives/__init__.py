@@ -10,6 +10,7 @@ import inspect
 
 from lrviz.objectives.base import Evaluation, Objective
 from lrviz.objectives.expression import ExpressionObjective
+from lrviz.objectives.landscapes import Beale, Himmelblau, Rastrigin, Saddle
 from lrviz.objectives.logreg import LogisticRegression
 from lrviz.objectives.mlp import MLP
 from lrviz.objectives.quadratic import Quadratic
@@ -18,6 +19,10 @@ from lrviz.objectives.rosenbrock import Rosenbrock
 OBJECTIVES: dict[str, type[Objective]] = {
     "quadratic": Quadratic,
     "rosenbrock": Rosenbrock,
+    "beale": Beale,
+    "himmelblau": Himmelblau,
+    "rastrigin": Rastrigin,
+    "saddle": Saddle,
     "logreg": LogisticRegression,
     "mlp": MLP,
     "expr": ExpressionObjective,

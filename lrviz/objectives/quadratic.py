@@ -22,12 +22,19 @@ class Quadratic(Objective):
         Condition number K = L / smallest eigenvalue (>= 1).
     seed : int
         Seeds the random rotation of A's eigenbasis and the starting point.
+    start : sequence of float, optional
+        The starting point (dim numbers); default: a random point of norm sqrt(dim).
     """
 
     name = "quadratic"
 
     def __init__(
-        self, dim: int = 2, curvature: float = 10.0, condition: float = 1.0, seed: int = 0
+        self,
+        dim: int = 2,
+        curvature: float = 10.0,
+        condition: float = 1.0,
+        seed: int = 0,
+        start=None,
     ):
         if dim < 1:
             raise ValueError(f"--dim must be at least 1, got {dim}")
@@ -49,8 +56,16 @@ class Quadratic(Objective):
             q = np.ones((1, 1))
         self.matrix = (q * self.eigenvalues) @ q.T
         self.matrix = 0.5 * (self.matrix + self.matrix.T)
-        start = rng.standard_normal(self.dim)
-        self._start = start / np.linalg.norm(start) * np.sqrt(self.dim)
+        point = rng.standard_normal(self.dim)
+        self._start = point / np.linalg.norm(point) * np.sqrt(self.dim)
+        if start is not None:
+            # Checked against dim by the simulation config, which names the option.
+            self._start = np.asarray(start, dtype=np.float64).reshape(-1)
+
+    @property
+    def smallest_curvature(self) -> float:
+        """μ, the smallest eigenvalue of A (L / condition)."""
+        return float(self.eigenvalues.min())
 
     def initial_point(self) -> np.ndarray:
         return self._start.copy()

@@ -14,11 +14,14 @@ class Rosenbrock(Objective):
 
     name = "rosenbrock"
     dim = 2
+    #: The region a contour plot shows, and the minimum (of the default a, b).
+    domain = ((-2.0, 2.0), (-1.0, 3.0))
 
     def __init__(self, a: float = 1.0, b: float = 100.0, start=(-1.2, 1.0)):
         self.a = float(a)
         self.b = float(b)
         self._start = np.asarray(start, dtype=np.float64)
+        self.minima = ((self.a, self.a * self.a),)
 
     def initial_point(self) -> np.ndarray:
         return self._start.copy()

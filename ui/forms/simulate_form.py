@@ -30,6 +30,10 @@ from .spin_boxes import float_box, int_box
 OBJECTIVE_LABELS = {
     "quadratic": "Quadratic bowl ½wᵀAw",
     "rosenbrock": "Rosenbrock valley (2-D)",
+    "beale": "Beale (2-D)",
+    "himmelblau": "Himmelblau, four minima (2-D)",
+    "rastrigin": "Rastrigin, many local minima (2-D)",
+    "saddle": "Saddle point (2-D)",
     "logreg": "Logistic regression",
     "mlp": "MLP classifier (1 hidden layer)",
     "expr": "Your formula…",
