@@ -162,7 +162,10 @@ def test_bad_formulas_exit_2_with_one_line_naming_the_column(capsys, formula, wo
         (["--expr", "x**2"], "--expr needs --objective expr (got --objective quadratic)"),
         (["--preset", "saddle"], "--preset needs --objective expr"),
         (["--gradient-noise", "1"], "--gradient-noise needs --objective expr"),
-        (["--start", "1,1"], "--start does not apply to --objective quadratic"),
+        (
+            ["--objective", "logreg", "--start", "1,1"],
+            "--start does not apply to --objective logreg",
+        ),
         (["--objective", "expr", "--expr", "x", "--start", "1,2"], "2 coordinates but the"),
         (["--objective", "expr", "--start", "1,a"], "'1,a' is not a comma-separated list"),
         (["--objective", "expr", "--start", "1,inf"], "must be finite numbers"),
