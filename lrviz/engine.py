@@ -206,7 +206,8 @@ class Simulation:
         self._lowest_loss = np.full(self.runs, np.inf)
         self._live_count = self.runs
         self._ema_count = 0
-        self._loss_floor: np.ndarray | None = None  # set at the first iteration
+        rounding = float(getattr(objective, "loss_rounding", 0.0))
+        self._loss_floor = np.array(rounding) if rounding > 0 else None
         self._batches = objective.batches(np.random.default_rng(seed))
 
         # Per-run state of every run ...
@@ -391,11 +392,10 @@ class Simulation:
             if self.divergence_smoothing > 0.0:
                 watched = self._smoothed(current, finite)
             threshold = np.multiply(self._best, self._factor, out=self._threshold)
-            if self._loss_floor is None:
-                self._loss_floor = _rounding_floor(watched, finite)
-            # A run at its minimum (loss 0) whose loss rounds to 1e-16 next has not
-            # diverged: below the start loss's rounding error, nothing counts as a rise.
-            np.maximum(threshold, self._loss_floor, out=threshold)
+            if self._loss_floor is not None:
+                # A run resting at loss 0 whose loss rounds to 1e-16 next has not diverged:
+                # below the loss's rounding error, nothing counts as a rise.
+                np.maximum(threshold, self._loss_floor, out=threshold)
             healthy = np.less_equal(watched, threshold, out=self._healthy)
             np.logical_and(healthy, finite, out=healthy)
         self._healthy_now = healthy
@@ -551,13 +551,6 @@ class _BatchRecorder:
             None if accuracy is None else accuracy[:count],
             self.segment_lr[:count],
         )
-
-
-def _rounding_floor(first: np.ndarray, finite: np.ndarray) -> np.ndarray:
-    """64 rounding errors of the largest finite first loss (every run starts at the same
-    point, so they all share it), as a 0-d array."""
-    scale = float(np.max(np.abs(first[finite]), initial=0.0))
-    return np.array(64.0 * np.finfo(np.float64).eps * scale)
 
 
 def _finite_or_none(value) -> float | None:

@@ -13,6 +13,7 @@ import numpy as np
 from lrviz.engine import Batch
 from lrviz.envelope import Envelope
 from lrviz.export import format_lr
+from lrviz.trajectories import Trajectories
 
 #: Full-resolution history is kept up to this many bytes; a longer run keeps every k-th
 #: iteration (the summaries stay exact: they are kept while streaming).
@@ -60,10 +61,12 @@ class RunStore:
         envelopes: bool = False,
         names: list[str] | None = None,
         sharpness_every: int | None = None,
+        trajectories: bool = False,
     ) -> None:
         """``envelopes``: also keep loss and lr at screen resolution
         (:class:`lrviz.envelope.Envelope`, for the app's panels; the command line needs
-        only the summaries)."""
+        only the summaries). ``trajectories``: also keep each run's (x, y) from the batches'
+        weights (:class:`lrviz.trajectories.Trajectories`, for 2-D problems)."""
         self.lrs = np.asarray(lrs, dtype=np.float64)
         runs = self.lrs.size
         self.iterations = int(iterations)
@@ -93,6 +96,7 @@ class RunStore:
             self.sharpness = np.full((-(-self.iterations // sharpness_every), runs), np.nan)
         self.sharpness_count = 0
         self.lr_clips: np.ndarray | None = None
+        self.trajectories = Trajectories(runs, self.iterations) if trajectories else None
 
     @property
     def runs(self) -> int:
@@ -130,6 +134,8 @@ class RunStore:
             fresh = slice(max(self.count - start, 0), None)  # a batch seen twice adds nothing
             self.loss_envelope.add(batch.loss[fresh])
             self.lr_envelope.add(batch.lr[fresh])
+        if self.trajectories is not None and batch.weights is not None:
+            self.trajectories.add(start, batch.weights)
         self.count = max(self.count, stop)
         if self.sharpness is not None and batch.sharpness is not None:
             iterations, values = batch.sharpness

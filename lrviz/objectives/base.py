@@ -36,6 +36,11 @@ class Objective:
     dim: int = 0
     has_accuracy: bool = False
     stochastic: bool = False
+    #: Absolute rounding error of the loss near its minimum (0: the loss is computed to full
+    #: relative precision there). A loss like ``x**2 - y**2 + 1`` cancels terms of size 1, so
+    #: at its minimum 0 it reads 1e-16 one step and 0 the next; the engine does not call a
+    #: rise below this a divergence.
+    loss_rounding: float = 0.0
 
     def initial_point(self) -> np.ndarray:
         """The starting parameters, shape (dim,), the same for every run."""

@@ -127,7 +127,16 @@ class ExpressionObjective(Objective):
             raise ValueError(f"gradient noise must be finite and at least 0, got {gradient_noise}")
         self.gradient_noise = noise
         self.stochastic = noise > 0
+        #: False when the domain is the default square (a contour plot may look further)
+        self.domain_given = domain is not None
         self.domain = self._checked_domain(domain)
+        # The formula may cancel terms (x**2 - y**2 + 1): take the loss's size at the start
+        # as the size of what cancels, for the engine's divergence test.
+        with np.errstate(all="ignore"):
+            at_start = abs(float(self.formula.value(self._start[None, :])[0]))
+        self.loss_rounding = 64.0 * float(np.finfo(np.float64).eps) * at_start
+        if not math.isfinite(self.loss_rounding):
+            self.loss_rounding = 0.0
 
     @classmethod
     def from_preset(cls, name: str) -> ExpressionObjective:

@@ -16,6 +16,9 @@ import numpy as np
 
 from lrviz.objectives.base import Evaluation, Objective
 
+#: 64 rounding errors of a number of size 1.
+ROUNDING = 64.0 * float(np.finfo(np.float64).eps)
+
 #: ((x_min, x_max), (y_min, y_max))
 Domain = tuple[tuple[float, float], tuple[float, float]]
 
@@ -137,6 +140,7 @@ class Rastrigin(Landscape):
     minima = ((0.0, 0.0),)
     description = "A bowl covered in local minima; the global one at the origin"
     amplitude = 10.0
+    loss_rounding = 4.0 * amplitude * ROUNDING  # 2A - A cos - A cos cancels terms of size 4A
 
     def loss_and_grad(self, x, y):
         a, tau = self.amplitude, 2.0 * math.pi
@@ -156,6 +160,7 @@ class Saddle(Landscape):
     domain = ((-2.0, 2.0), (-2.0, 2.0))
     minima = ((0.0, math.sqrt(2.0)), (0.0, -math.sqrt(2.0)))
     description = "A saddle at the origin between minima at (0, ±√2)"
+    loss_rounding = 2.0 * ROUNDING  # -y² + y⁴/4 + 1 cancels terms of size 2
 
     def loss_and_grad(self, x, y):
         y2 = y * y

@@ -111,6 +111,11 @@ def test_a_run_resting_at_loss_zero_is_not_called_diverged():
         pass
     assert not sim.summaries()[0]["diverged"]
     assert sim.summaries()[0]["best_loss"] == pytest.approx(0.0, abs=1e-15)
+    # the same function typed as a formula (the saddle preset)
+    sim = Simulation(ExpressionObjective.from_preset("saddle"), "sgd", [0.464], 300)
+    for _ in sim.run():
+        pass
+    assert not sim.summaries()[0]["diverged"]
     # a run that really blows up still does
     sim = Simulation(Saddle(), "sgd", [1.2], 300)
     for _ in sim.run():
