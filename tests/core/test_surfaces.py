@@ -58,7 +58,9 @@ def test_the_grid_holds_the_loss_and_the_log_scale_inverts():
     assert surface.loss.shape == (33, 33) and surface.domain == ((-1.0, 1.0), (-2.0, 2.0))
     gx, gy = np.meshgrid(surface.xs, surface.ys)
     np.testing.assert_allclose(surface.loss, gx**2 + 10 * gy**2, rtol=1e-12)
-    np.testing.assert_allclose(surface.to_loss(surface.log_loss), surface.loss, rtol=1e-9, atol=1e-15)
+    np.testing.assert_allclose(
+        surface.to_loss(surface.log_loss), surface.loss, rtol=1e-9, atol=1e-15
+    )
     assert surface.levels.size > 5 and np.all(np.diff(surface.levels) > 0)
     with pytest.raises(ValueError, match="2-D"):
         loss_surface(ExpressionObjective("x**2"))
