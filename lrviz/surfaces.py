@@ -202,8 +202,9 @@ def contour_segments(xs, ys, z: np.ndarray, level: float) -> np.ndarray:
             t = (level - zp) / (zq - zp)
         (px, py), (qx, qy) = corner_xy[p], corner_xy[q]
         hit = crosses[e][rows, cols]
-        points[hit, e, 0] = (px + t * (qx - px))[hit]
-        points[hit, e, 1] = (py + t * (qy - py))[hit]
+        with np.errstate(all="ignore"):  # t is NaN where the edge is not crossed
+            points[hit, e, 0] = (px + t * (qx - px))[hit]
+            points[hit, e, 1] = (py + t * (qy - py))[hit]
     n = count[rows, cols]
     two = n == 2
     mask = np.stack([m[rows, cols] for m in crosses], axis=1)

@@ -65,7 +65,16 @@ class TheoryLrs:
         """(λ, label) of each line to draw on a loss vs λ plot. (On a round bowl, μ = L, the
         best step 1/L reaches the minimum in one step.)"""
         limit, best = self.stability_limit, self.best_constant
-        return [(limit, f"2/L = {limit:.3g} (stability limit)"), (best, f"2/(μ+L) = {best:.3g}")]
+        return [(limit, f"2/L = {limit:.3g}"), (best, f"2/(μ+L) = {best:.3g}")]
+
+    def descriptions(self) -> list[str]:
+        """A sentence per line of :meth:`lines`, for tooltips."""
+        return [
+            f"Stability limit 2/L (L = {self.largest_curvature:.4g}): plain gradient descent "
+            "converges below this λ and diverges above it",
+            f"Best constant step 2/(μ+L) (μ = {self.smallest_curvature:.4g}): the fastest "
+            "worst-case convergence of any constant λ",
+        ]
 
 
 def theory_lrs(

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 from lrviz import __version__
 from lrviz.errors import LrvizError
 from lrviz.simulation_config import SimulationConfig
+from lrviz.theory import theory_lrs
 
 from .forms.inspect_form import InspectForm
 from .forms.simulate_form import SimulateForm
@@ -26,6 +27,7 @@ from .log_library import LogLibrary
 from .log_view import LogView
 from .log_window_actions import LogActions
 from .panels.layers import LayerSwitch
+from .panels.loss_surface import LossSurfacePanel
 from .panels.loss_vs_lr import LossVsLrPanel
 from .panels.run_curves import LossVsIterationPanel, LrVsIterationPanel
 from .panels.sources import SourcesPanel
@@ -69,6 +71,7 @@ class MainWindow(QMainWindow):
         self.loss_vs_lr_layers = LayerSwitch(self)
         self.loss_vs_lr_layers.register("simulation", self._show_simulation_layer)
         self.lr_vs_iteration = LrVsIterationPanel()
+        self.loss_surface = LossSurfacePanel()  # shown for 2-D problems
         self.simulate_form = SimulateForm()
 
         # Plots are docks of an inner window, so they rearrange among themselves while the
@@ -89,6 +92,9 @@ class MainWindow(QMainWindow):
             ),
             "lr_vs_iteration": self._plot_dock(
                 self.lr_vs_iteration, "λ vs iteration", Qt.DockWidgetArea.BottomDockWidgetArea
+            ),
+            "loss_surface": self._plot_dock(
+                self.loss_surface, "Loss surface", Qt.DockWidgetArea.TopDockWidgetArea
             ),
         }
         self.plot_area.splitDockWidget(
@@ -182,6 +188,9 @@ class MainWindow(QMainWindow):
         }.get(widget)
         if task is not None:
             self.task_layouts.apply(task)
+            store = self.runner.store
+            if task != "lab" and (store is None or store.trajectories is None):
+                self.plot_docks["loss_surface"].hide()  # not a 2-D problem
 
     # --- composition ----------------------------------------------------------------------
     def _plot_dock(self, panel: QWidget, title: str, area: Qt.DockWidgetArea) -> QDockWidget:
@@ -276,7 +285,7 @@ class MainWindow(QMainWindow):
         (updating the curves plus painting them), so drawing takes at most about a fifth of
         the time; and a frame is dropped while the previous one has not been painted yet
         (napari's idea), so slow paints never queue up behind each other."""
-        panels = (self.loss_vs_iteration, self.loss_vs_lr, self.lr_vs_iteration)
+        panels = (self.loss_vs_iteration, self.loss_vs_lr, self.lr_vs_iteration, self.loss_surface)
         waiting = any(p.graphics.paints == seen for p, seen in self._awaiting_paint.items())
         if drop_unpainted and waiting:
             visible = [p for p in self._awaiting_paint if p.graphics.isVisible()]
@@ -339,9 +348,23 @@ class MainWindow(QMainWindow):
         self.progress.setValue(0)
         self.progress.show()
         config = self.runner.config
+        objective = self.runner.simulation.objective
+        theory = theory_lrs(objective, config.optimizer, config.schedule)
+        self.loss_vs_lr.set_theory(theory.lines() if theory else None)
+        self._show_loss_surface(store, objective)
         self.sources.simulation_item.setText(
             0, f"Simulation · {config.objective}, {config.optimizer}, {store.runs} λ"
         )
+
+    def _show_loss_surface(self, store, objective) -> None:
+        """A 2-D problem's runs walk its surface (the dock comes forward); others hide it."""
+        dock = self.plot_docks["loss_surface"]
+        if store.trajectories is None:
+            dock.hide()
+            return
+        self.loss_surface.show_run(store, objective)
+        if self.task_layouts.task in ("simulate", "lab", None):
+            self._raise_dock("loss_surface")
 
     def _on_progress(self, done: int, total: int, rate: float) -> None:
         # Batches can arrive hundreds of times a second; the status bar follows the timer.
@@ -396,6 +419,7 @@ class MainWindow(QMainWindow):
             return
         self.redraw_timer.stop()
         self.range_tool.shutdown()
+        self.loss_surface.shutdown()
         self.runner.shutdown()
         self.library.shutdown()
         super().closeEvent(event)

@@ -62,6 +62,8 @@ class SimulationRunner(QObject):
         )  # x2: the store's history and its screen-resolution envelopes, generously
         self.jobs.supersede()  # batches of the old run are stale from here
         simulation = config.build()
+        # A 2-D problem's runs are drawn walking its loss surface: keep their positions.
+        simulation.record_weights = simulation.objective.dim == 2
         self.config = config
         self.simulation = simulation
         self.store = RunStore(
@@ -70,6 +72,7 @@ class SimulationRunner(QObject):
             simulation.objective.has_accuracy,
             budget=self.memory_budget,
             envelopes=True,
+            trajectories=simulation.record_weights,
         )
         self.started.emit(self.store)
         self._launch()

@@ -15,9 +15,11 @@ from PySide6.QtWidgets import QDockWidget, QMainWindow
 #: task -> (main plot, plot beside it or None, plots tabbed behind the main one,
 #: plot under the main one or None)
 ARRANGEMENTS = {
-    "simulate": ("loss_vs_iteration", "loss_vs_lr", (), "lr_vs_iteration"),
+    # The loss surface (2-D problems only) sits behind the main plot; a 2-D run raises it.
+    "simulate": ("loss_vs_iteration", "loss_vs_lr", ("loss_surface",), "lr_vs_iteration"),
     "range test": ("loss_vs_lr", None, ("loss_vs_iteration", "lr_vs_iteration"), None),
     "inspect": ("loss_vs_iteration", None, ("loss_vs_lr",), "lr_vs_iteration"),
+    "lab": ("loss_surface", None, ("loss_vs_lr", "lr_vs_iteration"), "loss_vs_iteration"),
 }
 
 

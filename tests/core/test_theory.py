@@ -22,7 +22,8 @@ def test_the_quadratic_objective_gives_2_over_L_and_2_over_mu_plus_L():
     assert theory.best_constant == pytest.approx(2.0 / 10.2)
     assert theory.contraction == pytest.approx(9.8 / 10.2)
     (limit, limit_label), (best, best_label) = theory.lines()
-    assert limit == pytest.approx(0.2) and "2/L" in limit_label and "stability" in limit_label
+    assert limit == pytest.approx(0.2) and limit_label == "2/L = 0.2"
+    assert "Stability limit" in theory.descriptions()[0]
     assert best == pytest.approx(0.196078, rel=1e-5) and "2/(μ+L)" in best_label
 
 

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox
 
 from lrviz.run_store import RunStore
 
 from ..colors import DIVERGED, lr_colors
 from .plot_panel import PlotPanel
+
+#: The stability limit in red-brown, the best constant step in green: theory's two λ.
+THEORY_COLORS = ((170, 60, 40), (30, 120, 60))
+DASH = Qt.PenStyle.DashLine
 
 
 class LossVsLrPanel(PlotPanel):
@@ -46,6 +51,32 @@ class LossVsLrPanel(PlotPanel):
         self.legend.addItem(self.points, "run (colour = λ)")
         self.legend.addItem(self.diverged, "diverged")
         self._zeros_in_legend = False
+        self.theory_lines: list[pg.InfiniteLine] = []
+
+    def set_theory(self, lines) -> None:
+        """Vertical lines at the λ theory names (``[(λ, label), ...]``, e.g. from
+        :meth:`lrviz.theory.TheoryLrs.lines`), replacing earlier ones; None or [] removes
+        them. Part of the simulation's layer: hidden with its points."""
+        for line in self.theory_lines:
+            self.plot.removeItem(line)
+        self.theory_lines = []
+        for i, (value, label) in enumerate(lines or ()):
+            line = pg.InfiniteLine(
+                pos=np.log10(value),  # the x axis is logarithmic: items sit at log10(λ)
+                angle=90,
+                pen=pg.mkPen(THEORY_COLORS[i % len(THEORY_COLORS)], width=1.5, style=DASH),
+                label=label,
+                labelOpts={
+                    "position": 0.92 - 0.1 * i,
+                    "color": THEORY_COLORS[i % len(THEORY_COLORS)],
+                    "fill": (255, 255, 255, 200),
+                    "anchors": [(1, 0.5), (1, 0.5)],
+                },
+            )
+            line.setToolTip(label)
+            line.setVisible(self.points.isVisible())
+            self.plot.addItem(line, ignoreBounds=True)
+            self.theory_lines.append(line)
 
     def get_state(self) -> dict:
         return {"statistic": "best" if self.statistic.currentIndex() == 1 else "final"}
@@ -56,7 +87,7 @@ class LossVsLrPanel(PlotPanel):
 
     def set_simulation_visible(self, visible: bool) -> None:
         """Show or hide the simulation's points."""
-        for item in (self.trend, self.points, self.diverged, self.zeros):
+        for item in (self.trend, self.points, self.diverged, self.zeros, *self.theory_lines):
             item.setVisible(visible)
         self.legend.setVisible(visible)
 

@@ -1,0 +1,235 @@
+"""The loss surface of a 2-D problem, with each run's path drawn live in the run's colour.
+
+The surface (log-scaled loss, contour lines, colour bar) is computed off the GUI thread once
+per simulation (:class:`ui.surface_jobs.SurfaceJobs`); the paths come from the run store's
+:class:`~lrviz.trajectories.Trajectories`, at most a screen's worth of points per run, and
+only runs that moved are redrawn: a frame costs O(pixels), never O(history).
+
+"One plot per run" shows up to :data:`MAX_SIDE_BY_SIDE` runs side by side on the same surface,
+each titled with its λ (and a caption, when a preset gives one): the classic picture of what
+λ does, without four paths on top of each other.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+
+from lrviz.objectives.base import Objective
+from lrviz.run_store import RunStore
+from lrviz.surfaces import surface_domain
+
+from ..colors import format_lr, lr_colors
+from ..surface_jobs import SurfaceJobs
+from .plot_panel import PlotPanel
+from .surface_view import SurfaceView, surface_colormap
+
+MAX_SIDE_BY_SIDE = 6
+MAX_LEGEND_ENTRIES = 7
+
+
+class LossSurfacePanel(PlotPanel):
+    """Contours of a 2-D objective and the runs walking on it.
+
+    ``show_run(store, objective, captions=None)`` starts drawing a simulation (its store
+    must keep trajectories); ``refresh()`` draws what changed (True if it drew);
+    ``set_side_by_side(on)``; ``shutdown()`` before the window closes.
+    """
+
+    def __init__(self, parent=None) -> None:
+        super().__init__("Loss surface", parent)
+        self.store: RunStore | None = None
+        self.objective: Objective | None = None
+        self.domain = None
+        self.surface = None
+        self.segments = None
+        self.captions: list[str] | None = None
+        self.side_by_side = self.add_toggle(
+            "one plot per run",
+            False,
+            f"Each run on its own copy of the surface (up to {MAX_SIDE_BY_SIDE} runs)",
+            lambda _on: self._layout_views(),
+        )
+        self.message = pg.TextItem("", color=(90, 90, 90), anchor=(0.5, 0.5))
+        self.views: list[SurfaceView] = [SurfaceView(self.plot)]
+        self._extra_plots: list[pg.PlotItem] = []
+        self.legend = self.plot.addLegend(offset=(-10, 10), labelTextSize="8pt")
+        self.colorbar = pg.ColorBarItem(
+            values=(0.0, 1.0),
+            colorMap=surface_colormap(),
+            interactive=False,
+            width=12,
+            label="loss",
+        )
+        self.graphics.addItem(self.colorbar, row=0, col=1)
+        self.colorbar.setVisible(False)
+        self.surfaces = SurfaceJobs(self)
+        self.surfaces.computed.connect(self._on_surface)
+        self._drawn_version = -1
+        self._drawn_counts = np.empty(0, dtype=np.int64)
+        self._drawn_step = 0
+        self._axis_names = ("x", "y")
+        self._label_axes(self.plot)
+
+    # --- what to show ---------------------------------------------------------------------
+    def show_run(
+        self, store: RunStore, objective: Objective, captions: list[str] | None = None
+    ) -> None:
+        """Draw ``store``'s runs on ``objective``'s surface (2-D); ``captions`` (one per run)
+        title the side-by-side plots."""
+        self.store, self.objective, self.captions = store, objective, captions
+        self.domain = surface_domain(objective)
+        variables = getattr(getattr(objective, "formula", None), "variables", ("x", "y"))
+        self._axis_names = tuple(variables[:2]) if len(variables) >= 2 else ("x", "y")
+        self.surface = self.segments = None
+        fits = store.runs <= MAX_SIDE_BY_SIDE
+        self.side_by_side.setEnabled(fits)
+        if not fits:
+            self.side_by_side.setChecked(False)
+        self.surfaces.request(store, objective, self.domain)
+        self._layout_views()
+
+    def set_side_by_side(self, on: bool) -> None:
+        self.side_by_side.setChecked(on)
+
+    def shutdown(self) -> None:
+        self.surfaces.shutdown()
+
+    # --- layout ---------------------------------------------------------------------------
+    def _layout_views(self) -> None:
+        """One view (every run) or one per run, in a grid as square as the panel allows."""
+        for plot in self._extra_plots:
+            self.graphics.removeItem(plot)
+        self._extra_plots = []
+        self.graphics.removeItem(self.colorbar)
+        store = self.store
+        side = self.side_by_side.isChecked() and store is not None and store.runs > 1
+        count = store.runs if side else 1
+        columns = _columns(count, self.graphics.width(), self.graphics.height())
+        plots = [self.plot]
+        self.views = [self.views[0]]
+        for i in range(1, count):
+            plot = self.graphics.addPlot(row=i // columns, col=i % columns)
+            plot.setXLink(self.plot)
+            plot.setYLink(self.plot)
+            self._extra_plots.append(plot)
+            plots.append(plot)
+            self.views.append(SurfaceView(plot, marker_size=9))
+        rows = math.ceil(count / columns)
+        self.graphics.addItem(self.colorbar, row=0, col=columns, rowspan=rows)
+        for plot in plots:
+            self._label_axes(plot, small=count > 1)
+        self._decorate()
+        self._drawn_version = -1
+        self.refresh()
+
+    def _label_axes(self, plot: pg.PlotItem, small: bool = False) -> None:
+        x_name, y_name = self._axis_names
+        plot.setLabel("bottom", x_name)
+        plot.setLabel("left", y_name)
+        if small:
+            plot.getAxis("left").setWidth(34)
+
+    def _decorate(self) -> None:
+        """Surface, markers, path items and titles of every view for the current run."""
+        store = self.store
+        self.legend.clear()
+        if store is None:
+            return
+        colors = lr_colors(store.lrs)
+        minima = getattr(self.objective, "minima", None) or ()
+        start = self.objective.initial_point()
+        side = len(self.views) > 1
+        for i, view in enumerate(self.views):
+            view.set_domain(self.domain)
+            view.set_surface(self.surface, self.segments)
+            view.set_markers(start, minima)
+            view.set_runs([colors[i]] if side else colors)
+            title = None
+            if side:
+                title = f"λ = {format_lr(store.lrs[i])}"
+                if self.captions and i < len(self.captions) and self.captions[i]:
+                    title += f" · {self.captions[i]}"
+            view.plot.setTitle(title, size="9pt")
+        if not side and store.runs <= MAX_LEGEND_ENTRIES:
+            for i, item in enumerate(self.views[0].paths):
+                self.legend.addItem(item, f"λ = {format_lr(store.lrs[i])}")
+        self._update_colorbar()
+        self._drawn_counts = np.full(store.runs, -1, dtype=np.int64)
+
+    def _update_colorbar(self) -> None:
+        levels = self.views[0].levels() if self.surface is not None else None
+        self.colorbar.setVisible(levels is not None)
+        if levels is None:
+            return
+        self.colorbar.setLevels(levels)
+        lo, hi = levels
+        ticks = np.arange(math.ceil(lo), math.floor(hi) + 1)
+        if ticks.size < 2:
+            ticks = np.linspace(lo, hi, 3)
+        labels = [_loss_label(float(self.surface.to_loss(v))) for v in ticks]
+        self.colorbar.axis.setTicks([list(zip(ticks.tolist(), labels, strict=True))])
+
+    # --- drawing --------------------------------------------------------------------------
+    def _on_surface(self, key, surface, segments) -> None:
+        if key is not self.store:
+            return  # the surface of an earlier simulation
+        self.surface, self.segments = surface, segments
+        for view in self.views:
+            view.set_surface(surface, segments)
+        self._update_colorbar()
+
+    def refresh(self) -> bool:
+        store = self.store
+        traj = store.trajectories if store is not None else None
+        if traj is None or traj.version == self._drawn_version:
+            return False
+        self._drawn_version = traj.version
+        counts = np.where(store.diverged_at >= 0, store.diverged_at + 1, traj.count)
+        changed = counts != self._drawn_counts
+        if traj.step != self._drawn_step:  # the paths were thinned: every one changed
+            changed[:] = True
+            self._drawn_step = traj.step
+        side = len(self.views) > 1
+        marks: list[list] = [[] for _ in self.views]
+        for i in range(store.runs):
+            view = self.views[i] if side else self.views[0]
+            item = 0 if side else i
+            if changed[i] or store.diverged_at[i] >= 0:
+                x, y = traj.path(i)
+                if changed[i]:
+                    view.set_path(item, x, y)
+                if store.diverged_at[i] >= 0:
+                    point = view.last_inside(x, y)
+                    if point is not None:
+                        marks[i if side else 0].append(point)
+        for view, points in zip(self.views, marks, strict=True):
+            view.set_diverged(points)
+        self._drawn_counts = counts
+        return True
+
+
+def _columns(count: int, width: float, height: float) -> int:
+    """Columns of a grid of ``count`` plots that makes each as large (and square) as it can."""
+    if count <= 1:
+        return 1
+    width, height = max(width, 1.0), max(height, 1.0)
+    best, best_size = 1, 0.0
+    for columns in range(1, count + 1):
+        rows = math.ceil(count / columns)
+        size = min(width / columns, height / rows)
+        if size > best_size + 1e-9:
+            best, best_size = columns, size
+    return best
+
+
+def _loss_label(value: float) -> str:
+    if not math.isfinite(value):
+        return ""
+    if value != 0 and (abs(value) < 1e-2 or abs(value) >= 1e4):
+        mantissa, exponent = f"{value:.1e}".split("e")
+        mantissa = mantissa.rstrip("0").rstrip(".")
+        return f"{mantissa}e{int(exponent)}"
+    return f"{value:.3g}"
