@@ -23,8 +23,8 @@ from lrviz.surfaces import surface_domain
 
 from ..colors import format_lr, lr_colors
 from ..surface_jobs import SurfaceJobs
+from ..surface_view import SurfaceView, surface_colormap
 from .plot_panel import PlotPanel
-from .surface_view import SurfaceView, surface_colormap
 
 MAX_SIDE_BY_SIDE = 6
 MAX_LEGEND_ENTRIES = 7

@@ -12,7 +12,7 @@ from PySide6.QtCore import QRectF
 
 from lrviz.surfaces import Surface
 
-from ..colors import DIVERGED
+from .colors import DIVERGED
 
 #: Pale, so the runs' colours (viridis) stand out: near white at the minimum, slate at the
 #: walls.
