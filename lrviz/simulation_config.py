@@ -50,6 +50,9 @@ class SimulationConfig:
     expr: str | None = None
     start: tuple[float, ...] | None = None
     gradient_noise: float = 0.0
+    # expr objective: the region its contour plots show, ((x0, x1), (y0, y1)); None: chosen
+    # around the start and the minimum (lrviz.surfaces.surface_domain)
+    domain: tuple | None = None
     # hypergradient descent (sgd-hd, sgdn-hd, adam-hd): β, the learning rate of λ, or a
     # {optimizer: β} mapping (None, or an optimizer missing from it: the authors' code
     # default)
@@ -85,6 +88,7 @@ class SimulationConfig:
             expr=self.expr,
             start=self.start,
             gradient_noise=self.gradient_noise,
+            domain=self.domain,
         )
         if objective.initial_point().shape != (objective.dim,):
             # An objective that takes a start point but does not check its length.

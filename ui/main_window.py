@@ -420,6 +420,7 @@ class MainWindow(QMainWindow):
         self.redraw_timer.stop()
         self.range_tool.shutdown()
         self.loss_surface.shutdown()
+        self.simulate_form.shutdown()
         self.runner.shutdown()
         self.library.shutdown()
         super().closeEvent(event)

@@ -531,6 +531,7 @@ class RangeTool(QObject):
         self.redraw_timer.stop()
         self._halt()
         self.jobs.shutdown()
+        self.form.shutdown()
 
     # --- drawing --------------------------------------------------------------------------
     def redraw(self) -> bool:

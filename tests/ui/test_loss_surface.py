@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from lrviz.simulation_config import SimulationConfig
+from ui.colors import lr_colors
 
 
 def run(qtbot, window, config: SimulationConfig) -> None:
@@ -41,7 +42,7 @@ def test_a_2d_run_walks_the_surface_in_the_runs_colours(qtbot, window):
     for i, item in enumerate(view.paths):
         px, py = item.getData()
         assert px[0] == pytest.approx(1.0) and py[0] == pytest.approx(1.0)  # from the start
-        assert item.opts["pen"].color() == window.loss_vs_iteration.curves[i].opts["pen"].color()
+        assert item.opts["pen"].color() == lr_colors(window.runner.store.lrs)[i]  # as elsewhere
     # the converging runs end at the minimum, the one above 2/L = 0.1 is marked diverged
     px, py = view.paths[1].getData()
     assert abs(px[-1]) < 1e-3 and abs(py[-1]) < 1e-3

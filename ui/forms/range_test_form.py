@@ -31,6 +31,7 @@ from lrviz.simulation_config import SimulationConfig
 
 from ..sci_spinbox import ScientificSpinBox
 from . import form_state
+from .formula_box import FormulaBox
 from .simulate_form import OPTIMIZER_LABELS
 from .spin_boxes import int_box
 
@@ -43,6 +44,7 @@ OBJECTIVE_LABELS = {
     "saddle": "Saddle point (2-D)",
     "logreg": "Logistic regression",
     "mlp": "MLP classifier (1 hidden layer)",
+    "expr": "Your formula…",
 }
 MINIBATCH_OBJECTIVES = ("logreg", "mlp")
 #: The form's defaults: a small network with Adam on minibatches gives a textbook curve
@@ -89,6 +91,11 @@ class RangeTestSettings:
             "objective": self.config.objective,
             "optimizer": self.config.optimizer,
             "batch_size": self.config.batch_size,
+            **(
+                {"expr": self.config.expr, "start": self.config.start}
+                if self.config.objective == "expr"
+                else {}
+            ),
             "seed": self.config.seed,
             "min_lr": self.min_lr,
             "max_lr": self.max_lr,
@@ -96,6 +103,11 @@ class RangeTestSettings:
             "mode": self.mode,
             "stop_factor": self.stop_factor,
             "smoothing": self.smoothing,
+            # the typed objective, when "expr" is chosen
+            "formula": self.formula_box.formula,
+            "start": self.formula_box.start,
+            "domain": self.formula_box.domain,
+            "gradient_noise": self.formula_box.gradient_noise,
         }
 
 
@@ -114,7 +126,7 @@ class RangeTestForm(QWidget):
         super().__init__(parent)
         self.objective = QComboBox()
         for name in OBJECTIVES:
-            if name in OBJECTIVE_LABELS:  # a formula needs the Simulate tab's formula box
+            if name in OBJECTIVE_LABELS:
                 self.objective.addItem(OBJECTIVE_LABELS[name], name)
         self.objective.setCurrentIndex(max(self.objective.findData(DEFAULT_OBJECTIVE), 0))
         self.objective.setToolTip("The problem trained while λ ramps up")
@@ -177,6 +189,8 @@ class RangeTestForm(QWidget):
         problem = QGroupBox("Problem")
         problem_form = QFormLayout(problem)
         problem_form.addRow("&Objective", self.objective)
+        self.formula_box = FormulaBox(self)
+        self.formula_box.add_rows(problem_form)
         problem_form.addRow("O&ptimizer", self.optimizer)
         problem_form.addRow("&Batch size", self.batch_size)
         problem_form.addRow("S&eed", self.seed)
@@ -249,7 +263,9 @@ class RangeTestForm(QWidget):
         objective = self.objective.currentData()
         batch = self.batch_size.value() if objective in MINIBATCH_OBJECTIVES else 0
         stop = self.stop_factor.value()
+        expression = self.formula_box.expression_fields() if objective == "expr" else {}
         config = SimulationConfig(
+            **expression,
             objective=objective,
             optimizer=self.optimizer.currentData(),
             seed=self.seed.value(),
@@ -277,6 +293,11 @@ class RangeTestForm(QWidget):
             "mode": self.mode,
             "stop_factor": self.stop_factor,
             "smoothing": self.smoothing,
+            # the typed objective, when "expr" is chosen
+            "formula": self.formula_box.formula,
+            "start": self.formula_box.start,
+            "domain": self.formula_box.domain,
+            "gradient_noise": self.formula_box.gradient_noise,
         }
 
     def get_state(self) -> dict:
@@ -285,6 +306,7 @@ class RangeTestForm(QWidget):
 
     def set_state(self, state: dict) -> None:
         form_state.apply(self._state_widgets(), state)
+        self.formula_box.check_formula()
 
     # --- state ----------------------------------------------------------------------------
     def set_running(self, running: bool) -> None:
@@ -311,6 +333,11 @@ class RangeTestForm(QWidget):
         self.smoothing_value.setText(f"{weight:.3f}".rstrip("0").rstrip(".") or "0")
         self.smoothing_changed.emit(weight)
 
+    def shutdown(self) -> None:
+        """Stop the formula preview's thread (the window is closing)."""
+        self.formula_box.shutdown()
+
     def _show_relevant_options(self) -> None:
-        minibatch = self.objective.currentData() in MINIBATCH_OBJECTIVES
-        self._problem_form.setRowVisible(self.batch_size, minibatch)
+        objective = self.objective.currentData()
+        self._problem_form.setRowVisible(self.batch_size, objective in MINIBATCH_OBJECTIVES)
+        self.formula_box.set_visible(objective == "expr")

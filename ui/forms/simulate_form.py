@@ -3,28 +3,26 @@
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
-from lrviz.expressions import formula_problem
 from lrviz.limits import MAX_DIM
 from lrviz.objectives import OBJECTIVES
-from lrviz.objectives.expression import PRESETS
 from lrviz.optimizers import OPTIMIZERS
 from lrviz.simulation_config import SimulationConfig
 
 from ..sci_spinbox import ScientificSpinBox
 from . import form_state
+from .formula_box import FORMULA_DEBOUNCE_MS, FormulaBox  # noqa: F401 (re-exported)
 from .spin_boxes import float_box, int_box
 
 OBJECTIVE_LABELS = {
@@ -38,8 +36,6 @@ OBJECTIVE_LABELS = {
     "mlp": "MLP classifier (1 hidden layer)",
     "expr": "Your formula…",
 }
-#: How long typing must pause before the formula is checked (ms).
-FORMULA_DEBOUNCE_MS = 200
 OPTIMIZER_LABELS = {
     "sgd": "SGD",
     "momentum": "SGD + momentum",
@@ -70,7 +66,16 @@ class SimulateForm(QWidget):
         for name in OBJECTIVES:
             self.objective.addItem(OBJECTIVE_LABELS.get(name, name), name)
         self.objective.setToolTip("The function gradient descent minimises")
-        self._build_formula_box()
+        # Long objective names must not squeeze the labels of a 300 px form.
+        self.objective.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.objective.setMinimumContentsLength(12)
+        self.formula_box = FormulaBox(self)
+        # The box's widgets, by the names the form always had.
+        box = self.formula_box
+        self.preset, self.formula, self.start = box.preset, box.formula, box.start
+        self.formula_message, self.domain = box.message, box.domain
         self.optimizer = QComboBox()
         for name in OPTIMIZERS:
             self.optimizer.addItem(OPTIMIZER_LABELS.get(name, name), name)
@@ -98,10 +103,7 @@ class SimulateForm(QWidget):
         problem = QGroupBox("Problem")
         problem_form = QFormLayout(problem)
         problem_form.addRow("Objective", self.objective)
-        problem_form.addRow("Preset", self.preset)
-        problem_form.addRow("Formula", self.formula)
-        problem_form.addRow("", self.formula_message)
-        problem_form.addRow("Start", self.start)
+        self.formula_box.add_rows(problem_form)
         problem_form.addRow("Curvature L", self.curvature)
         problem_form.addRow("Condition", self.condition)
         problem_form.addRow("Dimension", self.dim)
@@ -159,15 +161,9 @@ class SimulateForm(QWidget):
         count = self.lr_count.value()
         lrs = np.array([lo]) if count == 1 or lo == hi else np.geomspace(lo, hi, count)
         objective = self.objective.currentData()
-        expr = start = None
-        if objective == "expr":
-            expr, start = self.formula.text().strip(), self._start_point()
-            problem = formula_problem(expr)
-            if problem is not None:
-                raise ValueError(f"formula: {problem}")
+        expression = self.formula_box.expression_fields() if objective == "expr" else {}
         return SimulationConfig(
-            expr=expr,
-            start=start,
+            **expression,
             objective=objective,
             optimizer=self.optimizer.currentData(),
             lrs=lrs,
@@ -181,64 +177,16 @@ class SimulateForm(QWidget):
         )
 
     # --- the formula box (objective "expr") --------------------------------------------------
-    def _build_formula_box(self) -> None:
-        self.preset = QComboBox()
-        self.preset.addItem("(type your own)", None)
-        for key, preset in PRESETS.items():
-            self.preset.addItem(preset.label, key)
-            self.preset.setItemData(
-                self.preset.count() - 1, preset.description, Qt.ItemDataRole.ToolTipRole
-            )
-        self.preset.setToolTip("Formulas that show an idea: pick one, then edit it")
-        self.formula = QLineEdit("x**2 + 10*y**2")
-        self.formula.setToolTip(
-            "A loss in x (1-D), x and y (2-D) or w[0] … w[n-1], with + - * / **, "
-            "sin cos tan exp log log1p sqrt abs tanh sigmoid softplus minimum maximum where, "
-            "pi and e. Checked as you type; never run as Python"
-        )
-        self.formula_message = QLabel()
-        self.formula_message.setWordWrap(True)
-        self.start = QLineEdit("1, 1")
-        self.start.setToolTip("Where every run starts: one number per coordinate, comma separated")
-        self._formula_timer = QTimer(self)
-        self._formula_timer.setSingleShot(True)
-        self._formula_timer.setInterval(FORMULA_DEBOUNCE_MS)
-        self._formula_timer.timeout.connect(self.check_formula)
-        self.formula.textEdited.connect(lambda _t: self._formula_timer.start())
-        self.preset.activated.connect(lambda _i: self._apply_preset())
-        self.check_formula()
-
     def check_formula(self) -> bool:
-        """Validate the formula now: green when it parses, red with the position when not."""
-        problem = formula_problem(self.formula.text())
-        if problem is None:
-            self.formula.setStyleSheet("QLineEdit { border: 1px solid #2a8a2a; }")
-            self.formula_message.setStyleSheet("color: #2a6a2a;")
-            self.formula_message.setText("✓ a valid formula")
-            return True
-        self.formula.setStyleSheet("QLineEdit { border: 1px solid #b00020; }")
-        self.formula_message.setStyleSheet("color: #b00020;")
-        self.formula_message.setText(str(problem))
-        return False
+        """Validate the formula now (green, or red with the position) and preview it."""
+        return self.formula_box.check_formula()
 
     def _apply_preset(self) -> None:
-        key = self.preset.currentData()
-        if key is None:
-            return
-        preset = PRESETS[key]
-        self.formula.setText(preset.formula)
-        self.start.setText(", ".join(f"{v:g}" for v in preset.start))
-        self.check_formula()
+        self.formula_box.apply_preset()
 
-    def _start_point(self) -> tuple[float, ...]:
-        text = self.start.text().replace(";", ",")
-        try:
-            values = tuple(float(part) for part in text.split(",") if part.strip())
-        except ValueError:
-            raise ValueError(f"start: {text!r} is not a list of numbers") from None
-        if not values:
-            raise ValueError("start: give one number per coordinate, e.g. 1, 1")
-        return values
+    def shutdown(self) -> None:
+        """Stop the formula preview's thread (the window is closing)."""
+        self.formula_box.shutdown()
 
     def set_config(self, config: SimulationConfig) -> None:
         """Show ``config`` in the form (the demo uses this)."""
@@ -256,6 +204,8 @@ class SimulateForm(QWidget):
         self.batch_size.setValue(config.batch_size or 0)
         if config.momentum is not None:
             self.momentum.setValue(config.momentum)
+        if config.objective == "expr" and config.expr is not None:
+            self.formula_box.set_config(config)
 
     # --- session state (ui.session) ---------------------------------------------------------
     def _state_widgets(self) -> dict:
@@ -264,6 +214,9 @@ class SimulateForm(QWidget):
             "optimizer": self.optimizer,
             "formula": self.formula,
             "start": self.start,
+            "domain": self.domain,
+            "gradient_noise": self.formula_box.gradient_noise,
+            "preset": self.preset,
             "curvature": self.curvature,
             "condition": self.condition,
             "dim": self.dim,
@@ -319,9 +272,7 @@ class SimulateForm(QWidget):
 
     def _show_relevant_options(self) -> None:
         objective = self.objective.currentData()
-        formula = objective == "expr"
-        for widget in (self.preset, self.formula, self.formula_message, self.start):
-            self._problem_form.setRowVisible(widget, formula)
+        self.formula_box.set_visible(objective == "expr")
         for widget, visible in (
             (self.curvature, objective == "quadratic"),
             (self.condition, objective == "quadratic"),
