@@ -149,6 +149,7 @@ class MainWindow(QMainWindow):
         self._wire()
         self._shortcuts()
         self._install_range_tools()
+        self._install_lab()
         self.log_view = LogView(
             self.library,
             self.inspect_form,
@@ -185,6 +186,7 @@ class MainWindow(QMainWindow):
             self.simulate_form: "simulate",
             self.inspect_form: "inspect",
             getattr(self.range_tool, "tab", None): "range test",
+            getattr(getattr(self, "lab_tool", None), "tab", None): "lab",
         }.get(widget)
         if task is not None:
             self.task_layouts.apply(task)
@@ -254,6 +256,14 @@ class MainWindow(QMainWindow):
             ("loss vs λ", self.loss_vs_lr),
         ):
             self.session.add(name, part)
+
+    def _install_lab(self) -> None:
+        """The Lab tab: its presets run as simulations, one plot per run on the surface."""
+        from .lab_tool import LabTool
+
+        self.lab_tool = LabTool(self.controls, self.loss_surface, self)
+        self.lab_tool.run_requested.connect(self.start_simulation)
+        self.lab_tool.wants_panel.connect(lambda: self._raise_dock("loss_surface"))
 
     def _on_range_test_progress(self, done: int, total: int) -> None:
         self.progress.show()

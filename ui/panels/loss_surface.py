@@ -61,8 +61,9 @@ class LossSurfacePanel(PlotPanel):
             colorMap=surface_colormap(),
             interactive=False,
             width=12,
-            label="loss",
         )
+        # On the tick side: the bar's own label option draws it over the bar here.
+        self.colorbar.axis.setLabel("loss")
         self.graphics.addItem(self.colorbar, row=0, col=1)
         self.colorbar.setVisible(False)
         self.surfaces = SurfaceJobs(self)
@@ -93,6 +94,13 @@ class LossSurfacePanel(PlotPanel):
 
     def set_side_by_side(self, on: bool) -> None:
         self.side_by_side.setChecked(on)
+
+    def set_captions(self, captions: list[str] | None) -> None:
+        """A caption per run for the side-by-side titles ("too low: slow crawl")."""
+        self.captions = captions
+        self._decorate()
+        self._drawn_version = -1
+        self.refresh()
 
     def shutdown(self) -> None:
         self.surfaces.shutdown()
