@@ -39,6 +39,8 @@ def journeys():
         "mlflow-store": ([FIXTURES / "stores" / "mlflow" / "mlflow.db"], None),
         "range-test": ([], "range test"),
         "simulate-after-range-test": ([], "range test, then simulate"),
+        "loss-surface": ([], "formula"),
+        "effect-of-lr": ([], "lab preset"),
     }
 
 
@@ -80,6 +82,21 @@ def shoot(name: str, paths, action, size, out: Path) -> Path:
     elif action == "demo":
         window.simulation_finished.connect(lambda: QTimer.singleShot(300, grab))
         window.start_demo()
+    elif action == "formula":  # journey 5: type x**2 + 10*y**2, four λ walk the contours
+        window.simulation_finished.connect(lambda: QTimer.singleShot(800, grab))
+        form = window.simulate_form
+        form.objective.setCurrentIndex(form.objective.findData("expr"))
+        form.formula.setText("x**2 + 10*y**2")
+        form.start.setText("1, 1")
+        form.lr_min.setValue(0.01)
+        form.lr_max.setValue(0.12)
+        form.lr_count.setValue(4)
+        form.iterations.setValue(100)
+        QTimer.singleShot(100, form.run_button.click)
+    elif action == "lab preset":
+        window.simulation_finished.connect(lambda: QTimer.singleShot(800, grab))
+        window.controls.setCurrentWidget(window.lab_tool.tab)
+        QTimer.singleShot(100, lambda: window.lab_tool.run_preset("effect-of-lr"))
     else:
         window.range_tool.test_finished.connect(after_range_test)
         QTimer.singleShot(100, window.range_tool.run_test)

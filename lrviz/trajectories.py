@@ -24,7 +24,19 @@ import numpy as np
 #: Bytes of full-resolution history; beyond it every k-th iteration is kept.
 TRAJECTORY_BUDGET = 64 * 2**20
 #: Points of each run's drawn path: about a plot's width in pixels, and even (step pairs).
-DEFAULT_PATH_POINTS = 2048
+DEFAULT_PATH_POINTS = 1024
+#: Points of every run's path together, what one frame may have to paint: painting 64 paths
+#: of 2,048 points took 170 ms a frame (this machine, hairlines), 64 of 1,024 half that.
+PATH_POINTS_BUDGET = 65_536
+MIN_PATH_POINTS = 128
+
+
+def path_capacity(runs: int) -> int:
+    """Points of each run's drawn path so that all of them stay within
+    :data:`PATH_POINTS_BUDGET`: :data:`DEFAULT_PATH_POINTS` for up to 64 runs, fewer (down to
+    :data:`MIN_PATH_POINTS`) for more."""
+    share = PATH_POINTS_BUDGET // max(int(runs), 1)
+    return int(max(MIN_PATH_POINTS, min(DEFAULT_PATH_POINTS, share)) // 2 * 2)
 
 
 class Trajectories:
@@ -48,8 +60,11 @@ class Trajectories:
         runs: int,
         iterations: int,
         budget: int = TRAJECTORY_BUDGET,
-        capacity: int = DEFAULT_PATH_POINTS,
+        capacity: int | None = None,
     ) -> None:
+        """``capacity``: points of each run's drawn path (default :func:`path_capacity`)."""
+        if capacity is None:
+            capacity = path_capacity(runs)
         if capacity < 4 or capacity % 2:
             raise ValueError(f"capacity must be an even number >= 4, got {capacity}")
         self.runs = int(runs)
@@ -154,4 +169,4 @@ class Trajectories:
         return first[np.argmax(finite)].copy() if finite.any() else None
 
 
-__all__ = ["DEFAULT_PATH_POINTS", "TRAJECTORY_BUDGET", "Trajectories"]
+__all__ = ["DEFAULT_PATH_POINTS", "TRAJECTORY_BUDGET", "Trajectories", "path_capacity"]

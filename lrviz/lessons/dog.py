@@ -196,9 +196,7 @@ class LessonLearner:
         p = _sigmoid(self.weights @ x)
         self.weights = self.weights - (self.lrs * (p - y))[:, None] * x
         self.steps_taken = t + 1
-        captions = [
-            _caption(self.animals[t], p[r], self.weights[r]) for r in range(self.lrs.size)
-        ]
+        captions = [_caption(self.animals[t], p[r], self.weights[r]) for r in range(self.lrs.size)]
         self.history["weights"].append(self.weights.copy())
         self.history["predictions"].append(p)
         self.history["beliefs"].append(_sigmoid(self.weights @ self._probes.T))

@@ -10,7 +10,7 @@ from lrviz.engine import Simulation
 from lrviz.objectives.landscapes import Himmelblau
 from lrviz.objectives.quadratic import Quadratic
 from lrviz.run_store import RunStore
-from lrviz.trajectories import Trajectories
+from lrviz.trajectories import PATH_POINTS_BUDGET, Trajectories, path_capacity
 
 
 def run_into_store(objective, lrs, iterations, batch_iterations=37, **store_options):
@@ -88,3 +88,12 @@ def test_history_is_strided_beyond_its_budget_and_summaries_are_unaffected():
     assert traj.stride == 5 and traj.positions.nbytes <= budget
     assert np.all(np.isfinite(traj.positions))
     assert traj.path(0)[0].size <= traj.capacity + 1
+
+
+def test_the_drawn_paths_of_all_runs_stay_within_one_budget():
+    assert path_capacity(4) == path_capacity(64) == 1024
+    for runs in (65, 256, 1000, 4096):
+        capacity = path_capacity(runs)
+        assert capacity % 2 == 0 and capacity >= 128
+        assert capacity * runs <= PATH_POINTS_BUDGET or capacity == 128
+    assert Trajectories(runs=512, iterations=10).capacity == 128

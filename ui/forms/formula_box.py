@@ -31,7 +31,7 @@ from .spin_boxes import float_box
 FORMULA_DEBOUNCE_MS = 250
 #: Grid of the preview: enough for a 300 px wide thumbnail, a ninth of the panel's work.
 PREVIEW_RESOLUTION = 96
-PREVIEW_HEIGHT = 150
+PREVIEW_HEIGHT = 118
 DEFAULT_FORMULA = "x**2 + 10*y**2"
 
 

@@ -55,7 +55,9 @@ class LossSurfacePanel(PlotPanel):
         self.message = pg.TextItem("", color=(90, 90, 90), anchor=(0.5, 0.5))
         self.views: list[SurfaceView] = [SurfaceView(self.plot)]
         self._extra_plots: list[pg.PlotItem] = []
-        self.legend = self.plot.addLegend(offset=(-10, 10), labelTextSize="8pt")
+        self.legend = self.plot.addLegend(
+            offset=(-10, 10), labelTextSize="8pt", brush=(255, 255, 255, 190)
+        )
         self.colorbar = pg.ColorBarItem(
             values=(0.0, 1.0),
             colorMap=surface_colormap(),
