@@ -21,8 +21,6 @@ CONTOUR_PEN = (90, 100, 120, 150)
 #: Paths further than this many domain widths outside the domain are cut there: Qt paints
 #: a 1e150 coordinate badly, and nobody sees past the view anyway.
 OUTSIDE_LIMIT = 5.0
-#: Up to this many runs in one plot, their paths are drawn 2 px wide.
-THICK_PATHS = 8
 
 
 def surface_colormap() -> pg.ColorMap:
@@ -61,7 +59,9 @@ class SurfaceView:
         self.diverged.setZValue(11)
         for item in (self.image, self.contours, self.minima, self.start, self.diverged):
             plot.addItem(item)
-        self.paths: list[pg.PlotDataItem] = []
+        #: the runs' paths drawn in this plot (``getData()`` each), set by whoever draws them
+        self.paths: list = []
+        self.trajectory_item = None  # the item that draws them
         self.domain = None
 
     def set_domain(self, domain) -> None:
@@ -103,23 +103,6 @@ class SurfaceView:
             self.start.setData([float(start[0])], [float(start[1])])
         points = np.asarray(minima, dtype=np.float64).reshape(-1, 2)
         self.minima.setData(points[:, 0], points[:, 1])
-
-    def set_runs(self, colors) -> None:
-        """One path item per colour (run), replacing the old ones."""
-        for item in self.paths:
-            self.plot.removeItem(item)
-        self.paths = []
-        # Wide lines cost Qt's raster engine about 5x hairlines (measured: 64 paths of 2,000
-        # points, 465 ms a paint at width 2): bold only for a few runs.
-        width = 2 if len(colors) <= THICK_PATHS else 1
-        for color in colors:
-            item = pg.PlotDataItem(pen=pg.mkPen(color, width=width), connect="finite")
-            self.plot.addItem(item)
-            self.paths.append(item)
-
-    def set_path(self, index: int, x: np.ndarray, y: np.ndarray) -> None:
-        x, y = self.clipped(x, y)
-        self.paths[index].setData(x, y)
 
     def clipped(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if self.domain is None or x.size == 0:

@@ -25,9 +25,13 @@ from ..colors import format_lr, lr_colors
 from ..surface_jobs import SurfaceJobs
 from ..surface_view import SurfaceView, surface_colormap
 from .plot_panel import PlotPanel
+from .trajectory_paths import PathCurve, TrajectoryPaths
 
 MAX_SIDE_BY_SIDE = 6
 MAX_LEGEND_ENTRIES = 7
+#: Up to this many runs in one plot, their paths are drawn 2 px wide: wide lines cost Qt's
+#: raster engine about 5x hairlines (64 paths of 2,000 points: 465 ms a paint at width 2).
+THICK_PATHS = 8
 
 
 class LossSurfacePanel(PlotPanel):
@@ -156,7 +160,7 @@ class LossSurfacePanel(PlotPanel):
             view.set_domain(self.domain)
             view.set_surface(self.surface, self.segments)
             view.set_markers(start, minima)
-            view.set_runs([colors[i]] if side else colors)
+            self._set_runs(view, [i] if side else list(range(store.runs)), colors)
             title = None
             if side:
                 title = f"λ = {format_lr(store.lrs[i])}"
@@ -164,10 +168,24 @@ class LossSurfacePanel(PlotPanel):
                     title += f" · {self.captions[i]}"
             view.plot.setTitle(title, size="9pt")
         if not side and store.runs <= MAX_LEGEND_ENTRIES:
-            for i, item in enumerate(self.views[0].paths):
-                self.legend.addItem(item, f"λ = {format_lr(store.lrs[i])}")
+            for i, curve in enumerate(self.views[0].paths):
+                sample = pg.PlotDataItem([], [], pen=curve.opts["pen"])  # the legend's swatch
+                self.legend.addItem(sample, f"λ = {format_lr(store.lrs[i])}")
         self._update_colorbar()
         self._drawn_counts = np.full(store.runs, -1, dtype=np.int64)
+
+    def _set_runs(self, view: SurfaceView, runs: list[int], colors) -> None:
+        """One item drawing the paths of ``runs`` in ``view`` (replacing the old one)."""
+        old = getattr(view, "trajectory_item", None)
+        if old is not None:
+            view.plot.removeItem(old)
+        width = 2 if len(runs) <= THICK_PATHS else 1
+        pens = [pg.mkPen(colors[i], width=width) for i in runs]
+        item = TrajectoryPaths()
+        item.set_runs(pens, [f"λ = {format_lr(self.store.lrs[i])}" for i in runs])
+        view.plot.addItem(item)
+        view.trajectory_item = item
+        view.paths = [PathCurve(item, k, pen) for k, pen in enumerate(pens)]
 
     def _update_colorbar(self) -> None:
         levels = self.views[0].levels() if self.surface is not None else None
@@ -204,18 +222,24 @@ class LossSurfacePanel(PlotPanel):
             self._drawn_step = traj.step
         side = len(self.views) > 1
         marks: list[list] = [[] for _ in self.views]
+        updates: list[tuple[list, list, list]] = [([], [], []) for _ in self.views]
         for i in range(store.runs):
-            view = self.views[i] if side else self.views[0]
-            item = 0 if side else i
+            v = i if side else 0
+            view = self.views[v]
             if changed[i] or store.diverged_at[i] >= 0:
                 x, y = traj.path(i)
                 if changed[i]:
-                    view.set_path(item, x, y)
+                    runs, xs, ys = updates[v]
+                    x, y = view.clipped(x, y)
+                    runs.append(0 if side else i)
+                    xs.append(x)
+                    ys.append(y)
                 if store.diverged_at[i] >= 0:
                     point = view.last_inside(x, y)
                     if point is not None:
-                        marks[i if side else 0].append(point)
-        for view, points in zip(self.views, marks, strict=True):
+                        marks[v].append(point)
+        for view, points, (runs, xs, ys) in zip(self.views, marks, updates, strict=True):
+            view.trajectory_item.set_paths(runs, xs, ys)
             view.set_diverged(points)
         self._drawn_counts = counts
         return True
