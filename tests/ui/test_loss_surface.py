@@ -56,7 +56,7 @@ def test_one_plot_per_run_titles_each_with_its_lr(qtbot, window):
     run(qtbot, window, formula_config())
     panel = window.loss_surface
     panel.set_side_by_side(True)
-    assert len(panel.views) == 4
+    assert len(panel.views) == 4 and not panel.legend.isVisible()
     for view in panel.views:
         assert len(view.paths) == 1
         px, _ = view.paths[0].getData()
@@ -64,6 +64,7 @@ def test_one_plot_per_run_titles_each_with_its_lr(qtbot, window):
         assert "λ = " in view.plot.titleLabel.text
     panel.set_side_by_side(False)
     assert len(panel.views) == 1 and len(panel.views[0].paths) == 4
+    assert panel.legend.isVisible() and len(panel.legend.items) == 4
 
 
 def test_the_surface_dock_hides_for_a_problem_that_is_not_2d(qtbot, window):

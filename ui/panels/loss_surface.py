@@ -167,7 +167,9 @@ class LossSurfacePanel(PlotPanel):
                 if self.captions and i < len(self.captions) and self.captions[i]:
                     title += f" · {self.captions[i]}"
             view.plot.setTitle(title, size="9pt")
-        if not side and store.runs <= MAX_LEGEND_ENTRIES:
+        legend = not side and store.runs <= MAX_LEGEND_ENTRIES
+        self.legend.setVisible(legend)  # an empty legend still draws its box
+        if legend:
             for i, curve in enumerate(self.views[0].paths):
                 sample = pg.PlotDataItem([], [], pen=curve.opts["pen"])  # the legend's swatch
                 self.legend.addItem(sample, f"λ = {format_lr(store.lrs[i])}")
