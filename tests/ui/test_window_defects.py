@@ -74,7 +74,8 @@ def test_logs_report_idle_only_when_their_loader_threads_have_ended(qtbot, windo
 
     window.library.busy.connect(on_busy)
     for _ in range(10):
-        with qtbot.waitSignal(window.library.busy, check_params_cb=lambda b: not b):
+        # 30 s, not the default 5: with seven suites sharing two cores one load took longer
+        with qtbot.waitSignal(window.library.busy, check_params_cb=lambda b: not b, timeout=30_000):
             window.library.open_paths([path])
     assert running_when_idle and not any(running_when_idle)
 
