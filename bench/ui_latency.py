@@ -139,17 +139,11 @@ def in_the_window(cfg: SimulationConfig, app) -> dict:
     }
 
 
-def open_and_pan_a_log(rows: int, app) -> dict:
-    """Open a ``rows``-row step,lr,loss CSV in the window, wait until it is drawn, then pan
-    the loss panel across it ``PANS`` times: the GUI event-loop delays meanwhile."""
-    import tempfile
-
-    import load  # bench/load.py writes the same file for the loading benchmark
-
+def _open_in_a_window(source: str, app, redraw_logs: bool = False):
+    """(window, running probe, seconds): a new window opens ``source`` (a file or a store
+    URL); returns once it is loaded and drawn, the probe still measuring."""
     from ui.main_window import MainWindow
 
-    path = Path(tempfile.mkdtemp()) / "big_log.csv"
-    load.write_step_lr_loss(path, rows)
     window = MainWindow()
     window.resize(1400, 860)
     window.show()
@@ -159,13 +153,28 @@ def open_and_pan_a_log(rows: int, app) -> dict:
     window.library.busy.connect(lambda busy: busy or done.update(t=time.perf_counter()))
     probe.start()
     started = time.perf_counter()
-    window.open_paths([str(path)])
+    window.open_paths([source])
     while done["t"] is None and time.perf_counter() - started < 600:
         app.processEvents()
         time.sleep(0.0005)
-    window.redraw()
+    if redraw_logs:
+        window.log_view.redraw()
+    else:
+        window.redraw()
     app.processEvents()
-    opened = time.perf_counter() - started
+    return window, probe, time.perf_counter() - started
+
+
+def open_and_pan_a_log(rows: int, app) -> dict:
+    """Open a ``rows``-row step,lr,loss CSV in the window, wait until it is drawn, then pan
+    the loss panel across it ``PANS`` times: the GUI event-loop delays meanwhile."""
+    import tempfile
+
+    import load  # bench/load.py writes the same file for the loading benchmark
+
+    path = Path(tempfile.mkdtemp()) / "big_log.csv"
+    load.write_step_lr_loss(path, rows)
+    window, probe, opened = _open_in_a_window(str(path), app)
     view = window.loss_vs_iteration.plot.getViewBox()
     width = rows / 20
     for k in range(PANS):  # a tenth of the log at a time, left to right
@@ -187,26 +196,9 @@ def open_a_study(trials: int, app) -> dict:
 
     import stores  # bench/stores.py: builds the study with the real optuna
 
-    from ui.main_window import MainWindow
-
     path = Path(tempfile.mkdtemp()) / "study.db"
     stores.build_study(path, trials, 20)
-    window = MainWindow()
-    window.resize(1400, 860)
-    window.show()
-    app.processEvents()
-    probe = Probe()
-    done = {"t": None}
-    window.library.busy.connect(lambda busy: busy or done.update(t=time.perf_counter()))
-    probe.start()
-    started = time.perf_counter()
-    window.open_paths([f"sqlite:///{path}"])
-    while done["t"] is None and time.perf_counter() - started < 600:
-        app.processEvents()
-        time.sleep(0.0005)
-    window.log_view.redraw()
-    app.processEvents()
-    drawn = time.perf_counter() - started
+    window, probe, drawn = _open_in_a_window(f"sqlite:///{path}", app, redraw_logs=True)
     probe.stop()
     runs = sum(len(log.runs) for log in window.library.logs)
     window.close()
