@@ -105,3 +105,19 @@ def test_theory_lines_hide_with_the_simulation(qtbot, window):
     assert not any(line.isVisible() for line in window.loss_vs_lr.theory_lines)
     window.set_simulation_visible(True)
     assert all(line.isVisible() for line in window.loss_vs_lr.theory_lines)
+
+
+def test_the_colour_bar_is_labelled_at_round_losses():
+    """It read 0.998 where the log scale's offset shifted 1 (Rosenbrock's surface)."""
+    from lrviz.surfaces import surface_from_grid
+    from ui.panels.loss_surface import _colorbar_ticks
+
+    axis = np.linspace(-2.0, 2.0, 101)
+    gx, gy = np.meshgrid(axis, axis)
+    surface = surface_from_grid(axis, axis, (1 - gx) ** 2 + 100 * (gy - gx**2) ** 2)
+    lo, hi = float(np.nanmin(surface.log_loss)), float(np.nanmax(surface.log_loss))
+    _positions, labels = _colorbar_ticks(surface, lo, hi)
+    assert {"1", "10", "100", "1e3"} <= set(labels)
+    assert all(
+        label in {"1e-4", "1e-3", "0.01", "0.1", "1", "10", "100", "1e3", "1e4"} for label in labels
+    )

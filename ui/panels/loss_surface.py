@@ -196,11 +196,8 @@ class LossSurfacePanel(PlotPanel):
             return
         self.colorbar.setLevels(levels)
         lo, hi = levels
-        ticks = np.arange(math.ceil(lo), math.floor(hi) + 1)
-        if ticks.size < 2:
-            ticks = np.linspace(lo, hi, 3)
-        labels = [_loss_label(float(self.surface.to_loss(v))) for v in ticks]
-        self.colorbar.axis.setTicks([list(zip(ticks.tolist(), labels, strict=True))])
+        ticks, labels = _colorbar_ticks(self.surface, lo, hi)
+        self.colorbar.axis.setTicks([list(zip(ticks, labels, strict=True))])
 
     # --- drawing --------------------------------------------------------------------------
     def _on_surface(self, key, surface, segments) -> None:
@@ -261,10 +258,25 @@ def _columns(count: int, width: float, height: float) -> int:
     return best
 
 
+def _colorbar_ticks(surface, lo: float, hi: float) -> tuple[list[float], list[str]]:
+    """Ticks of the log colour scale at round losses: ``lowest + 10**k`` for whole k (the
+    scale is log10(loss - lowest + offset)), labelled with the loss there."""
+    offset, lowest = surface.offset, surface.lowest
+    above = 10.0 ** np.arange(np.floor(lo) - 1, np.ceil(hi) + 2)
+    positions = np.log10(above + offset)
+    keep = (positions >= lo) & (positions <= hi)
+    if keep.sum() < 2:
+        positions = np.linspace(lo, hi, 3)
+        return positions.tolist(), [_loss_label(float(surface.to_loss(v))) for v in positions]
+    # A loss whose lowest point is 0 (to within the offset) reads 10**k itself.
+    base = 0.0 if abs(lowest) <= 10 * offset else lowest
+    return positions[keep].tolist(), [_loss_label(base + a) for a in above[keep]]
+
+
 def _loss_label(value: float) -> str:
     if not math.isfinite(value):
         return ""
-    if value != 0 and (abs(value) < 1e-2 or abs(value) >= 1e4):
+    if value != 0 and (abs(value) < 1e-2 or abs(value) >= 1e3):  # .3g writes 1e+03
         mantissa, exponent = f"{value:.1e}".split("e")
         mantissa = mantissa.rstrip("0").rstrip(".")
         return f"{mantissa}e{int(exponent)}"
