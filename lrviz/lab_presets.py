@@ -114,9 +114,9 @@ LAB_PRESETS: dict[str, tuple[str, Callable[[], LabPreset]]] = {
             [2e-3, 7e-3, 0.05, 0.45],
             300,
             "Started on the ridge, every run slides down to the saddle at the origin and "
-            "waits there until the tiny offset in y has grown: 2e-3 is still waiting, the "
-            "others go on to the minimum at (0, √2), where 0.45 bounces (the curvature there "
-            "is 4: stable below λ = 0.5).",
+            "waits there until the tiny offset in y has grown: after 300 steps 2e-3 is still "
+            "waiting, 7e-3 has just left, 0.05 and 0.45 have reached the minimum at (0, √2) "
+            "(its curvature is 4: stable below λ = 0.5).",
         ),
     ),
     "rastrigin": (

@@ -66,3 +66,26 @@ def test_every_preset_is_2d_and_runs(key):
 def test_an_unknown_preset_is_named():
     with pytest.raises(ValueError, match="unknown lab preset 'x'"):
         lab_preset("x")
+
+
+def final_points(key):
+    preset = lab_preset(key)
+    sim = preset.config.build()
+    for _ in sim.run():
+        pass
+    return sim.weights, sim.diverged_at
+
+
+def test_the_tours_show_what_their_descriptions_say():
+    w, diverged = final_points("rosenbrock")
+    distance = np.linalg.norm(w - [1.0, 1.0], axis=1)
+    assert distance[0] > 1.0 and distance[2] < 0.3 and diverged[3] >= 0
+    assert list(diverged[:3]) == [-1, -1, -1]
+    w, diverged = final_points("saddle")
+    assert abs(w[0, 1]) < 0.1 and w[0, 0] > 0.3  # still at the ridge
+    assert 0.1 < w[1, 1] < 1.3  # just left the saddle
+    np.testing.assert_allclose(w[2:], [[0, np.sqrt(2)]] * 2, atol=1e-6)
+    assert (diverged < 0).all()
+    w, diverged = final_points("rastrigin")
+    np.testing.assert_allclose(w[0], [1.99, -1.99], atol=0.01)  # the nearest dip
+    assert diverged[3] >= 0 and diverged[0] < 0
