@@ -8,13 +8,15 @@ never ``0.0030000000000000001``.
 from __future__ import annotations
 
 import json
-import math
 import os
 import stat
 import tempfile
 import time
 from collections.abc import Mapping
 from pathlib import Path
+
+from lrviz.lr_format import format_lr
+from lrviz.lr_range import checked_range
 
 #: Snippet keys, in the order the app lists them.
 SNIPPETS = ("pytorch_onecycle", "pytorch_cyclic", "pytorch_constant", "keras", "fastai")
@@ -25,37 +27,6 @@ SNIPPET_TITLES = {
     "keras": "Keras one-cycle-like schedule",
     "fastai": "fastai fit_one_cycle",
 }
-
-
-def format_lr(value: float, digits: int = 3) -> str:
-    """A learning rate as a short, valid Python/JSON-ish literal.
-
-    Rounded to ``digits`` significant digits; plain decimals from 0.01 to below 1000
-    (``0.05``, ``0.123``, ``2.5``), compact scientific notation otherwise (``3e-3``,
-    ``1.25e-4``, ``1e+04`` becomes ``1e4``).
-
-    Raises ValueError for a non-finite or non-positive value.
-    """
-    value = float(value)
-    if not (math.isfinite(value) and value > 0):
-        raise ValueError(f"a learning rate must be positive and finite, got {value!r}")
-    mantissa, exponent = f"{value:.{digits - 1}e}".split("e")
-    mantissa = mantissa.rstrip("0").rstrip(".")
-    power = int(exponent)
-    if -2 <= power < 3:
-        text = f"{float(mantissa) * 10.0**power:.{max(digits - 1 - power, 0)}f}"
-        if "." in text:
-            text = text.rstrip("0").rstrip(".")
-        return text
-    return f"{mantissa}e{power}"
-
-
-def _check_range(min_lr: float, max_lr: float) -> None:
-    for name, value in (("min lr", min_lr), ("max lr", max_lr)):
-        if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
-            raise ValueError(f"{name} must be positive and finite, got {value!r}")
-    if min_lr > max_lr:
-        raise ValueError(f"min lr {format_lr(min_lr)} is above max lr {format_lr(max_lr)}")
 
 
 def range_dict(
@@ -69,7 +40,7 @@ def range_dict(
     ``extra`` entries (e.g. ``"source"``, ``"methods"``) are added as they are; they must be
     JSON-serialisable without NaN.
     """
-    _check_range(min_lr, max_lr)
+    checked_range(min_lr, max_lr)
     out = {
         "min_lr": float(format_lr(min_lr)),
         "max_lr": float(format_lr(max_lr)),
@@ -267,7 +238,7 @@ def snippets(
     a range measured with Adam says nothing about SGD. None (a saved curve): the code says to
     use the optimizer the test ran with.
     """
-    _check_range(min_lr, max_lr)
+    checked_range(min_lr, max_lr)
     if optimizer not in OPTIMIZER_CODE:
         optimizer = None  # one without a PyTorch/Keras twin: say to use the tested one
     if suggested_lr is None:

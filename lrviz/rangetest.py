@@ -21,12 +21,15 @@ far at any moment::
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
-from dataclasses import dataclass
+import math
+import numbers
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from lrviz.engine import Batch
+from lrviz.lr_format import format_lr
 from lrviz.schedules import RangeRamp
 from lrviz.simulation_config import SimulationConfig
 from lrviz.smoothing import debiased_ema
@@ -40,6 +43,107 @@ DEFAULT_MIN_LR = 1e-7
 DEFAULT_MAX_LR = 1.0
 DEFAULT_ITERATIONS = 100
 DEFAULT_STOP_FACTOR = 4.0
+RAMP_MODES = ("exp", "linear")
+
+#: What each setting is called where :meth:`RangeTestSpec.check` reports it; the command line
+#: passes its flags instead.
+SETTING_NAMES = {
+    "min_lr": "min λ",
+    "max_lr": "max λ",
+    "iterations": "iterations",
+    "mode": "ramp",
+    "stop_factor": "stop factor",
+    "smoothing": "smoothing",
+}
+
+
+@dataclass(frozen=True)
+class RangeTestSpec:
+    """One description of a range test: the app's form fills it, ``lrviz rangetest`` parses
+    it from flags, :meth:`build` runs it, and its result and the saved range carry it.
+
+    Attributes
+    ----------
+    config : SimulationConfig
+        Objective, optimizer, their options and the seed. Its ``lrs``, ``iterations`` and
+        ``divergence_factor`` are ignored: the test uses one run and the settings below.
+    min_lr, max_lr : float
+        The ramp's range, ``0 < min_lr < max_lr``.
+    iterations : int
+        Length of the ramp, at least 2.
+    mode : str
+        ``"exp"`` (geometric ramp) or ``"linear"``.
+    stop_factor : float or None
+        Stop once the smoothed loss exceeds this multiple of its best; None: only a
+        non-finite loss stops the test.
+    smoothing : float in [0, 1)
+        Weight of the debiased EMA used for the early stop and the smoothed curve.
+    """
+
+    config: SimulationConfig = field(default_factory=SimulationConfig)
+    min_lr: float = DEFAULT_MIN_LR
+    max_lr: float = DEFAULT_MAX_LR
+    iterations: int = DEFAULT_ITERATIONS
+    mode: str = "exp"
+    stop_factor: float | None = DEFAULT_STOP_FACTOR
+    smoothing: float = DEFAULT_SMOOTHING
+
+    def check(self, names: Mapping[str, str] | None = None) -> None:
+        """Raise ValueError naming the first inconsistent setting (``names`` maps a setting
+        to what the user calls it, default :data:`SETTING_NAMES`)."""
+        name = {**SETTING_NAMES, **(names or {})}
+        for key in ("min_lr", "max_lr"):
+            value = getattr(self, key)
+            ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
+            if not (ok and math.isfinite(value) and value > 0):
+                raise ValueError(f"{name[key]} must be positive and finite, got {value!r}")
+        if not self.max_lr > self.min_lr:
+            raise ValueError(
+                f"{name['max_lr']} ({format_lr(self.max_lr)}) must be above "
+                f"{name['min_lr']} ({format_lr(self.min_lr)})"
+            )
+        if not self.iterations >= 2:
+            raise ValueError(
+                f"{name['iterations']} must be at least 2 for a range test, got {self.iterations}"
+            )
+        if self.mode not in RAMP_MODES:
+            raise ValueError(f"{name['mode']} must be 'exp' or 'linear', got {self.mode!r}")
+        if self.stop_factor is not None and not self.stop_factor > 1:
+            raise ValueError(f"{name['stop_factor']} must be above 1, got {self.stop_factor}")
+        if not 0.0 <= self.smoothing < 1.0:
+            raise ValueError(f"{name['smoothing']} must be in [0, 1), got {self.smoothing}")
+
+    def check_limits(self) -> None:
+        """Raise :class:`lrviz.limits.SizeError` if the test is too big to run here."""
+        from lrviz.limits import check_range_test
+
+        check_range_test(self.config, self.min_lr, self.max_lr, self.iterations)
+
+    def build(self) -> RangeTest:
+        """The range test, not started. Raises ValueError for inconsistent settings."""
+        return RangeTest(self)
+
+    def to_dict(self) -> dict:
+        """JSON-ready description (``lrviz rangetest --json``'s ``range_test``, the saved
+        range's ``range_test``)."""
+        return {
+            "objective": self.config.objective,
+            "optimizer": self.config.optimizer,
+            "batch_size": self.config.batch_size,
+            # the typed function, when the objective is one
+            **(
+                {"expr": self.config.expr, "start": self.config.start}
+                if self.config.objective == "expr"
+                else {}
+            ),
+            "seed": self.config.seed,
+            "min_lr": float(self.min_lr),
+            "max_lr": float(self.max_lr),
+            "iterations": int(self.iterations),
+            "mode": self.mode,
+            "stop_factor": None if self.stop_factor is None else float(self.stop_factor),
+            "smoothing": float(self.smoothing),
+        }
 
 
 @dataclass(frozen=True)
@@ -61,14 +165,9 @@ class RangeTestResult:
         True when the loss diverged before the ramp reached ``max_lr``.
     stop_lr : float or None
         The lr at which the test stopped early.
-    min_lr, max_lr : float
-        The ramp's range.
-    iterations : int
-        Planned length of the ramp.
-    mode : str
-        ``"exp"`` or ``"linear"``.
-    smoothing : float
-        EMA weight of ``smoothed``.
+    spec : RangeTestSpec
+        The test's settings (``min_lr``, ``max_lr``, ``iterations``, ``mode`` and
+        ``smoothing``, the EMA weight of ``smoothed``, are read through to it).
     done : bool
         False while the test is still running.
     """
@@ -79,12 +178,14 @@ class RangeTestResult:
     accuracy: np.ndarray | None
     stopped_early: bool
     stop_lr: float | None
-    min_lr: float
-    max_lr: float
-    iterations: int
-    mode: str
-    smoothing: float
+    spec: RangeTestSpec
     done: bool
+
+    min_lr = property(lambda self: self.spec.min_lr, doc="The ramp's first λ.")
+    max_lr = property(lambda self: self.spec.max_lr, doc="The ramp's last λ.")
+    iterations = property(lambda self: self.spec.iterations, doc="Planned length of the ramp.")
+    mode = property(lambda self: self.spec.mode, doc='``"exp"`` or ``"linear"``.')
+    smoothing = property(lambda self: self.spec.smoothing, doc="EMA weight of ``smoothed``.")
 
     def suggest(self, **options) -> Suggestion:
         """Suggested learning rates from the raw curve; options go to :func:`suggest`."""
@@ -99,19 +200,19 @@ class RangeTestResult:
             "accuracy": None if self.accuracy is None else _json_list(self.accuracy),
         }
 
-    def to_dict(self) -> dict:
-        """The curve and the test's settings, JSON-ready."""
+    def describe(self) -> dict:
+        """The test's settings and how far it went, JSON-ready (``lrviz rangetest --json``'s
+        ``range_test``)."""
         return {
-            "min_lr": self.min_lr,
-            "max_lr": self.max_lr,
-            "iterations": self.iterations,
-            "mode": self.mode,
-            "smoothing": self.smoothing,
+            **self.spec.to_dict(),
             "recorded": int(self.lr.size),
             "stopped_early": self.stopped_early,
             "stop_lr": self.stop_lr,
-            "curve": self.curve_dict(),
         }
+
+    def to_dict(self) -> dict:
+        """The curve and the test's settings, JSON-ready."""
+        return {**self.describe(), "curve": self.curve_dict()}
 
 
 class RangeTest:
@@ -119,9 +220,10 @@ class RangeTest:
 
     Parameters
     ----------
-    config : SimulationConfig, optional
+    config : SimulationConfig or RangeTestSpec, optional
         Objective, optimizer, their options and the seed. Its ``lrs``, ``iterations`` and
         ``divergence_factor`` are ignored: the test uses one run and the parameters below.
+        A :class:`RangeTestSpec` stands for all the parameters (the others are ignored).
     min_lr, max_lr : float
         The ramp's range, ``0 < min_lr < max_lr`` (default 1e-7 to 1).
     iterations : int
@@ -138,7 +240,7 @@ class RangeTest:
 
     def __init__(
         self,
-        config: SimulationConfig | None = None,
+        config: SimulationConfig | RangeTestSpec | None = None,
         min_lr: float = DEFAULT_MIN_LR,
         max_lr: float = DEFAULT_MAX_LR,
         iterations: int = DEFAULT_ITERATIONS,
@@ -146,21 +248,31 @@ class RangeTest:
         stop_factor: float | None = DEFAULT_STOP_FACTOR,
         smoothing: float = DEFAULT_SMOOTHING,
     ) -> None:
-        if not (np.isfinite(min_lr) and np.isfinite(max_lr)):
-            raise ValueError("range test: min and max lr must be finite")
-        self.ramp = RangeRamp(float(min_lr), float(max_lr), int(iterations), mode)
-        if not 0.0 <= smoothing < 1.0:
-            raise ValueError(f"range test: smoothing must be in [0, 1), got {smoothing}")
-        if stop_factor is not None and not stop_factor > 1:
-            raise ValueError(f"range test: stop factor must be above 1, got {stop_factor}")
-        self.config = dataclasses.replace(
-            config or SimulationConfig(),
-            lrs=np.array([float(min_lr)]),
-            iterations=int(iterations),
-            divergence_factor=stop_factor,
+        if isinstance(config, RangeTestSpec):
+            self.spec = config
+        else:
+            self.spec = RangeTestSpec(
+                config or SimulationConfig(),
+                min_lr=min_lr,
+                max_lr=max_lr,
+                iterations=iterations,
+                mode=mode,
+                stop_factor=stop_factor,
+                smoothing=smoothing,
+            )
+        spec = self.spec
+        spec.check()
+        self.ramp = RangeRamp(
+            float(spec.min_lr), float(spec.max_lr), int(spec.iterations), spec.mode
         )
-        self.smoothing = float(smoothing)
-        self.stop_factor = stop_factor
+        self.config = dataclasses.replace(
+            spec.config,
+            lrs=np.array([float(spec.min_lr)]),
+            iterations=int(spec.iterations),
+            divergence_factor=spec.stop_factor,
+        )
+        self.smoothing = float(spec.smoothing)
+        self.stop_factor = spec.stop_factor
         self.simulation = self.config.build(schedule=self.ramp, divergence_smoothing=self.smoothing)
         n = self.ramp.iterations
         self._lr = np.full(n, np.nan)
@@ -216,11 +328,7 @@ class RangeTest:
             accuracy=None if self._accuracy is None else self._accuracy[:n].copy(),
             stopped_early=stopped,
             stop_lr=float(lr[-1]) if stopped and n else None,
-            min_lr=self.ramp.min_lr,
-            max_lr=self.ramp.max_lr,
-            iterations=self.iterations,
-            mode=self.ramp.mode,
-            smoothing=self.smoothing,
+            spec=self.spec,
             done=self.done,
         )
 

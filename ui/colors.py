@@ -30,14 +30,3 @@ def lr_colors(lrs: np.ndarray) -> list[QColor]:
     """A QColor per learning rate, from the perceptual colour map."""
     positions = lr_positions(lrs)
     return [QColor(*c) for c in lr_colormap().map(positions, mode="byte")]
-
-
-def format_lr(value: float) -> str:
-    """Compact scientific text for a learning rate: 3e-3, 1.5e-2, 0.1, 1."""
-    if not np.isfinite(value):
-        return "–"
-    if 1e-2 <= abs(value) < 1e3:
-        return f"{value:.3g}"
-    mantissa, exponent = f"{value:.2e}".split("e")
-    mantissa = mantissa.rstrip("0").rstrip(".")
-    return f"{mantissa}e{int(exponent)}"

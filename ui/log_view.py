@@ -8,8 +8,9 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QComboBox, QLabel
 
 from lrviz import log_views
+from lrviz.lr_format import format_lr
 
-from .colors import DIVERGED, format_lr, lr_colors
+from .colors import DIVERGED, lr_colors
 from .forms.inspect_form import InspectForm
 from .log_library import LogLibrary
 from .panels.log_layer import LogLayer
@@ -329,7 +330,7 @@ class LogView(QObject):
         points = self.loss_layer.nearest(x)
         parts = []
         for label, px, py in points[:4]:
-            parts.append(f"{label} = {format_lr(py)} @ {px:g}")
+            parts.append(f"{label} = {format_lr(py, invalid=f'{py:.3g}')} @ {px:g}")
         if len(points) > 4:
             parts.append(f"+{len(points) - 4} more")
         return "   ".join(parts)

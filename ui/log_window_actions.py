@@ -8,8 +8,9 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDialog, QFileDialog, QInputDialog
 
+from lrviz.lr_format import format_lr
+
 from . import settings
-from .colors import format_lr
 from .dialogs.column_mapping import ColumnMappingDialog
 
 LOG_FILTER = (

@@ -9,38 +9,11 @@ would be a surprise.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
-from .colors import format_lr
-
-#: Edges released within this many decades of a suggestion marker snap onto it.
-SNAP_DECADES = 0.08
-
-
-def snap(lr: float, targets: Iterable[float], decades: float = SNAP_DECADES) -> float:
-    """The target nearest to ``lr`` in log10 if it is within ``decades``, else ``lr``."""
-    best, best_distance = lr, decades
-    x = math.log10(lr)
-    for target in targets:
-        if target is None or not (math.isfinite(target) and target > 0):
-            continue
-        distance = abs(math.log10(target) - x)
-        if distance <= best_distance:
-            best, best_distance = float(target), distance
-    return best
-
-
-def checked_range(min_lr: float, max_lr: float) -> tuple[float, float]:
-    """``(min_lr, max_lr)`` as floats; ValueError unless ``0 < min_lr <= max_lr`` and finite."""
-    lo, hi = float(min_lr), float(max_lr)
-    if not (math.isfinite(lo) and math.isfinite(hi) and lo > 0 and hi > 0):
-        raise ValueError("the range needs positive, finite learning rates")
-    if lo > hi:
-        raise ValueError(f"min λ {format_lr(lo)} is above max λ {format_lr(hi)}")
-    return lo, hi
+from lrviz.lr_range import checked_range
 
 
 def _same(a: tuple[float, float] | None, b: tuple[float, float] | None) -> bool:

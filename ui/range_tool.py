@@ -34,15 +34,17 @@ from PySide6.QtWidgets import (
 
 from lrviz import export
 from lrviz.engine import Batch
-from lrviz.rangetest import RangeTest, RangeTestResult, record_batch
+from lrviz.errors import LrvizError
+from lrviz.lr_format import format_lr
+from lrviz.lr_range import middle_third
+from lrviz.rangetest import RangeTest, RangeTestResult, RangeTestSpec, record_batch
 from lrviz.smoothing import debiased_ema
 from lrviz.suggest import Suggestion, read_suggestion, suggest
 from lrviz.suggest.check_run import check_script
 from lrviz.suggest.refine import check_lrs
 from lrviz.suggest.sources import SMOOTHING, undo_smoothing
 
-from .colors import format_lr
-from .forms.range_test_form import RangeTestForm, RangeTestSettings
+from .forms.range_test_form import RangeTestForm
 from .jobs import JobRunner
 from .panels.layers import LayerSwitch
 from .panels.range_overlay import RangeOverlay
@@ -127,7 +129,7 @@ class RangeTool(QObject):
 
         self.suggestion: Suggestion | None = None
         self.result: RangeTestResult | None = None
-        self.settings: RangeTestSettings | None = None
+        self.settings: RangeTestSpec | None = None
         self.name = ""
         self._test: RangeTest | None = None
         self.jobs = JobRunner("lrviz-range-test", self)
@@ -307,13 +309,15 @@ class RangeTool(QObject):
         self._show_caption()
         self.form.show_status("")
 
-    def run_test(self, settings: RangeTestSettings | None = None) -> bool:
+    def run_test(self, settings: RangeTestSpec | None = None) -> bool:
         """Start a range test and stream it into the plot. False (and a message in the
-        form) if the settings are invalid."""
+        form) if the settings are invalid or the test too big to run."""
         try:
             settings = settings if settings is not None else self.form.settings()
+            settings.check()
+            settings.check_limits()
             test = settings.build()
-        except ValueError as exc:
+        except (ValueError, LrvizError) as exc:
             self.form.show_error(str(exc))
             return False
         self._halt()
@@ -394,14 +398,14 @@ class RangeTool(QObject):
         elif self._pending_range is not None and self._count and self.name == curve:
             self._restore_pending_range()  # the log's curve is shown already
 
-    def _settings_from_state(self, test: dict) -> RangeTestSettings:
+    def _settings_from_state(self, test: dict) -> RangeTestSpec:
         from lrviz.session import simulation_config
 
         if not isinstance(test, dict):
             raise ValueError("test: expected an object")
         try:
             stop = test.get("stop_factor")
-            return RangeTestSettings(
+            return RangeTestSpec(
                 config=simulation_config(test.get("config", {}), "test.config"),
                 min_lr=float(test["min_lr"]),
                 max_lr=float(test["max_lr"]),
@@ -648,13 +652,9 @@ class RangeTool(QObject):
         self.overlay.fit_y(raw, smoothed, log_y)
         recommended = self._recommended()
         self.selection.reset(recommended)
-        finite = self._lr[:n][np.isfinite(self._lr[:n]) & (self._lr[:n] > 0)]
-        hint = None
-        if recommended is None and finite.size:
-            # No reading: offer the middle third (in log λ) of the tested range to edit.
-            a, b = np.log10(finite.min()), np.log10(finite.max())
-            hint = (10 ** (a + (b - a) / 3), 10 ** (a + 2 * (b - a) / 3))
-        self.readout.set_editable(bool(finite.size), hint)
+        # No reading: offer the middle third (in log λ) of the tested range to edit.
+        tested = middle_third(self._lr[:n])
+        self.readout.set_editable(tested is not None, tested if recommended is None else None)
         if suggestion is not None:
             self.curve_read.emit(suggestion)
         return suggestion
@@ -788,7 +788,7 @@ class RangeTool(QObject):
     def _json_extra(self) -> dict:
         extra: dict = {"source": self.name}
         if self.settings is not None:
-            extra["range_test"] = self.settings.describe()
+            extra["range_test"] = self.settings.to_dict()
         if self.suggestion is not None:
             extra["reading"] = self.suggestion.to_dict()
         return extra

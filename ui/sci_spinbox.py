@@ -7,7 +7,7 @@ import math
 from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import QDoubleSpinBox
 
-from .colors import format_lr
+from lrviz.lr_format import format_lr
 
 _LADDER = (1.0, 2.0, 5.0)
 
@@ -26,7 +26,7 @@ class ScientificSpinBox(QDoubleSpinBox):
         self.setAccelerated(True)
 
     def textFromValue(self, value: float) -> str:
-        return format_lr(value)
+        return format_lr(value, invalid=f"{value:g}")
 
     def valueFromText(self, text: str) -> float:
         try:

@@ -11,14 +11,13 @@ import sys
 from lrviz.commands.simulate import _positive_int, add_simulation_arguments, config_from_args
 from lrviz.commands.suggest import add_suggest_arguments, print_summary
 from lrviz.export import format_lr
-from lrviz.limits import check_range_test
 from lrviz.rangetest import (
     DEFAULT_ITERATIONS,
     DEFAULT_MAX_LR,
     DEFAULT_MIN_LR,
     DEFAULT_SMOOTHING,
     DEFAULT_STOP_FACTOR,
-    RangeTest,
+    RangeTestSpec,
 )
 
 
@@ -53,19 +52,22 @@ def add_parser(subparsers) -> None:
     p.set_defaults(run=run)
 
 
-def run(args: argparse.Namespace) -> int:
-    if not args.max_lr > args.min_lr:
-        raise ValueError(
-            f"--max-lr ({format_lr(args.max_lr)}) must be above --min-lr ({format_lr(args.min_lr)})"
-        )
-    if args.iterations < 2:
-        raise ValueError("--iterations must be at least 2 for a range test")
-    if not 0.0 <= args.loss_smoothing < 1.0:
-        raise ValueError(f"--loss-smoothing must be in [0, 1), got {args.loss_smoothing}")
-    config = config_from_args(args)
-    check_range_test(config, args.min_lr, args.max_lr, args.iterations)  # before allocating
-    test = RangeTest(
-        config,
+#: The flags the settings of a range test come from (its errors name them).
+FLAGS = {
+    "min_lr": "--min-lr",
+    "max_lr": "--max-lr",
+    "iterations": "--iterations",
+    "mode": "--mode",
+    "stop_factor": "--stop-factor",
+    "smoothing": "--loss-smoothing",
+}
+
+
+def spec_from_args(args: argparse.Namespace) -> RangeTestSpec:
+    """The range test the flags describe. Raises ValueError (naming the flag) when the
+    settings are inconsistent, SizeError when the test is too big."""
+    spec = RangeTestSpec(
+        config_from_args(args),
         min_lr=args.min_lr,
         max_lr=args.max_lr,
         iterations=args.iterations,
@@ -73,25 +75,21 @@ def run(args: argparse.Namespace) -> int:
         stop_factor=args.stop_factor,
         smoothing=args.loss_smoothing,
     )
+    spec.check(FLAGS)
+    spec.check_limits()  # before allocating
+    return spec
+
+
+def run(args: argparse.Namespace) -> int:
+    spec = spec_from_args(args)
+    config = spec.config
+    test = spec.build()
     result = test.run_to_end()
     suggestion = result.suggest(range_rule=args.range_rule, smoothing=args.smoothing)
     if args.json:
         data = {
             **suggestion.to_dict(),
-            "range_test": {
-                "objective": config.objective,
-                "optimizer": config.optimizer,
-                "seed": config.seed,
-                "min_lr": result.min_lr,
-                "max_lr": result.max_lr,
-                "iterations": result.iterations,
-                "mode": result.mode,
-                "stop_factor": args.stop_factor,
-                "smoothing": result.smoothing,
-                "recorded": int(result.lr.size),
-                "stopped_early": result.stopped_early,
-                "stop_lr": result.stop_lr,
-            },
+            "range_test": result.describe(),
             "curve": result.curve_dict(),
         }
         json.dump(data, sys.stdout, allow_nan=False)

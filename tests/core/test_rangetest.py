@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -9,7 +10,7 @@ import pytest
 
 from lrviz.engine import Simulation
 from lrviz.objectives import make_objective
-from lrviz.rangetest import RangeTest, RangeTestResult
+from lrviz.rangetest import RangeTest, RangeTestResult, RangeTestSpec
 from lrviz.schedules import RangeRamp
 from lrviz.simulation_config import SimulationConfig
 from lrviz.smoothing import debiased_ema
@@ -146,3 +147,60 @@ def test_the_config_is_left_untouched():
 def test_bad_settings_raise_value_error(kwargs):
     with pytest.raises(ValueError):
         RangeTest(QUADRATIC, **kwargs)
+
+
+# --- one description of a range test: the form, the command line and the result ---------
+
+
+def test_the_spec_is_what_the_result_and_the_command_line_describe(capsys):
+    from lrviz.cli import main
+
+    spec = RangeTestSpec(MLP, min_lr=1e-6, max_lr=1.0, iterations=40, stop_factor=None)
+    result = spec.build().run_to_end()
+    assert result.spec is spec and (result.min_lr, result.max_lr) == (1e-6, 1.0)
+    assert result.describe() == {
+        **spec.to_dict(),
+        "recorded": 40,
+        "stopped_early": False,
+        "stop_lr": None,
+    }
+    flags = ["--objective", "mlp", "--optimizer", "adam", "--batch-size", "32", "--seed", "3"]
+    flags += ["--min-lr", "1e-6", "--max-lr", "1", "--iterations", "40", "--stop-factor", "none"]
+    flags += ["--loss-smoothing", "0.98"]
+    assert main(["rangetest", *flags, "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)["range_test"]
+    assert printed == json.loads(json.dumps(result.describe()))
+
+
+@pytest.mark.parametrize(
+    ("change", "says"),
+    [
+        ({"min_lr": 0.0}, "min λ must be positive and finite"),
+        ({"max_lr": float("nan")}, "max λ must be positive and finite"),
+        ({"min_lr": 1.0, "max_lr": 0.1}, r"max λ \(0.1\) must be above min λ \(1\)"),
+        ({"iterations": 1}, "iterations must be at least 2"),
+        ({"mode": "cosine"}, "ramp must be 'exp' or 'linear'"),
+        ({"stop_factor": 1.0}, "stop factor must be above 1"),
+        ({"smoothing": 1.0}, r"smoothing must be in \[0, 1\)"),
+    ],
+)
+def test_the_spec_names_the_setting_that_is_wrong(change, says):
+    spec = dataclasses.replace(RangeTestSpec(QUADRATIC), **change)
+    with pytest.raises(ValueError, match=says):
+        spec.check()
+    with pytest.raises(ValueError, match=says):
+        spec.build()
+    flag = next(iter(change)).replace("_", "-").replace("smoothing", "loss-smoothing")
+    with pytest.raises(ValueError, match=f"--{flag}"):
+        spec.check(
+            {k: f"--{k.replace('_', '-')}" for k in change} | {"smoothing": "--loss-smoothing"}
+        )
+
+
+def test_the_spec_refuses_a_test_past_the_limits():
+    from lrviz.limits import SizeError
+
+    spec = RangeTestSpec(QUADRATIC, min_lr=1e-300, max_lr=1e300)
+    spec.check()  # consistent, but the ramp's lrs overflow
+    with pytest.raises(SizeError, match="1e-300"):
+        spec.check_limits()

@@ -24,9 +24,9 @@ from PySide6.QtWidgets import (
 )
 
 from lrviz.export import format_lr
+from lrviz.lr_range import SNAP_DECADES
 from lrviz.simulation_config import SimulationConfig
 from lrviz.smoothing import debiased_ema
-from ui.range_selection import SNAP_DECADES
 
 TIMEOUT_MS = 30_000
 
@@ -180,6 +180,41 @@ def test_bad_settings_are_shown_in_the_form(qtbot, tool):
     tool.form.run_button.click()
     assert "above" in tool.form.message.text()
     assert not tool.jobs.running and not tool.form.stop_button.isEnabled()
+
+
+def test_a_range_test_past_the_limits_is_refused_in_the_form(qtbot, tool):
+    """The command line refused a ramp from 1e-300 to 1e300 (its λ overflow to inf); the
+    window ran it. One spec, one check for both."""
+    from lrviz.rangetest import RangeTestSpec
+
+    assert not tool.run_test(RangeTestSpec(min_lr=1e-300, max_lr=1e300, iterations=50))
+    assert "1e-300" in tool.form.message.text() and not tool.jobs.running
+
+
+def test_the_form_describes_the_test_as_the_command_line_does(qtbot, tool):
+    """The form's settings and `lrviz rangetest`'s flags make the same RangeTestSpec."""
+    import argparse
+
+    from lrviz.commands import rangetest
+
+    form = tool.form
+    form.objective.setCurrentIndex(form.objective.findData("mlp"))
+    form.optimizer.setCurrentIndex(form.optimizer.findData("adam"))
+    form.batch_size.setValue(16)
+    form.seed.setValue(5)
+    form.min_lr.setValue(1e-6)
+    form.max_lr.setValue(0.5)
+    form.iterations.setValue(300)
+    form.mode.setCurrentIndex(form.mode.findData("linear"))
+    form.stop_factor.setValue(5.0)
+    form.set_smoothing_weight(0.9)
+    parser = argparse.ArgumentParser()
+    rangetest.add_parser(parser.add_subparsers())
+    flags = "rangetest --objective mlp --optimizer adam --batch-size 16 --seed 5 "
+    flags += "--min-lr 1e-6 --max-lr 0.5 --iterations 300 --mode linear --stop-factor 5 "
+    flags += "--loss-smoothing 0.9"
+    spec = rangetest.spec_from_args(parser.parse_args(flags.split()))
+    assert form.settings().to_dict() == spec.to_dict()
 
 
 # --- a recorded curve ---------------------------------------------------------------------

@@ -173,10 +173,10 @@ def test_losses_of_exactly_zero_stay_on_the_log_axes(qtbot, window):
 
 def test_exported_code_uses_the_optimizer_that_was_tested(qtbot, window):
     """Defect 9: after an Adam range test, 'PyTorch constant lr' emitted SGD(momentum=0.9)."""
-    from ui.forms.range_test_form import RangeTestSettings
+    from lrviz.rangetest import RangeTestSpec
 
     tool = window.range_tool
-    settings = RangeTestSettings(
+    settings = RangeTestSpec(
         SimulationConfig(objective="mlp", optimizer="adam", batch_size=32, seed=0),
         min_lr=1e-6,
         max_lr=1.0,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
@@ -25,7 +23,7 @@ from lrviz.rangetest import (
     DEFAULT_MAX_LR,
     DEFAULT_MIN_LR,
     DEFAULT_STOP_FACTOR,
-    RangeTest,
+    RangeTestSpec,
 )
 from lrviz.simulation_config import SimulationConfig
 
@@ -59,62 +57,10 @@ DEFAULT_SMOOTHING = 0.95
 SMOOTHING_STEPS = 1000  # the slider's resolution: weight = value / SMOOTHING_STEPS
 
 
-@dataclass(frozen=True)
-class RangeTestSettings:
-    """What the form describes; :meth:`build` makes the :class:`RangeTest`."""
-
-    config: SimulationConfig
-    min_lr: float
-    max_lr: float
-    iterations: int
-    mode: str
-    stop_factor: float | None
-    smoothing: float
-
-    def build(self) -> RangeTest:
-        """The range test. Raises ValueError for inconsistent settings."""
-        if not self.max_lr > self.min_lr:
-            raise ValueError("max λ must be above min λ")
-        return RangeTest(
-            self.config,
-            min_lr=self.min_lr,
-            max_lr=self.max_lr,
-            iterations=self.iterations,
-            mode=self.mode,
-            stop_factor=self.stop_factor,
-            smoothing=self.smoothing,
-        )
-
-    def describe(self) -> dict:
-        """JSON-ready description, saved next to the chosen range."""
-        return {
-            "objective": self.config.objective,
-            "optimizer": self.config.optimizer,
-            "batch_size": self.config.batch_size,
-            **(
-                {"expr": self.config.expr, "start": self.config.start}
-                if self.config.objective == "expr"
-                else {}
-            ),
-            "seed": self.config.seed,
-            "min_lr": self.min_lr,
-            "max_lr": self.max_lr,
-            "iterations": self.iterations,
-            "mode": self.mode,
-            "stop_factor": self.stop_factor,
-            "smoothing": self.smoothing,
-            # the typed objective, when "expr" is chosen
-            "formula": self.formula_box.formula,
-            "start": self.formula_box.start,
-            "domain": self.formula_box.domain,
-            "gradient_noise": self.formula_box.gradient_noise,
-        }
-
-
 class RangeTestForm(QWidget):
     """Settings of an LR range test and its Run/Stop buttons.
 
-    Signals: ``run_requested(RangeTestSettings)``, ``stop_requested()``,
+    Signals: ``run_requested(RangeTestSpec)``, ``stop_requested()``,
     ``smoothing_changed(float)`` (live, while the slider moves).
     """
 
@@ -255,11 +201,9 @@ class RangeTestForm(QWidget):
     def set_smoothing_weight(self, weight: float) -> None:
         self.smoothing.setValue(round(weight * SMOOTHING_STEPS))
 
-    def settings(self) -> RangeTestSettings:
-        """The settings the form describes. Raises ValueError when they are inconsistent."""
+    def settings(self) -> RangeTestSpec:
+        """The range test the form describes. Raises ValueError when it is inconsistent."""
         lo, hi = self.min_lr.value(), self.max_lr.value()
-        if not hi > lo:
-            raise ValueError("the ramp's max λ must be above its min λ")
         objective = self.objective.currentData()
         batch = self.batch_size.value() if objective in MINIBATCH_OBJECTIVES else 0
         stop = self.stop_factor.value()
@@ -271,7 +215,7 @@ class RangeTestForm(QWidget):
             seed=self.seed.value(),
             batch_size=batch or None,
         )
-        return RangeTestSettings(
+        spec = RangeTestSpec(
             config=config,
             min_lr=lo,
             max_lr=hi,
@@ -280,6 +224,8 @@ class RangeTestForm(QWidget):
             stop_factor=None if stop <= self.stop_factor.minimum() else stop,
             smoothing=self.smoothing_weight(),
         )
+        spec.check()
+        return spec
 
     def _state_widgets(self) -> dict:
         return {

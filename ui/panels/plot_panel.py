@@ -8,7 +8,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QVBoxLayout, QWidget
 
-from ..colors import format_lr
+from lrviz.lr_format import format_lr
+
 from ..theme import apply_plot_theme
 
 
@@ -60,7 +61,7 @@ class ScientificAxis(pg.AxisItem):
                 break
         if allowed == (1, 2, 5) and np.isclose(mantissa, 1.0).sum() >= 2 and keep.sum() > room / 2:
             keep = np.isclose(mantissa, 1.0)
-        return [format_lr(n) if k else "" for n, k in zip(numbers, keep, strict=True)]
+        return [format_lr(n, invalid="") if k else "" for n, k in zip(numbers, keep, strict=True)]
 
     def tickStrings(self, values, scale, spacing):
         if self.logMode:

@@ -18,10 +18,9 @@ import pyqtgraph as pg
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QColor, QFont
 
+from lrviz.lr_format import format_lr
+from lrviz.lr_range import SNAP_DECADES, snap_edit
 from lrviz.suggest import Marker
-
-from ..colors import format_lr
-from ..range_selection import SNAP_DECADES, snap
 
 CURVE = QColor(31, 100, 180)
 ACCURACY = QColor(30, 140, 60)
@@ -444,27 +443,7 @@ class RangeOverlay(QObject):
         if self._updating_region or self._region_lr is None:
             return
         lo_log, hi_log = self.region.getRegion()
-        lo, hi = 10.0**lo_log, 10.0**hi_log
-        old_lo, old_hi = self._region_lr
-        targets = self.marker_lrs()
-        moved_lo = not math.isclose(lo, old_lo, rel_tol=1e-9)
-        moved_hi = not math.isclose(hi, old_hi, rel_tol=1e-9)
-        if moved_lo and moved_hi and math.isclose(hi / lo, old_hi / old_lo, rel_tol=1e-6):
-            # The whole band was dragged: keep its width, snap whichever edge is closer.
-            factor = 1.0
-            best = SNAP_DECADES
-            for edge in (lo, hi):
-                target = snap(edge, targets)
-                distance = abs(math.log10(target / edge))
-                if target != edge and distance <= best:
-                    factor, best = target / edge, distance
-            lo, hi = lo * factor, hi * factor
-        else:
-            if moved_lo:
-                lo = snap(lo, targets)
-            if moved_hi:
-                hi = snap(hi, targets)
-        lo, hi = min(lo, hi), max(lo, hi)
+        lo, hi = snap_edit(self._region_lr, (10.0**lo_log, 10.0**hi_log), self.marker_lrs())
         self.region_edited.emit(lo, hi)
 
     # --- accuracy axis --------------------------------------------------------------------

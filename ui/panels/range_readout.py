@@ -23,11 +23,11 @@ from PySide6.QtWidgets import (
 )
 
 from lrviz.export import SNIPPET_TITLES, SNIPPETS
+from lrviz.lr_format import format_lr
 from lrviz.suggest import SOURCES, Suggestion
 from lrviz.suggest.check_run import TARGET_TITLES as CHECK_TITLES
 from lrviz.suggest.check_run import TARGETS as CHECK_TARGETS
 
-from ..colors import format_lr
 from ..sci_spinbox import ScientificSpinBox
 
 RULES = {

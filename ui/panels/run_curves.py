@@ -12,9 +12,10 @@ import numpy as np
 import pyqtgraph as pg
 
 from lrviz.envelope import Envelope, window
+from lrviz.lr_format import format_lr
 from lrviz.run_store import RunStore
 
-from ..colors import DIVERGED, format_lr, lr_colormap, lr_colors
+from ..colors import DIVERGED, lr_colormap, lr_colors
 from .plot_panel import PlotPanel
 from .run_paths import RunCurve, RunPaths
 
@@ -94,7 +95,7 @@ class RunCurvesPanel(PlotPanel):
         self.legend.clear()
         self.store = store
         pens = [pg.mkPen(color, width=1) for color in lr_colors(store.lrs)]
-        names = [f"λ = {format_lr(lr)}" for lr in store.lrs]
+        names = [f"λ = {format_lr(lr, invalid='–')}" for lr in store.lrs]
         self.paths.set_runs(pens, names)
         self.curves = [RunCurve(self.paths, i) for i in range(store.runs)]
         # Beyond a handful of runs the colour bar names the λ; a long legend would hide curves.
@@ -129,7 +130,7 @@ class RunCurvesPanel(PlotPanel):
             values=(lo, hi), colorMap=lr_colormap(), interactive=False, width=12, label="λ"
         )
         decades = np.arange(np.ceil(lo), np.floor(hi) + 1)
-        bar.axis.setTicks([[(d, format_lr(10.0**d)) for d in decades]])
+        bar.axis.setTicks([[(d, format_lr(10.0**d, invalid="")) for d in decades]])
         self.graphics.addItem(bar, row=0, col=1)
         self.colorbar = bar
 
