@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QDialog, QFileDialog, QInputDialog
+from PySide6.QtWidgets import (
+    QDialog,
+    QFileDialog,
+    QInputDialog,
+    QLabel,
+    QMenu,
+    QProgressBar,
+    QWidget,
+)
 
 from lrviz.lr_format import format_lr
+from lrviz.suggest import Suggestion
 
 from . import settings
 from .dialogs.column_mapping import ColumnMappingDialog
+from .forms.inspect_form import InspectForm
+from .log_library import LogLibrary
+from .panels.sources import SourcesPanel
 
 LOG_FILTER = (
     "Training logs and stores (*.csv *.tsv *.txt *.json *.log.json *tfevents* *.db);;All files (*)"
@@ -19,20 +32,45 @@ LOG_FILTER = (
 
 
 class LogActions(QObject):
-    """Everything the window does about logs, outside the panels themselves."""
+    """Everything the window does about logs, outside the panels themselves: the File
+    menu's open actions, recent paths, column mapping, errors and the status line.
 
-    def __init__(self, window) -> None:
-        super().__init__(window)
-        self.window = window
-        self.library = window.library
+    Handed what it drives (it never reaches into the window): the ``library``, the ``file_menu``
+    it fills, the ``sources`` panel and ``form`` (Inspect) whose requests it answers, the
+    ``status`` label and ``progress`` bar it writes, the ``host`` widget that parents its
+    actions and dialogs, and ``shown_suggestion``, which says the range test's reading (a
+    check run is compared with it).
+
+    Signals
+    -------
+    logs_opened()   the first logs were opened: they are the subject of the window now
+    """
+
+    logs_opened = Signal()
+
+    def __init__(
+        self,
+        library: LogLibrary,
+        file_menu: QMenu,
+        sources: SourcesPanel,
+        form: InspectForm,
+        status: QLabel,
+        progress: QProgressBar,
+        host: QWidget,
+        shown_suggestion: Callable[[], Suggestion | None] = lambda: None,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.library, self.sources, self.form = library, sources, form
+        self.status, self.progress, self.host = status, progress, host
+        self.shown_suggestion = shown_suggestion
         self.errors: list[str] = []
-        self._build_menus()
-        window.sources.simulation_toggled.connect(window.set_simulation_visible)
-        window.sources.close_requested.connect(self.library.remove)
-        window.sources.mapping_requested.connect(self.ask_mapping)
-        window.sources.watch_toggled.connect(lambda log, on: setattr(log, "watch", on))
-        window.inspect_form.open_requested.connect(self.open_dialog)
-        window.inspect_form.open_folder_requested.connect(self.open_folder_dialog)
+        self._build_menu(file_menu)
+        sources.close_requested.connect(self.library.remove)
+        sources.mapping_requested.connect(self.ask_mapping)
+        sources.watch_toggled.connect(lambda log, on: setattr(log, "watch", on))
+        form.open_requested.connect(self.open_dialog)
+        form.open_folder_requested.connect(self.open_folder_dialog)
         self.library.failed.connect(self._on_failed)
         self.library.busy.connect(self._on_busy)
         self.library.changed.connect(self._on_changed)
@@ -40,9 +78,7 @@ class LogActions(QObject):
         self._had_logs = False
 
     # --- menus ----------------------------------------------------------------------------
-    def _build_menus(self) -> None:
-        bar = self.window.menuBar()
-        file_menu = bar.addMenu("&File")
+    def _build_menu(self, file_menu: QMenu) -> None:
         self.open_action = self._action(
             file_menu,
             "&Open logs…",
@@ -74,16 +110,9 @@ class LogActions(QObject):
             self.library.clear,
             "Remove every opened log",
         )
-        file_menu.addSeparator()
-        self._action(file_menu, "&Quit", QKeySequence.StandardKey.Quit, self.window.close, "")
-        view_menu = bar.addMenu("&View")
-        for dock in self.window.plot_docks.values():
-            view_menu.addAction(dock.toggleViewAction())
-        view_menu.addAction(self.window.sources_dock.toggleViewAction())
-        view_menu.addAction(self.window.controls_dock.toggleViewAction())
 
     def _action(self, menu, text, shortcut, slot, tip) -> QAction:
-        action = QAction(text, self.window)
+        action = QAction(text, self.host)
         action.setShortcut(QKeySequence(shortcut))
         action.setStatusTip(tip)
         action.triggered.connect(slot)
@@ -100,7 +129,7 @@ class LogActions(QObject):
 
     # --- opening --------------------------------------------------------------------------
     def open_dialog(self) -> None:
-        paths, _ = QFileDialog.getOpenFileNames(self.window, "Open training logs", "", LOG_FILTER)
+        paths, _ = QFileDialog.getOpenFileNames(self.host, "Open training logs", "", LOG_FILTER)
         self.open_paths(paths)
 
     def open_store_dialog(self) -> None:
@@ -109,7 +138,7 @@ class LogActions(QObject):
 
         recent = [p for p in settings.recent_paths() if is_store(p) and "://" in p]
         url, ok = QInputDialog.getItem(
-            self.window,
+            self.host,
             "Open a study or tracking store",
             "Optuna storage URL (sqlite:///study.db, postgresql://user@host/db),\n"
             "an MLflow mlflow.db or mlruns/ folder:",
@@ -125,7 +154,7 @@ class LogActions(QObject):
             self.open_paths([url])
 
     def open_folder_dialog(self) -> None:
-        path = QFileDialog.getExistingDirectory(self.window, "Open a folder of runs")
+        path = QFileDialog.getExistingDirectory(self.host, "Open a folder of runs")
         if path:
             self.open_paths([path])
 
@@ -153,7 +182,7 @@ class LogActions(QObject):
         except (LrvizError, OSError) as exc:
             self._on_failed(str(exc))
             return
-        dialog = ColumnMappingDialog(path, columns, self.window)
+        dialog = ColumnMappingDialog(path, columns, self.host)
         self.mapping_dialog = dialog  # tests reach it here
         if dialog.exec() != QDialog.DialogCode.Accepted:
             return
@@ -161,7 +190,7 @@ class LogActions(QObject):
         # The problem it reported is being fixed: its message goes.
         name = Path(path).name
         self.errors = [e for e in self.errors if path not in e and not e.startswith(name)]
-        self.window.inspect_form.show_errors(self.errors)
+        self.form.show_errors(self.errors)
         existing = next((log for log in self.library.logs if str(log.path) == path), None)
         if existing is not None:
             existing.mapping = mapping
@@ -172,13 +201,13 @@ class LogActions(QObject):
     # --- feedback -------------------------------------------------------------------------
     def _on_failed(self, message: str) -> None:
         self.errors.append(message)
-        self.window.inspect_form.show_errors(self.errors)
-        self.window.status_text.setText(f"Could not read: {message}")
+        self.form.show_errors(self.errors)
+        self.status.setText(f"Could not read: {message}")
 
     def _on_busy(self, busy: bool) -> None:
-        progress = self.window.progress
+        progress = self.progress
         if busy:
-            self.window.status_text.setText("Loading logs…")
+            self.status.setText("Loading logs…")
             progress.setRange(0, 0)  # busy indicator
             progress.show()
         elif progress.maximum() == 0:
@@ -186,16 +215,13 @@ class LogActions(QObject):
             progress.setRange(0, 1)
             progress.setValue(0)
             progress.hide()
-            if self.window.status_text.text() == "Loading logs…":
+            if self.status.text() == "Loading logs…":
                 self._show_summary()
 
     def _on_changed(self) -> None:
         logs = self.library.logs
         if logs and not self._had_logs:
-            # The user opened their own logs: make them the subject of the window.
-            self.window.sources.simulation_item.setCheckState(0, Qt.CheckState.Unchecked)
-            self.window.runner.stop()
-            self.window.controls.setCurrentWidget(self.window.inspect_form)
+            self.logs_opened.emit()  # the user's own logs: the subject of the window now
         self._had_logs = bool(logs)
         if logs:
             self._show_summary()
@@ -216,11 +242,11 @@ class LogActions(QObject):
                     f"(bracket {format_lr(a)}–{format_lr(b)})"
                 )
                 # A check run after a range test (journey 8): how far the suggestion was.
-                shown = getattr(self.window.range_tool, "suggestion", None)
+                shown = self.shown_suggestion()
                 if shown is not None and shown.suggested_lr:
                     ratio = sweep["best_lr"] / shown.suggested_lr
                     text += f", {ratio:.2g}× the suggested {format_lr(shown.suggested_lr)}"
-        self.window.status_text.setText(text if logs else "Ready")
+        self.status.setText(text if logs else "Ready")
 
     def _suggest_mapping(self, path: str) -> None:
         # No modal surprise while files open (or a screenshot is taken): say what to do.
@@ -229,5 +255,5 @@ class LogActions(QObject):
             "and choose Map columns… to say which is which"
         )
         self.errors.append(message)
-        self.window.inspect_form.show_errors(self.errors)
-        self.window.status_text.setText(message)
+        self.form.show_errors(self.errors)
+        self.status.setText(message)

@@ -161,7 +161,27 @@ class MainWindow(QMainWindow):
             parent=self,
         )
         self.log_view.wants_loss_vs_lr.connect(lambda: self._raise_dock("loss_vs_lr"))
-        self.log_actions = LogActions(self)
+        file_menu = self.menuBar().addMenu("&File")
+        self.log_actions = LogActions(
+            self.library,
+            file_menu,
+            self.sources,
+            self.inspect_form,
+            self.status_text,
+            self.progress,
+            self,
+            shown_suggestion=lambda: self.range_tool.suggestion,
+            parent=self,
+        )
+        self.log_actions.logs_opened.connect(self._focus_on_logs)
+        self.sources.simulation_toggled.connect(self.set_simulation_visible)
+        file_menu.addSeparator()
+        quit_action = file_menu.addAction("&Quit")
+        quit_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Quit))
+        quit_action.triggered.connect(self.close)
+        view_menu = self.menuBar().addMenu("&View")
+        for dock in (*self.plot_docks.values(), self.sources_dock, self.controls_dock):
+            view_menu.addAction(dock.toggleViewAction())
         # Each task its plot layout (the main plot gets the room), switched with its tab.
         self.task_layouts = TaskLayouts(self.plot_area, self.plot_docks)
         self.controls.currentChanged.connect(self._apply_task_layout)
@@ -321,6 +341,12 @@ class MainWindow(QMainWindow):
         self.log_actions.open_paths([p for p in paths if p not in sessions])
         if sessions:
             self.session.open(sessions[-1])
+
+    def _focus_on_logs(self) -> None:
+        """The user opened their own logs: they are the subject, the demo steps aside."""
+        self.sources.simulation_item.setCheckState(0, Qt.CheckState.Unchecked)
+        self.runner.stop()
+        self.controls.setCurrentWidget(self.inspect_form)
 
     def set_simulation_visible(self, visible: bool) -> None:
         """The Sources tick of the simulation: every panel, and the loss vs λ layer."""
