@@ -211,6 +211,13 @@ class LogView(QObject):
         self.loss_lr_layer.set_visible(visible)
         self.sweep_points.setVisible(visible)
         self.sweep_diverged.setVisible(visible)
+        self._use_statistic()
+
+    def _use_statistic(self) -> None:
+        """The final/best loss choice applies to the sweep's points, when they are shown."""
+        x, _ = self.sweep_points.getData()
+        shown = self.sweep_points.isVisible() and x is not None and len(x) > 0
+        self.loss_lr_panel.use_statistic(LAYER, shown)
 
     def _draw_sweep(self, runs) -> None:
         # every visible trial, not only the drawn curves
@@ -218,6 +225,7 @@ class LogView(QObject):
         if table["lr"].size < 2:
             self.sweep_points.setData([], [])
             self.sweep_diverged.setData([], [])
+            self._use_statistic()
             return
         statistic = "best" if self.loss_lr_panel.statistic.currentIndex() == 1 else "final"
         y = table[statistic]
@@ -229,6 +237,7 @@ class LogView(QObject):
         top = float(y[ok].max()) * 3 if ok.any() else 1.0
         lost = table["diverged"]
         self.sweep_diverged.setData(table["lr"][lost], np.full(int(lost.sum()), top))
+        self._use_statistic()
 
     def _show_range_curve(self, range_curve) -> None:
         if self.range_tool is None:

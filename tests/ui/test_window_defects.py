@@ -238,6 +238,31 @@ def test_the_range_test_toggle_shows_only_with_a_range_test(qtbot, window):
     assert not tool.show_layer.isVisibleTo(window)
 
 
+def test_the_final_loss_choice_shows_only_where_it_applies(qtbot, window):
+    """Defect 11: the "final loss / best loss" menu showed over a range-test curve and a
+    single log, where no point per run is plotted."""
+    statistic = window.loss_vs_lr.statistic
+    assert not statistic.isVisibleTo(window)  # nothing plotted yet
+    config = SimulationConfig(lrs=np.geomspace(1e-3, 0.1, 4), iterations=50, dim=2)
+    with qtbot.waitSignal(window.simulation_finished, timeout=30_000):
+        window.start_simulation(config)
+    assert statistic.isVisibleTo(window)  # one point per simulated run
+    lr = np.geomspace(1e-6, 1.0, 100)
+    window.range_tool.show_range_curve(lr, 2.0 - 1.0 / (1 + np.exp(-(np.log10(lr) + 3))), "f.csv")
+    assert not statistic.isVisibleTo(window)  # a range-test curve: no final or best loss
+    window.range_tool.show_layer.setChecked(False)
+    assert not statistic.isVisibleTo(window)  # nothing shown that has a point per run
+    window.sources.simulation_item.setCheckState(0, Qt.CheckState.Unchecked)
+    window.sources.simulation_item.setCheckState(0, Qt.CheckState.Checked)
+    assert statistic.isVisibleTo(window)  # the simulation's points again
+    open_and_wait(qtbot, window, FIXTURES / "logs" / "sweep")
+    window.sources.simulation_item.setCheckState(0, Qt.CheckState.Unchecked)
+    assert statistic.isVisibleTo(window)  # the sweep's points use it
+    window.library.clear()
+    window.log_view.redraw()
+    assert not statistic.isVisibleTo(window)
+
+
 def test_sweep_runs_sort_as_numbers(qtbot, window, tmp_path):
     """Defect 10: sweep runs sorted as text (lr_1e-05 after lr_10)."""
     for lr in ("10", "1e-05", "0.001", "2"):

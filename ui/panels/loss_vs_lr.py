@@ -32,6 +32,10 @@ class LossVsLrPanel(PlotPanel):
         self.statistic.setToolTip("Plot each run's loss at its last iteration, or its lowest")
         self.statistic.currentIndexChanged.connect(self._redraw)
         self.header.addWidget(self.statistic)
+        # The choice applies to one point per run (the simulation's, a log sweep's), not to
+        # a range test's curve: shown only while a layer that uses it is on the panel.
+        self._statistic_users: set[str] = set()
+        self.statistic.setVisible(False)
         self.legend = self.plot.addLegend(offset=(10, -10), labelTextSize="8pt")
         self.trend = pg.PlotDataItem(pen=pg.mkPen((150, 150, 150), width=1), connect="finite")
         self.points = pg.PlotDataItem(pen=None, symbol="o", symbolSize=8)
@@ -90,6 +94,15 @@ class LossVsLrPanel(PlotPanel):
         for item in (self.trend, self.points, self.diverged, self.zeros, *self.theory_lines):
             item.setVisible(visible)
         self.legend.setVisible(visible)
+        self.use_statistic("simulation", visible and self.store is not None)
+
+    def use_statistic(self, owner: str, used: bool) -> None:
+        """Say whether ``owner``'s layer, as shown now, plots the final/best loss choice."""
+        if used:
+            self._statistic_users.add(owner)
+        else:
+            self._statistic_users.discard(owner)
+        self.statistic.setVisible(bool(self._statistic_users))
 
     def set_store(self, store: RunStore) -> None:
         self.store = store
@@ -98,6 +111,7 @@ class LossVsLrPanel(PlotPanel):
             self._zeros_in_legend = False
         self._brushes = [pg.mkBrush(c) for c in lr_colors(store.lrs)]
         self._drawn_version = -1
+        self.use_statistic("simulation", self.points.isVisible())
         self.refresh()
 
     def refresh(self) -> bool:
