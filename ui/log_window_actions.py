@@ -230,6 +230,9 @@ class LogActions(QObject):
         logs = self.library.logs
         runs = sum(len(log.runs) for log in logs)
         text = f"{len(logs)} log{'s' * (len(logs) > 1)} open · {runs} run{'s' * (runs != 1)}"
+        skipped = sum(len(getattr(log.data, "skipped", [])) for log in logs)
+        if skipped:
+            text += f" · {skipped} file{'s' * (skipped != 1)} skipped (see Sources)"
         if len(logs) == 1:
             # A sweep (study, experiment, sweep folder, check run): its best λ, as inspect says.
             from lrviz.commands.inspect import sweep_reading

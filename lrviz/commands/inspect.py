@@ -72,7 +72,7 @@ def summary(log: LogData) -> dict:
             )
         params = {str(k): _param(v) for k, v in r.params.items()}
         runs.append({"name": r.name, "params": params, "series": series})
-    out = {"format": log.format, "runs": runs}
+    out = {"format": log.format, "runs": runs, "skipped": list(log.skipped)}
     best = sweep_reading(log)
     if best is not None:
         out["sweep"] = best
@@ -135,6 +135,8 @@ def text(log: LogData) -> str:
             f"best lr across trials: {_fmt(sweep['best_lr'])} (bracket {_fmt(a)} .. {_fmt(b)}; "
             f"{sweep['why']})"
         )
+    if log.skipped:
+        lines.append(log.skipped_text(limit=len(log.skipped)))
     return "\n".join(lines)
 
 

@@ -168,6 +168,16 @@ class LogData:
         if self.format not in FORMATS:
             raise ValueError(f"unknown format {self.format!r}")
 
+    def skipped_text(self, limit: int = 3) -> str | None:
+        """One line saying what was not read (``skipped 2 files: a: why; b: why``), the
+        first ``limit`` of them in full; None when nothing was skipped."""
+        n = len(self.skipped)
+        if not n:
+            return None
+        shown = "; ".join(self.skipped[:limit])
+        more = f"; and {n - limit} more" if n > limit else ""
+        return f"skipped {n} file{'s' * (n != 1)}: {shown}{more}"
+
 
 @dataclass(frozen=True)
 class ColumnMapping:

@@ -552,3 +552,31 @@ def test_reading_costs_at_most_three_times_the_file(tmp_path, name, write):
     load(p)  # warm: imports, first-use caches
     peak = _peak_traced(lambda: load(p))
     assert peak <= 3 * size, f"{peak / size:.2f}x the file"
+
+
+def test_inspect_says_which_files_of_a_folder_were_skipped(tmp_path, capsys):
+    """Issue 10's leftover: a folder's unreadable file was left out silently by `inspect`."""
+
+    from lrviz.cli import main
+
+    (tmp_path / "version_0").mkdir()
+    (tmp_path / "version_1").mkdir()
+    (tmp_path / "version_0" / "metrics.csv").write_text("step,train_loss\n1,2.0\n2,1.5\n")
+    (tmp_path / "version_1" / "metrics.csv").write_bytes(b"\x00\x01binary\x00")
+    assert main(["inspect", str(tmp_path), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert len(data["skipped"]) == 1 and "version_1/metrics.csv" in data["skipped"][0]
+    assert main(["inspect", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "skipped 1 file: " in out and "version_1/metrics.csv" in out and "binary" in out
+    assert load(tmp_path).skipped_text() == "skipped 1 file: " + data["skipped"][0]
+    assert main(["inspect", str(tmp_path / "version_0"), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["skipped"] == []
+
+
+def test_skipped_text_names_the_first_files_and_counts_the_rest():
+    from lrviz.loaders.model import LogData
+
+    log = LogData("csv", [], "x", skipped=[f"f{i}: binary" for i in range(5)])
+    assert log.skipped_text(limit=2) == "skipped 5 files: f0: binary; f1: binary; and 3 more"
+    assert LogData("csv", [], "x").skipped_text() is None

@@ -347,3 +347,20 @@ def test_a_range_test_run_here_is_read_as_raw(qtbot, window):
     assert s.source == "raw" and tool.caption.isVisible()
     tool.clear()
     assert not tool.caption.isVisible() and tool.overlay.likely_band is None
+
+
+def test_files_a_folder_skipped_are_shown_in_sources_and_the_status_bar(
+    qtbot, window, tmp_path
+):
+    """Issue 10's leftover: LogData.skipped was never shown; a bad version vanished."""
+    (tmp_path / "version_0").mkdir()
+    (tmp_path / "version_1").mkdir()
+    (tmp_path / "version_0" / "metrics.csv").write_text("step,train_loss\n1,2.0\n2,1.5\n")
+    (tmp_path / "version_1" / "metrics.csv").write_bytes(b"\x00\x01binary\x00")
+    open_and_wait(qtbot, window, tmp_path)
+    assert "1 file skipped (see Sources)" in window.status_text.text()
+    item = window.sources.log_item(window.library.logs[0])
+    assert "1 skipped" in item.text(0)
+    tip = item.toolTip(0)
+    assert "skipped 1 file that could not be read" in tip
+    assert "version_1/metrics.csv" in tip and "binary" in tip

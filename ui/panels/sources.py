@@ -105,8 +105,18 @@ class SourcesPanel(QWidget):
                 top = QTreeWidgetItem([f"{log.path.name}"])
                 top.setData(0, _RUN, log)
                 watching = " · watching for changes" if log.watch else ""
-                top.setToolTip(0, f"{log.path}\nformat: {log.format}{watching}")
-                top.setText(0, f"{log.path.name}  [{log.format}]")
+                tip = f"{log.path}\nformat: {log.format}{watching}"
+                text = f"{log.path.name}  [{log.format}]"
+                skipped = getattr(log.data, "skipped", [])
+                if skipped:
+                    # Files of the folder that were not read: say so where the log is.
+                    n = len(skipped)
+                    tip += f"\nskipped {n} file{'s' * (n != 1)} that could not be read:"
+                    tip += "".join(f"\n  {line}" for line in skipped[:10])
+                    tip += f"\n  and {n - 10} more" if n > 10 else ""
+                    text += f"  ⚠ {len(skipped)} skipped"
+                top.setToolTip(0, tip)
+                top.setText(0, text)
                 for run in log.runs:
                     child = QTreeWidgetItem([run.label])
                     child.setData(0, _RUN, run)
