@@ -72,7 +72,9 @@ def summary(log: LogData) -> dict:
             )
         params = {str(k): _param(v) for k, v in r.params.items()}
         runs.append({"name": r.name, "params": params, "series": series})
-    out = {"format": log.format, "runs": runs, "skipped": list(log.skipped)}
+    out = {"format": log.format, "runs": runs}
+    if log.skipped:
+        out["skipped"] = list(log.skipped)  # files of a folder that could not be read
     best = sweep_reading(log)
     if best is not None:
         out["sweep"] = best

@@ -60,7 +60,7 @@ def same(a, b) -> bool:
 @pytest.mark.parametrize(("rel", "fmt"), CASES)
 def test_json_round_trip(capsys, rel, fmt):
     data = run_json(capsys, LOGS / rel)
-    assert {"format", "runs"} <= set(data) <= {"format", "runs", "sweep"}
+    assert {"format", "runs"} <= set(data) <= {"format", "runs", "sweep", "skipped"}
     assert data["format"] == fmt
     log = load(LOGS / rel)
     assert [r["name"] for r in data["runs"]] == [r.name for r in log.runs]
