@@ -228,12 +228,18 @@ class LogLibrary(QObject):
 
     # --- live watch -----------------------------------------------------------------------
     def poll(self) -> None:
-        """Reload every watched log whose files changed since they were read."""
+        """Reload every watched log whose files changed since they were read, or whose last
+        line is held back until it ends or settles (a finished file without a final line
+        end does not change again: its last row must still appear)."""
         for log in list(self.logs):
             if (
                 log.watch
                 and log.path not in self._reloading
-                and (log.store_url is not None or file_stamp(log.path) != log.stamp)
+                and (
+                    log.store_url is not None
+                    or file_stamp(log.path) != log.stamp
+                    or getattr(log.watcher, "waiting", False)
+                )
             ):
                 self.reload(log)  # a store is polled on the worker: cheap when unchanged
 

@@ -119,6 +119,7 @@ class _FileWatcher:
 
     def _reset(self) -> None:
         self._kind: str | None = None
+        self._waited = False  # the first line was held back (see waiting)
         self._format: str | None = None
         self._offset = 0
         self._line = 1
@@ -130,6 +131,15 @@ class _FileWatcher:
         self._base: Table | None = None  # a large first read done by pandas
         self._records: RecordColumns | None = None
         self._prefix.reset()
+
+    @property
+    def waiting(self) -> bool:
+        """True while a line that has not ended is held back (a first line being written, or
+        a last line without its line end): polling again shows it once it has settled,
+        even if the file does not change any more."""
+        if self._kind == "delimited":
+            return bool(self._tail.strip()) and not self._shown_tail
+        return self._kind is None and self._sig is None and self._waited
 
     def poll(self) -> bool:
         try:
@@ -218,6 +228,7 @@ class _FileWatcher:
     def _wait(self) -> bool:
         """The first line is not complete yet: nothing to show; look again next time."""
         self._sig = None
+        self._waited = True
         changed = self.data is not None
         self.data = None  # (after a rewrite: the old rows are gone)
         return changed
@@ -385,6 +396,12 @@ class LogWatcher:
     def data(self) -> LogData | None:
         """What has been read so far (None before the first successful :meth:`poll`)."""
         return self._data
+
+    @property
+    def waiting(self) -> bool:
+        """True while a line that has not ended is held back: keep polling, even while the
+        file(s) do not change, and it is shown once it has settled (:data:`SETTLED_SECONDS`)."""
+        return any(w.waiting for w in self._files.values())
 
     def poll(self) -> bool:
         """Read what changed since the last call.

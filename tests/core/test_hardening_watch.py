@@ -154,6 +154,36 @@ def test_a_settled_last_line_appears_without_the_file_changing(tmp_path, monkeyp
     assert values(w, "loss") == [0.5, 0.25]
 
 
+def test_the_watcher_says_while_it_holds_a_line_back(tmp_path, monkeypatch):
+    """What the app needs to keep polling an unchanged file until its last line shows."""
+    import lrviz.loaders.watch as watch
+
+    p = tmp_path / "export.csv"
+    p.write_bytes(b"step,loss\n1,0.5\n2,0.25")
+    w = LogWatcher(p)
+    w.poll()
+    assert w.waiting  # the last line has not ended
+    monkeypatch.setattr(watch, "SETTLED_SECONDS", 0.0)
+    assert w.poll() and not w.waiting
+    first = tmp_path / "first.csv"
+    first.write_bytes(b"step,lo")  # the first line, still being written
+    monkeypatch.setattr(watch, "SETTLED_SECONDS", 1e9)
+    w = LogWatcher(first)
+    w.poll()
+    assert w.data is None and w.waiting
+    first.write_bytes(b"step,loss\n1,0.5\n")
+    assert w.poll() and not w.waiting
+    folder = tmp_path / "runs" / "version_0"
+    folder.mkdir(parents=True)
+    (folder / "metrics.csv").write_bytes(b"step,train_loss\n1,0.5\n2,0.2")
+    w = LogWatcher(tmp_path / "runs")
+    w.poll()
+    assert w.waiting
+    (folder / "metrics.csv").write_bytes(b"step,train_loss\n1,0.5\n2,0.2\n")
+    w.poll()
+    assert not w.waiting
+
+
 def test_a_whole_json_record_without_its_line_end_is_shown(tmp_path):
     p = tmp_path / "metrics.json"
     p.write_bytes(b'{"iteration": 1, "total_loss": 2.0}\n{"iteration": 2, "total_loss": 1.5}')

@@ -128,6 +128,30 @@ def test_live_watch_appends_without_loss_or_duplicates(qtbot, window, lightning_
     assert y[-1] == pytest.approx(0.123)
 
 
+def test_a_last_line_that_settles_appears_though_the_file_no_longer_changes(
+    qtbot, window, tmp_path, monkeypatch
+):
+    """Issue 10's leftover: the window re-read a log only when its file changed, so the last
+    row of a finished file without a final line end never appeared (load() reads it)."""
+    import lrviz.loaders.watch as watch
+
+    monkeypatch.setattr(watch, "SETTLED_SECONDS", 1.5)
+    path = tmp_path / "export.csv"
+    path.write_bytes(b"step,loss\n1,0.5\n2,0.4\n3,0.25")
+    open_and_wait(qtbot, window, path)
+
+    def shown() -> list[float]:
+        return window.library.logs[0].runs[0].run.get("loss").y.tolist()
+
+    assert shown() in ([0.5, 0.4], [0.5, 0.4, 0.25])  # held back unless loading was slow
+    qtbot.waitUntil(lambda: shown() == [0.5, 0.4, 0.25], timeout=15_000)
+    window.log_view.redraw()
+    ((raw, _),) = loss_curves(window)
+    assert raw.getOriginalDataset()[1].tolist() == [0.5, 0.4, 0.25]
+    qtbot.waitUntil(lambda: not window.library.jobs.busy, timeout=10_000)
+    assert not window.library.logs[0].watcher.waiting  # and polling it stops
+
+
 def test_live_watch_follows_a_rewrite_with_a_new_header(qtbot, window, lightning_csv):
     open_and_wait(qtbot, window, lightning_csv)
     # Lightning >= 2.2 rewrites the whole file when a new column (train_acc) appears.
@@ -349,9 +373,7 @@ def test_a_range_test_run_here_is_read_as_raw(qtbot, window):
     assert not tool.caption.isVisible() and tool.overlay.likely_band is None
 
 
-def test_files_a_folder_skipped_are_shown_in_sources_and_the_status_bar(
-    qtbot, window, tmp_path
-):
+def test_files_a_folder_skipped_are_shown_in_sources_and_the_status_bar(qtbot, window, tmp_path):
     """Issue 10's leftover: LogData.skipped was never shown; a bad version vanished."""
     (tmp_path / "version_0").mkdir()
     (tmp_path / "version_1").mkdir()
