@@ -217,13 +217,14 @@ _STEP_NAMES = {
     "iter",
     "it",
     "n_iter",
-    "training_iteration",
     "trainer/global_step",
     "train/global_step",
     "batch",
     "num_steps",
 }
-_EPOCH_NAMES = {"epoch", "epochs", "trainer/epoch", "train/epoch", "_epoch"}
+# Ray Tune's training_iteration counts the trial's reports, which trainers make once an
+# epoch (Tune's Keras and Lightning callbacks report at each epoch's end): not steps.
+_EPOCH_NAMES = {"epoch", "epochs", "trainer/epoch", "train/epoch", "_epoch", "training_iteration"}
 _TIME_NAMES = {
     "time",
     "wall time",

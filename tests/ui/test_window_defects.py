@@ -263,6 +263,17 @@ def test_the_final_loss_choice_shows_only_where_it_applies(qtbot, window):
     assert not statistic.isVisibleTo(window)
 
 
+def test_ray_tune_training_iteration_is_labelled_as_epochs(qtbot, window):
+    """Defect 10: a Ray Tune trial's training_iteration (one report an epoch) read "step"."""
+    open_and_wait(qtbot, window, FIXTURES / "logs" / "sweep")
+    assert window.inspect_form.axis == "epoch"
+    assert window.loss_vs_iteration.plot.getAxis("bottom").labelText == "epoch"
+    # with a step column as well (Ray 2.x), steps stay x and epochs are one choice away
+    open_and_wait(qtbot, window, FIXTURES / "stores" / "raytune")
+    box = window.inspect_form.x_axis
+    assert box.model().item(box.findData("epoch")).isEnabled()
+
+
 def test_sweep_runs_sort_as_numbers(qtbot, window, tmp_path):
     """Defect 10: sweep runs sorted as text (lr_1e-05 after lr_10)."""
     for lr in ("10", "1e-05", "0.001", "2"):
