@@ -142,3 +142,23 @@ def sweep_points(runs) -> dict[str, np.ndarray]:
         "diverged": table[:, 3].astype(bool),
         "index": table[:, 4].astype(int),
     }
+
+
+def held_steps(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A λ series as it should be drawn: a step schedule as steps, anything else as logged.
+
+    A λ logged once an epoch (Keras' ``learning_rate``) or once a step holds its value until
+    the next point; drawn point to point, a drop from 0.1 to 0.01 between epochs 4 and 5
+    becomes a ramp through λ that were never used. When the series stays constant between
+    most of its points (at most half of them change: a step schedule), each value is held
+    up to the next point and the change is drawn vertically there. A smooth schedule logged
+    at each point is returned as it is.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    if x.size < 3:
+        return x, y
+    changes = int(np.count_nonzero(y[1:] != y[:-1]))
+    if changes == 0 or changes > (x.size - 1) / 2:
+        return x, y
+    return np.repeat(x, 2)[1:], np.repeat(y, 2)[:-1]

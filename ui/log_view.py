@@ -129,9 +129,8 @@ class LogView(QObject):
             lr = log_views.pick_series(model, "lr", self.lr_series.currentData())
             if lr is not None:
                 x, _ = log_views.x_values(model, lr, axis)
-                lr_curves.append(
-                    (run, run.color, x, np.asarray(lr.y, float), f"{run.label}: {lr.name}")
-                )
+                x, y = log_views.held_steps(x, lr.y)  # a step schedule drawn as steps
+                lr_curves.append((run, run.color, x, y, f"{run.label}: {lr.name}"))
             pairs = self._loss_against_lr(model, loss)
             if pairs is not None:
                 if run.log.format in RANGE_TEST_FORMATS and range_curve is None:

@@ -103,3 +103,17 @@ def test_x_values_on_own_axis_is_identity(axis):
     s = Series("loss", "loss", axis, [1.0, 2.0], [3.0, 4.0])
     x, got = log_views.x_values(Run("r", series=[s]), s, axis)
     assert got == axis and np.array_equal(x, s.x)
+
+
+def test_a_step_schedule_is_held_to_the_next_point_and_a_smooth_one_left_alone():
+    from lrviz.log_views import held_steps
+
+    x = np.arange(6.0)
+    y = np.array([0.1, 0.1, 0.1, 0.01, 0.01, 0.01])
+    hx, hy = held_steps(x, y)
+    assert hx.tolist() == [0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5]
+    assert hy.tolist() == [0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.01, 0.01, 0.01, 0.01, 0.01]
+    smooth = 0.1 * np.cos(np.linspace(0, 1.5, 6))
+    np.testing.assert_array_equal(held_steps(x, smooth)[1], smooth)
+    np.testing.assert_array_equal(held_steps(x, np.full(6, 0.1))[1], np.full(6, 0.1))
+    assert held_steps(x[:2], y[:2])[0].size == 2

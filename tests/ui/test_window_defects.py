@@ -274,6 +274,52 @@ def test_ray_tune_training_iteration_is_labelled_as_epochs(qtbot, window):
     assert box.model().item(box.findData("epoch")).isEnabled()
 
 
+def test_a_keras_step_schedule_drops_at_the_epoch_not_in_a_ramp(qtbot, window, tmp_path):
+    """Defect 10: λ logged once an epoch by Keras with a step schedule (0.1 for 5 epochs,
+    then 0.01) was drawn as a line sloping from epoch 4 to 5, a λ never used."""
+    rows = "".join(f"{e},{0.1 if e < 5 else 0.01},{1 / (e + 1)}\n" for e in range(10))
+    path = tmp_path / "training.log.csv"
+    path.write_text("epoch,learning_rate,loss\n" + rows)
+    open_and_wait(qtbot, window, path)
+    ((raw, _),) = window.log_view.lr_layer.items.values()
+    x, y = raw.getOriginalDataset()
+    held = y[x == 5]
+    assert sorted(held.tolist()) == pytest.approx([0.01, 0.1])  # 0.1 up to epoch 5, then 0.01
+    assert y[-1] == pytest.approx(0.01) and x[-1] == 9
+
+
+def test_the_smoothed_curve_of_a_million_rows_is_a_line_not_a_blob(qtbot, window, tmp_path):
+    """Defect 10: at a million noisy rows the bold smoothed curve, downsampled to each
+    pixel's min and max like the raw one, filled a solid band."""
+    n = 1_000_000
+    steps = np.arange(n)
+    loss = np.exp(-steps / 3e5 + 0.3 * np.random.default_rng(0).standard_normal(n))
+    path = tmp_path / "metrics.csv"
+    np.savetxt(
+        path,
+        np.column_stack([steps, loss]),
+        fmt=("%d", "%.5f"),
+        delimiter=",",
+        header="step,train_loss",
+        comments="",
+    )
+    open_and_wait(qtbot, window, path)
+    window.resize(1024, 700)
+    qtbot.waitUntil(lambda: window.loss_vs_iteration.plot.getViewBox().width() > 100)
+    ((raw, smooth),) = window.log_view.loss_layer.items.values()
+    window.loss_vs_iteration.plot.getViewBox().autoRange()
+
+    def wiggle(item) -> float:
+        _, y = item.getData()  # what is drawn: downsampled to the view
+        y = y[np.isfinite(y)]
+        return float(np.abs(np.diff(y)).sum() / (y.max() - y.min()))
+
+    # A falling line: 1 for a monotone curve, a little more for the noise left in each
+    # pixel's mean; each pixel's min and max (the blob) gave 750.
+    assert wiggle(smooth) < 15
+    assert wiggle(raw) > 50  # the raw points stay a band: their spikes are kept
+
+
 def test_sweep_runs_sort_as_numbers(qtbot, window, tmp_path):
     """Defect 10: sweep runs sorted as text (lr_1e-05 after lr_10)."""
     for lr in ("10", "1e-05", "0.001", "2"):

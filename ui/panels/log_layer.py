@@ -81,6 +81,10 @@ class LogLayer:
             items = (_curve(), _curve())
             for item in items:
                 self.plot.addItem(item)
+            # The raw curve keeps each pixel's min and max (spikes stay visible); the
+            # smoothed one its mean: at a million noisy points, min and max of a lightly
+            # smoothed curve fill a solid band where a line belongs.
+            items[1].setDownsampling(auto=True, method="mean")
             self.items[id(key)] = items
         return items
 
