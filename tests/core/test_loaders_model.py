@@ -13,7 +13,7 @@ from lrviz.loaders.model import LogData, Run, Series, infer_role, keep_last, mak
     [
         ("step", "step"),
         ("global_step", "step"),
-        ("training_iteration", "step"),
+        ("training_iteration", "epoch"),  # Ray Tune: one report an epoch
         ("epoch", "epoch"),
         ("Wall time", "time"),
         ("train_loss", "loss"),
