@@ -511,7 +511,10 @@ class Examples:
 
 
 def strategies(st, files: list[Path]):
-    from lrviz.loaders.tfrecord import encode_record, read_records
+    from lrviz.loaders.tfrecord import read_records
+
+    sys.path.insert(0, str(LOGS))
+    from make_fixtures import encode_record
 
     text_files = [p for p in files if not p.name.startswith("events.out")]
     event_files = [p for p in files if p.name.startswith("events.out")]
@@ -797,11 +800,10 @@ def write_big(kind: str, path: Path, mb: int) -> Path:
     target = mb << 20
     rng = np.random.default_rng(0)
     if kind == "events":
-        from lrviz.loaders.tfrecord import encode_record
-
         sys.path.insert(0, str(LOGS))
         import make_fixtures as enc
 
+        encode_record = enc.encode_record
         one = encode_record(enc.event(1, 1.0, [enc.scalar_value("train/loss", 0.5)]))
         n = target // len(one)
         with open(path, "wb") as f:

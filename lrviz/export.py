@@ -189,17 +189,6 @@ def _sync_folder(folder: Path) -> None:
         os.close(fd)
 
 
-def save_range_json(
-    path: str | os.PathLike,
-    min_lr: float,
-    max_lr: float,
-    suggested_lr: float | None = None,
-    extra: Mapping | None = None,
-) -> Path:
-    """Save :func:`range_json` to ``path`` atomically."""
-    return save_text_atomic(path, range_json(min_lr, max_lr, suggested_lr, extra))
-
-
 #: lrviz's optimizer names -> (PyTorch constructor, Keras constructor), both with the
 #: hyper-parameters lrviz's engine uses (PyTorch's defaults), so the exported code trains with
 #: the optimizer the range test measured. None: the optimizer is unknown (a saved curve).

@@ -95,9 +95,6 @@ class SimulationRunner(QObject):
         """Stop and wait for every thread this runner started (window closing)."""
         self.jobs.shutdown()
 
-    def is_running(self) -> bool:
-        return self.state == "running"
-
     # --- session state (ui.session) -------------------------------------------------------
     def get_state(self) -> dict:
         """The simulation that was run, as its configuration (a session's "simulation")."""

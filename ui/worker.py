@@ -100,9 +100,6 @@ class WorkerThread(QObject):
         self._thread.wait(1000)  # "finished" comes just before the thread returns
         self.finished.emit(self._completed)
 
-    def is_running(self) -> bool:
-        return self._thread.isRunning()
-
     def stop(self, wait_ms: int = 5000) -> bool:
         """Ask the worker to stop and wait for its thread to end. True if it ended."""
         self._worker.request_stop()

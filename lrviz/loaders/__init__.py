@@ -5,8 +5,8 @@
 >>> log.format, log.runs[0].find("loss").name                   # doctest: +SKIP
 ('lightning-csv', 'train_loss')
 
-Public API: :func:`load`, :func:`list_columns`, :class:`LogWatcher`, :func:`sweep_table`,
-and the model classes :class:`LogData`, :class:`Run`, :class:`Series`, :class:`ColumnMapping`.
+Public API: :func:`load`, :func:`list_columns`, :class:`LogWatcher`, and the model classes
+:class:`LogData`, :class:`Run`, :class:`Series`, :class:`ColumnMapping`.
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ from lrviz.loaders.model import (
     Series,
     infer_role,
 )
-from lrviz.loaders.sweep import SweepTable, sweep_table
 from lrviz.loaders.watch import LogWatcher
 
 
@@ -115,9 +114,7 @@ __all__ = [
     "LrvizError",
     "Run",
     "Series",
-    "SweepTable",
     "infer_role",
     "list_columns",
     "load",
-    "sweep_table",
 ]

@@ -712,11 +712,4 @@ def _read_bytes(raw: bytes, path: str) -> Table:
     return reader.table()
 
 
-def read_header(path: str) -> Dialect:
-    """The dialect (separator and column names) of a delimited file, from its first bytes."""
-    with open_regular(path) as f:
-        head = read_head(f, path)
-    return sniff(head.raw, path)
-
-
-__all__ = ["BlockParser", "CsvReader", "Dialect", "Table", "read_csv", "read_header", "sniff"]
+__all__ = ["BlockParser", "CsvReader", "Dialect", "Table", "read_csv", "sniff"]

@@ -17,7 +17,7 @@ import numpy as np
 
 from lrviz.errors import LrvizError
 from lrviz.loaders.csvread import Table
-from lrviz.loaders.text import MISSING, TEXT, decode, parse_cell
+from lrviz.loaders.text import MISSING, TEXT, parse_cell
 
 # Strings, and numbers outside them: an integer token has no point and no exponent (floats have
 # no digit limit). Each alternative matches a character one way only: linear.
@@ -80,18 +80,6 @@ def loads(text: str, path: str | None = None, line: int | None = None):
     except ValueError:
         # Python refuses to convert integers of more than 4,300 digits (CVE-2020-10735).
         raise _huge_integer(text, path, line) from None
-
-
-def read_json_lines(raw: bytes, path: str | None = None) -> list[tuple[int, dict]]:
-    """Parse a JSON-lines file into (line number, object) pairs.
-
-    Blank lines are skipped. A final line that does not parse (cut off while being written)
-    is ignored; a bad line anywhere else raises LrvizError with its line and column.
-    Lines holding something other than an object are skipped.
-    """
-    from lrviz.loaders.jsonstream import iter_json_lines
-
-    return list(iter_json_lines([raw], path, binary_check=raw))
 
 
 def _number(value):
@@ -321,16 +309,3 @@ class RecordColumns:
             table.values[key] = values
             table.present[key] = present
         return table
-
-
-def records_table(records: list[dict]) -> Table:
-    """Columns from a list of records (see :meth:`RecordColumns.table`)."""
-    store = RecordColumns(keep_records=0)
-    for r in records:
-        store.add(r)
-    return store.table()
-
-
-def load_document(raw: bytes, path: str | None = None):
-    """Parse a whole JSON document (bare NaN and Infinity allowed)."""
-    return loads(decode(raw, path), path)

@@ -111,11 +111,6 @@ def decode(raw: bytes, path: str | None = None) -> str:
         return raw.decode("latin-1")
 
 
-def strip_bom(raw: bytes) -> bytes:
-    """The bytes without a leading UTF-8 byte-order mark."""
-    return raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw
-
-
 def split_lines(text: str) -> list[str]:
     """Split on LF (CR before it, even ``\\r\\r\\n``, is removed); old Mac files on CR.
 

@@ -343,14 +343,6 @@ def run_from_event_files(files: list[EventFile], name: str, source: str | None =
     return run
 
 
-def run_from_files(paths: list[str], name: str) -> Run:
-    """One run from the event files of one directory (read oldest first; last value wins)."""
-    plugins: dict[str, str] = {}
-    files = [read_event_file(p, plugins=plugins) for p in sort_files(paths)]
-    source = os.path.dirname(os.path.abspath(paths[0])) if paths else None
-    return run_from_event_files(files, name, source)
-
-
 class EventTail:
     """Incremental reader of one growing event file (used by the live watcher).
 

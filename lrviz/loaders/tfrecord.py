@@ -165,14 +165,3 @@ def read_records(data: bytes, path: str | None = None) -> list[tuple[int, int]]:
     """(offset, length) of every record's data in ``data`` (see :func:`record_spans`)."""
     starts, lengths = record_spans(data, path)
     return list(zip(starts.tolist(), lengths.tolist(), strict=True))
-
-
-def encode_record(data: bytes) -> bytes:
-    """One framed record (used by tests and fixtures)."""
-    head = struct.pack("<Q", len(data))
-    return (
-        head
-        + struct.pack("<I", masked_crc32c(head))
-        + data
-        + struct.pack("<I", masked_crc32c(data))
-    )

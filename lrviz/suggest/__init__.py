@@ -27,10 +27,9 @@ from lrviz.suggest.sources import (
     undo_ema,
     undo_smoothing,
 )
-from lrviz.suggest.suggestion import CONFIDENCES, RANGE_RULES, Marker, Suggestion
+from lrviz.suggest.suggestion import RANGE_RULES, Marker, Suggestion
 
 __all__ = [
-    "CONFIDENCES",
     "DEFAULT",
     "FINDER_SMOOTHING",
     "LIBRARY_RULES",

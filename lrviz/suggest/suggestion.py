@@ -11,8 +11,6 @@ from lrviz.suggest.anchors import METHODS
 
 #: Rules for the bottom of the recommended range.
 RANGE_RULES = ("start", "third", "fourth")
-#: Confidence levels, best first.
-CONFIDENCES = ("high", "medium", "low")
 
 LABELS = {
     "suggested": "suggested lr",

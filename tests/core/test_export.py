@@ -14,7 +14,6 @@ from lrviz.export import (
     format_lr,
     range_dict,
     range_json,
-    save_range_json,
     save_text_atomic,
     snippets,
 )
@@ -78,7 +77,7 @@ def test_bad_ranges_raise_value_error(low, high):
 def test_save_is_atomic_and_leaves_no_temporary_files(tmp_path):
     path = tmp_path / "range.json"
     path.write_text("old contents")
-    save_range_json(path, 1e-4, 3e-3, 1e-3)
+    save_text_atomic(path, range_json(1e-4, 3e-3, 1e-3))
     assert json.loads(path.read_text())["max_lr"] == 3e-3
     assert os.listdir(tmp_path) == ["range.json"]
 

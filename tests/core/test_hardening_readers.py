@@ -20,12 +20,12 @@ from lrviz.errors import LrvizError
 from lrviz.loaders import LogWatcher, list_columns, load
 from lrviz.loaders.csvread import MAX_COLUMNS
 from lrviz.loaders.fileio import CAP_VARIABLE, MAX_LINE_BYTES
-from lrviz.loaders.tfrecord import encode_record
 
 LOGS = Path(__file__).resolve().parents[1] / "fixtures" / "logs"
 _spec = importlib.util.spec_from_file_location("make_fixtures", LOGS / "make_fixtures.py")
 enc = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(enc)
+encode_record = enc.encode_record
 
 FUZZ = settings(
     max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]

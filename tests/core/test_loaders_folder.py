@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import math
 import shutil
 from pathlib import Path
 
 import pytest
 
 from lrviz.errors import LrvizError
-from lrviz.loaders import load, sweep_table
+from lrviz.loaders import load
 from lrviz.loaders.hparams import find_lr, parse_yaml
+from lrviz.log_views import sweep_points
 
 LOGS = Path(__file__).resolve().parents[1] / "fixtures" / "logs"
 
@@ -45,12 +45,12 @@ def test_sweep_folder_and_its_loss_vs_lr_table():
     assert log.format == "sweep-dir"
     assert len(log.runs) == 4
     assert log.runs[3].params["lr"] == 1.0  # from hparams.yaml's nested optimizer.lr
-    table = sweep_table(log)
-    assert table.lr.tolist() == [0.001, 0.01, 0.1, 1.0]
-    assert table.final_loss.tolist()[:3] == [1.7, 0.9, 1.4]
-    assert math.isnan(table.final_loss[3])  # diverged trial ends in NaN
-    assert table.best_loss.tolist() == [1.7, 0.9, 1.4, 2.0]
-    assert table.names[1].endswith("lr=0.01")
+    table = sweep_points(log.runs)
+    assert table["lr"].tolist() == [0.001, 0.01, 0.1, 1.0]
+    assert table["final"].tolist()[:3] == [1.7, 0.9, 1.4]
+    assert table["diverged"].tolist() == [False, False, False, True]  # ends in NaN
+    assert table["best"].tolist() == [1.7, 0.9, 1.4, 2.0]
+    assert log.runs[table["index"][1]].name.endswith("lr=0.01")
 
 
 def test_sweep_lr_from_ray_config_column(tmp_path):
@@ -61,8 +61,8 @@ def test_sweep_lr_from_ray_config_column(tmp_path):
         (d / "progress.csv").write_text(
             f"loss,training_iteration,config/lr\n1.0,1,{lr}\n0.5,2,{lr}\n"
         )
-    table = sweep_table(load(tmp_path))
-    assert table.lr.tolist() == [0.03, 0.3]
+    table = sweep_points(load(tmp_path).runs)
+    assert table["lr"].tolist() == [0.03, 0.3]
 
 
 def test_tensorboard_folder_runs_are_subfolders():

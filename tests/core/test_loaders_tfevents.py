@@ -11,12 +11,13 @@ import pytest
 from lrviz.errors import LrvizError
 from lrviz.loaders import load
 from lrviz.loaders.tfevents import read_event_file
-from lrviz.loaders.tfrecord import crc32c, crc32c_many, encode_record, read_records
+from lrviz.loaders.tfrecord import crc32c, crc32c_many, read_records
 
 LOGS = Path(__file__).resolve().parents[1] / "fixtures" / "logs"
 _spec = importlib.util.spec_from_file_location("make_fixtures", LOGS / "make_fixtures.py")
 enc = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(enc)
+encode_record = enc.encode_record
 
 
 def test_crc32c_known_answer():

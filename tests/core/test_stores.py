@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from lrviz.errors import LrvizError
-from lrviz.loaders import load, sweep_table
+from lrviz.loaders import load
 from lrviz.log_views import sweep_points
 from lrviz.stores import find_lr_key, is_store, list_studies, open_store
 from lrviz.stores.locate import MLFLOW_FILES, MLFLOW_SQLITE, OPTUNA, hide_password, locate
@@ -270,8 +270,6 @@ def test_both_mlflow_stores_read_alike():
 
 def test_mlflow_sweep_feeds_loss_against_lr():
     log = open_store(MLFLOW_DB, study="lr-sweep")
-    table = sweep_table(log)
-    assert table.lr.tolist() == [0.001, 0.003, 0.01, 0.1, 1.0]
     points = sweep_points(log.runs)
     assert points["lr"].tolist() == [0.001, 0.003, 0.01, 0.1, 1.0]
 
@@ -312,6 +310,6 @@ def test_ray_tune_folder_is_a_sweep_folder():
     for run in log.runs:
         loss = run.find("loss")
         assert loss.name == "loss" and len(loss) == 8
-    table = sweep_table(log)
-    assert table.lr.tolist() == [0.001, 0.01, 0.1, 1.0]
-    assert math.isnan(table.final_loss[-1])  # λ = 1 diverged
+    table = sweep_points(log.runs)
+    assert table["lr"].tolist() == [0.001, 0.01, 0.1, 1.0]
+    assert table["diverged"][-1]  # λ = 1 diverged

@@ -426,13 +426,6 @@ class RangeOverlay(QObject):
             self._updating_region = False
         self.region.setVisible(self._visible)
 
-    def region_lr(self) -> tuple[float, float] | None:
-        """The region as it is drawn, in λ (converted from the log10 view coordinates)."""
-        if not self.region.isVisible() and self._region_lr is None:
-            return None
-        lo, hi = self.region.getRegion()
-        return 10.0**lo, 10.0**hi
-
     def _on_region_moving(self) -> None:
         if self._updating_region:
             return
