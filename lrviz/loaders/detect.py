@@ -16,9 +16,11 @@ Rules, in order:
    ``lr-finder-csv``; an unnamed index then Keras metrics -> ``keras-history-csv``; ``epoch``
    first then Keras metrics -> ``keras-csv``; anything else -> ``csv``.
 
-Every reader decides from the same :class:`~lrviz.loaders.fileio.Head` (the first 64 KB, and
-the whole first line when it is longer; UTF-16 seen as its text): the command line, the app's
-live watcher and the column dialog cannot disagree on what a file is.
+The rules live with their formats (each module's ``FILE_FORMAT``); their order is the
+registry's (:func:`lrviz.loaders.registry.file_formats`). Every reader decides from the same
+:class:`~lrviz.loaders.fileio.Head` (the first 64 KB, and the whole first line when it is
+longer; UTF-16 seen as its text): the command line, the app's live watcher and the column
+dialog cannot disagree on what a file is.
 """
 
 from __future__ import annotations
@@ -26,54 +28,27 @@ from __future__ import annotations
 import os
 
 from lrviz.errors import LrvizError
-from lrviz.loaders import (
-    fastai,
-    keras,
-    lightning,
-    lr_finder,
-    tensorboard_csv,
-    tfevents,
-    ultralytics,
-    wandb,
-)
+from lrviz.loaders import tfevents
 from lrviz.loaders.csvread import Dialect, sniff
 from lrviz.loaders.fileio import HEAD_BYTES, MAX_LINE_BYTES, Head, head_of, open_regular, read_head
 from lrviz.loaders.jsonstream import iter_json_lines
+from lrviz.loaders.registry import first_match
 from lrviz.loaders.tfrecord import looks_like_tfrecord
 
 __all__ = ["HEAD_BYTES", "csv_format", "detect", "json_lines_format", "sniff_kind"]
 
-_CSV_RULES = (
-    (tensorboard_csv.matches, tensorboard_csv.FORMAT),
-    (wandb.matches, wandb.FORMAT),
-    (ultralytics.matches, ultralytics.FORMAT),
-    (lightning.matches, lightning.FORMAT),
-    (fastai.matches, fastai.FORMAT),
-    (lr_finder.matches, lr_finder.FORMAT),
-    (keras.matches_history, keras.HISTORY_FORMAT),
-    (keras.matches_csv_logger, keras.CSV_FORMAT),
-)
-
 
 def csv_format(dialect: Dialect) -> str:
     """The format of a delimited file, from its dialect (header names, quoting)."""
-    for rule, name in _CSV_RULES:
-        if rule(dialect):
-            return name
-    return "csv"
+    return first_match("delimited", dialect).name
 
 
 def json_lines_format(records: list[dict], path: str | None = None) -> str:
     """The format of JSON-lines records (see module docstring)."""
-    from lrviz.loaders import detectron2, mmengine
-
-    if mmengine.matches_mmcv(records):
-        return mmengine.MMCV_FORMAT
-    if detectron2.matches(records):
-        return detectron2.FORMAT
-    if mmengine.matches_mmengine(records):
-        return mmengine.MMENGINE_FORMAT
-    raise LrvizError("JSON lines without iteration or step keys: not a known log", path)
+    found = first_match("json-lines", records)
+    if found is None:
+        raise LrvizError("JSON lines without iteration or step keys: not a known log", path)
+    return found.name
 
 
 def _as_head(head: Head | bytes) -> Head:
@@ -119,10 +94,8 @@ def detect(path: str, head: Head | bytes | None = None) -> str:
     if not head.text.strip():
         raise LrvizError("empty file", path)
     kind = sniff_kind(head, os.path.basename(path))
-    if kind == "events":
-        return tfevents.FORMAT
-    if kind == "json-document":
-        return "hf-trainer-state"
+    if kind in ("events", "json-document"):
+        return first_match(kind, head).name  # one format of each
     if head.line_cut:
         raise _long_line(path)
     if kind == "json-lines":

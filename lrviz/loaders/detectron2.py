@@ -10,6 +10,7 @@ from __future__ import annotations
 from lrviz.loaders.model import ColumnMapping, LogData
 from lrviz.loaders.naming import run_name
 from lrviz.loaders.records import RecordColumns
+from lrviz.loaders.registry import FileFormat
 from lrviz.loaders.tabular import table_run
 
 FORMAT = "detectron2-json"
@@ -34,3 +35,7 @@ def build(records: RecordColumns, path: str, mapping: ColumnMapping | None = Non
     if run.get("total_loss") is not None:
         run.main.setdefault("loss", "total_loss")
     return LogData(FORMAT, [run], path)
+
+
+#: This format, for the registry (lrviz.loaders.registry).
+FILE_FORMAT = FileFormat(FORMAT, "json-lines", build, matches)

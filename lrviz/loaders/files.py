@@ -6,55 +6,24 @@ decides the format and every reader then streams the rest from the same open fil
 
 from __future__ import annotations
 
-from lrviz.errors import LrvizError
-from lrviz.loaders import (
-    detect,
-    detectron2,
-    fastai,
-    hf,
-    keras,
-    lightning,
-    lr_finder,
-    mmengine,
-    plain,
-    tensorboard_csv,
-    tfevents,
-    ultralytics,
-    wandb,
-)
+from lrviz.loaders import detect, mmengine
 from lrviz.loaders.csvread import Table, read_csv
 from lrviz.loaders.fileio import Head, iter_chunks, open_regular, read_head, transcoded
 from lrviz.loaders.jsonstream import iter_json_lines
 from lrviz.loaders.model import ColumnMapping, LogData
 from lrviz.loaders.records import RecordColumns
-
-_CSV_BUILDERS = {
-    "lightning-csv": lightning.build,
-    "keras-csv": keras.build,
-    "keras-history-csv": keras.build_history,
-    "fastai-csv": fastai.build,
-    "tensorboard-csv": tensorboard_csv.build,
-    "wandb-csv": wandb.build,
-    "ultralytics-csv": ultralytics.build,
-    "lr-finder-csv": lr_finder.build,
-    "csv": plain.build,
-}
-_JSONL_BUILDERS = {
-    "detectron2-json": detectron2.build,
-    "mmengine-json": mmengine.build_mmengine,
-    "mmcv-json": mmengine.build_mmcv,
-}
+from lrviz.loaders.registry import file_format
 
 
 def build_csv(fmt: str, table: Table, path: str, mapping: ColumnMapping | None) -> LogData:
     """The log of a delimited file already read into a table."""
-    return _CSV_BUILDERS[fmt](table, path, mapping)
+    return file_format(fmt).build(table, path, mapping)
 
 
 def build_json_lines(
     fmt: str, records: RecordColumns, path: str, mapping: ColumnMapping | None
 ) -> LogData:
-    return _JSONL_BUILDERS[fmt](records, path, mapping)
+    return file_format(fmt).build(records, path, mapping)
 
 
 def json_lines_store() -> RecordColumns:
@@ -81,19 +50,18 @@ def load_file(path: str, mapping: ColumnMapping | None = None) -> LogData:
 
 def read_open_file(f, head: Head, fmt: str, path: str, mapping: ColumnMapping | None) -> LogData:
     """Read a file already opened and detected as ``fmt``."""
-    if fmt == tfevents.FORMAT:
-        return tfevents.build(path, f)
+    found = file_format(fmt)
+    if found.kind == "events":
+        return found.build(path, f)
     src = f
     if head.encoding != "utf-8":
         src = transcoded(f, head, path)  # UTF-16: read as the UTF-8 text it holds
     src.seek(0)
-    if fmt in _CSV_BUILDERS:
-        return build_csv(fmt, read_csv(path, f=src), path, mapping)
-    if fmt == hf.FORMAT:
-        return hf.build(iter_chunks(src, path), path, mapping)
-    if fmt in _JSONL_BUILDERS:
-        store = json_lines_store()
-        for _, record in iter_json_lines(iter_chunks(src, path), path):
-            store.add(record)
-        return build_json_lines(fmt, store, path, mapping)
-    raise LrvizError(f"unsupported format {fmt}", path)  # pragma: no cover
+    if found.kind == "delimited":
+        return found.build(read_csv(path, f=src), path, mapping)
+    if found.kind == "json-document":
+        return found.build(iter_chunks(src, path), path, mapping)
+    store = json_lines_store()
+    for _, record in iter_json_lines(iter_chunks(src, path), path):
+        store.add(record)
+    return found.build(store, path, mapping)

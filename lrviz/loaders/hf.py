@@ -15,6 +15,7 @@ from lrviz.loaders.jsonstream import read_trainer_state
 from lrviz.loaders.model import ColumnMapping, LogData
 from lrviz.loaders.naming import run_name
 from lrviz.loaders.records import RecordColumns
+from lrviz.loaders.registry import FileFormat
 from lrviz.loaders.tabular import table_run
 
 FORMAT = "hf-trainer-state"
@@ -93,3 +94,7 @@ def last_step(chunks: Iterable[bytes], path: str) -> float:
     if isinstance(step, bool) or not isinstance(step, (int, float)):
         return -1.0
     return float(step) if abs(step) < 2**1023 else -1.0
+
+
+#: This format, for the registry (lrviz.loaders.registry).
+FILE_FORMAT = FileFormat(FORMAT, "json-document", build)

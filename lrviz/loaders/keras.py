@@ -10,6 +10,7 @@ from __future__ import annotations
 from lrviz.loaders.csvread import Dialect, Table
 from lrviz.loaders.model import ColumnMapping, LogData
 from lrviz.loaders.naming import run_name
+from lrviz.loaders.registry import FileFormat
 from lrviz.loaders.tabular import table_run
 
 CSV_FORMAT = "keras-csv"
@@ -44,3 +45,8 @@ def build_history(table: Table, path: str, mapping: ColumnMapping | None = None)
     index = table.names[0]
     run = table_run(table, run_name(path), x=index, x_axis="epoch", mapping=mapping, source=path)
     return LogData(HISTORY_FORMAT, [run], path)
+
+
+#: This format, for the registry (lrviz.loaders.registry).
+CSV_FILE_FORMAT = FileFormat(CSV_FORMAT, "delimited", build, matches_csv_logger)
+HISTORY_FILE_FORMAT = FileFormat(HISTORY_FORMAT, "delimited", build_history, matches_history)

@@ -13,6 +13,7 @@ from lrviz.loaders.csvread import Dialect, Table
 from lrviz.loaders.hparams import params_with_lr, read_params_file
 from lrviz.loaders.model import ColumnMapping, LogData, Run
 from lrviz.loaders.naming import run_name
+from lrviz.loaders.registry import FileFormat
 from lrviz.loaders.tabular import table_run
 
 FORMAT = "lightning-csv"
@@ -50,3 +51,7 @@ def run(table: Table, path: str, mapping: ColumnMapping | None = None) -> Run:
 
 def build(table: Table, path: str, mapping: ColumnMapping | None = None) -> LogData:
     return LogData(FORMAT, [run(table, path, mapping)], path)
+
+
+#: This format, for the registry (lrviz.loaders.registry).
+FILE_FORMAT = FileFormat(FORMAT, "delimited", build, matches)

@@ -13,6 +13,7 @@ import numpy as np
 from lrviz.loaders.csvread import Dialect, Table
 from lrviz.loaders.model import ColumnMapping, LogData
 from lrviz.loaders.naming import run_name
+from lrviz.loaders.registry import FileFormat
 from lrviz.loaders.tabular import table_run
 
 FORMAT = "lr-finder-csv"
@@ -52,3 +53,7 @@ def build(table: Table, path: str, mapping: ColumnMapping | None = None) -> LogD
     run.main.setdefault("lr", lr_col)
     run.main.setdefault("loss", loss_col)
     return LogData(FORMAT, [run], path)
+
+
+#: This format, for the registry (lrviz.loaders.registry).
+FILE_FORMAT = FileFormat(FORMAT, "delimited", build, matches)

@@ -16,6 +16,7 @@ import numpy as np
 from lrviz.loaders.model import ColumnMapping, LogData, Run
 from lrviz.loaders.naming import run_name
 from lrviz.loaders.records import RecordColumns
+from lrviz.loaders.registry import FileFormat
 from lrviz.loaders.tabular import table_run
 
 MMENGINE_FORMAT = "mmengine-json"
@@ -169,3 +170,8 @@ def build_mmcv(records: RecordColumns, path: str, mapping: ColumnMapping | None 
     if run.get("loss") is not None:
         run.main.setdefault("loss", "loss")
     return LogData(MMCV_FORMAT, [run], path)
+
+
+#: This format, for the registry (lrviz.loaders.registry).
+MMENGINE_FILE_FORMAT = FileFormat(MMENGINE_FORMAT, "json-lines", build_mmengine, matches_mmengine)
+MMCV_FILE_FORMAT = FileFormat(MMCV_FORMAT, "json-lines", build_mmcv, matches_mmcv)

@@ -9,6 +9,7 @@ from lrviz.loaders.csvread import Table
 from lrviz.loaders.hparams import folder_params
 from lrviz.loaders.model import ColumnMapping, LogData
 from lrviz.loaders.naming import run_name
+from lrviz.loaders.registry import FileFormat
 from lrviz.loaders.tabular import table_run
 
 FORMAT = "csv"
@@ -23,3 +24,7 @@ def build(table: Table, path: str, mapping: ColumnMapping | None = None) -> LogD
         params = folder_params(os.path.dirname(os.path.abspath(path)))
     run = table_run(table, run_name(path), mapping=mapping, params=params, source=path)
     return LogData(FORMAT, [run], path)
+
+
+#: This format, for the registry (lrviz.loaders.registry).
+FILE_FORMAT = FileFormat(FORMAT, "delimited", build)  # any other table

@@ -7,6 +7,7 @@ import re
 
 from lrviz.loaders.csvread import Dialect, Table
 from lrviz.loaders.model import ColumnMapping, LogData, infer_role
+from lrviz.loaders.registry import FileFormat
 from lrviz.loaders.tabular import table_run
 
 FORMAT = "tensorboard-csv"
@@ -47,3 +48,7 @@ def build(table: Table, path: str, mapping: ColumnMapping | None = None) -> LogD
     )
     run.main.setdefault(role, tag)
     return LogData(FORMAT, [run], path)
+
+
+#: This format, for the registry (lrviz.loaders.registry).
+FILE_FORMAT = FileFormat(FORMAT, "delimited", build, matches)

@@ -25,6 +25,7 @@ from lrviz.errors import LrvizError
 from lrviz.loaders.fileio import open_regular, read_all
 from lrviz.loaders.model import LogData, Run, infer_role, make_series
 from lrviz.loaders.prefix import ReadPrefix
+from lrviz.loaders.registry import FileFormat
 from lrviz.loaders.tfrecord import record_spans
 
 FORMAT = "tensorboard-events"
@@ -401,3 +402,7 @@ def build(path: str, f=None) -> LogData:
     ev = read_event_file(path, f=f)
     source = os.path.dirname(os.path.abspath(path))
     return LogData(FORMAT, [run_from_event_files([ev], folder, source)], path)
+
+
+#: This format, for the registry (lrviz.loaders.registry).
+FILE_FORMAT = FileFormat(FORMAT, "events", build)

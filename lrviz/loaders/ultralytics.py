@@ -10,6 +10,7 @@ from __future__ import annotations
 from lrviz.loaders.csvread import Dialect, Table
 from lrviz.loaders.model import ColumnMapping, LogData
 from lrviz.loaders.naming import run_name
+from lrviz.loaders.registry import FileFormat
 from lrviz.loaders.tabular import table_run
 
 FORMAT = "ultralytics-csv"
@@ -29,3 +30,7 @@ def build(table: Table, path: str, mapping: ColumnMapping | None = None) -> LogD
         table, run_name(path), x=epoch, x_axis="epoch", roles=roles, mapping=mapping, source=path
     )
     return LogData(FORMAT, [run], path)
+
+
+#: This format, for the registry (lrviz.loaders.registry).
+FILE_FORMAT = FileFormat(FORMAT, "delimited", build, matches)

@@ -12,6 +12,7 @@ from collections import Counter
 
 from lrviz.loaders.csvread import Dialect, Table
 from lrviz.loaders.model import ColumnMapping, LogData, Run, axis_of, infer_role, make_series
+from lrviz.loaders.registry import FileFormat
 
 FORMAT = "wandb-csv"
 _SEP = " - "
@@ -69,3 +70,7 @@ def build(table: Table, path: str, mapping: ColumnMapping | None = None) -> LogD
         if len(s):
             run.series.append(s)
     return LogData(FORMAT, list(runs.values()), path)
+
+
+#: This format, for the registry (lrviz.loaders.registry).
+FILE_FORMAT = FileFormat(FORMAT, "delimited", build, matches)
