@@ -99,6 +99,11 @@ class LogView(QObject):
         runs = self._drawable(self.library.visible_runs())
         if len(self._pairs_cache) > 4 * max(1, len(runs)):
             self._pairs_cache.clear()  # series of closed or reloaded logs
+        # The axes these runs have, before reading the chosen one: a sweep logged by epoch
+        # is drawn (and labelled) by epoch in this very redraw, not in the next.
+        self.form.set_axes(
+            log_views.available_axes([r.run for r in runs]) if runs else list(log_views.AXES)
+        )
         axis = self.form.axis
         smoothing = self.form.smoothing
         loss_curves, lr_curves, loss_lr_curves = [], [], []
@@ -154,9 +159,6 @@ class LogView(QObject):
         self._had_runs = len(runs)
         self._show_range_curve(range_curve)
         self._apply_y_range()
-        self.form.set_axes(
-            log_views.available_axes([r.run for r in runs]) if runs else list(log_views.AXES)
-        )
         label = {"step": "step", "epoch": "epoch", "time": "wall time"}.get(axis, axis)
         # Runs whose λ is a parameter, not a logged series: say so instead of empty axes.
         self.lr_panel.plot.setTitle(

@@ -268,6 +268,14 @@ def test_ray_tune_training_iteration_is_labelled_as_epochs(qtbot, window):
     open_and_wait(qtbot, window, FIXTURES / "logs" / "sweep")
     assert window.inspect_form.axis == "epoch"
     assert window.loss_vs_iteration.plot.getAxis("bottom").labelText == "epoch"
+    # One redraw both chooses the axis the runs have and labels it (it used to label the
+    # axis chosen before, and relabel only in the redraw after: the test raced it).
+    form = window.inspect_form
+    form.set_axes(["step", "epoch", "time"])
+    form.x_axis.setCurrentIndex(form.x_axis.findData("step"))
+    window.log_view.redraw()
+    assert form.axis == "epoch"
+    assert window.loss_vs_iteration.plot.getAxis("bottom").labelText == "epoch"
     # with a step column as well (Ray 2.x), steps stay x and epochs are one choice away
     open_and_wait(qtbot, window, FIXTURES / "stores" / "raytune")
     box = window.inspect_form.x_axis
