@@ -9,6 +9,7 @@ watcher can feed it appended bytes.
 
 from __future__ import annotations
 
+import io
 import os
 from dataclasses import dataclass, field
 
@@ -510,22 +511,26 @@ def read_csv(path: str, raw: bytes | None = None, workers: int | None = None, f=
         regular file.
     """
     if raw is not None:
-        return _read_bytes(raw, path)
+        return _read_open(io.BytesIO(raw), path, workers)
     if f is None:
         with open_regular(path) as opened:
             return _read_open(opened, path, workers)
     return _read_open(f, path, workers)
 
 
-def _read_open(f, path: str, workers: int | None) -> Table:
+def _read_open(f, path: str, workers: int | None, whole: bool = False) -> Table:
+    """Read the open file ``f`` (``whole``: its lines' ends are settled already)."""
     f.seek(0)
     found = read_head(f, path)
     head = found.raw
     if found.line_cut:
         raise LrvizError(f"line longer than {MAX_LINE_BYTES >> 20} MB: not a table", path, 1)
-    if b"\n" not in head and b"\r" in head:
-        # Old Mac line ends: small files only; read it all.
-        return _read_bytes(head + read_all(f, path), path)
+    if b"\n" not in head and b"\r" in head and not whole:
+        # Old Mac line ends: small files only; read it all, as lines ending in LF.
+        raw = head + read_all(f, path)
+        if b"\n" not in raw:
+            raw = raw.replace(b"\r", b"\n")
+        return _read_open(io.BytesIO(raw), path, workers, whole=True)
     dialect = sniff(head, path)
     size = f.seek(0, os.SEEK_END)
     if size >= PANDAS_MIN_BYTES:
@@ -690,26 +695,6 @@ def _feed_parallel(reader: CsvReader, blocks: _BlockSource, workers: int) -> Non
         while pending:
             future, d = pending.popleft()
             reader.feed_parsed(d, future.result())
-
-
-def _read_bytes(raw: bytes, path: str) -> Table:
-    dialect = sniff(raw[: max(65536, raw.find(b"\n") + 1)], path)
-    if b"\n" not in raw and b"\r" in raw:
-        raw = raw.replace(b"\r", b"\n")  # old Mac line ends
-        dialect = sniff(raw[: max(65536, raw.find(b"\n") + 1)], path)
-    reader = CsvReader(dialect, path)
-    body = raw[dialect.body_offset :]
-    pos = 0
-    while pos < len(body):
-        end = body.rfind(b"\n", pos, pos + BLOCK_BYTES) + 1
-        if end <= pos:
-            end = body.find(b"\n", pos) + 1
-            if end == 0:
-                break
-        reader.feed(body[pos:end])
-        pos = end
-    reader.feed_final(body[pos:])
-    return reader.table()
 
 
 __all__ = ["BlockParser", "CsvReader", "Dialect", "Table", "read_csv", "sniff"]
