@@ -162,3 +162,20 @@ def held_steps(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if changes == 0 or changes > (x.size - 1) / 2:
         return x, y
     return np.repeat(x, 2)[1:], np.repeat(y, 2)[:-1]
+
+
+def lowest_final_losses(runs, limit: int) -> list[int]:
+    """Indices (in order) of the at most ``limit`` runs whose main loss ends lowest; a run
+    without a finite last loss counts as the highest. All of them when there are no more
+    than ``limit`` (a 10,000-trial study draws the curves of its best trials, not all)."""
+    if len(runs) <= limit:
+        return list(range(len(runs)))
+
+    def final(i: int) -> float:
+        series = pick_series(runs[i], "loss", None)
+        if series is None or len(series) == 0:
+            return np.inf
+        value = float(series.y[-1])
+        return value if np.isfinite(value) else np.inf
+
+    return sorted(sorted(range(len(runs)), key=final)[:limit])

@@ -192,21 +192,9 @@ class LogView(QObject):
         """At most MAX_CURVES learning curves (a 10,000-trial study would make 20,000 plot
         items and freeze the window): the ones with the lowest final loss. Every trial still
         has its point on loss vs λ (drawn from all runs)."""
-        self.hidden_runs = 0
-        if len(runs) <= MAX_CURVES:
-            return runs
-
-        def final(run) -> float:
-            series = log_views.pick_series(run.run, "loss", None)
-            if series is None or len(series) == 0:
-                return np.inf
-            value = float(series.y[-1])
-            return value if np.isfinite(value) else np.inf
-
-        kept = sorted(runs, key=final)[:MAX_CURVES]
-        self.hidden_runs = len(runs) - len(kept)
-        keep = {id(r) for r in kept}
-        return [r for r in runs if id(r) in keep]
+        keep = set(log_views.lowest_final_losses([r.run for r in runs], MAX_CURVES))
+        self.hidden_runs = len(runs) - len(keep)
+        return [r for i, r in enumerate(runs) if i in keep]
 
     def _set_layer_visible(self, visible: bool) -> None:
         self.loss_lr_layer.set_visible(visible)

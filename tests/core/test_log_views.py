@@ -117,3 +117,15 @@ def test_a_step_schedule_is_held_to_the_next_point_and_a_smooth_one_left_alone()
     np.testing.assert_array_equal(held_steps(x, smooth)[1], smooth)
     np.testing.assert_array_equal(held_steps(x, np.full(6, 0.1))[1], np.full(6, 0.1))
     assert held_steps(x[:2], y[:2])[0].size == 2
+
+
+def test_the_curves_drawn_of_a_big_sweep_are_its_lowest_final_losses():
+    from lrviz.loaders.model import Run, Series
+    from lrviz.log_views import lowest_final_losses
+
+    def run(last: float) -> Run:
+        return Run("r", series=[Series("loss", "loss", "step", [0, 1], [2.0, last])])
+
+    runs = [run(v) for v in (0.5, float("nan"), 0.1, 0.9, 0.3)]
+    assert lowest_final_losses(runs, 3) == [0, 2, 4]  # in their own order
+    assert lowest_final_losses(runs, 10) == [0, 1, 2, 3, 4]
