@@ -114,7 +114,7 @@ class SourcesPanel(QWidget):
                     tip += f"\nskipped {n} file{'s' * (n != 1)} that could not be read:"
                     tip += "".join(f"\n  {line}" for line in skipped[:10])
                     tip += f"\n  and {n - 10} more" if n > 10 else ""
-                    text += f"  ⚠ {len(skipped)} skipped"
+                    text = f"⚠ {text}"  # in front: a narrow Sources dock cuts the end off
                 top.setToolTip(0, tip)
                 top.setText(0, text)
                 for run in log.runs:
