@@ -191,6 +191,11 @@ def test_exported_code_uses_the_optimizer_that_was_tested(qtbot, window):
     assert "torch.optim.Adam(" in tool.code("pytorch_constant")
     assert "keras.optimizers.Adam(" in tool.code("keras")
     assert "SGD" not in tool.code("pytorch_constant")
+    # the saved range says which test it came from (this raised AttributeError once)
+    import json
+
+    saved = json.loads(tool.code("json"))["range_test"]
+    assert saved == {**settings.to_dict(), "optimizer": "adam"} and saved["iterations"] == 150
 
 
 def test_paused_stays_in_the_status_bar(qtbot, window):

@@ -17,11 +17,12 @@ import math
 import numpy as np
 import pyqtgraph as pg
 
+from lrviz.lr_format import format_lr
 from lrviz.objectives.base import Objective
 from lrviz.run_store import RunStore
 from lrviz.surfaces import surface_domain
 
-from ..colors import format_lr, lr_colors
+from ..colors import lr_colors
 from ..surface_jobs import SurfaceJobs
 from ..surface_view import SurfaceView, surface_colormap
 from .plot_panel import PlotPanel
