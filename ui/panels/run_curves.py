@@ -8,6 +8,8 @@ part of it a zoomed-in view shows.
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import pyqtgraph as pg
 
@@ -103,9 +105,9 @@ class RunCurvesPanel(PlotPanel):
         self._legend_samples = []
         for index in _legend_indices(store.runs):
             sample = pg.PlotDataItem(pen=pens[index])
-            sample.visibleChanged.connect(
-                lambda i=index, s=sample: self.paths.set_run_visible(i, s.isVisible())
-            )
+            # A bound method, not a lambda holding the sample: the sample must not keep
+            # itself alive through its own connection (collected later, mid-event).
+            sample.visibleChanged.connect(partial(self._legend_sample_toggled, index))
             self._legend_samples.append(sample)
             self.legend.addItem(sample, names[index])
         self.plot.addItem(self.diverged_marks)
@@ -116,6 +118,10 @@ class RunCurvesPanel(PlotPanel):
         self._drawn_counts = np.full(store.runs, -1, dtype=np.int64)
         self._zoom = None
         self.refresh()
+
+    def _legend_sample_toggled(self, run: int) -> None:
+        # A legend lists every run or none (_legend_indices): sample k is run k.
+        self.paths.set_run_visible(run, self._legend_samples[run].isVisible())
 
     def _set_colorbar(self, lrs: np.ndarray) -> None:
         if self.colorbar is not None:
