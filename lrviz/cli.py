@@ -10,7 +10,7 @@ from lrviz import __version__
 from lrviz.errors import LrvizError
 
 # Each module in lrviz.commands provides add_parser(subparsers) and run(args) -> int.
-COMMAND_MODULES = ("simulate", "rangetest", "suggest", "inspect", "schedule")
+COMMAND_MODULES = ("simulate", "rangetest", "suggest", "inspect", "schedule", "sweep")
 
 
 class OneLineParser(argparse.ArgumentParser):

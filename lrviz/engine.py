@@ -274,6 +274,21 @@ class Simulation:
 
     # --- running -----------------------------------------------------------------------
 
+    def stop_runs(self, runs) -> None:
+        """End the runs ``runs`` (indices) here, between batches: like a diverged run they
+        keep their final and best loss and take no more iterations (they leave the working
+        arrays, so they cost nothing from now on), but they are not marked diverged: a
+        search stops them because they were worse, not because they blew up. Their columns
+        of later batches are NaN. Stopping every live run ends the simulation."""
+        stop = np.zeros(self.runs, dtype=bool)
+        stop[np.asarray(runs, dtype=np.int64)] = True
+        keep = ~stop[self._index]
+        count = keep.size - int(np.count_nonzero(keep))
+        if count == 0:
+            return
+        self._live_count -= count
+        self._drop_runs(keep)
+
     def run(self, batch_iterations: int = 50, batch_seconds: float = 0.03) -> Iterator[Batch]:
         """Advance until done, yielding a batch every ``batch_iterations`` or ``batch_seconds``."""
         if batch_iterations < 1:

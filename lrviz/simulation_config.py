@@ -13,7 +13,7 @@ import numpy as np
 from lrviz.adaptive_lr import ADAPTIVE_OPTIMIZERS
 from lrviz.engine import Simulation
 from lrviz.export import format_lr
-from lrviz.objectives import make_objective
+from lrviz.objectives import Objective, make_objective
 from lrviz.optimizers import hypergrad_lr_for
 from lrviz.schedules import PeakScaled, run_schedule
 
@@ -73,9 +73,8 @@ class SimulationConfig:
         params = dict(self.schedule)
         return run_schedule(params.pop("policy"), **params)
 
-    def build(self, **engine_options) -> Simulation:
-        """The :class:`Simulation` this configuration describes (a ``schedule`` passed here
-        replaces the configured one)."""
+    def make_objective(self) -> Objective:
+        """The objective this configuration describes (its data built from ``seed``)."""
         objective = make_objective(
             self.objective,
             dim=self.dim,
@@ -96,6 +95,15 @@ class SimulationConfig:
                 f"the start point has {objective.initial_point().size} coordinates but "
                 f"{self.objective} has {objective.dim} parameters"
             )
+        return objective
+
+    def build(self, objective: Objective | None = None, **engine_options) -> Simulation:
+        """The :class:`Simulation` this configuration describes (a ``schedule`` passed here
+        replaces the configured one). ``objective``: one already built, so that a caller
+        running many simulations of one problem (a search) builds its data once, or one on a
+        part of the data (:meth:`lrviz.objectives.DatasetObjective.on_samples`)."""
+        if objective is None:
+            objective = self.make_objective()
         optimizer_options = {
             "momentum": self.momentum,
             "beta1": self.beta1,

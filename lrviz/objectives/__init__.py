@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import inspect
 
-from lrviz.objectives.base import Evaluation, Objective
+from lrviz.objectives.base import DatasetObjective, Evaluation, Objective
 from lrviz.objectives.expression import ExpressionObjective
 from lrviz.objectives.landscapes import Beale, Himmelblau, Rastrigin, Saddle
 from lrviz.objectives.logreg import LogisticRegression
@@ -42,4 +42,4 @@ def make_objective(name: str, **options) -> Objective:
     return cls(**kwargs)
 
 
-__all__ = ["OBJECTIVES", "Evaluation", "Objective", "make_objective"]
+__all__ = ["OBJECTIVES", "DatasetObjective", "Evaluation", "Objective", "make_objective"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 import numpy as np
@@ -74,6 +75,34 @@ class Objective:
         """Infinite iterator of minibatch index arrays; None means full batch every step."""
         while True:
             yield None
+
+
+class DatasetObjective(Objective):
+    """An objective over a dataset: inputs ``x`` and labels ``y`` of ``samples`` rows,
+    trained full batch (``batch_size`` None) or on shuffled minibatches."""
+
+    x: np.ndarray
+    y: np.ndarray
+    samples: int
+    batch_size: int | None = None
+
+    def batches(self, rng: np.random.Generator):
+        return shuffled_minibatches(rng, self.samples, self.batch_size)
+
+    def on_samples(self, indices) -> DatasetObjective:
+        """The same model (start point, architecture) on the rows ``indices`` of the data
+        only: a search screens candidates on a random part of the data first. A minibatch
+        at least as large as the part becomes full batch."""
+        rows = np.asarray(indices, dtype=np.int64).ravel()
+        if rows.size == 0:
+            raise ValueError("a part of the data needs at least one sample")
+        part = copy.copy(self)
+        part.x, part.y = self.x[rows], self.y[rows]
+        part.samples = int(rows.size)
+        if part.batch_size is not None and part.batch_size >= part.samples:
+            part.batch_size = None
+        part.stochastic = part.batch_size is not None
+        return part
 
 
 def shuffled_minibatches(rng: np.random.Generator, samples: int, batch_size: int | None):

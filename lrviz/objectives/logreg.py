@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lrviz.objectives.base import Evaluation, Objective, shuffled_minibatches
+from lrviz.objectives.base import DatasetObjective, Evaluation
 
 
 def make_classification(samples: int, features: int, seed: int, noise: float = 0.1):
@@ -25,7 +25,7 @@ def make_classification(samples: int, features: int, seed: int, noise: float = 0
     return x, y
 
 
-class LogisticRegression(Objective):
+class LogisticRegression(DatasetObjective):
     """Mean binary cross-entropy of a linear classifier; reports accuracy.
 
     Parameters
@@ -59,9 +59,6 @@ class LogisticRegression(Objective):
 
     def initial_point(self) -> np.ndarray:
         return np.zeros(self.dim)
-
-    def batches(self, rng: np.random.Generator):
-        return shuffled_minibatches(rng, self.samples, self.batch_size)
 
     def evaluate(self, weights: np.ndarray, batch: np.ndarray | None = None) -> Evaluation:
         x = self.x if batch is None else self.x[batch]

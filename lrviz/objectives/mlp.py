@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lrviz.objectives.base import Evaluation, Objective, shuffled_minibatches
+from lrviz.objectives.base import DatasetObjective, Evaluation
 
 
 def make_teacher_dataset(samples: int, features: int, classes: int, seed: int, noise: float):
@@ -33,7 +33,7 @@ def make_teacher_dataset(samples: int, features: int, classes: int, seed: int, n
     return x, y.astype(np.int64)
 
 
-class MLP(Objective):
+class MLP(DatasetObjective):
     """Mean softmax cross-entropy of a ``features -> hidden (tanh) -> classes`` network.
 
     Parameters
@@ -92,9 +92,6 @@ class MLP(Objective):
 
     def initial_point(self) -> np.ndarray:
         return self._start.copy()
-
-    def batches(self, rng: np.random.Generator):
-        return shuffled_minibatches(rng, self.samples, self.batch_size)
 
     def unpack(self, weights: np.ndarray) -> list[np.ndarray]:
         """Views ``[W1 (R, F, H), b1 (R, H), W2 (R, H, C), b2 (R, C)]`` of (R, P) weights."""
