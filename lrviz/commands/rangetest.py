@@ -19,6 +19,7 @@ from lrviz.rangetest import (
     DEFAULT_STOP_FACTOR,
     RangeTestSpec,
 )
+from lrviz.verify import Verification, verify_suggestion
 
 
 def add_parser(subparsers) -> None:
@@ -48,6 +49,19 @@ def add_parser(subparsers) -> None:
         help="EMA weight of the smoothed curve and the early stop (default 0.98)",
     )
     add_suggest_arguments(p)
+    p.add_argument(
+        "--verify",
+        action="store_true",
+        help="check the suggestion: train a short fixed-λ sweep around it on the same "
+        "problem and report the measured best λ and the suggestion's regret",
+    )
+    p.add_argument(
+        "--verify-iterations",
+        type=_positive_int,
+        default=None,
+        help="--verify: iterations of each check run, the budget you will train with "
+        "(default: --iterations)",
+    )
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(run=run)
 
@@ -81,17 +95,25 @@ def spec_from_args(args: argparse.Namespace) -> RangeTestSpec:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.verify_iterations is not None and not args.verify:
+        raise ValueError("--verify-iterations needs --verify")
     spec = spec_from_args(args)
     config = spec.config
     test = spec.build()
     result = test.run_to_end()
     suggestion = result.suggest(range_rule=args.range_rule, smoothing=args.smoothing)
+    verification = None
+    if args.verify:
+        budget = args.verify_iterations or args.iterations
+        verification = verify_suggestion(config, suggestion, budget)
     if args.json:
         data = {
             **suggestion.to_dict(),
             "range_test": result.describe(),
             "curve": result.curve_dict(),
         }
+        if verification is not None:
+            data["verified"] = verification.to_dict()
         json.dump(data, sys.stdout, allow_nan=False)
         sys.stdout.write("\n")
         return 0
@@ -103,7 +125,25 @@ def run(args: argparse.Namespace) -> int:
     if result.stopped_early:
         print(f"stopped early at lr {format_lr(result.stop_lr)}: the loss diverged")
     print_summary(suggestion)
+    if verification is not None:
+        print_verification(verification)
     return 0
+
+
+def print_verification(verification: Verification) -> None:
+    runs = verification.lrs.size
+    head = f"verified by {runs} runs of {verification.iterations:,} iterations"
+    if verification.best_lr is None:
+        print(f"{head}: fewer than 2 runs trained, no measured best")
+        return
+    print(f"{head}: {verification.why}")
+    regret = verification.suggested_regret
+    if verification.suggested_lr is not None and regret is not None:
+        shown = f"{100 * regret:.3g}% above" if regret < 10 else f"{regret + 1:.3g} times"
+        print(
+            f"the suggestion {format_lr(verification.suggested_lr)} ends at {shown} the best "
+            "loss measured"
+        )
 
 
 def _positive_float(text: str) -> float:
