@@ -41,6 +41,8 @@ def journeys():
         "simulate-after-range-test": ([], "range test, then simulate"),
         "loss-surface": ([], "formula"),
         "effect-of-lr": ([], "lab preset"),
+        "search": ([], "search"),
+        "range-test-then-search": ([], "range test, then search"),
     }
 
 
@@ -69,7 +71,10 @@ def shoot(name: str, paths, action, size, out: Path) -> Path:
         app.quit()
 
     def after_range_test(_result) -> None:
-        if action == "range test, then simulate":
+        if action == "range test, then search":
+            window.search_tool.finished.connect(lambda _r: QTimer.singleShot(300, grab))
+            window.search_tool.run_search()
+        elif action == "range test, then simulate":
             window.simulation_finished.connect(lambda: QTimer.singleShot(300, grab))
             window.controls.setCurrentWidget(window.simulate_form)
             window.start_simulation(demo_config())
@@ -97,6 +102,9 @@ def shoot(name: str, paths, action, size, out: Path) -> Path:
         window.simulation_finished.connect(lambda: QTimer.singleShot(800, grab))
         window.controls.setCurrentWidget(window.lab_tool.tab)
         QTimer.singleShot(100, lambda: window.lab_tool.run_preset("effect-of-lr"))
+    elif action == "search":
+        window.search_tool.finished.connect(lambda _r: QTimer.singleShot(300, grab))
+        QTimer.singleShot(100, window.search_tool.run_search)
     else:
         window.range_tool.test_finished.connect(after_range_test)
         QTimer.singleShot(100, window.range_tool.run_test)

@@ -187,6 +187,7 @@ class MainWindow(QMainWindow):
         self.controls.currentChanged.connect(self._apply_task_layout)
         self.setAcceptDrops(True)
         self._install_desktop()
+        self._install_search_tool()
         # Dock sizes only stick once the window has a layout: apply them when first shown.
         QTimer.singleShot(0, self._initial_dock_sizes)
 
@@ -207,6 +208,7 @@ class MainWindow(QMainWindow):
             self.inspect_form: "inspect",
             getattr(self.range_tool, "tab", None): "range test",
             getattr(getattr(self, "lab_tool", None), "tab", None): "lab",
+            getattr(getattr(self, "search_tool", None), "tab", None): "search",
         }.get(widget)
         if task is not None:
             self.task_layouts.apply(task)
@@ -284,6 +286,22 @@ class MainWindow(QMainWindow):
         self.lab_tool = LabTool(self.controls, self.loss_surface, self)
         self.lab_tool.run_requested.connect(self.start_simulation)
         self.lab_tool.wants_panel.connect(lambda: self._raise_dock("loss_surface"))
+
+    def _install_search_tool(self) -> None:
+        """The Search tab: a coarse-to-fine λ search, an exclusive layer on loss vs λ, its
+        runs on loss vs iteration; it offers to search the problem a range test just ran."""
+        from .search_tool import SearchTool
+
+        self.search_tool = SearchTool(
+            self.loss_vs_lr, self.loss_vs_iteration, self.controls, self.statusBar(), self,
+            self.loss_vs_lr_layers, self,
+        )  # fmt: skip
+        self.search_tool.wants_panel.connect(lambda: self._raise_dock("loss_vs_lr"))
+        self.search_tool.progressed.connect(self._on_range_test_progress)
+        self.range_tool.test_finished.connect(
+            lambda _result: self.search_tool.adopt(self.range_tool.settings)
+        )
+        self.session.add("search", self.search_tool)
 
     def _on_range_test_progress(self, done: int, total: int) -> None:
         self.progress.show()
@@ -457,6 +475,7 @@ class MainWindow(QMainWindow):
         self.range_tool.shutdown()
         self.loss_surface.shutdown()
         self.simulate_form.shutdown()
+        self.search_tool.shutdown()
         self.runner.shutdown()
         self.library.shutdown()
         super().closeEvent(event)

@@ -43,12 +43,14 @@ from lrviz.suggest import Suggestion, read_suggestion, suggest
 from lrviz.suggest.check_run import check_script
 from lrviz.suggest.refine import check_lrs
 from lrviz.suggest.sources import SMOOTHING, undo_smoothing
+from lrviz.verify import SuggestionCheck, Verification
 
 from .forms.range_test_form import RangeTestForm
 from .jobs import JobRunner
 from .panels.layers import LayerSwitch
 from .panels.range_overlay import RangeOverlay
 from .panels.range_readout import TARGET_TITLES, RangeReadout
+from .panels.verify_overlay import VerifyOverlay
 from .range_selection import RangeSelection
 
 REDRAW_INTERVAL_MS = 33  # ~30 Hz, and only when the curve changed
@@ -74,6 +76,7 @@ class RangeTool(QObject):
     run_test(settings=None) -> bool
         Start a range test (the form's settings by default); False if they were invalid.
     stop_test()
+    verify() -> bool                      check the suggestion with a short fixed-λ sweep
     set_range(min_lr, max_lr) -> bool     one undoable edit of the chosen range
     chosen_range -> (min_lr, max_lr) | None
     suggestion -> Suggestion | None       the reading of the current curve
@@ -87,6 +90,7 @@ class RangeTool(QObject):
     test_started()
     progressed(int, int)    iterations recorded and planned, once per batch
     test_finished(object)   the RangeTestResult (finished, stopped early, or stopped by hand)
+    verified(object)        the lrviz.verify.Verification of the suggestion (after verify())
     curve_read(object)      the Suggestion of a new curve (a test, or a recorded one)
     range_changed(object)   the chosen (min_lr, max_lr), or None
     failed(str)
@@ -95,6 +99,7 @@ class RangeTool(QObject):
     test_started = Signal()
     progressed = Signal(int, int)
     test_finished = Signal(object)
+    verified = Signal(object)
     curve_read = Signal(object)
     range_changed = Signal(object)
     failed = Signal(str)
@@ -133,6 +138,11 @@ class RangeTool(QObject):
         self.name = ""
         self._test: RangeTest | None = None
         self.jobs = JobRunner("lrviz-range-test", self)
+        # Verify: a short fixed-λ sweep around the suggestion, drawn beside the curve.
+        self.verify_jobs = JobRunner("lrviz-verify", self)
+        self.verify_overlay = VerifyOverlay(self.panel.plot, parent=self)
+        self.verification: Verification | None = None
+        self._check: SuggestionCheck | None = None
         self._lr = np.empty(0)
         self._loss = np.empty(0)
         self._accuracy: np.ndarray | None = None
@@ -219,6 +229,7 @@ class RangeTool(QObject):
         form, readout, overlay = self.form, self.readout, self.overlay
         form.run_requested.connect(self.run_test)
         form.stop_requested.connect(self.stop_test)
+        form.verify_requested.connect(self.verify)
         form.smoothing_changed.connect(self._mark_dirty)
         readout.range_edited.connect(self._on_spin_edit)
         readout.rule_chosen.connect(self.apply_rule)
@@ -530,12 +541,73 @@ class RangeTool(QObject):
         self.readout.show_message(f"Copied {TARGET_TITLES[self.readout.target_key]}.")
         return text
 
+    def verify(self) -> bool:
+        """Check the suggestion of the test run here: one constant-λ run per λ around it
+        (:class:`lrviz.verify.SuggestionCheck`), each as many iterations as the test, in the
+        worker; the measured loss vs λ is drawn beside the curve. False (and a message) when
+        there is nothing to verify."""
+        if self.settings is None or self.suggestion is None or self.jobs.running:
+            self.form.show_error("Verify needs a finished range test on a built-in problem.")
+            return False
+        try:
+            check = SuggestionCheck(self.settings.config, self.suggestion, self.settings.iterations)
+        except (ValueError, LrvizError) as exc:
+            self.form.show_error(f"Cannot verify: {exc}")
+            return False
+        self.verify_jobs.supersede()
+        self._check, self.verification = check, None
+        self.verify_overlay.clear()
+        self.form.message.clear()
+        self.form.set_verifiable(False)
+        self.form.show_status(
+            f"Verifying: {check.lrs.size} runs of {check.iterations:,} iterations around the "
+            "suggestion…"
+        )
+        self.verify_jobs.start(
+            lambda: check.run(batch_iterations=BATCH_ITERATIONS, batch_seconds=BATCH_SECONDS),
+            self._on_verify_batch,
+            self._on_failed,
+            self._on_verify_finished,
+        )
+        return True
+
+    def _on_verify_batch(self, batch: Batch) -> None:
+        check = self._check
+        if check is not None:
+            self.form.show_status(
+                f"Verifying: {batch.stop:,} of {check.iterations:,} iterations, "
+                f"{check.lrs.size} runs"
+            )
+            self.progressed.emit(batch.stop, check.iterations)
+
+    def _on_verify_finished(self, _completed: bool) -> None:
+        check = self._check
+        if check is None:
+            return
+        v = self.verification = check.result()
+        self.verify_overlay.set_measured(v.lrs, v.final_loss, v.best_lr)
+        self.form.set_verifiable(True)
+        if v.best_lr is None:
+            self.form.show_status("Verified: fewer than two runs trained, no measured best.")
+        else:
+            regret = v.suggested_regret
+            said = ""
+            if v.suggested_lr is not None and regret is not None:
+                worse = f"{100 * regret:.3g}% above" if regret < 10 else f"{regret + 1:.3g}x"
+                said = f" The suggestion {format_lr(v.suggested_lr)} ends at {worse} its loss."
+            self.form.show_status(
+                f"Verified (green squares): {v.why}; measured best λ "
+                f"{format_lr(v.best_lr)} after {v.iterations:,} iterations.{said}"
+            )
+        self.verified.emit(v)
+
     def shutdown(self) -> None:
         """Stop the worker thread and wait for it (the window is closing)."""
         self.redraw_timer.stop()
         self._halt()
         self.jobs.shutdown()
         self.form.shutdown()
+        self.verify_jobs.shutdown()
 
     # --- drawing --------------------------------------------------------------------------
     def redraw(self) -> bool:
@@ -572,6 +644,11 @@ class RangeTool(QObject):
 
     def _set_curve(self, lr, loss, accuracy, name: str, count: int | None = None) -> None:
         self._lr, self._loss, self._accuracy = lr, loss, accuracy
+        # A new curve: the last check verified another suggestion.
+        self.verify_jobs.supersede()
+        self._check, self.verification = None, None
+        self.verify_overlay.clear()
+        self.form.set_verifiable(False)
         self._display_source = None
         # The "range test" toggle only where there is a range test to show or hide.
         self.show_layer.setVisible(lr.size > 0)
@@ -608,6 +685,7 @@ class RangeTool(QObject):
         self.show_layer.setChecked(visible)
         self.show_layer.blockSignals(False)
         self.overlay.set_visible(visible)
+        self.verify_overlay.set_visible(visible)
         self.status_range.setVisible(visible)
         if visible:
             self.overlay.place_legend("bottom-left")
@@ -727,6 +805,7 @@ class RangeTool(QObject):
         self.form.show_status(f"{state} {n:,} of {result.iterations:,} iterations.")
         if n:
             self._read_curve()
+        self.form.set_verifiable(self.suggestion is not None and self.settings is not None)
         self.test_finished.emit(result)
 
     def _halt(self) -> None:

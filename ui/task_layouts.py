@@ -20,6 +20,7 @@ ARRANGEMENTS = {
     "range test": ("loss_vs_lr", None, ("loss_vs_iteration", "lr_vs_iteration"), None),
     "inspect": ("loss_vs_iteration", None, ("loss_vs_lr",), "lr_vs_iteration"),
     "lab": ("loss_surface", None, ("loss_vs_lr", "lr_vs_iteration"), "loss_vs_iteration"),
+    "search": ("loss_vs_lr", "loss_vs_iteration", ("lr_vs_iteration", "loss_surface"), None),
 }
 
 

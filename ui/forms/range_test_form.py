@@ -60,12 +60,13 @@ SMOOTHING_STEPS = 1000  # the slider's resolution: weight = value / SMOOTHING_ST
 class RangeTestForm(QWidget):
     """Settings of an LR range test and its Run/Stop buttons.
 
-    Signals: ``run_requested(RangeTestSpec)``, ``stop_requested()``,
+    Signals: ``run_requested(RangeTestSpec)``, ``stop_requested()``, ``verify_requested()``,
     ``smoothing_changed(float)`` (live, while the slider moves).
     """
 
     run_requested = Signal(object)
     stop_requested = Signal()
+    verify_requested = Signal()
     smoothing_changed = Signal(float)
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -167,9 +168,15 @@ class RangeTestForm(QWidget):
         self.stop_button.setToolTip(
             "Stop the range test; the suggestions read the curve so far (Shift+Esc)"
         )
+        self.verify_button = QPushButton("Verify")
+        self.verify_button.setToolTip(
+            "Check the suggestion: train a short fixed-λ sweep around it on this problem, "
+            "each run as many iterations as the test, and draw the measured loss vs λ"
+        )
         buttons = QHBoxLayout()
         buttons.addWidget(self.run_button)
         buttons.addWidget(self.stop_button)
+        buttons.addWidget(self.verify_button)
         self.status = QLabel()
         self.status.setWordWrap(True)
         self.status.setToolTip("What the range test is doing")
@@ -188,11 +195,13 @@ class RangeTestForm(QWidget):
 
         self.run_button.clicked.connect(self._request_run)
         self.stop_button.clicked.connect(self.stop_requested)
+        self.verify_button.clicked.connect(self.verify_requested)
         self.smoothing.valueChanged.connect(self._on_smoothing)
         self.objective.currentIndexChanged.connect(self._show_relevant_options)
         self._show_relevant_options()
         self._on_smoothing(self.smoothing.value())
         self.set_running(False)
+        self.set_verifiable(False)  # until a test on a built-in problem has a reading
 
     # --- values ---------------------------------------------------------------------------
     def smoothing_weight(self) -> float:
@@ -258,6 +267,12 @@ class RangeTestForm(QWidget):
     def set_running(self, running: bool) -> None:
         self.run_button.setEnabled(not running)
         self.stop_button.setEnabled(running)
+        if running:
+            self.verify_button.setEnabled(False)
+
+    def set_verifiable(self, verifiable: bool) -> None:
+        """Verify needs a finished test on a built-in problem with a reading."""
+        self.verify_button.setEnabled(verifiable)
 
     def show_error(self, message: str) -> None:
         self.message.setText(message)

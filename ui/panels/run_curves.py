@@ -57,6 +57,7 @@ class RunCurvesPanel(PlotPanel):
         self.diverged_marks = _diverged_marks()
         self.colorbar: pg.ColorBarItem | None = None
         self.simulation_visible = True
+        self.covered = False
         self.show_legend = True
         # Zooming in (or back out) redraws from the full history (or the envelope).
         self.plot.getViewBox().sigXRangeChanged.connect(self._on_x_range)
@@ -81,11 +82,18 @@ class RunCurvesPanel(PlotPanel):
     def set_simulation_visible(self, visible: bool) -> None:
         """Show or hide the simulation's curves (loaded logs stay)."""
         self.simulation_visible = visible
+        shown = visible and not self.covered
         for item in (self.paths, self.diverged_marks):
-            item.setVisible(visible)
+            item.setVisible(shown)
         if self.colorbar is not None:
-            self.colorbar.setVisible(visible)
-        self.legend.setVisible(visible and self.show_legend)
+            self.colorbar.setVisible(shown)
+        self.legend.setVisible(shown and self.show_legend)
+
+    def set_covered(self, covered: bool) -> None:
+        """Another tool's layer covers the simulation's curves (a search draws its own runs
+        here): they hide while it does, and what the Sources list says stays as it was."""
+        self.covered = covered
+        self.set_simulation_visible(self.simulation_visible)
 
     def set_store(self, store: RunStore) -> None:
         """Replace the curves with one per run of ``store``."""
