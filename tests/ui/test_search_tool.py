@@ -42,6 +42,8 @@ def test_a_search_from_the_form_streams_into_both_plots_and_ends_as_the_library_
 ):
     form = quadratic_form(tool)
     assert not form.subset.isVisibleTo(form)  # a subset only for dataset objectives
+    names = [form.objective.itemData(i) for i in range(form.objective.count())]
+    assert len(names) == len(set(names)) and "expr" in names
     with qtbot.waitSignal(tool.finished, timeout=TIMEOUT_MS) as finished:
         form.run_button.click()
         assert form.stop_button.isEnabled() and not form.run_button.isEnabled()

@@ -79,7 +79,7 @@ class SearchForm(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.objective = QComboBox()
-        for name, label in (*OBJECTIVE_LABELS.items(), ("expr", "Formula")):
+        for name, label in {**OBJECTIVE_LABELS, "expr": "Your formula…"}.items():
             self.objective.addItem(label, name)
         self.objective.setCurrentIndex(self.objective.findData(DEFAULT_OBJECTIVE))
         self.objective.setToolTip("The problem every candidate λ trains on")
