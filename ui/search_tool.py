@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from lrviz import export
+from lrviz.lr_format import format_lr
 from lrviz.search import (
     CONFIRM,
     FULL,
@@ -48,7 +49,6 @@ from lrviz.search import (
 )
 from lrviz.smoothing import debiased_ema
 
-from .colors import format_lr
 from .forms.search_form import TARGET_TITLES, SearchForm, SearchRequest
 from .jobs import JobRunner
 from .panels.layers import LayerSwitch

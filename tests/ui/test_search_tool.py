@@ -9,11 +9,10 @@ import json
 import numpy as np
 import pytest
 
-from lrviz.rangetest import RangeTest
+from lrviz.rangetest import RangeTest, RangeTestSpec
 from lrviz.search import LrSearch
 from lrviz.simulation_config import SimulationConfig
 from lrviz.verify import verify_suggestion
-from ui.forms.range_test_form import RangeTestSettings
 
 TIMEOUT_MS = 60_000
 
@@ -200,7 +199,7 @@ def test_session_state_round_trips_the_form(qtbot, window, tool):
 
 def test_range_test_verify_then_search_the_same_problem(qtbot, window):
     ranges, search = window.range_tool, window.search_tool
-    settings = RangeTestSettings(
+    settings = RangeTestSpec(
         config=SimulationConfig(objective="logreg", optimizer="sgd"),
         min_lr=1e-7,
         max_lr=1.0,
@@ -247,7 +246,7 @@ def test_range_test_verify_then_search_the_same_problem(qtbot, window):
 
 def test_a_new_range_test_forgets_the_last_verification(qtbot, window):
     ranges = window.range_tool
-    settings = RangeTestSettings(
+    settings = RangeTestSpec(
         config=SimulationConfig(objective="quadratic"),
         min_lr=1e-5,
         max_lr=1.0,

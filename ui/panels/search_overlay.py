@@ -21,9 +21,10 @@ import pyqtgraph as pg
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QColor
 
+from lrviz.lr_format import format_lr
 from lrviz.search import COARSE, CONFIRM
 
-from ..colors import DIVERGED, format_lr
+from ..colors import DIVERGED
 
 #: One colour per stage (cycled): a qualitative palette, distinct from viridis (the λ map).
 STAGE_COLORS = [

@@ -14,7 +14,9 @@ import pyqtgraph as pg
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QColor
 
-from ..colors import DIVERGED, format_lr
+from lrviz.lr_format import format_lr
+
+from ..colors import DIVERGED
 
 MEASURED = QColor(20, 130, 60)
 
