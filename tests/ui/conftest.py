@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 
 from ui import worker
+
+
+@pytest.fixture(autouse=True)
+def collect_garbage_at_the_end():
+    """Qt objects that only Python's cycle collector frees (a widget in a reference cycle)
+    are freed here, after the test, not whenever the collector next runs: in the middle of a
+    later test's event processing, where freeing one crashed the suite now and then
+    (a segfault in pytest-qt's event processing, with no Python frame of ours on top)."""
+    yield
+    gc.collect()
 
 
 @pytest.fixture(autouse=True)
