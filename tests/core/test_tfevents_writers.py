@@ -16,8 +16,21 @@ import pytest
 from lrviz.loaders import LogWatcher, load
 
 WRITERS = Path(__file__).resolve().parents[1] / "fixtures" / "logs" / "tb_writers"
-sys.path.insert(0, str(WRITERS))
-import make_tb_writers  # noqa: E402
+
+
+def _load_writer_script():
+    """The fixture script, imported by its path. Not by putting its folder on sys.path: the
+    folder holds the writers' outputs in ``torch/`` and ``tensorboardx/``, and on sys.path
+    ``torch/`` made ``import torch`` find an empty namespace package wherever torch is not
+    installed (CI), so every torch test ran, and failed, instead of skipping."""
+    spec = importlib.util.spec_from_file_location("make_tb_writers", WRITERS / "make_tb_writers.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+make_tb_writers = _load_writer_script()
 
 
 def runs_by_name(log) -> dict:
@@ -98,3 +111,13 @@ def test_the_installed_writers_files_read_back_what_was_written(tmp_path, writer
         for name, tags in data["runs"].items()
     }
     check_against(log, expected)
+
+
+def test_no_fixture_folder_stands_in_for_torch():
+    """Where torch is not installed, ``import torch`` must fail (and its tests skip), not find
+    the writers' ``torch/`` output folder as a namespace package."""
+    spec = importlib.util.find_spec("torch")
+    if spec is not None:
+        assert not any(
+            Path(p).resolve().is_relative_to(WRITERS) for p in spec.submodule_search_locations or []
+        )
