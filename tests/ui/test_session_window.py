@@ -197,3 +197,23 @@ def test_an_unchanged_window_closes_without_a_question(qtbot, window, monkeypatc
     monkeypatch.setattr("ui.session.PROMPT_ON_CLOSE", True)
     window.session.mark_clean()
     assert window.close() is True
+
+
+def test_a_typed_function_is_saved_in_the_session(qtbot, tmp_path):
+    """Issue 13: the function box (formula, start, domain) goes into the session and back."""
+    first = _new_window(qtbot)
+    form = first.simulate_form
+    form.objective.setCurrentIndex(form.objective.findData("expr"))
+    form.formula_box.formula.setText("x**2 + 10*y**2")
+    form.formula_box.start.setText("1, -2")
+    form.formula_box.domain.setText("-3:3, -3:3")
+    path = first.session.save(tmp_path / "formula.lrviz")
+    first.close()
+
+    second = _new_window(qtbot)
+    assert second.session.open(path)
+    box = second.simulate_form.formula_box
+    assert second.simulate_form.objective.currentData() == "expr"
+    assert box.formula.text() == "x**2 + 10*y**2"
+    assert box.start.text() == "1, -2" and box.domain.text() == "-3:3, -3:3"
+    second.close()
