@@ -8,12 +8,15 @@ never ``0.0030000000000000001``.
 from __future__ import annotations
 
 import json
+import math
 import os
 import stat
 import tempfile
 import time
 from collections.abc import Mapping
 from pathlib import Path
+
+import numpy as np
 
 from lrviz.lr_format import format_lr
 from lrviz.lr_range import checked_range
@@ -286,3 +289,97 @@ def snippets(
         + f"learn.fit_one_cycle(EPOCHS, lr_max={high}, div={div})\n"
         + f"# constant lr instead: learn.fit(EPOCHS, lr={constant})\n",
     }
+
+
+# --- data as CSV ----------------------------------------------------------------------------
+
+#: What each run of a simulation is called in its CSV (``lr=0.003``): the run's base λ.
+RUN_NAME = "lr={lr}"
+
+
+def _cell(value: float) -> str:
+    """A number as CSV text that reads back to the same float (``repr``); infinities as
+    ``inf``/``-inf``; NaN (nothing recorded) as an empty cell."""
+    value = float(value)
+    if math.isnan(value):
+        return ""
+    if math.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    return repr(value)
+
+
+def runs_csv(
+    iterations: np.ndarray,
+    lrs: np.ndarray,
+    loss: np.ndarray,
+    lr: np.ndarray | None = None,
+    accuracy: np.ndarray | None = None,
+) -> str:
+    """Simulated runs as CSV in the shape of a Weights & Biases chart export, which
+    :func:`lrviz.loaders.load` reads back as one run per λ (format ``wandb-csv``).
+
+    Parameters
+    ----------
+    iterations : ndarray, shape (n,)
+        The iteration of each row (the ``Step`` column).
+    lrs : ndarray, shape (R,)
+        Each run's base learning rate: run ``i`` is named ``lr=<lrs[i]>``.
+    loss, lr, accuracy : ndarray, shape (n, R)
+        Per iteration and run: the loss, the λ used (a schedule shows here) and, for a
+        classifier, the accuracy. NaN (not recorded: the run had stopped) is an empty cell.
+
+    Every field is quoted, as W&B writes them; numbers are written with ``repr``, so they read
+    back to the very same floats.
+    """
+    x = np.asarray(iterations, dtype=np.float64).ravel()
+    lrs = np.asarray(lrs, dtype=np.float64).ravel()
+    columns: list[tuple[str, np.ndarray]] = []
+    names = [RUN_NAME.format(lr=format_lr(v, 6)) for v in lrs]
+    if len(set(names)) != len(names):  # two λ equal to 6 digits: tell them apart
+        names = [f"{name} #{i + 1}" for i, name in enumerate(names)]
+    metrics = [("loss", loss), ("lr", lr), ("accuracy", accuracy)]
+    for i, name in enumerate(names):
+        for metric, values in metrics:
+            if values is None:
+                continue
+            values = np.asarray(values, dtype=np.float64)
+            if values.shape != (x.size, lrs.size):
+                raise ValueError(
+                    f"{metric}: expected shape ({x.size}, {lrs.size}), got {values.shape}"
+                )
+            columns.append((f"{name} - {metric}", values[:, i]))
+    header = ",".join(_quoted(text) for text in ["Step", *(c for c, _ in columns)])
+    lines = [header]
+    for row in range(x.size):
+        cells = [_cell(x[row]).removesuffix(".0")]
+        cells += [_cell(values[row]) for _, values in columns]
+        lines.append(",".join(f'"{c}"' for c in cells))
+    return "\n".join(lines) + "\n"
+
+
+def series_csv(series, x_name: str = "x", y_name: str = "y") -> str:
+    """Curves as a long CSV table: ``series,<x_name>,<y_name>``, one row per point.
+
+    ``series`` is an iterable of ``(name, x, y)``; points where x or y is NaN are left out
+    (they are gaps in the curve, not data). Names and column titles are quoted only where
+    CSV needs it.
+    """
+    import csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["series", x_name, y_name])
+    for name, x, y in series:
+        x = np.asarray(x, dtype=np.float64).ravel()
+        y = np.asarray(y, dtype=np.float64).ravel()
+        if x.shape != y.shape:
+            raise ValueError(f"{name}: {x.size} x values but {y.size} y values")
+        keep = ~(np.isnan(x) | np.isnan(y))
+        for a, b in zip(x[keep], y[keep], strict=True):
+            writer.writerow([name, _cell(a), _cell(b)])
+    return out.getvalue()
+
+
+def _quoted(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'

@@ -8,13 +8,17 @@ from PySide6.QtGui import QColor
 
 DIVERGED = QColor(220, 40, 40)
 LR_COLORMAP = "viridis"
+#: set by ui.theme: the plots are dark, so the colour map drops its darkest end instead
+on_dark_background = False
 
 
 def lr_colormap() -> pg.ColorMap:
-    """Viridis without its palest end, which vanishes on a white background."""
+    """Viridis without the end that vanishes into the plot's background: its palest on
+    white, its darkest on a dark theme."""
     base = pg.colormap.get(LR_COLORMAP)
     stops = np.linspace(0.0, 1.0, 32)
-    return pg.ColorMap(stops, base.map(0.88 * stops, mode="byte"))
+    span = 0.22 + 0.78 * stops if on_dark_background else 0.88 * stops
+    return pg.ColorMap(stops, base.map(span, mode="byte"))
 
 
 def lr_positions(lrs: np.ndarray) -> np.ndarray:

@@ -328,6 +328,11 @@ class LogLibrary(QObject):
         if not self.jobs.busy:
             self.busy.emit(False)
 
+    def recolor(self) -> None:
+        """Colour the runs again (the theme changed the colour map) and redraw them."""
+        self._recolor()
+        self.changed.emit()
+
     def _recolor(self) -> None:
         """Runs with a known λ take the λ colour map; the others take distinct hues."""
         runs = self.all_runs()

@@ -305,7 +305,6 @@ class LogView(QObject):
         self.crosshair.setVisible(False)
         plot.addItem(self.crosshair, ignoreBounds=True)
         self.readout = QLabel()
-        self.readout.setStyleSheet("color: #333;")
         self.loss_panel.header.insertWidget(1, self.readout)
         self._mouse_proxy = pg.SignalProxy(
             plot.scene().sigMouseMoved, rateLimit=60, slot=self._mouse_moved

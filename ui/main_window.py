@@ -6,7 +6,7 @@ import time
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
     QLabel,
@@ -147,7 +147,6 @@ class MainWindow(QMainWindow):
         self.redraw_timer.start()
 
         self._wire()
-        self._shortcuts()
         self._install_range_tools()
         self._install_lab()
         self.log_view = LogView(
@@ -200,6 +199,9 @@ class MainWindow(QMainWindow):
         )
         self.task_layouts.task = None
         self._apply_task_layout()
+        if not getattr(self, "_layout_restored", False):
+            self._layout_restored = True
+            self.desktop.restore_layout()  # the layout of the last run, over the defaults
 
     def _apply_task_layout(self, *_args) -> None:
         widget = self.controls.currentWidget()
@@ -241,16 +243,6 @@ class MainWindow(QMainWindow):
         runner.state_changed.connect(self._on_state)
         runner.failed.connect(self._on_failed)
 
-    def _shortcuts(self) -> None:
-        for keys, slot in (
-            ("Ctrl+R", self.simulate_form.run_button.click),
-            ("Ctrl+P", self.simulate_form.pause_button.click),
-            ("Esc", self.simulate_form.stop_button.click),
-            ("Ctrl+L", self.loss_vs_iteration.log_y.toggle),
-            (QKeySequence.StandardKey.Quit, self.close),
-        ):
-            QShortcut(QKeySequence(keys), self, activated=slot)
-
     def _install_range_tools(self) -> None:
         """The Range test tab, the chosen-λ region on the loss vs λ panel, and its export."""
         from .range_tool import RangeTool
@@ -262,22 +254,11 @@ class MainWindow(QMainWindow):
         self.range_tool.progressed.connect(self._on_range_test_progress)
 
     def _install_desktop(self) -> None:
-        """Sessions: each part of the window hands in its own state (get_state/set_state)."""
-        from .session import SessionManager
+        """Sessions, exports, menus and toolbar, theme, preferences and help (ui.desktop)."""
+        from .desktop import install_desktop
 
-        self.session = SessionManager(
-            self.library, self.log_actions.open_paths, self.controls, self.status_text.setText, self
-        )
-        for name, part in (
-            ("sources", self.sources),
-            ("simulate", self.simulate_form),
-            ("simulation", self.runner),
-            ("range test", self.range_tool),
-            ("inspect", self.inspect_form),
-            ("loss vs iteration", self.loss_vs_iteration),
-            ("loss vs λ", self.loss_vs_lr),
-        ):
-            self.session.add(name, part)
+        self.desktop = install_desktop(self)
+        self.session = self.desktop.session
 
     def _install_lab(self) -> None:
         """The Lab tab: its presets run as simulations, one plot per run on the surface."""
@@ -471,6 +452,7 @@ class MainWindow(QMainWindow):
         if not self.session.confirm_close():
             event.ignore()
             return
+        self.desktop.save_preferences()
         self.redraw_timer.stop()
         self.range_tool.shutdown()
         self.loss_surface.shutdown()

@@ -44,6 +44,28 @@ class TaskLayouts:
             return
         self._arrange(*ARRANGEMENTS[task])
 
+    # --- kept between runs of the app (ui.desktop's preferences) ----------------------------
+    def remember_current(self) -> None:
+        """Keep the current task's arrangement as its own (the window is closing)."""
+        if self.task is not None:
+            self._saved[self.task] = self.plot_area.saveState()
+
+    def saved_states(self) -> dict[str, QByteArray]:
+        return dict(self._saved)
+
+    def restore_state(self, task: str, state: QByteArray) -> None:
+        """Use ``state`` (from :meth:`saved_states` of an earlier run) for ``task``."""
+        if task in ARRANGEMENTS:
+            self._saved[task] = QByteArray(state)
+
+    def reset(self) -> None:
+        """Forget every user arrangement; the current task gets its default one."""
+        self._saved.clear()
+        task, self.task = self.task, None
+        if task is not None:
+            self.task = task
+            self._arrange(*ARRANGEMENTS[task])
+
     def _arrange(self, main: str, beside, behind, under) -> None:
         area = self.plot_area
         docks = self.docks

@@ -24,7 +24,7 @@ from lrviz.surfaces import format_domain, parse_domain
 
 from ..surface_jobs import SurfaceJobs
 from ..surface_view import SurfaceView
-from ..theme import apply_plot_theme
+from ..theme import apply_plot_theme, mark
 from .spin_boxes import float_box
 
 #: How long typing must pause before the formula is checked and previewed (ms).
@@ -232,11 +232,11 @@ class FormulaBox(QObject):
         valid = problem is None
         if valid:
             self.formula.setStyleSheet("QLineEdit { border: 1px solid #2a8a2a; }")
-            self.message.setStyleSheet("color: #2a6a2a;")
+            mark(self.message, "ok")
             self.message.setText("✓ a valid formula")
         else:
             self.formula.setStyleSheet("QLineEdit { border: 1px solid #b00020; }")
-            self.message.setStyleSheet("color: #b00020;")
+            mark(self.message, "error")
             self.message.setText(str(problem))
         self._preview(valid)
         self.checked.emit(valid)
@@ -253,7 +253,7 @@ class FormulaBox(QObject):
         except ValueError as exc:
             self._clear_preview()
             if "formula" not in str(exc):  # start or domain: say what is wrong, in red
-                self.message.setStyleSheet("color: #b00020;")
+                mark(self.message, "error")
                 self.message.setText(str(exc))
             return
         if objective.dim == 1:

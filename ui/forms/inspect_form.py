@@ -16,6 +16,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..theme import mark
+
 SMOOTHING_STEPS = 1000  # slider resolution: weights 0.000 .. 0.999
 # Smoothing 10M points takes ~0.5 s: redraw once the slider rests, not at every pixel.
 SMOOTHING_SETTLE_MS = 120
@@ -69,7 +71,7 @@ class InspectForm(QWidget):
         buttons.addWidget(self.open_folder_button)
         self.message = QLabel()
         self.message.setWordWrap(True)
-        self.message.setStyleSheet("color: #b00020;")
+        mark(self.message, "error")
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
         layout = QVBoxLayout(self)

@@ -28,6 +28,7 @@ from lrviz.rangetest import (
 from lrviz.simulation_config import SimulationConfig
 
 from ..sci_spinbox import ScientificSpinBox
+from ..theme import mark
 from . import form_state
 from .formula_box import FormulaBox
 from .simulate_form import OPTIMIZER_LABELS
@@ -182,7 +183,7 @@ class RangeTestForm(QWidget):
         self.status.setToolTip("What the range test is doing")
         self.message = QLabel()
         self.message.setWordWrap(True)
-        self.message.setStyleSheet("color: #b00020;")
+        mark(self.message, "error")
         self.message.setToolTip("Why the last request failed")
 
         layout = QVBoxLayout(self)

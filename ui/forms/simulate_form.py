@@ -21,6 +21,7 @@ from lrviz.optimizers import OPTIMIZERS
 from lrviz.simulation_config import SimulationConfig
 
 from ..sci_spinbox import ScientificSpinBox
+from ..theme import mark
 from . import form_state
 from .formula_box import FORMULA_DEBOUNCE_MS, FormulaBox  # noqa: F401 (re-exported)
 from .spin_boxes import float_box, int_box
@@ -135,7 +136,7 @@ class SimulateForm(QWidget):
             buttons.addWidget(button)
         self.message = QLabel()
         self.message.setWordWrap(True)
-        self.message.setStyleSheet("color: #b00020;")
+        mark(self.message, "error")
 
         layout = QVBoxLayout(self)
         layout.addWidget(problem)

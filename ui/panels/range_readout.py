@@ -29,6 +29,7 @@ from lrviz.suggest.check_run import TARGET_TITLES as CHECK_TITLES
 from lrviz.suggest.check_run import TARGETS as CHECK_TARGETS
 
 from ..sci_spinbox import ScientificSpinBox
+from ..theme import mark
 
 RULES = {
     "start": "Smith's start",
@@ -307,17 +308,19 @@ class RangeReadout(QWidget):
             self.why.setText(source)
             reason = suggestion.warnings[0] if suggestion.warnings else "the curve says nothing"
             self.confidence.setText(f"No suggestion: {reason}. Set a range by hand above.")
-            self.confidence.setStyleSheet("color: #b00020;")
+            mark(self.confidence, "error")
             return
         word = suggestion.confidence
         value = format_lr(suggestion.suggested_lr)
         if word == "low":
             # Not a confident number: say so before the number does.
             self.suggested.setText(f"≈ {value}?  (low)")
-            self.suggested.setStyleSheet("color: #8a5a00; font-weight: normal;")
+            self.suggested.setStyleSheet("font-weight: normal;")
+            mark(self.suggested, "warning")
         else:
             self.suggested.setText(f"{value}  ({word})")  # short: the dock can be narrow
             self.suggested.setStyleSheet("")
+            mark(self.suggested, None)
         if suggestion.likely_best is not None:
             a, b = suggestion.likely_best
             self.likely.setText(f"{format_lr(a)} to {format_lr(b)}")
@@ -330,14 +333,14 @@ class RangeReadout(QWidget):
         if suggestion.warnings:
             text += "\n" + "\n".join(f"• {w}" for w in suggestion.warnings)
         self.confidence.setText(text)
-        self.confidence.setStyleSheet("" if word == "high" else "color: #8a5a00;")
+        mark(self.confidence, None if word == "high" else "warning")
 
     def set_code(self, text: str) -> None:
         if self.code.toPlainText() != text:
             self.code.setPlainText(text)
 
     def show_message(self, text: str, error: bool = False) -> None:
-        self.message.setStyleSheet("color: #b00020;" if error else "color: #2a6a2a;")
+        mark(self.message, "error" if error else "ok")
         self.message.setText(text)
 
     # --- internals ------------------------------------------------------------------------

@@ -77,6 +77,19 @@ class RunPaths(pg.GraphicsObject):
     def curve(self, run: int) -> tuple[np.ndarray, np.ndarray]:
         return self._x[run], self._y[run]
 
+    def shown_curves(self) -> list[tuple[str, np.ndarray, np.ndarray]]:
+        """``(name, x, y)`` of each shown run in data units (λ, not log10 λ): what an export
+        of the panel's data holds."""
+        out = []
+        for i in np.flatnonzero(self._shown):
+            x, y = self._x[i], self._y[i]
+            if x.size == 0:
+                continue
+            x = 10.0**x if self._log[0] else x
+            y = 10.0**y if self._log[1] else y
+            out.append((self._names[i], x, y))
+        return out
+
     def set_run_visible(self, run: int, visible: bool) -> None:
         if bool(self._shown[run]) != visible:
             self._shown[run] = visible

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..log_library import LoadedLog, LoadedRun, LogLibrary
+from ..theme import mark
 
 _RUN = Qt.ItemDataRole.UserRole
 _EMPTY_HINT = "Drop training logs or folders here, or use File ▸ Open (Ctrl+O)."
@@ -54,7 +55,7 @@ class SourcesPanel(QWidget):
         self.tree.setToolTip("Tick runs to show them; right-click a log for more")
         self.hint = QLabel(_EMPTY_HINT)
         self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.hint.setStyleSheet("color: #777;")
+        mark(self.hint, "hint")
         self.hint.setWordWrap(True)
         self.hint.setToolTip(_FORMATS_TIP)
         layout = QVBoxLayout(self)

@@ -1,0 +1,76 @@
+"""Help ▸ Guide (an HTML page shipped in ``resources/guide``) and Help ▸ About."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QUrl
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QMessageBox,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from lrviz import __version__
+
+from .resource_files import resource_path
+
+GUIDE = "guide/guide.html"
+
+
+class GuideWindow(QDialog):
+    """The guide to choosing λ, with the app's own pictures; links to sections work, links
+    to the web open in the browser."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("lrviz guide: choosing a learning rate")
+        self.browser = QTextBrowser()
+        self.browser.setOpenExternalLinks(True)
+        page = resource_path(GUIDE)
+        self.browser.setSearchPaths([str(page.parent)])
+        self.browser.setSource(QUrl.fromLocalFile(str(page)))
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.close)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 6)
+        layout.addWidget(self.browser, 1)
+        layout.addWidget(buttons)
+        self.resize(860, 760)
+
+
+def licences() -> list[tuple[str, str, str]]:
+    """(name, version, licence) of lrviz and what it is built on."""
+    import numpy
+    import pyqtgraph
+    import PySide6
+    from PySide6 import QtCore
+
+    return [
+        ("lrviz", __version__, "MIT"),
+        ("Qt", QtCore.qVersion(), "LGPL v3"),
+        ("PySide6 (Qt for Python)", PySide6.__version__, "LGPL v3"),
+        ("pyqtgraph", pyqtgraph.__version__, "MIT"),
+        ("NumPy", numpy.__version__, "BSD 3-Clause"),
+    ]
+
+
+def about_text() -> str:
+    rows = "".join(
+        f"<tr><td>{name}</td><td>&nbsp;{version}&nbsp;</td><td>{licence}</td></tr>"
+        for name, version, licence in licences()
+    )
+    return (
+        f"<h3>lrviz {__version__}</h3>"
+        "<p>See and choose learning rates: simulations of gradient descent, LR range tests "
+        "and training-log inspection.</p>"
+        f"<table>{rows}</table>"
+        "<p>Qt and PySide6 are used under the GNU Lesser General Public License v3: they are "
+        "linked dynamically, and you may replace them with your own build. pandas (BSD "
+        "3-Clause) reads large CSV files when it is installed.</p>"
+    )
+
+
+def show_about(parent: QWidget | None) -> None:
+    QMessageBox.about(parent, f"About lrviz {__version__}", about_text())
