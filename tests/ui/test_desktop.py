@@ -148,13 +148,13 @@ def test_ctrl_e_exports_the_panel_last_clicked(qtbot, window, tmp_path, monkeypa
 def test_every_panel_exports_png_svg_and_csv_that_parse(qtbot, window, tmp_path):
     _small_simulation(qtbot, window)
     exports = window.desktop.exports
-    assert set(exports.panels) == {"Loss vs iteration", "Loss vs λ", "λ vs iteration"}
+    assert {"Loss vs iteration", "Loss vs λ", "λ vs iteration"} <= set(exports.panels)
     for name in exports.panels:
         png = exports.save(name, tmp_path / "p.png").read_bytes()
         assert png[:8] == b"\x89PNG\r\n\x1a\n"
         width = int.from_bytes(png[16:20], "big")
         on_screen = exports.panels[name].graphics.ci.boundingRect().width()
-        assert width == pytest.approx(2 * on_screen, abs=2)  # sharp: twice the screen's pixels
+        assert width == pytest.approx(2 * max(on_screen, 320), abs=2)  # twice the screen pixels
         root = ET.parse(exports.save(name, tmp_path / "p.svg")).getroot()
         assert root.tag.endswith("svg") and len(list(root.iter())) > 20
         rows = list(csv.reader(io.StringIO(exports.save(name, tmp_path / "p.csv").read_text())))
