@@ -52,7 +52,10 @@ def test_an_invalid_formula_has_no_preview_and_a_red_message(qtbot, window):
         box.preview_view.contours.getData()[0] is None
         or not box.preview_view.contours.getData()[0].size
     )
-    assert "column" in form.formula_message.text() and "b00020" in form.formula_message.styleSheet()
+    message = form.formula_message
+    assert "column" in message.text() and message.property("role") == "error"
+    red = message.palette().color(message.foregroundRole())
+    assert red.red() > 150 and red.green() < 60  # the theme's error colour
 
 
 def test_a_1d_formula_previews_as_a_curve_and_a_bad_domain_is_named(qtbot, window):
