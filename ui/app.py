@@ -37,12 +37,28 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         metavar="PATH",
         help="render the window offscreen once the demo finishes, save a PNG, exit",
     )
+    from .views import names
+
+    parser.add_argument(
+        "--view",
+        metavar="NAME",
+        help="with --screenshot: the main view to render, one of " + ", ".join(names()),
+    )
     parser.add_argument("paths", nargs="*", help="training logs to open")
     return parser.parse_args(argv)
 
 
 def run(argv: list[str]) -> int:
     args = parse_args(argv)
+    if args.view is not None:
+        from .views import problem
+
+        reason = problem(args.view)
+        if reason is None and not args.screenshot:
+            reason = "--view renders a screenshot: give --screenshot PATH too"
+        if reason is not None:
+            sys.stderr.write(f"lrviz: error: {reason}\n")
+            return 2
     if args.screenshot:
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
         target = Path(args.screenshot)
@@ -74,9 +90,10 @@ def run(argv: list[str]) -> int:
     exit_code = {"value": 0}
 
     if args.screenshot:
-        from . import session
+        from . import desktop, session
 
         session.PROMPT_ON_CLOSE = False  # nobody is there to answer
+        desktop.USE_PREFERENCES = False  # the same picture whatever the user did last
 
         def save() -> None:
             window.redraw()
@@ -95,6 +112,15 @@ def run(argv: list[str]) -> int:
             window.close()
             app.quit()
 
+        if args.view is not None:
+            from .views import show_function
+
+            window.show()
+            show_function(args.view)(window, lambda: QTimer.singleShot(300, save), args.paths)
+            QTimer.singleShot(SCREENSHOT_TIMEOUT_MS, give_up)
+            window.session.mark_clean()
+            code = app.exec()
+            return exit_code["value"] or code
         if args.paths and not args.demo:
             # Logs: shoot once they are loaded and drawn.
             window.library.busy.connect(lambda busy: busy or QTimer.singleShot(100, save))

@@ -29,6 +29,9 @@ THEME = "theme"
 SMOOTHING = "inspect.smoothing"
 SESSION_FOLDER = "folder.sessions"
 EXPORT_FOLDER = "folder.exports"
+#: Read and write the preferences. Screenshots switch it off: the same picture on every
+#: machine, whatever its user last did.
+USE_PREFERENCES = True
 
 
 class Desktop(QObject):
@@ -349,6 +352,9 @@ class Desktop(QObject):
     # --- preferences ----------------------------------------------------------------------
     def _restore_preferences(self) -> None:
         w = self.window
+        if not USE_PREFERENCES:
+            theme.apply_theme("system", [w])
+            return
         name = settings.value(THEME, "system")
         name = name if name in theme.THEMES else "system"
         theme.apply_theme(name, [w])
@@ -383,7 +389,7 @@ class Desktop(QObject):
         w = self.window
         self._default_state = w.saveState()
         self._default_plots = w.plot_area.saveState()
-        state = _bytes(settings.value(WINDOW_STATE))
+        state = _bytes(settings.value(WINDOW_STATE)) if USE_PREFERENCES else None
         if state is not None:
             w.restoreState(state)
 
@@ -403,6 +409,8 @@ class Desktop(QObject):
 
     def save_preferences(self) -> None:
         """Remember the window for next time (called when it closes)."""
+        if not USE_PREFERENCES:
+            return
         w = self.window
         w.task_layouts.remember_current()
         layouts = ";".join(

@@ -76,3 +76,20 @@ def test_a_screenshot_of_a_missing_log_fails_at_once(tmp_path):
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "missing.csv: no such file" in result.stderr
     assert not (tmp_path / "x.png").exists()
+
+
+def test_screenshot_of_each_main_view(tmp_path):
+    from ui.views import PLANNED, VIEWS
+
+    for name in VIEWS:
+        target = tmp_path / f"{name}.png"
+        result = _run("--screenshot", str(target), "--view", name)
+        assert result.returncode == 0, result.stderr
+        data = target.read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 30_000
+    for name in [n for n in PLANNED if n not in VIEWS] + ["nonsense"]:
+        result = _run("--screenshot", str(tmp_path / "x.png"), "--view", name, timeout=60)
+        assert result.returncode == 2
+        assert result.stderr.count("\n") == 1 and f"--view {name}" in result.stderr
+    result = _run("--view", "simulate", timeout=60)  # a view is a screenshot's
+    assert result.returncode == 2 and "--screenshot" in result.stderr
