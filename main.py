@@ -1,26 +1,21 @@
-"""lrviz entry point: headless sub-commands never import Qt; everything else opens the app."""
+"""lrviz from a source checkout (and the PyInstaller bundle's script): headless sub-commands
+never import Qt; everything else opens the app from ``ui/``."""
 
 from __future__ import annotations
 
-import os
 import sys
 
-# The engine's matrices are small: OpenBLAS's second thread gains nothing and, when the GUI
-# thread holds the other core, makes a 100-D quadratic run 3-4x slower (docs/benchmarks.md).
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-
-def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    from lrviz.cli import is_headless
-
-    if is_headless(argv):
-        from lrviz.cli import main as cli_main
-
-        return cli_main(argv)
+def open_app(argv: list[str]) -> int:
     from ui.app import run
 
     return run(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    from lrviz.launch import main as launch
+
+    return launch(argv, open_app=open_app)
 
 
 if __name__ == "__main__":
