@@ -88,6 +88,10 @@ def run(argv: list[str]) -> int:
     app.setApplicationName("lrviz")
     window = MainWindow()
     exit_code = {"value": 0}
+    from . import startup_probe
+
+    if startup_probe.wanted():
+        startup_probe.FirstPaint(window, app)  # owned by the window
 
     if args.screenshot:
         from . import desktop, session
