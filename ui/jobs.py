@@ -68,7 +68,9 @@ class JobRunner(QObject):
             if fresh:
                 self._generation += 1
         generation = self._generation
-        thread = WorkerThread(make_batches, parent=self, name=self.name)
+        # Not a child of the runner: a runner deleted while an ended thread's deleteLater was
+        # still queued made Qt delete that thread twice (segfault). The set keeps it alive.
+        thread = WorkerThread(make_batches, name=self.name)
 
         def current() -> bool:
             return not exclusive or generation == self._generation
