@@ -43,6 +43,9 @@ def journeys():
         "effect-of-lr": ([], "lab preset"),
         "search": ([], "search"),
         "range-test-then-search": ([], "range test, then search"),
+        "dog-lesson": ([], "lesson"),
+        "edge-of-stability": ([], "example edge-of-stability"),
+        "compare-adaptive-lr": ([], "example compare-adaptive"),
     }
 
 
@@ -105,6 +108,17 @@ def shoot(name: str, paths, action, size, out: Path) -> Path:
     elif action == "search":
         window.search_tool.finished.connect(lambda _r: QTimer.singleShot(300, grab))
         QTimer.singleShot(100, window.search_tool.run_search)
+    elif action == "lesson":
+        # Two animals after the white dog: the three λ have taken their three paths.
+        tool = window.lesson_tool
+        window.controls.setCurrentWidget(tool.tab)
+        for _ in range(tool.learner.white_dog + 3):
+            tool.step()
+        QTimer.singleShot(300, grab)
+    elif action.startswith("example "):
+        key = action.split(" ", 1)[1]
+        window.simulation_finished.connect(lambda: QTimer.singleShot(300, grab))
+        QTimer.singleShot(100, lambda: window.simulate_form.run_example(key))
     else:
         window.range_tool.test_finished.connect(after_range_test)
         QTimer.singleShot(100, window.range_tool.run_test)

@@ -12,7 +12,7 @@ import numpy as np
 
 from lrviz.engine import Batch
 from lrviz.envelope import Envelope
-from lrviz.export import format_lr
+from lrviz.lr_format import format_lr
 from lrviz.trajectories import Trajectories
 
 #: Full-resolution history is kept up to this many bytes; a longer run keeps every k-th
@@ -40,6 +40,8 @@ class RunStore:
     names : list of str
         A short name per run for legends ("λ = 0.02", or "sgd-hd, λ₀ = 1e-3" when the runs
         have optimizers of their own).
+    optimizers : list of str or None
+        Each run's optimizer, when the runs have their own (None: one for all).
     sharpness_every : int or None
         How often the simulation measures each run's sharpness (None: it does not).
     sharpness : ndarray (measurements, R) or None
@@ -62,6 +64,7 @@ class RunStore:
         names: list[str] | None = None,
         sharpness_every: int | None = None,
         trajectories: bool = False,
+        optimizers: list[str] | None = None,
     ) -> None:
         """``envelopes``: also keep loss and lr at screen resolution
         (:class:`lrviz.envelope.Envelope`, for the app's panels; the command line needs
@@ -90,6 +93,7 @@ class RunStore:
         if names is not None and len(names) != runs:
             raise ValueError(f"{len(names)} names for {runs} runs")
         self.names = list(names) if names is not None else [f"λ = {format_lr(v)}" for v in self.lrs]
+        self.optimizers = list(optimizers) if optimizers is not None else None
         self.sharpness_every = sharpness_every
         self.sharpness = None
         if sharpness_every is not None:
@@ -152,6 +156,12 @@ class RunStore:
     def sharpness_x(self) -> np.ndarray:
         """The iteration of each filled sharpness row."""
         return np.arange(self.sharpness_count, dtype=np.float64) * (self.sharpness_every or 1)
+
+    def clipped_names(self) -> list[str]:
+        """The names of the runs whose λ a guard clipped at least once."""
+        if self.lr_clips is None:
+            return []
+        return [n for n, c in zip(self.names, self.lr_clips, strict=True) if c.any()]
 
     def clipped_runs(self) -> list[str]:
         """One line per run whose λ a guard clipped, e.g. "sgd-hd, λ₀ = 1e-3: λ raised to

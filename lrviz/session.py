@@ -342,6 +342,25 @@ def _schedule(value, where):
     return dict(value)
 
 
+def _hypergrad_lr(value, where):
+    """One β, or a {optimizer: β} mapping (the paper's β differ between SGD-HD and Adam-HD)."""
+    if isinstance(value, dict):
+        return {_text(k, where): _number(v, f"{where}.{k}") for k, v in value.items()}
+    return _number(value, where)
+
+
+def _optimizers(value, where):
+    """One optimizer name per run, each known."""
+    from lrviz.optimizers import OPTIMIZERS
+
+    if not isinstance(value, list) or not value:
+        raise ValueError(f"{where}: expected a list of optimizer names")
+    for i, name in enumerate(value):
+        if _text(name, f"{where}[{i}]") not in OPTIMIZERS:
+            raise ValueError(f"{where}[{i}]: unknown optimizer {name!r}")
+    return tuple(value)
+
+
 _CONFIG_KINDS: dict[str, Callable] = {
     "objective": _text,
     "optimizer": _text,
@@ -362,8 +381,10 @@ _CONFIG_KINDS: dict[str, Callable] = {
     "expr": _optional(_text),
     "start": _optional(_point),
     "gradient_noise": _number,
-    "hypergrad_lr": _optional(_number),
+    "hypergrad_lr": _optional(_hypergrad_lr),
     "schedule": _optional(_schedule),
+    "optimizers": _optional(_optimizers),
+    "sharpness_every": _optional(_positive_whole),
 }
 
 

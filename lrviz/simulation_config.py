@@ -12,7 +12,7 @@ import numpy as np
 
 from lrviz.adaptive_lr import ADAPTIVE_OPTIMIZERS
 from lrviz.engine import Simulation
-from lrviz.export import format_lr
+from lrviz.lr_format import format_lr
 from lrviz.objectives import Objective, make_objective
 from lrviz.optimizers import hypergrad_lr_for
 from lrviz.schedules import PeakScaled, run_schedule
@@ -153,4 +153,6 @@ class SimulationConfig:
     def to_dict(self) -> dict:
         data = asdict(self)
         data["lrs"] = [float(v) for v in np.asarray(self.lrs)]
+        if self.optimizers is not None:
+            data["optimizers"] = list(self.optimizers)
         return data

@@ -34,3 +34,25 @@ def lr_colors(lrs: np.ndarray) -> list[QColor]:
     """A QColor per learning rate, from the perceptual colour map."""
     positions = lr_positions(lrs)
     return [QColor(*c) for c in lr_colormap().map(positions, mode="byte")]
+
+
+#: Colours for runs that differ by more than λ (each its own optimizer): Okabe and Ito's
+#: colour-blind-safe palette, without its yellow (faint on white) and with vermillion
+#: last (close to the red of a divergence).
+RUN_PALETTE = (
+    QColor(0, 114, 178),
+    QColor(230, 159, 0),
+    QColor(0, 158, 115),
+    QColor(204, 121, 167),
+    QColor(86, 180, 233),
+    QColor(60, 60, 60),
+    QColor(213, 94, 0),
+)
+
+
+def run_colors(store) -> list[QColor]:
+    """A colour per run of a RunStore: by λ, or one of ``RUN_PALETTE`` each when the runs
+    have optimizers of their own (the same λ₀ then means different runs)."""
+    if getattr(store, "optimizers", None) is None:
+        return lr_colors(store.lrs)
+    return [RUN_PALETTE[i % len(RUN_PALETTE)] for i in range(store.runs)]

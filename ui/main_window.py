@@ -23,13 +23,16 @@ from lrviz.theory import theory_lrs
 
 from .forms.inspect_form import InspectForm
 from .forms.simulate_form import SimulateForm
+from .lesson_tool import LessonTool
 from .log_library import LogLibrary
 from .log_view import LogView
 from .log_window_actions import LogActions
 from .panels.layers import LayerSwitch
+from .panels.lesson_view import LessonView
 from .panels.loss_surface import LossSurfacePanel
 from .panels.loss_vs_lr import LossVsLrPanel
 from .panels.run_curves import LossVsIterationPanel, LrVsIterationPanel
+from .panels.sharpness import SharpnessPanel
 from .panels.sources import SourcesPanel
 from .simulation_runner import SimulationRunner
 from .task_layouts import TaskLayouts
@@ -72,6 +75,8 @@ class MainWindow(QMainWindow):
         self.loss_vs_lr_layers.register("simulation", self._show_simulation_layer)
         self.lr_vs_iteration = LrVsIterationPanel()
         self.loss_surface = LossSurfacePanel()  # shown for 2-D problems
+        self.sharpness = SharpnessPanel()
+        self.lesson_view = LessonView()
         self.simulate_form = SimulateForm()
 
         # Plots are docks of an inner window, so they rearrange among themselves while the
@@ -95,6 +100,12 @@ class MainWindow(QMainWindow):
             ),
             "loss_surface": self._plot_dock(
                 self.loss_surface, "Loss surface", Qt.DockWidgetArea.TopDockWidgetArea
+            ),
+            "sharpness": self._plot_dock(
+                self.sharpness, "Sharpness", Qt.DockWidgetArea.BottomDockWidgetArea
+            ),
+            "lesson": self._plot_dock(
+                self.lesson_view, "Dog lesson", Qt.DockWidgetArea.TopDockWidgetArea
             ),
         }
         self.plot_area.splitDockWidget(
@@ -149,6 +160,8 @@ class MainWindow(QMainWindow):
         self._wire()
         self._install_range_tools()
         self._install_lab()
+        self.lesson_tool = LessonTool(self.lesson_view, self.controls, self, self.statusBar(), self)
+        self.lesson_tool.wants_view.connect(lambda: self._raise_dock("lesson"))
         self.log_view = LogView(
             self.library,
             self.inspect_form,
@@ -211,6 +224,7 @@ class MainWindow(QMainWindow):
             getattr(self.range_tool, "tab", None): "range test",
             getattr(getattr(self, "lab_tool", None), "tab", None): "lab",
             getattr(getattr(self, "search_tool", None), "tab", None): "search",
+            self.lesson_tool.tab: "lesson",
         }.get(widget)
         if task is not None:
             self.task_layouts.apply(task)
@@ -289,6 +303,10 @@ class MainWindow(QMainWindow):
         self.progress.setRange(0, max(total, 1))
         self.progress.setValue(done)
 
+    def _simulation_panels(self) -> tuple:
+        """The panels that draw the simulation's RunStore."""
+        return (self.loss_vs_iteration, self.loss_vs_lr, self.lr_vs_iteration, self.sharpness)
+
     def _raise_dock(self, name: str) -> None:
         dock = self.plot_docks[name]
         dock.show()
@@ -314,7 +332,7 @@ class MainWindow(QMainWindow):
         (updating the curves plus painting them), so drawing takes at most about a fifth of
         the time; and a frame is dropped while the previous one has not been painted yet
         (napari's idea), so slow paints never queue up behind each other."""
-        panels = (self.loss_vs_iteration, self.loss_vs_lr, self.lr_vs_iteration, self.loss_surface)
+        panels = (*self._simulation_panels(), self.loss_surface)
         waiting = any(p.graphics.paints == seen for p, seen in self._awaiting_paint.items())
         if drop_unpainted and waiting:
             visible = [p for p in self._awaiting_paint if p.graphics.isVisible()]
@@ -371,8 +389,17 @@ class MainWindow(QMainWindow):
 
     # --- runner events --------------------------------------------------------------------
     def _on_started(self, store) -> None:
-        for panel in (self.loss_vs_iteration, self.loss_vs_lr, self.lr_vs_iteration):
+        for panel in self._simulation_panels():
             panel.set_store(store)
+        # The sharpness, or the λ each optimizer chose, tells such a run's story: room for it.
+        story = "sharpness" if store.sharpness is not None else None
+        if store.optimizers is not None:
+            story = story or "lr_vs_iteration"
+        if story is not None and self.task_layouts.task == "simulate":
+            self._raise_dock(story)
+            docks = [self.plot_docks["loss_vs_iteration"], self.plot_docks[story]]
+            height = self.plot_area.height()
+            self.plot_area.resizeDocks(docks, [height // 2, height // 2], Qt.Orientation.Vertical)
         # A new simulation is the subject now: its points replace a range test's layer
         # (unless the Sources list hides the simulation: then the panel shows neither).
         if self.sources.simulation_item.checkState(0) == Qt.CheckState.Checked:
@@ -387,8 +414,9 @@ class MainWindow(QMainWindow):
         theory = theory_lrs(objective, config.optimizer, config.schedule)
         self.loss_vs_lr.set_theory(theory.lines() if theory else None)
         self._show_loss_surface(store, objective)
+        optimizer = config.optimizer if config.optimizers is None else "each its own optimizer"
         self.sources.simulation_item.setText(
-            0, f"Simulation · {config.objective}, {config.optimizer}, {store.runs} λ"
+            0, f"Simulation · {config.objective}, {optimizer}, {store.runs} λ"
         )
 
     def _show_loss_surface(self, store, objective) -> None:
@@ -441,7 +469,13 @@ class MainWindow(QMainWindow):
         text += f" · {diverged} of {store.runs} runs diverged"
         if ok.any():
             i = int(np.argmin(np.where(ok, store.final_loss(), np.inf)))
-            text += f" · lowest final loss at λ = {store.lrs[i]:.3g}"
+            if store.optimizers is None:
+                text += f" · lowest final loss at λ = {store.lrs[i]:.3g}"
+            else:
+                text += f" · lowest final loss: {store.names[i]}"
+        clipped = store.clipped_names()
+        if clipped:
+            text += f" · λ clipped by the guard: {', '.join(clipped)}"
         self.status_text.setText(text)
 
     def _on_failed(self, message: str) -> None:

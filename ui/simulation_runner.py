@@ -73,6 +73,9 @@ class SimulationRunner(QObject):
             budget=self.memory_budget,
             envelopes=True,
             trajectories=simulation.record_weights,
+            names=config.run_names(),
+            sharpness_every=config.sharpness_every,
+            optimizers=None if config.optimizers is None else list(config.optimizers),
         )
         self.started.emit(self.store)
         self._launch()

@@ -13,15 +13,28 @@ from PySide6.QtCore import QByteArray, Qt
 from PySide6.QtWidgets import QDockWidget, QMainWindow
 
 #: task -> (main plot, plot beside it or None, plots tabbed behind the main one,
-#: plot under the main one or None)
+#: plot under the main one or None[, plots tabbed behind the one under]). A plot a task
+#: leaves out is hidden while that task is in front.
 ARRANGEMENTS = {
     # The loss surface (2-D problems only) sits behind the main plot; a 2-D run raises it.
-    "simulate": ("loss_vs_iteration", "loss_vs_lr", ("loss_surface",), "lr_vs_iteration"),
+    "simulate": (
+        "loss_vs_iteration",
+        "loss_vs_lr",
+        ("loss_surface",),
+        "lr_vs_iteration",
+        ("sharpness",),
+    ),
+    "lesson": ("lesson", None, (), None),
     "range test": ("loss_vs_lr", None, ("loss_vs_iteration", "lr_vs_iteration"), None),
     "inspect": ("loss_vs_iteration", None, ("loss_vs_lr",), "lr_vs_iteration"),
     "lab": ("loss_surface", None, ("loss_vs_lr", "lr_vs_iteration"), "loss_vs_iteration"),
     "search": ("loss_vs_lr", "loss_vs_iteration", ("lr_vs_iteration", "loss_surface"), None),
 }
+
+
+#: Plots that belong to one task only: hidden whenever another task is in front, also when
+#: that task's remembered layout (saved before the plot was shown) does not mention them.
+TASK_ONLY = {"lesson": "lesson"}
 
 
 class TaskLayouts:
@@ -40,9 +53,11 @@ class TaskLayouts:
             self._saved[self.task] = self.plot_area.saveState()
         self.task = task
         saved = self._saved.get(task)
-        if saved is not None and self.plot_area.restoreState(saved):
-            return
-        self._arrange(*ARRANGEMENTS[task])
+        if saved is None or not self.plot_area.restoreState(saved):
+            self._arrange(*ARRANGEMENTS[task])
+        for name, owner in TASK_ONLY.items():
+            if owner != task and name in self.docks:
+                self.plot_area.removeDockWidget(self.docks[name])
 
     # --- kept between runs of the app (ui.desktop's preferences) ----------------------------
     def remember_current(self) -> None:
@@ -66,7 +81,7 @@ class TaskLayouts:
             self.task = task
             self._arrange(*ARRANGEMENTS[task])
 
-    def _arrange(self, main: str, beside, behind, under) -> None:
+    def _arrange(self, main: str, beside, behind, under, behind_under=()) -> None:
         area = self.plot_area
         docks = self.docks
         for dock in docks.values():
@@ -86,7 +101,13 @@ class TaskLayouts:
         for name in behind:
             area.tabifyDockWidget(docks[main], docks[name])
             docks[name].show()
+        for name in behind_under if under is not None else ():
+            if name in docks:
+                area.tabifyDockWidget(docks[under], docks[name])
+                docks[name].show()
         docks[main].raise_()
+        if under is not None:
+            docks[under].raise_()
         if beside is not None:
             width = max(area.width(), 400)
             area.resizeDocks(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 
 import numpy as np
 import pytest
@@ -54,6 +55,34 @@ def test_a_saved_simulation_is_the_same_simulation():
     back = sessions.simulation_config(json.loads(json.dumps(sessions.simulation_dict(config))))
     assert back.to_dict() == config.to_dict()
     np.testing.assert_array_equal(back.lrs, config.lrs)
+
+
+def test_the_examples_save_and_reopen_as_they_ran():
+    """Per-run optimizers, a β per optimizer and the sharpness interval come back too."""
+    from lrviz.simulation_presets import SIMULATION_PRESETS
+
+    for preset in SIMULATION_PRESETS.values():
+        config = preset.build()
+        text = json.dumps(sessions.simulation_dict(config))
+        back = sessions.simulation_config(json.loads(text))
+        assert back.to_dict() == config.to_dict()
+        assert back.run_names() == config.run_names()
+        assert back.optimizers == config.optimizers
+        assert back.sharpness_every == config.sharpness_every
+
+
+@pytest.mark.parametrize(
+    ("data", "words"),
+    [
+        ({"optimizers": ["sgd", "nadam"]}, "optimizers[1]: unknown optimizer 'nadam'"),
+        ({"optimizers": "sgd"}, "optimizers: expected a list of optimizer names"),
+        ({"hypergrad_lr": {"sgd-hd": "big"}}, "hypergrad_lr.sgd-hd: expected a finite number"),
+        ({"sharpness_every": 0}, "sharpness_every: expected a whole number from 1"),
+    ],
+)
+def test_bad_example_settings_are_refused_by_name(data, words):
+    with pytest.raises(ValueError, match=re.escape(words)):
+        sessions.simulation_config(data)
 
 
 @pytest.mark.parametrize(

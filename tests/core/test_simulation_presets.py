@@ -28,23 +28,20 @@ def test_every_preset_is_within_the_limits():
         assert preset.label and preset.description.endswith(".")
 
 
-def test_compare_adaptive_hd_and_dog_move_their_lr_and_the_guard_speaks():
+def test_compare_adaptive_hd_and_dog_find_their_way_to_the_hand_picked_lr():
     config = compare_adaptive()
     store = run(config)
     names = store.names
-    assert names[0] == "sgd, λ = 0.01" and names[-1] == "dog"
+    assert names[0] == "sgd, λ = 0.05" and names[-1] == "dog"
     assert np.all(store.diverged_at == -1)
-    lr = store.lr
-    np.testing.assert_array_equal(lr[:, 0], 0.01)
-    hd, dog = names.index("sgd-hd, λ₀ = 1e-3"), names.index("dog")
-    assert lr[:100, hd].max() > 3e-3  # SGD-HD first raises λ well above its λ₀ ...
-    assert lr[-1, dog] > 100 * lr[0, dog]  # ... and DoG grows its own from almost nothing
-    final = store.final_loss()
-    assert final[hd] < final[1]  # HD from λ₀ beats plain SGD at λ₀
-    # SGD-HD's λ falls to its floor in the minibatch noise later on: the guard says so
-    assert any(
-        line.startswith("sgd-hd, λ₀ = 1e-3: λ raised to its floor") for line in store.clipped_runs()
-    )
+    lr, final = store.lr, store.final_loss()
+    np.testing.assert_array_equal(lr[:, 0], 0.05)
+    hd, dog, slow = names.index("sgd-hd, λ₀ = 1e-3"), names.index("dog"), 1
+    assert lr[-1, hd] > 10 * 1e-3 and lr[-1, dog] > 1e4 * lr[0, dog]  # both raised λ a lot
+    assert final[hd] < final[slow] and final[dog] < final[slow]  # and beat SGD at λ₀
+    # within 0.2 % of the hand-picked λ's loss, which took a sweep to find
+    assert final[hd] < 1.002 * final[0] and final[dog] < 1.002 * final[0]
+    assert store.clipped_runs() == []  # full batch: no guard needed
 
 
 def test_edge_of_stability_sharpness_meets_two_over_lr():

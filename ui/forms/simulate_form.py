@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -15,10 +15,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from lrviz.adaptive_lr import (
+    ADAPTIVE_OPTIMIZERS,
+    DEFAULT_MAX_LR_FACTOR,
+    DEFAULT_MIN_LR_FACTOR,
+    HYPERGRADIENT_DEFAULTS,
+    HYPERGRADIENT_PRESETS,
+)
 from lrviz.limits import MAX_DIM
+from lrviz.lr_format import format_lr
 from lrviz.objectives import OBJECTIVES
-from lrviz.optimizers import OPTIMIZERS
+from lrviz.optimizers import OPTIMIZERS, hypergrad_lr_for
 from lrviz.simulation_config import SimulationConfig
+from lrviz.simulation_presets import SIMULATION_PRESETS
 
 from ..sci_spinbox import ScientificSpinBox
 from ..theme import mark
@@ -46,6 +55,20 @@ OPTIMIZER_LABELS = {
     "sgdn-hd": "SGD + Nesterov + hypergradient",
     "adam-hd": "Adam + hypergradient",
     "dog": "DoG (parameter-free)",
+}
+
+
+BETA_PRESET_LABELS = {
+    "code-default": "authors' code default",
+    "paper-mnist": "paper: MNIST",
+    "paper-cifar10": "paper: CIFAR-10",
+}
+CUSTOM_BETA = "custom"
+ADAPTIVE_HINTS = {
+    "dog": "DoG picks its own λ: the λ here multiplies it (1 is the paper's DoG).",
+    "hd": "Each run starts from its λ here (λ₀); β, the learning rate of λ, moves it. "
+    f"A guard keeps λ within {format_lr(DEFAULT_MIN_LR_FACTOR)} .. "
+    f"{format_lr(DEFAULT_MAX_LR_FACTOR)} × λ₀.",
 }
 
 
@@ -81,6 +104,7 @@ class SimulateForm(QWidget):
         for name in OPTIMIZERS:
             self.optimizer.addItem(OPTIMIZER_LABELS.get(name, name), name)
         self.optimizer.setToolTip("Update rule, with PyTorch's semantics")
+        _narrow(self.optimizer, 14)
 
         self.curvature = float_box(
             10.0, 1e-3, 1e6, "Largest eigenvalue L: plain GD diverges above λ = 2/L"
@@ -91,6 +115,19 @@ class SimulateForm(QWidget):
         self.batch_size.setSpecialValueText("full batch")
         self.momentum = float_box(0.9, 0.0, 0.999, "Momentum coefficient μ")
         self.momentum.setSingleStep(0.05)
+        self._build_hypergradient_row()
+        self.sharpness_every = int_box(
+            0,
+            0,
+            1_000_000,
+            "Measure each run's sharpness (top Hessian eigenvalue) every this many "
+            "iterations and draw it against 2/λ (edge of stability); off by default: "
+            "each measurement costs a few to 30 extra gradient pairs",
+        )
+        self.sharpness_every.setSpecialValueText("off")
+        self.sharpness_every.setPrefix("every ")
+        self.sharpness_every.setSuffix(" iterations")
+        self._build_examples()
 
         self.lr_min = ScientificSpinBox(1e-4)
         self.lr_min.setToolTip("Smallest learning rate")
@@ -115,7 +152,9 @@ class SimulateForm(QWidget):
         training = QGroupBox("Training")
         training_form = QFormLayout(training)
         training_form.addRow("Optimizer", self.optimizer)
+        training_form.addRow("", self.adaptive_hint)
         training_form.addRow("Momentum", self.momentum)
+        training_form.addRow("β", self.beta_row)
         lr_row = QHBoxLayout()
         lr_row.addWidget(self.lr_min)
         lr_row.addWidget(QLabel("to"))
@@ -123,6 +162,7 @@ class SimulateForm(QWidget):
         training_form.addRow("λ from", lr_row)
         training_form.addRow("Runs", self.lr_count)
         training_form.addRow("Iterations", self.iterations)
+        training_form.addRow("Sharpness", self.sharpness_every)
         self._training_form = training_form
 
         self.run_button = QPushButton("Run")
@@ -139,6 +179,7 @@ class SimulateForm(QWidget):
         mark(self.message, "error")
 
         layout = QVBoxLayout(self)
+        layout.addWidget(self.examples)
         layout.addWidget(problem)
         layout.addWidget(training)
         layout.addLayout(buttons)
@@ -175,7 +216,100 @@ class SimulateForm(QWidget):
             condition=self.condition.value(),
             batch_size=self.batch_size.value() or None,
             momentum=self.momentum.value(),
+            hypergrad_lr=self.beta.value() if self._uses_beta() else None,
+            sharpness_every=self.sharpness_every.value() or None,
         )
+
+    # --- examples (lrviz.simulation_presets) ---------------------------------------------------
+    def _build_examples(self) -> None:
+        self.examples = QGroupBox("Examples")
+        self.example = QComboBox()
+        _narrow(self.example, 12)
+        self.example.addItem("Choose an example…", None)
+        for key, preset in SIMULATION_PRESETS.items():
+            self.example.addItem(preset.label, key)
+            self.example.setItemData(
+                self.example.count() - 1, preset.description, Qt.ItemDataRole.ToolTipRole
+            )
+        self.example.setToolTip("Ready-made simulations that each show one idea")
+        self.example_button = QPushButton("Run example")
+        self.example_button.setToolTip("Fill in the form with the example and run it")
+        self.example_button.setEnabled(False)
+        self.example_text = QLabel()
+        self.example_text.setWordWrap(True)
+        self.example_text.setStyleSheet("color: #555;")
+        self.example_text.hide()
+        row = QHBoxLayout()
+        row.addWidget(self.example_text, 1)
+        row.addWidget(self.example_button, 0, Qt.AlignmentFlag.AlignBottom)
+        box = QVBoxLayout(self.examples)
+        box.addWidget(self.example)
+        box.addLayout(row)
+        self.example.currentIndexChanged.connect(self._show_example)
+        self.example_button.clicked.connect(self.run_example)
+
+    def _show_example(self) -> None:
+        key = self.example.currentData()
+        self.example_button.setEnabled(key is not None)
+        self.example_text.setVisible(key is not None)
+        if key is not None:
+            self.example_text.setText(SIMULATION_PRESETS[key].description)
+
+    def run_example(self, key: str | None = None) -> bool:
+        """Run example ``key`` (default: the chosen one): the form shows its problem and
+        settings, and the simulation runs exactly as the example describes it (each run's
+        own optimizer, when it has them, which the form cannot show). False if none."""
+        if not isinstance(key, str):
+            key = self.example.currentData()
+        if key is None:
+            return False
+        self.example.setCurrentIndex(self.example.findData(key))
+        config = SIMULATION_PRESETS[key].build()
+        self.set_config(config)
+        self.message.clear()
+        self.run_requested.emit(config)
+        return True
+
+    # --- β of hypergradient descent -----------------------------------------------------------
+    def _build_hypergradient_row(self) -> None:
+        self.beta_preset = QComboBox()
+        _narrow(self.beta_preset, 8)
+        for key, label in BETA_PRESET_LABELS.items():
+            self.beta_preset.addItem(label, key)
+        self.beta_preset.addItem("custom", CUSTOM_BETA)
+        self.beta_preset.setToolTip(
+            "β of Baydin et al.: the defaults of their code (SGD-HD 1e-6, Adam-HD 1e-8) or "
+            "the values of their experiments (MNIST: 1e-3 and 1e-7; CIFAR-10: 1e-3 and 1e-8, "
+            "all from λ₀ = 1e-3)"
+        )
+        self.beta = ScientificSpinBox(HYPERGRADIENT_DEFAULTS["sgd-hd"], 1e-12, 10.0)
+        self.beta.setToolTip("β, the learning rate of λ: λ ← λ + β g·u (u: the last step)")
+        self.beta_row = QWidget()
+        row = QHBoxLayout(self.beta_row)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.beta_preset, 1)
+        row.addWidget(self.beta, 1)
+        self.adaptive_hint = QLabel()
+        self.adaptive_hint.setWordWrap(True)
+        self.adaptive_hint.setStyleSheet("color: #555;")
+        self.beta_preset.currentIndexChanged.connect(lambda _i: self._apply_beta_preset())
+        self.beta.editingFinished.connect(self._beta_edited)
+
+    def _uses_beta(self) -> bool:
+        return self.optimizer.currentData() in HYPERGRADIENT_DEFAULTS
+
+    def _apply_beta_preset(self) -> None:
+        key, optimizer = self.beta_preset.currentData(), self.optimizer.currentData()
+        if key == CUSTOM_BETA or optimizer not in HYPERGRADIENT_DEFAULTS:
+            return
+        self.beta.setValue(HYPERGRADIENT_PRESETS[key][optimizer])
+
+    def _beta_edited(self) -> None:
+        optimizer = self.optimizer.currentData()
+        key = self.beta_preset.currentData()
+        if key != CUSTOM_BETA and optimizer in HYPERGRADIENT_DEFAULTS:
+            if self.beta.value() != HYPERGRADIENT_PRESETS[key][optimizer]:
+                self.beta_preset.setCurrentIndex(self.beta_preset.findData(CUSTOM_BETA))
 
     # --- the formula box (objective "expr") --------------------------------------------------
     def check_formula(self) -> bool:
@@ -207,6 +341,11 @@ class SimulateForm(QWidget):
             self.momentum.setValue(config.momentum)
         if config.objective == "expr" and config.expr is not None:
             self.formula_box.set_config(config)
+        self.sharpness_every.setValue(config.sharpness_every or 0)
+        beta = hypergrad_lr_for(config.optimizer, config.hypergrad_lr)
+        if beta is not None:
+            self.beta_preset.setCurrentIndex(self.beta_preset.findData(CUSTOM_BETA))
+            self.beta.setValue(beta)
 
     # --- session state (ui.session) ---------------------------------------------------------
     def _state_widgets(self) -> dict:
@@ -228,6 +367,9 @@ class SimulateForm(QWidget):
             "lr_max": self.lr_max,
             "runs": self.lr_count,
             "iterations": self.iterations,
+            "beta_preset": self.beta_preset,
+            "beta": self.beta,
+            "sharpness_every": self.sharpness_every,
         }
 
     def get_state(self) -> dict:
@@ -281,6 +423,19 @@ class SimulateForm(QWidget):
             (self.batch_size, objective == "logreg"),
         ):
             self._problem_form.setRowVisible(widget, visible)
+        optimizer = self.optimizer.currentData()
         self._training_form.setRowVisible(
-            self.momentum, self.optimizer.currentData() in ("momentum", "nesterov")
+            self.momentum, optimizer in ("momentum", "nesterov", "sgdn-hd")
         )
+        self._training_form.setRowVisible(self.beta_row, self._uses_beta())
+        hint = ADAPTIVE_HINTS["dog" if optimizer == "dog" else "hd"]
+        self.adaptive_hint.setText(hint)
+        self._training_form.setRowVisible(self.adaptive_hint, optimizer in ADAPTIVE_OPTIMIZERS)
+        self._apply_beta_preset()  # each optimizer its own β of the chosen preset
+
+
+def _narrow(combo: QComboBox, characters: int) -> None:
+    """Long item texts must not widen the controls: the combo shows about ``characters``
+    of them when narrow (its list and tooltips show them whole)."""
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    combo.setMinimumContentsLength(characters)

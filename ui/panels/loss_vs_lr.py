@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QComboBox
 
 from lrviz.run_store import RunStore
 
-from ..colors import DIVERGED, lr_colors
+from ..colors import DIVERGED, run_colors
 from .plot_panel import PlotPanel
 
 #: The stability limit in red-brown, the best constant step in green: theory's two λ.
@@ -109,7 +109,11 @@ class LossVsLrPanel(PlotPanel):
         if self._zeros_in_legend:
             self.legend.removeItem(self.zeros)
             self._zeros_in_legend = False
-        self._brushes = [pg.mkBrush(c) for c in lr_colors(store.lrs)]
+        self._brushes = [pg.mkBrush(c) for c in run_colors(store)]
+        own = store.optimizers is not None  # then the colours name optimizers, x is each λ₀
+        self.legend.getLabel(self.points).setText(
+            "run (colour = optimizer)" if own else "run (colour = λ)"
+        )
         self._drawn_version = -1
         self.use_statistic("simulation", self.points.isVisible())
         self.refresh()
@@ -129,7 +133,9 @@ class LossVsLrPanel(PlotPanel):
         if zero.any() and not self._zeros_in_legend:
             self.legend.addItem(self.zeros, "loss = 0 (drawn at the lowest loss)")
             self._zeros_in_legend = True
-        self.trend.setData(lrs[ok], loss[ok])
+        # A trend through runs of different optimizers, ordered by λ₀, would mean nothing.
+        trend = ok if store.optimizers is None else np.zeros_like(ok)
+        self.trend.setData(lrs[trend], loss[trend])
         self.points.setData(
             lrs[ok],
             loss[ok],

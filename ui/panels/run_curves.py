@@ -12,12 +12,14 @@ from functools import partial
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtWidgets import QLabel
 
+from lrviz.adaptive_lr import DEFAULT_MAX_LR_FACTOR, DEFAULT_MIN_LR_FACTOR
 from lrviz.envelope import Envelope, window
 from lrviz.lr_format import format_lr
 from lrviz.run_store import RunStore
 
-from ..colors import DIVERGED, lr_colormap, lr_colors
+from ..colors import DIVERGED, lr_colormap, run_colors
 from .plot_panel import PlotPanel
 from .run_paths import RunCurve, RunPaths
 
@@ -104,9 +106,14 @@ class RunCurvesPanel(PlotPanel):
         self.diverged_marks = _diverged_marks()
         self.legend.clear()
         self.store = store
-        pens = [pg.mkPen(color, width=1) for color in lr_colors(store.lrs)]
-        names = [f"λ = {format_lr(lr, invalid='–')}" for lr in store.lrs]
+        # Runs of their own optimizers are few, and told apart by colour: a wider line.
+        width = 1 if store.optimizers is None else 1.6
+        pens = [pg.mkPen(color, width=width) for color in run_colors(store)]
+        names = store.names
         self.paths.set_runs(pens, names)
+        # Runs of their own optimizers start together and part at the bottom left, where the
+        # legend usually sits: top right for them.
+        self.legend.setOffset((-10, 10) if store.optimizers is not None else (10, -10))
         self.curves = [RunCurve(self.paths, i) for i in range(store.runs)]
         # Beyond a handful of runs the colour bar names the λ; a long legend would hide curves.
         # The legend's samples stand for runs of the shared item: clicking one hides its run.
@@ -120,7 +127,8 @@ class RunCurvesPanel(PlotPanel):
             self.legend.addItem(sample, names[index])
         self.plot.addItem(self.diverged_marks)
         self.legend.addItem(self.diverged_marks, "diverged")
-        self._set_colorbar(store.lrs)
+        # Colours name the runs (each its own optimizer), not λ: no λ colour bar then.
+        self._set_colorbar(store.lrs if store.optimizers is None else store.lrs[:1])
         self.set_simulation_visible(self.simulation_visible)
         self._drawn_version = -1
         self._drawn_counts = np.full(store.runs, -1, dtype=np.int64)
@@ -282,6 +290,35 @@ class LrVsIterationPanel(RunCurvesPanel):
         self.plot.setLogMode(x=False, y=True)
         self.show_legend = False
         self.legend.setVisible(False)
+        # Hypergradient descent's guard holds λ inside its bounds around λ₀: say so, and for
+        # which runs, where their λ is drawn.
+        self.clip_note = QLabel()
+        self.clip_note.setStyleSheet("color: #a04a00;")
+        self.clip_note.hide()
+        self.header.insertWidget(0, self.clip_note)
+
+    def set_store(self, store: RunStore) -> None:
+        # No legend: the runs have the colours loss vs iteration's legend names.
+        self.clip_note.hide()
+        super().set_store(store)
+
+    def refresh(self) -> bool:
+        drew = super().refresh()
+        if drew:
+            self._show_clips(self.store)
+        return drew
+
+    def _show_clips(self, store: RunStore) -> None:
+        names = store.clipped_names()
+        self.clip_note.setVisible(bool(names))
+        if names:
+            self.clip_note.setText(f"⚠ λ clipped by the guard: {', '.join(names)}")
+            self.clip_note.setToolTip(
+                "Hypergradient descent moved λ past the guard (below "
+                f"{format_lr(DEFAULT_MIN_LR_FACTOR)} × λ₀, towards gradient ascent, or above "
+                f"{format_lr(DEFAULT_MAX_LR_FACTOR)} × λ₀, an explosion); λ was held at the "
+                "bound.\n" + "\n".join(store.clipped_runs())
+            )
 
     def values(self, store: RunStore) -> np.ndarray:
         return store.lr
