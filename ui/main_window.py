@@ -132,6 +132,9 @@ class MainWindow(QMainWindow):
         self.controls.addTab(self.simulate_form, "Simulate")
         self.controls.addTab(self.inspect_form, "Inspect")
         self.controls.setMinimumWidth(300)
+        # Five tools' tabs fit the 300 px of a 1024-pixel window only with slimmer padding
+        # (otherwise the last ones hide behind scroll arrows).
+        self.controls.tabBar().setStyleSheet("QTabBar::tab { padding: 4px 6px; }")
         self.controls_dock = QDockWidget("Controls", self)
         self.controls_dock.setObjectName("controls")
         self.controls_dock.setWidget(self.controls)

@@ -27,6 +27,13 @@ def private_settings(tmp_path, monkeypatch):
 
 @pytest.fixture(autouse=True)
 def no_running_engine_threads():
+    # The previous test's windows are reference cycles (signals connected to lambdas over
+    # the window): collect them now, in the GUI thread before any worker starts (pytest
+    # lets go of a test's fixtures only after its teardown). Left to the cyclic GC, they
+    # were collected inside some worker thread (a log loader), whose destruction of the
+    # window's QObjects deadlocked with the GUI thread (each held what the other needed:
+    # Qt's connection mutex and the GIL) or crashed the suite.
+    gc.collect()
     yield
     running = [t for t in list(worker.LIVE_THREADS) if t.isRunning()]
     for thread in running:
