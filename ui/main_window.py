@@ -113,6 +113,10 @@ class MainWindow(QMainWindow):
             self.plot_docks["loss_vs_lr"],
             Qt.Orientation.Horizontal,
         )
+        # The lesson's view belongs to its tab (TaskLayouts shows it there), the sharpness to
+        # runs that measure it: hidden in the first layout, whose size sets the window's.
+        for name in ("lesson", "sharpness"):
+            self.plot_docks[name].hide()
         self.setCentralWidget(self.plot_area)
 
         self.library = LogLibrary(self)
@@ -199,6 +203,7 @@ class MainWindow(QMainWindow):
             view_menu.addAction(dock.toggleViewAction())
         # Each task its plot layout (the main plot gets the room), switched with its tab.
         self.task_layouts = TaskLayouts(self.plot_area, self.plot_docks)
+        self.task_layouts.on_demand["sharpness"] = False  # until a run measures it
         self.controls.currentChanged.connect(self._apply_task_layout)
         self.setAcceptDrops(True)
         self._install_desktop()
@@ -395,10 +400,17 @@ class MainWindow(QMainWindow):
         for panel in self._simulation_panels():
             panel.set_store(store)
         # The sharpness, or the λ each optimizer chose, tells such a run's story: room for it.
-        story = "sharpness" if store.sharpness is not None else None
+        measured = store.sharpness is not None
+        self.task_layouts.on_demand["sharpness"] = measured
+        if not measured:
+            self.plot_docks["sharpness"].hide()
+        story = "sharpness" if measured else None
         if store.optimizers is not None:
             story = story or "lr_vs_iteration"
         if story is not None and self.task_layouts.task == "simulate":
+            sharpness = self.plot_docks["sharpness"]
+            if story == "sharpness" and not sharpness.isVisible():
+                self.plot_area.tabifyDockWidget(self.plot_docks["lr_vs_iteration"], sharpness)
             self._raise_dock(story)
             docks = [self.plot_docks["loss_vs_iteration"], self.plot_docks[story]]
             height = self.plot_area.height()

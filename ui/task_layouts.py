@@ -13,17 +13,11 @@ from PySide6.QtCore import QByteArray, Qt
 from PySide6.QtWidgets import QDockWidget, QMainWindow
 
 #: task -> (main plot, plot beside it or None, plots tabbed behind the main one,
-#: plot under the main one or None[, plots tabbed behind the one under]). A plot a task
-#: leaves out is hidden while that task is in front.
+#: plot under the main one or None). A plot a task leaves out is hidden when its
+#: arrangement is made (the sharpness comes forward with a run that measures it).
 ARRANGEMENTS = {
     # The loss surface (2-D problems only) sits behind the main plot; a 2-D run raises it.
-    "simulate": (
-        "loss_vs_iteration",
-        "loss_vs_lr",
-        ("loss_surface",),
-        "lr_vs_iteration",
-        ("sharpness",),
-    ),
+    "simulate": ("loss_vs_iteration", "loss_vs_lr", ("loss_surface",), "lr_vs_iteration"),
     "lesson": ("lesson", None, (), None),
     "range test": ("loss_vs_lr", None, ("loss_vs_iteration", "lr_vs_iteration"), None),
     "inspect": ("loss_vs_iteration", None, ("loss_vs_lr",), "lr_vs_iteration"),
@@ -44,6 +38,9 @@ class TaskLayouts:
         self.plot_area = plot_area
         self.docks = docks
         self.task: str | None = None
+        #: plots shown only while something needs them (the window decides: the sharpness
+        #: while the simulation measures it); False hides them in every arrangement
+        self.on_demand: dict[str, bool] = {}
         self._saved: dict[str, QByteArray] = {}
 
     def apply(self, task: str) -> None:
@@ -55,9 +52,31 @@ class TaskLayouts:
         saved = self._saved.get(task)
         if saved is None or not self.plot_area.restoreState(saved):
             self._arrange(*ARRANGEMENTS[task])
+        self._place_extras(task)
+
+    def _place_extras(self, task: str) -> None:
+        """The plots outside every arrangement: another task's (the lesson) and those shown
+        on demand (the sharpness). They stay in the layout, hidden when not wanted: a plot
+        out of the layout is put back, and shown, by Qt's restoreState of a layout that
+        does not mention it, which sized the window up to fit it."""
+        area = self.plot_area
         for name, owner in TASK_ONLY.items():
             if owner != task and name in self.docks:
-                self.plot_area.removeDockWidget(self.docks[name])
+                self._keep_hidden(self.docks[name])
+        for name, wanted in self.on_demand.items():
+            dock = self.docks[name]
+            if not wanted:
+                self._keep_hidden(dock)
+            elif area.dockWidgetArea(dock) == Qt.DockWidgetArea.NoDockWidgetArea:
+                under = ARRANGEMENTS.get(task, (None,) * 4)[3]
+                if under is not None:
+                    area.tabifyDockWidget(self.docks[under], dock)
+                    dock.show()
+
+    def _keep_hidden(self, dock: QDockWidget) -> None:
+        if self.plot_area.dockWidgetArea(dock) == Qt.DockWidgetArea.NoDockWidgetArea:
+            self.plot_area.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
+        dock.hide()
 
     # --- kept between runs of the app (ui.desktop's preferences) ----------------------------
     def remember_current(self) -> None:
@@ -81,7 +100,7 @@ class TaskLayouts:
             self.task = task
             self._arrange(*ARRANGEMENTS[task])
 
-    def _arrange(self, main: str, beside, behind, under, behind_under=()) -> None:
+    def _arrange(self, main: str, beside, behind, under) -> None:
         area = self.plot_area
         docks = self.docks
         for dock in docks.values():
@@ -101,13 +120,7 @@ class TaskLayouts:
         for name in behind:
             area.tabifyDockWidget(docks[main], docks[name])
             docks[name].show()
-        for name in behind_under if under is not None else ():
-            if name in docks:
-                area.tabifyDockWidget(docks[under], docks[name])
-                docks[name].show()
         docks[main].raise_()
-        if under is not None:
-            docks[under].raise_()
         if beside is not None:
             width = max(area.width(), 400)
             area.resizeDocks(

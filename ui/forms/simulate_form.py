@@ -222,10 +222,12 @@ class SimulateForm(QWidget):
 
     # --- examples (lrviz.simulation_presets) ---------------------------------------------------
     def _build_examples(self) -> None:
-        self.examples = QGroupBox("Examples")
+        # One row, no group box: the form must fit a 600-pixel screen; the description shows
+        # under it only once an example is chosen.
+        self.examples = QWidget()
         self.example = QComboBox()
         _narrow(self.example, 12)
-        self.example.addItem("Choose an example…", None)
+        self.example.addItem("Examples…", None)
         for key, preset in SIMULATION_PRESETS.items():
             self.example.addItem(preset.label, key)
             self.example.setItemData(
@@ -240,11 +242,12 @@ class SimulateForm(QWidget):
         self.example_text.setStyleSheet("color: #555;")
         self.example_text.hide()
         row = QHBoxLayout()
-        row.addWidget(self.example_text, 1)
-        row.addWidget(self.example_button, 0, Qt.AlignmentFlag.AlignBottom)
+        row.addWidget(self.example, 1)
+        row.addWidget(self.example_button)
         box = QVBoxLayout(self.examples)
-        box.addWidget(self.example)
+        box.setContentsMargins(0, 0, 0, 0)
         box.addLayout(row)
+        box.addWidget(self.example_text)
         self.example.currentIndexChanged.connect(self._show_example)
         self.example_button.clicked.connect(self.run_example)
 

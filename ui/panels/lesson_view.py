@@ -175,6 +175,8 @@ class LessonView(QWidget):
             offset=(8, 4), labelTextSize="8pt", colCount=3
         )
         self.belief_curves: list[tuple[pg.PlotDataItem, pg.PlotDataItem]] = []
+        # What exporting this view takes (by a plot panel's names): the belief plot.
+        self.graphics, self.plot = self.beliefs, self.belief_plot
 
         # A splitter: the models above, their beliefs below, in proportions the user can move.
         columns = QWidget()

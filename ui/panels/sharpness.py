@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel
+from PySide6.QtWidgets import QLabel, QSizePolicy
 
 from lrviz.run_store import RunStore
 
@@ -47,6 +47,8 @@ class SharpnessPanel(PlotPanel):
         self.key = QLabel("dots: sharpness · dashed: 2/λ")
         self.key.setToolTip("2/λ: above it, gradient descent with step λ is unstable")
         self.key.setStyleSheet("color: #555;")
+        self.key.setMinimumWidth(0)  # a narrow dock cuts the key short, not the plot
+        self.key.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.header.insertWidget(0, self.key)
         self.labels: list[pg.TextItem] = []
         self.message = pg.TextItem(EMPTY_MESSAGE, color=(90, 90, 90), anchor=(0.5, 0.5))
