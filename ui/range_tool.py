@@ -22,7 +22,6 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
-    QFileDialog,
     QFrame,
     QLabel,
     QScrollArea,
@@ -45,6 +44,7 @@ from lrviz.suggest.refine import check_lrs
 from lrviz.suggest.sources import SMOOTHING, undo_smoothing
 from lrviz.verify import SuggestionCheck, Verification
 
+from .dialogs.json_path import ask_json_path
 from .forms.range_test_form import RangeTestForm
 from .jobs import JobRunner
 from .panels.layers import LayerSwitch
@@ -518,13 +518,9 @@ class RangeTool(QObject):
             return None
         folder = self._last_dir or Path.home()
         default = folder / f"{_slug(self.name) or 'lr'}-range.json"
-        path, _filter = QFileDialog.getSaveFileName(
-            self.host, "Save the chosen λ range", str(default), "JSON files (*.json)"
-        )
-        if not path:
+        path = ask_json_path(self.host, "Save the chosen λ range", default)
+        if path is None:
             return None
-        if not path.lower().endswith(".json"):
-            path += ".json"
         try:
             return self.save_json(path)
         except (OSError, ValueError) as exc:

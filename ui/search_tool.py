@@ -23,7 +23,6 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
-    QFileDialog,
     QFrame,
     QLabel,
     QScrollArea,
@@ -49,6 +48,7 @@ from lrviz.search import (
 )
 from lrviz.smoothing import debiased_ema
 
+from .dialogs.json_path import ask_json_path
 from .forms.search_form import TARGET_TITLES, SearchForm, SearchRequest
 from .jobs import JobRunner
 from .panels.layers import LayerSwitch
@@ -348,14 +348,9 @@ class SearchTool(QObject):
             return None
         folder = self._last_dir or Path.home()
         name = self.request.config.objective if self.request is not None else "lr"
-        path, _filter = QFileDialog.getSaveFileName(
-            self.host, "Save the search's λ range", str(folder / f"{name}-search.json"),
-            "JSON files (*.json)",
-        )  # fmt: skip
-        if not path:
+        path = ask_json_path(self.host, "Save the search's λ range", folder / f"{name}-search.json")
+        if path is None:
             return None
-        if not path.lower().endswith(".json"):
-            path += ".json"
         try:
             return self.save_json(path)
         except (OSError, ValueError) as exc:
