@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 
 import pytest
+from PySide6.QtCore import QCoreApplication, QEvent
 
 from ui import worker
 
@@ -26,13 +27,20 @@ def private_settings(tmp_path, monkeypatch):
 
 
 @pytest.fixture(autouse=True)
-def no_running_engine_threads():
+def no_running_engine_threads(qapp):
     # The previous test's windows are reference cycles (signals connected to lambdas over
     # the window): collect them now, in the GUI thread before any worker starts (pytest
     # lets go of a test's fixtures only after its teardown). Left to the cyclic GC, they
     # were collected inside some worker thread (a log loader), whose destruction of the
     # window's QObjects deadlocked with the GUI thread (each held what the other needed:
     # Qt's connection mutex and the GIL) or crashed the suite.
+    gc.collect()
+    # pytest-qt closes the previous test's windows with deleteLater; without this their
+    # deletion waited for this test's first event processing, with an engine thread already
+    # running: every one of the thousands of Qt objects freed took the GIL back from the
+    # engine (one switch interval each), froze the event loop for ~5 s, and queued the whole
+    # run's progress behind it (a range test finished before its Stop could be clicked).
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     gc.collect()
     yield
     running = [t for t in list(worker.LIVE_THREADS) if t.isRunning()]
