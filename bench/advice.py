@@ -43,6 +43,7 @@ CAPS = (-0.25, 0.0, 0.25, 9.0)
 BAND_QUANTILES = (0.1, 0.9)
 HIGH_SPANS = tuple(round(v, 2) for v in np.arange(0.1, 1.51, 0.1))
 HIGH_PRECISION = 1.0  # "high" must be right >= 95% of the time: be strict in-fold
+CHECK_SEEDS = (42, 43, 44)  # the truth sweep's seeds
 STRUCTURES = tuple(itertools.product((3.0, 4.0, 5.0), (0.2, 0.3)))  # noise factor, window
 
 
@@ -287,10 +288,16 @@ def render(curves, table_rows, markdown: bool) -> str:
     return "\n".join(lines)
 
 
-def write_check_folder(folder: Path, curve: TruthCurve, band) -> int:
+def write_check_folder(
+    folder: Path, curve: TruthCurve, band, seed: int | None = None, budget: float = 1.0
+) -> int:
     """The user's check runs, stood in for by the truth sweep: every grid lr inside the band
     (at least the 3 nearest its middle), each run a folder like the check script writes,
-    its val loss at steps 0 (untrained), 1/3, 2/3 and the end. Returns how many runs."""
+    its val loss at steps 0 (untrained), 1/3, 2/3 and the end. Returns how many runs.
+
+    ``seed=None`` stands in with the three seeds' mean (the very numbers the best lr comes
+    from); a seed stands in with that seed's single run, as a user's check trains once per
+    lr. ``budget`` 1/3 ends each run at a third of the training budget (a cheap check)."""
     sweep = curve.sweep
     x = np.log10(sweep.lr)
     lo, hi = math.log10(band[0]), math.log10(band[1])
@@ -299,7 +306,7 @@ def write_check_folder(folder: Path, curve: TruthCurve, band) -> int:
     if inside.size < 3 and not folder.exists():
         middle = 0.5 * (lo + hi)
         inside = np.sort(np.argsort(np.abs(x - middle), kind="stable")[:3])
-    runs = _sweep_rows(curve)
+    runs = _sweep_rows(curve, seed)
     for i in inside.tolist():
         run = folder / f"lr_{sweep.lr[i]:g}"
         if run.exists():
@@ -308,18 +315,22 @@ def write_check_folder(folder: Path, curve: TruthCurve, band) -> int:
         (run / "params.json").write_text(json.dumps({"lr": float(sweep.lr[i])}))
         third, two_thirds, final = runs[i]
         rows = [(0, sweep.untrained_val_loss), (100, third), (200, two_thirds), (300, final)]
+        rows = [(step, value) for step, value in rows if step <= 300 * budget + 1e-9]
         text = "step,val_loss\n" + "".join(f"{a},{b!r}\n" for a, b in rows)
         (run / "metrics.csv").write_text(text)
     return int(inside.size)
 
 
-def _sweep_rows(curve: TruthCurve) -> list[tuple[float, float, float]]:
-    """(val loss at 1/3, 2/3, end) per grid lr; NaN where a seed diverged."""
+def _sweep_rows(curve: TruthCurve, seed: int | None = None) -> list[tuple[float, float, float]]:
+    """(val loss at 1/3, 2/3, end) per grid lr, the seeds' mean or one seed's run; NaN where
+    a seed (that seed) diverged."""
     import csv
 
     root = Path(curve.sweep_file)
+    if seed is not None:
+        root = root.with_name(root.stem + "_runs.csv")
     with root.open(newline="", encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
+        rows = [r for r in csv.DictReader(f) if seed is None or int(r["seed"]) == seed]
     return [
         tuple(
             float(r[k]) if r["diverged"].strip() != "True" else float("nan")
@@ -329,10 +340,13 @@ def _sweep_rows(curve: TruthCurve) -> list[tuple[float, float, float]]:
     ]
 
 
-def after_check(curves, scored: Scored, follow_edges: bool = False) -> Scored:
+def after_check(
+    curves, scored: Scored, follow_edges: bool = False, seed: int | None = None, budget=1.0
+) -> Scored:
     """The suggestion refined by check runs over its likely band (close the loop); with
     ``follow_edges``, a second check one band-width further when the best run was at an
-    edge of the first, as the refined reading then advises."""
+    edge of the first, as the refined reading then advises. ``seed`` and ``budget``: see
+    :func:`write_check_folder`."""
     import tempfile
 
     from lrviz.loaders import load
@@ -345,13 +359,13 @@ def after_check(curves, scored: Scored, follow_edges: bool = False) -> Scored:
             if band is None:
                 continue
             folder = Path(tmp) / curve.name
-            write_check_folder(folder, curve, band)
+            write_check_folder(folder, curve, band, seed, budget)
             measured = measured_best_from_log(load(folder))
             if follow_edges and measured is not None and measured.at_edge:
                 width = band[1] / band[0]
                 lowest = measured.best_lr <= float(measured.lr[0])
                 extension = (band[0] / width, band[0]) if lowest else (band[1], band[1] * width)
-                write_check_folder(folder, curve, extension)
+                write_check_folder(folder, curve, extension, seed, budget)
                 measured = measured_best_from_log(load(folder))
             out.lrs[i] = measured.best_lr if measured is not None else scored.lrs[i]
     return out
@@ -372,6 +386,15 @@ def evaluate(truth_dir=None, structure_grid: bool = False) -> dict:
         "cv": cv,
         "after_check": after_check(curves, cv["stated"]),
         "after_two_checks": after_check(curves, cv["stated"], follow_edges=True),
+        # One run per lr, as a user's check trains (each seed in turn stands in for the user),
+        # in full and stopped at a third of the budget.
+        "one_seed_checks": {
+            (seed, budget): after_check(
+                curves, cv["stated"], follow_edges=True, seed=seed, budget=budget
+            )
+            for seed in CHECK_SEEDS
+            for budget in (1.0, 1 / 3)
+        },
         "in_sample": in_sample(curves, prepared["stated"], DEFAULT),
         "anchors": anchor_rules(curves),
         "chosen_on_all": chosen,
@@ -379,6 +402,34 @@ def evaluate(truth_dir=None, structure_grid: bool = False) -> dict:
             mode: sum(p.source == c.source for p, c in zip(prepared[mode], curves, strict=True))
             for mode in ("file", "data")
         },
+    }
+
+
+def plateau(curves, scored: Scored, spreads=(0.1, 0.2, 0.3, 0.4), draws=200) -> dict:
+    """Why the reading plateaus: how its log error splits into a part shared by the curves of
+    one case (the model's best lr sits elsewhere relative to the curve) and a part that
+    differs between range tests of the same model; and the median regret an unbiased reading
+    with a Gaussian log error of a given spread would reach on these sweeps (seeded)."""
+    errors: dict[str, list[float]] = {}
+    for i, c in enumerate(curves):
+        if scored.lrs[i] is not None:
+            errors.setdefault(c.case, []).append(math.log10(scored.lrs[i] / c.best_lr))
+    flat = np.concatenate([np.array(v) for v in errors.values()])
+    within = np.concatenate([np.array(v) - np.mean(v) for v in errors.values()])
+    case_means = np.array([np.mean(v) for v in errors.values()])
+    rng = np.random.default_rng(0)
+    oracle = {}
+    for spread in spreads:
+        medians = [
+            np.median([c.regret(c.best_lr * 10 ** rng.normal(0.0, spread)) for c in curves])
+            for _ in range(draws)
+        ]
+        oracle[spread] = float(np.mean(medians))
+    return {
+        "error_sd": float(np.sqrt(np.mean(flat**2))),
+        "within_case_sd": float(np.sqrt(np.sum(within**2) / (flat.size - len(errors)))),
+        "case_sd": float(np.sqrt(np.mean(case_means**2))),
+        "oracle_median_regret": oracle,
     }
 
 
@@ -435,6 +486,28 @@ def main(argv=None) -> int:
         f"DEFAULT in lrviz/suggest/best_lr.py: offset {DEFAULT.offset}, bottom_cap "
         f"{DEFAULT.bottom_cap}, band [{DEFAULT.band_below}, {DEFAULT.band_above}], "
         f"high_span {DEFAULT.high_span}"
+    )
+    print()
+    print(
+        "check runs of one seed per lr over the likely band, edges followed (each truth seed "
+        "in turn stands in for the user; judged against the 3-seed best):"
+    )
+    for budget, label in ((1.0, "full budget"), (1 / 3, "a third of the budget")):
+        parts = []
+        for seed in CHECK_SEEDS:
+            f = figures(curves, result["one_seed_checks"][(seed, budget)], "all")
+            parts.append(
+                f"seed {seed}: {f['hits']}/{f['n']} within 3x, {f['regret_hits']}/{f['n']} "
+                f"regret <= 25%, median regret {f['median_regret']:.3f}"
+            )
+        print(f"  {label}: " + "; ".join(parts))
+    p = plateau(curves, cv)
+    print()
+    print(
+        f"why it plateaus (CV): rms log10 error {p['error_sd']:.2f}; between range tests of "
+        f"one model {p['within_case_sd']:.2f}; of the models' mean errors {p['case_sd']:.2f}. "
+        "Median regret of an unbiased reading with Gaussian log error of sd "
+        + ", ".join(f"{k}: {v:.3f}" for k, v in p["oracle_median_regret"].items())
     )
     print()
     print("misses of the CV reading (source stated): curve, suggested, best, regret")

@@ -40,7 +40,7 @@ import math
 from pathlib import Path
 
 LRS = [{lrs}]
-STEPS = {steps}  # the budget you will train with, or a fair part of it
+STEPS = {steps}  # the budget you will train with: shorter runs favour another lr
 EVAL_EVERY = max(STEPS // 10, 1)
 OUT = Path("{folder}")
 

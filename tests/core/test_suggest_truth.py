@@ -146,3 +146,24 @@ def test_the_benchmark_prints_its_table(capsys):
     assert "lrviz, CV, source stated" in out and "fastai_valley" in out
     assert "within 3x per confidence" in out and "likely band" in out
     assert np.isfinite(float(out.split("wide on average")[0].split()[-2]))
+
+
+def test_a_check_of_one_run_per_lr_meets_the_median_regret_target(result):
+    """Each truth seed in turn stands in for a user's check (one training per lr over the
+    likely band), judged against the best lr of all three seeds: the median regret target
+    (5%) is met by every seed, which the range test alone does not reach."""
+    curves = result["curves"]
+    for seed in advice.CHECK_SEEDS:
+        full = advice.figures(curves, result["one_seed_checks"][(seed, 1.0)], "all")
+        assert full["median_regret"] <= 0.05, seed
+        assert full["hits"] >= 37 and full["regret_hits"] >= 35, seed
+
+
+def test_the_plateau_is_measured_not_assumed(result):
+    """The figures that explain the plateau: the log error shared by one model's curves and
+    the spread between its range tests; an unbiased reading with a smaller error would have a
+    smaller median regret (the oracle is monotone in the spread)."""
+    p = advice.plateau(result["curves"], result["cv"]["stated"], draws=50)
+    assert 0 < p["within_case_sd"] < p["error_sd"] and 0 < p["case_sd"] < p["error_sd"]
+    medians = list(p["oracle_median_regret"].values())
+    assert medians == sorted(medians) and medians[0] < 0.05 < medians[-1]
