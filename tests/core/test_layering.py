@@ -6,7 +6,6 @@ that needs no tool (and also catches ``importlib.import_module("PySide6")``).
 
 from __future__ import annotations
 
-import ast
 import shutil
 import subprocess
 import sys
@@ -14,33 +13,17 @@ from pathlib import Path
 
 import pytest
 
+from tests.import_scan import imports_of
+
 ROOT = Path(__file__).resolve().parents[2]
 CORE = ROOT / "lrviz"
 # ui is the source's name of the app package, lrviz_app its installed name (setup.py).
 FORBIDDEN = {"PySide6", "pyqtgraph", "shiboken6", "ui", "lrviz_app"}
-DYNAMIC_IMPORTERS = {"import_module", "__import__"}
 
 
 def forbidden_imports(source: str, filename: str = "<source>") -> list[str]:
     """``file:line: module`` for every import of a forbidden top-level package in ``source``."""
-    found = []
-    for node in ast.walk(ast.parse(source, filename)):
-        names: list[str] = []
-        if isinstance(node, ast.Import):
-            names = [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            names = [node.module]
-        elif isinstance(node, ast.Call):
-            func = node.func
-            called = getattr(func, "attr", None) or getattr(func, "id", None)
-            if called in DYNAMIC_IMPORTERS and node.args:
-                first = node.args[0]
-                if isinstance(first, ast.Constant) and isinstance(first.value, str):
-                    names = [first.value]
-        for name in names:
-            if name.split(".")[0] in FORBIDDEN:
-                found.append(f"{filename}:{node.lineno}: {name}")
-    return found
+    return imports_of(source, filename, FORBIDDEN)
 
 
 def test_the_scan_recognizes_every_form_of_import():

@@ -7,33 +7,17 @@ Tests and ``main.py`` keep importing ``ui`` absolutely: only the package itself 
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
+
+from tests.import_scan import imports_of
 
 ROOT = Path(__file__).resolve().parents[2]
 UI = ROOT / "ui"
-DYNAMIC_IMPORTERS = {"import_module", "__import__"}
 
 
 def absolute_ui_imports(source: str, filename: str = "<source>") -> list[str]:
     """``file:line: module`` for every absolute import of the ``ui`` package in ``source``."""
-    found = []
-    for node in ast.walk(ast.parse(source, filename)):
-        names: list[str] = []
-        if isinstance(node, ast.Import):
-            names = [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            names = [node.module]
-        elif isinstance(node, ast.Call):
-            called = getattr(node.func, "attr", None) or getattr(node.func, "id", None)
-            if called in DYNAMIC_IMPORTERS and node.args:
-                first = node.args[0]
-                if isinstance(first, ast.Constant) and isinstance(first.value, str):
-                    names = [first.value]
-        for name in names:
-            if name.split(".")[0] == "ui":
-                found.append(f"{filename}:{node.lineno}: {name}")
-    return found
+    return imports_of(source, filename, {"ui"})
 
 
 def test_the_scan_recognizes_every_absolute_form():
