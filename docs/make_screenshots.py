@@ -59,6 +59,9 @@ def shoot(name: str, paths, action, size, out: Path) -> Path:
     from ui import session
 
     session.PROMPT_ON_CLOSE = False  # a journey's window closes without a question
+    from ui import desktop
+
+    desktop.USE_PREFERENCES = False  # the same picture whatever layout the user saved last
     window = MainWindow()
     window.resize(*size)
     window.show()
