@@ -86,6 +86,9 @@ def run(argv: list[str]) -> int:
     share_the_gil_often()
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("lrviz")
+    from .gui_thread_gc import GuiThreadCollector
+
+    GuiThreadCollector(app)  # owned by the app: cycles are freed in the GUI thread only
     window = MainWindow()
     exit_code = {"value": 0}
     from . import startup_probe

@@ -10,6 +10,16 @@ from PySide6.QtCore import QCoreApplication, QEvent
 from ui import worker
 
 
+@pytest.fixture(scope="session", autouse=True)
+def cycles_freed_in_the_gui_thread(qapp):
+    """As in the app (ui/app.py): automatic collection off, a GUI-thread timer collects."""
+    from ui.gui_thread_gc import GuiThreadCollector
+
+    collector = GuiThreadCollector(qapp)
+    yield
+    collector.stop()
+
+
 @pytest.fixture(autouse=True)
 def collect_garbage_at_the_end():
     """Qt objects that only Python's cycle collector frees (a widget in a reference cycle)
