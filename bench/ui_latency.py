@@ -228,6 +228,9 @@ def main(argv=None) -> int:
     from ui.app import share_the_gil_often
 
     share_the_gil_often()  # as the app does
+    from ui.gui_thread_gc import GuiThreadCollector
+
+    GuiThreadCollector(app)  # as the app does: cycles freed in the GUI thread
     session.PROMPT_ON_CLOSE = False  # the benchmark's windows close without a question
     if args.study:
         sys.path.insert(0, str(Path(__file__).resolve().parent))
