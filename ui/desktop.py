@@ -44,6 +44,10 @@ class Desktop(QObject):
         self.session = SessionManager(
             w.library, w.log_actions.open_paths, w.controls, w.status_text.setText, w
         )
+        # Sessions join the logs and stores in File ▸ Open recent.
+        self.session.opened.connect(self._remember)
+        self.session.saved.connect(self._remember)
+        w.log_actions.session_requested.connect(self.session.open)
         for name, part in (
             ("sources", w.sources),
             ("simulate", w.simulate_form),
@@ -220,7 +224,7 @@ class Desktop(QObject):
             "&Run",
             m.run_current,
             "F5",
-            tip="Run the tool shown: simulate, range test, reload logs",
+            tip="Run the tool shown: simulate, range test, search, reload logs",
             icon="run",
             toolbar=True,
         )
@@ -239,7 +243,7 @@ class Desktop(QObject):
             "&Stop",
             m.stop_all,
             "Esc",
-            tip="Stop what runs (simulation, range test)",
+            tip="Stop what runs (simulation, range test, search)",
             icon="stop",
             toolbar=True,
         )
@@ -293,6 +297,13 @@ class Desktop(QObject):
         help_menu.addSeparator()
         m.action(help_menu, "&About lrviz", self.show_about, tip="Version and licences")
         m.action(help_menu, "About &Qt", QApplication.aboutQt, tip="The Qt version in use")
+
+    @staticmethod
+    def _remember(path: str) -> None:
+        try:
+            settings.remember_paths([path])
+        except OSError:
+            pass  # a read-only config folder: the session itself was opened or saved
 
     def _reload_logs(self) -> None:
         for log in list(self.window.library.logs):

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from lrviz.lr_format import format_lr
+from lrviz.session import SUFFIX as SESSION_SUFFIX
 from lrviz.suggest import Suggestion
 
 from . import settings
@@ -43,10 +44,13 @@ class LogActions(QObject):
 
     Signals
     -------
-    logs_opened()   the first logs were opened: they are the subject of the window now
+    logs_opened()              the first logs were opened: they are the subject of the window now
+    session_requested(str)     File ▸ Open recent chose a session (``.lrviz``): the session
+                               manager opens it, not the log library
     """
 
     logs_opened = Signal()
+    session_requested = Signal(str)
 
     def __init__(
         self,
@@ -101,6 +105,7 @@ class LogActions(QObject):
             "Open an Optuna study (sqlite:///study.db, postgresql://…) or an MLflow store",
         )
         self.recent_menu = file_menu.addMenu("Open &recent")
+        self.recent_menu.setToolTipsVisible(True)
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         file_menu.addSeparator()
         self._action(
@@ -125,7 +130,14 @@ class LogActions(QObject):
         if not recent:
             self.recent_menu.addAction("(none yet)").setEnabled(False)
         for path in recent:
-            self.recent_menu.addAction(path, lambda p=path: self.open_paths([p]))
+            if path.lower().endswith(SESSION_SUFFIX):
+                action = self.recent_menu.addAction(
+                    f"Session: {path}", lambda p=path: self.session_requested.emit(p)
+                )
+                action.setToolTip("Open this session again: its logs, runs, range and settings.")
+            else:
+                action = self.recent_menu.addAction(path, lambda p=path: self.open_paths([p]))
+                action.setToolTip("Open these logs or this store again.")
 
     # --- opening --------------------------------------------------------------------------
     def open_dialog(self) -> None:

@@ -311,6 +311,10 @@ class MainWindow(QMainWindow):
             lambda _result: self.search_tool.adopt(self.range_tool.settings)
         )
         self.session.add("search", self.search_tool)
+        self.desktop.menus.add_tool(
+            self.search_tool.tab, self.search_tool.form.run_button.click,
+            self.search_tool.stop_search, "search",
+        )  # fmt: skip
 
     def _on_range_test_progress(self, done: int, total: int) -> None:
         self.progress.show()

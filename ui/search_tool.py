@@ -578,6 +578,15 @@ class SearchTool(QObject):
         self.form.set_running(False)
 
 
+def screenshot_view(window, ready, paths) -> None:
+    """``--screenshot PATH --view search``: the Search tab's default search (the range
+    test's problem), run to its end, its stages and bracket on loss vs λ."""
+    tool = window.search_tool
+    window.controls.setCurrentWidget(tool.tab)
+    tool.finished.connect(lambda _result: ready())
+    QTimer.singleShot(0, tool.run_search)
+
+
 def _duration(seconds: float) -> str:
     if seconds < 60:
         return f"{max(seconds, 1):.0f} s"

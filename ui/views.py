@@ -23,6 +23,7 @@ VIEWS: dict[str, tuple[str, str]] = {
     "simulate": ("the demo: 24 λ racing on one problem", ".views:show_simulate"),
     "rangetest": ("a range test, its suggestions and the chosen range", ".views:show_rangetest"),
     "logs": ("logs opened in Inspect (the paths given, else a demo sweep)", ".views:show_logs"),
+    "search": ("a coarse-to-fine search for λ and its bracket", ".search_tool:screenshot_view"),
 }
 #: views of tools still to come: accepted by --view, refused until registered in VIEWS
 PLANNED = ("search", "lab", "lesson")

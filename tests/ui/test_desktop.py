@@ -88,6 +88,22 @@ def test_f5_runs_the_tool_shown_and_esc_stops_it(qtbot, window):
     assert tool.result is not None and tool.result.lr.size == 100
 
 
+def test_f5_runs_the_search_on_its_tab_and_esc_stops_it(qtbot, window):
+    """The Search tab plugged no Run into the menus: F5 there did nothing."""
+    search = window.search_tool
+    form = search.form
+    form.objective.setCurrentIndex(form.objective.findData("mlp"))
+    form.iterations.setValue(3000)
+    window.controls.setCurrentWidget(search.tab)
+    with qtbot.waitSignal(search.finished, timeout=TIMEOUT_MS) as finished:
+        with qtbot.waitSignal(search.progressed, timeout=TIMEOUT_MS):
+            _press(window, "F5")
+        assert search.jobs.running
+        _press(window, "Esc")
+    assert finished.args[0].stopped_because == "stopped"
+    assert not search.jobs.running and form.run_button.isEnabled()
+
+
 def test_ctrl_z_and_ctrl_shift_z_undo_and_redo_the_range(qtbot, window):
     tool = window.range_tool
     tool.form.iterations.setValue(150)

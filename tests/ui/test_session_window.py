@@ -104,6 +104,38 @@ def test_save_close_reopen_gives_the_same_state(qtbot, tmp_path):
     second.close()
 
 
+def test_a_saved_session_is_in_open_recent_with_the_logs_and_reopens_from_there(qtbot, tmp_path):
+    """Open recent listed logs and stores only: a session saved yesterday was not there."""
+    from ui import settings
+
+    sweep = tmp_path / "sweep"
+    shutil.copytree(FIXTURES / "sweep", sweep)
+    first = _new_window(qtbot)
+    first.open_paths([str(sweep)])
+    _wait_loaded(qtbot, first)
+    first.inspect_form.set_smoothing(0.35)
+    first.controls.setCurrentWidget(first.inspect_form)
+    first.session.save(tmp_path / "yesterday.lrviz")
+    first.close()
+
+    second = _new_window(qtbot)
+    recent_menu = second.log_actions.recent_menu
+    recent_menu.aboutToShow.emit()
+    entries = {a.text(): a for a in recent_menu.actions()}
+    session_entry = entries[f"Session: {(tmp_path / 'yesterday.lrviz').resolve()}"]
+    assert str(sweep.resolve()) in entries  # alongside the logs
+    assert session_entry.toolTip().endswith(".")
+    assert settings.recent_paths()[0] == str((tmp_path / "yesterday.lrviz").resolve())
+    with qtbot.waitSignal(second.session.opened, timeout=TIMEOUT_MS):
+        session_entry.trigger()
+    _wait_loaded(qtbot, second)
+    qtbot.waitUntil(lambda: not second.session.is_modified(), timeout=TIMEOUT_MS)
+    assert [log.path for log in second.library.logs] == [sweep]
+    assert second.inspect_form.smoothing == pytest.approx(0.35)
+    assert second.session.path == (tmp_path / "yesterday.lrviz").resolve()
+    second.close()
+
+
 def test_a_missing_log_is_reported_and_the_rest_opens(qtbot, tmp_path, window):
     sweep = tmp_path / "sweep"
     shutil.copytree(FIXTURES / "sweep", sweep)
