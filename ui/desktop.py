@@ -69,7 +69,7 @@ class Desktop(QObject):
     # --- menus ----------------------------------------------------------------------------
     def _build_menus(self) -> None:
         w, m, tool = self.window, self.menus, self.window.range_tool
-        file_menu = m.menu("&File")
+        file_menu = m.menu("&File", tip="Open and save logs, stores, sessions and exports.")
         close_all = next(
             (a for a in file_menu.actions() if a.text().replace("&", "") == "Close all logs"),
             None,
@@ -95,7 +95,7 @@ class Desktop(QObject):
             file_menu,
             "Open &session…",
             self.session.open_dialog,
-            tip="Open a saved session (.lrviz): its logs, simulation, range and settings",
+            tip="Open a saved session (.lrviz): its logs, simulation, range and settings.",
             icon="open-session",
             toolbar=True,
             before=before,
@@ -105,7 +105,10 @@ class Desktop(QObject):
             "&Save session",
             self.session.save_dialog,
             QKeySequence.StandardKey.Save,
-            tip="Save the logs, the simulation, the chosen range and the panels' settings",
+            tip=(
+                "Save the logs, the simulation, the chosen range and the panels' settings as a "
+                "session."
+            ),
             icon="save",
             toolbar=True,
             before=before,
@@ -114,7 +117,7 @@ class Desktop(QObject):
             file_menu,
             "Save session &as…",
             lambda: self.session.save_dialog(ask=True),
-            tip="Save the session to a new file",
+            tip="Save the session to a new file.",
             before=before,
         )
         file_menu.insertSeparator(before) if before is not None else file_menu.addSeparator()
@@ -124,18 +127,19 @@ class Desktop(QObject):
             "&Export panel…",
             self.exports.export_dialog,
             "Ctrl+E",
-            tip="Save the panel last clicked as PNG, SVG or its data as CSV",
+            tip="Save the panel last clicked as PNG, SVG or its data as CSV.",
             icon="export",
             toolbar=True,
             before=before,
         )
         export_menu = QMenu_for(file_menu, "Export", before)
+        export_menu.menuAction().setToolTip("Save one panel, or the simulated runs, to a file.")
         for name in self.exports.panels:
             m.action(
                 export_menu,
                 f"{name}…",
                 lambda n=name: self.exports.export_dialog(n),
-                tip=f"Save {name} as PNG, SVG or CSV",
+                tip=f"Save the {name} panel as PNG, SVG or its data as CSV.",
                 key=f"export {name}",
             )
         export_menu.addSeparator()
@@ -143,11 +147,11 @@ class Desktop(QObject):
             export_menu,
             "Simulated runs as CSV…",
             self.exports.export_simulation_dialog,
-            tip="Every simulated run per iteration (loss, λ), in a CSV lrviz opens again",
+            tip="Save every simulated run per iteration (loss, λ) in a CSV that lrviz opens again.",
             key="export simulation",
         )
 
-        edit = m.menu("&Edit")
+        edit = m.menu("&Edit", tip="Undo edits of the range, copy pictures and code.")
         m.adopt(edit, tool.undo_action, icon="undo", toolbar=False, key="Undo")
         m.adopt(edit, tool.redo_action, icon="redo", toolbar=False, key="Redo")
         edit.addSeparator()
@@ -155,7 +159,7 @@ class Desktop(QObject):
             edit,
             "&Copy panel image",
             self.exports.copy_current,
-            tip="Put the picture of the panel last clicked on the clipboard",
+            tip="Put the picture of the panel last clicked on the clipboard.",
             icon="copy-image",
             toolbar=True,
         )
@@ -163,19 +167,19 @@ class Desktop(QObject):
             edit,
             "Copy range &code\tCtrl+Shift+C",
             tool.copy_code,
-            tip="Copy the code of the chosen λ range (Range test tab)",
+            tip="Copy the code of the chosen λ range for your training script (Range test tab).",
             key="Copy range code",
         )
         m.action(
             edit,
             "&Reset range to the suggestion\tCtrl+Shift+R",
             tool.reset_range,
-            tip="Back to the recommended range (one undo step)",
+            tip="Go back to the recommended range, as one undo step.",
             key="Reset range",
         )
         m.toolbar.addSeparator()
 
-        view = m.menu("&View")
+        view = m.menu("&View", tip="Which panels show, their axes, the theme and the layout.")
         view.addSeparator()
         log_y = w.loss_vs_iteration.log_y
         action = m.action(
@@ -183,24 +187,26 @@ class Desktop(QObject):
             "&Logarithmic loss axis",
             None,
             "Ctrl+L",
-            tip="Loss vs iteration on a log axis",
+            tip="Draw loss vs iteration on a logarithmic axis.",
             checkable=True,
         )
         action.setChecked(log_y.isChecked())
         action.toggled.connect(log_y.setChecked)
         log_y.toggled.connect(action.setChecked)
         theme_menu = view.addMenu("&Theme")
+        theme_menu.setToolTipsVisible(True)
+        theme_menu.menuAction().setToolTip("Light or dark colours for the window and its plots.")
         choices = []
-        for name, label in (
-            ("system", "Follow the &system"),
-            ("light", "&Light"),
-            ("dark", "&Dark"),
+        for name, label, tip in (
+            ("system", "Follow the &system", "Follow the desktop's light or dark setting."),
+            ("light", "&Light", "Dark text on light backgrounds, plots included."),
+            ("dark", "&Dark", "Light text on dark backgrounds, plots included."),
         ):
             a = m.action(
                 theme_menu,
                 label,
                 None,
-                tip=f"{label.replace('&', '')} colours, plots included",
+                tip=tip,
                 checkable=True,
                 key=f"theme {name}",
             )
@@ -210,21 +216,22 @@ class Desktop(QObject):
         m.exclusive_group(choices)
         view.addAction(m.toolbar.toggleViewAction())
         m.toolbar.toggleViewAction().setText("Show &toolbar")
+        m.toolbar.toggleViewAction().setToolTip("Show or hide the toolbar.")
         view.addSeparator()
         m.action(
             view,
             "&Reset layout",
             self.reset_layout,
-            tip="Put the docks and plots back where they start",
+            tip="Put the docks and plots back where they start.",
         )
 
-        run = m.menu("&Run")
+        run = m.menu("&Run", tip="Run and stop the tools: simulation, range test, search.")
         m.action(
             run,
             "&Run",
             m.run_current,
             "F5",
-            tip="Run the tool shown: simulate, range test, search, reload logs",
+            tip="Run the tool shown: simulate, range test, search, or reload the logs.",
             icon="run",
             toolbar=True,
         )
@@ -233,7 +240,7 @@ class Desktop(QObject):
             "&Pause or resume",
             w.simulate_form.pause_button.click,
             "Ctrl+P",
-            tip="Pause or resume the simulation",
+            tip="Pause or resume the simulation.",
             icon="pause",
             toolbar=True,
             key="Pause",
@@ -243,7 +250,7 @@ class Desktop(QObject):
             "&Stop",
             m.stop_all,
             "Esc",
-            tip="Stop what runs (simulation, range test, search)",
+            tip="Stop what runs: the simulation, the range test or the search.",
             icon="stop",
             toolbar=True,
         )
@@ -253,20 +260,20 @@ class Desktop(QObject):
             "Run &simulation",
             w.simulate_form.run_button.click,
             "Ctrl+R",
-            tip="Run the Simulate tab's simulation",
+            tip="Run the Simulate tab's simulation.",
         )
         m.action(
             run,
             "Run range &test\tCtrl+T",
             tool._run_clicked,
-            tip="Run the Range test tab's test",
+            tip="Run the Range test tab's test.",
             key="Run range test",
         )
         m.action(
             run,
             "Stop range test\tShift+Esc",
             tool.stop_test,
-            tip="Stop the range test; the suggestions read the curve so far",
+            tip="Stop the range test; the suggestions read the curve so far.",
             key="Stop range test",
         )
         m.add_tool(w.simulate_form, w.simulate_form.run_button.click, w.runner.stop, "simulate")
@@ -277,13 +284,13 @@ class Desktop(QObject):
         m.toolbar.addAction(tool.redo_action)
         m.toolbar.addSeparator()
 
-        help_menu = m.menu("&Help")
+        help_menu = m.menu("&Help", tip="The guide to choosing λ, the shortcuts and the versions.")
         m.action(
             help_menu,
             "&Guide: choosing λ",
             self.show_guide,
             QKeySequence.StandardKey.HelpContents,
-            tip="How to choose a learning rate with lrviz, with pictures",
+            tip="How to choose a learning rate with lrviz, with pictures.",
             icon="guide",
             toolbar=True,
             key="Guide",
@@ -292,11 +299,16 @@ class Desktop(QObject):
             help_menu,
             "&Keyboard shortcuts",
             self.show_shortcuts,
-            tip="Every shortcut of the window",
+            tip="List every keyboard shortcut of the window.",
         )
         help_menu.addSeparator()
-        m.action(help_menu, "&About lrviz", self.show_about, tip="Version and licences")
-        m.action(help_menu, "About &Qt", QApplication.aboutQt, tip="The Qt version in use")
+        m.action(
+            help_menu,
+            "&About lrviz",
+            self.show_about,
+            tip="The version of lrviz and the licences of what it is built on.",
+        )
+        m.action(help_menu, "About &Qt", QApplication.aboutQt, tip="The version of Qt in use.")
 
     @staticmethod
     def _remember(path: str) -> None:

@@ -30,7 +30,10 @@ class LabTool(QObject):
         super().__init__(parent)
         self.surface = surface
         self.tab = LabForm()
-        controls.addTab(self.tab, "Lab")
+        controls.setTabToolTip(
+            controls.addTab(self.tab, "Lab"),
+            "Watch λ walk a loss surface: presets that each show one thing λ does.",
+        )
         self.tab.preset_requested.connect(self.run_preset)
         self.preset = None
 

@@ -50,7 +50,10 @@ class LessonTool(QObject):
         self.form = LessonForm()
         self.tab = self.form
         self.learner = LessonLearner(LESSON_LRS)
-        controls.addTab(self.form, "Lesson")
+        controls.setTabToolTip(
+            controls.addTab(self.form, "Lesson"),
+            "The dog lesson: three models learn from the same animals, each with its own λ.",
+        )
         self.timer = QTimer(self)
         self.timer.setInterval(self.form.interval)
         self.timer.timeout.connect(self._play_step)

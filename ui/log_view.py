@@ -66,8 +66,12 @@ class LogView(QObject):
             # a range test's layer replaces them there, and opening logs brings them back.
             layers.register(LAYER, self._set_layer_visible)
         self._had_runs = 0
-        self.loss_series = self._series_picker(loss_panel, "Which loss series to plot")
-        self.lr_series = self._series_picker(lr_panel, "Which learning-rate series to plot")
+        self.loss_series = self._series_picker(
+            loss_panel, "Which of the logs' loss series to plot (training, validation, …)."
+        )
+        self.lr_series = self._series_picker(
+            lr_panel, "Which of the logs' learning-rate series to plot (one per parameter group)."
+        )
         self._shown_range_curve = None
         self._pairs_cache: dict = {}
         self._validation_keys: dict[int, object] = {}  # run -> the key of its val curve

@@ -8,6 +8,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
+    QComboBox,
     QDialog,
     QFileDialog,
     QInputDialog,
@@ -26,6 +27,7 @@ from .dialogs.column_mapping import ColumnMappingDialog
 from .forms.inspect_form import InspectForm
 from .log_library import LogLibrary
 from .panels.sources import SourcesPanel
+from .tooltips import tip_with_keys
 
 LOG_FILTER = (
     "Training logs and stores (*.csv *.tsv *.txt *.json *.log.json *tfevents* *.db);;All files (*)"
@@ -88,24 +90,27 @@ class LogActions(QObject):
             "&Open logs…",
             QKeySequence.StandardKey.Open,
             self.open_dialog,
-            "Open training logs",
+            "Open training logs: CSV, JSON, TensorBoard events, and more.",
         )
         self.open_folder_action = self._action(
             file_menu,
             "Open &folder…",
             "Ctrl+Shift+O",
             self.open_folder_dialog,
-            "Open a folder of runs or a sweep",
+            "Open a folder of runs, such as a Lightning version_N or a sweep.",
         )
         self.open_store_action = self._action(
             file_menu,
             "Open &study or tracking store…",
             "Ctrl+Shift+S",
             self.open_store_dialog,
-            "Open an Optuna study (sqlite:///study.db, postgresql://…) or an MLflow store",
+            "Open an Optuna study (sqlite:///study.db, postgresql://…) or an MLflow store.",
         )
         self.recent_menu = file_menu.addMenu("Open &recent")
         self.recent_menu.setToolTipsVisible(True)
+        self.recent_menu.menuAction().setToolTip(
+            "Open again a log, store or session opened before."
+        )
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         file_menu.addSeparator()
         self._action(
@@ -113,12 +118,14 @@ class LogActions(QObject):
             "&Close all logs",
             "Ctrl+Shift+W",
             self.library.clear,
-            "Remove every opened log",
+            "Remove every opened log from the window (the files stay as they are).",
         )
 
     def _action(self, menu, text, shortcut, slot, tip) -> QAction:
         action = QAction(text, self.host)
         action.setShortcut(QKeySequence(shortcut))
+        keys = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+        action.setToolTip(tip_with_keys(tip, keys))
         action.setStatusTip(tip)
         action.triggered.connect(slot)
         menu.addAction(action)
@@ -128,7 +135,9 @@ class LogActions(QObject):
         self.recent_menu.clear()
         recent = settings.recent_paths()
         if not recent:
-            self.recent_menu.addAction("(none yet)").setEnabled(False)
+            nothing = self.recent_menu.addAction("(none yet)")
+            nothing.setToolTip("Logs, stores and sessions you open will be listed here.")
+            nothing.setEnabled(False)
         for path in recent:
             if path.lower().endswith(SESSION_SUFFIX):
                 action = self.recent_menu.addAction(
@@ -149,16 +158,22 @@ class LogActions(QObject):
         from lrviz.stores import is_store
 
         recent = [p for p in settings.recent_paths() if is_store(p) and "://" in p]
-        url, ok = QInputDialog.getItem(
-            self.host,
-            "Open a study or tracking store",
+        dialog = QInputDialog(self.host)
+        dialog.setWindowTitle("Open a study or tracking store")
+        dialog.setLabelText(
             "Optuna storage URL (sqlite:///study.db, postgresql://user@host/db),\n"
-            "an MLflow mlflow.db or mlruns/ folder:",
-            recent or ["sqlite:///study.db"],
-            0,
-            True,
+            "an MLflow mlflow.db or mlruns/ folder:"
         )
-        url = url.strip()
+        dialog.setComboBoxItems(recent or ["sqlite:///study.db"])
+        dialog.setComboBoxEditable(True)
+        for box in dialog.findChildren(QComboBox):
+            box.setToolTip(
+                "Where the trials are: an Optuna storage URL (a study still running on a "
+                "cluster keeps arriving live) or an MLflow store."
+            )
+        self.store_dialog = dialog  # tests reach it here
+        ok = dialog.exec() == QDialog.DialogCode.Accepted
+        url = dialog.textValue().strip()
         if ok and url:
             if not is_store(url):
                 self._on_failed(f"{url}: not an Optuna storage or an MLflow store")

@@ -36,6 +36,7 @@ from .panels.sharpness import SharpnessPanel
 from .panels.sources import SourcesPanel
 from .simulation_runner import SimulationRunner
 from .task_layouts import TaskLayouts
+from .tooltips import DockTips, explain_qt_buttons
 
 REDRAW_INTERVAL_MS = 33  # ~30 Hz: batches only mark data dirty; this timer draws
 MAX_REDRAW_INTERVAL_MS = 1000
@@ -99,22 +100,40 @@ class MainWindow(QMainWindow):
         )
         self.plot_docks = {
             "loss_vs_iteration": self._plot_dock(
-                self.loss_vs_iteration, "Loss vs iteration", Qt.DockWidgetArea.TopDockWidgetArea
+                self.loss_vs_iteration,
+                "Loss vs iteration",
+                Qt.DockWidgetArea.TopDockWidgetArea,
+                "Each run's loss at each step, coloured by its λ from small (dark) to large.",
             ),
             "loss_vs_lr": self._plot_dock(
-                self.loss_vs_lr, "Loss vs λ", Qt.DockWidgetArea.TopDockWidgetArea
+                self.loss_vs_lr,
+                "Loss vs λ",
+                Qt.DockWidgetArea.TopDockWidgetArea,
+                "Each run's loss at its λ, or a range test's loss as λ grows: where λ is best.",
             ),
             "lr_vs_iteration": self._plot_dock(
-                self.lr_vs_iteration, "λ vs iteration", Qt.DockWidgetArea.BottomDockWidgetArea
+                self.lr_vs_iteration,
+                "λ vs iteration",
+                Qt.DockWidgetArea.BottomDockWidgetArea,
+                "The learning rate each run used at each step: its schedule.",
             ),
             "loss_surface": self._plot_dock(
-                self.loss_surface, "Loss surface", Qt.DockWidgetArea.TopDockWidgetArea
+                self.loss_surface,
+                "Loss surface",
+                Qt.DockWidgetArea.TopDockWidgetArea,
+                "The loss over two parameters, with the path each run takes across it.",
             ),
             "sharpness": self._plot_dock(
-                self.sharpness, "Sharpness", Qt.DockWidgetArea.BottomDockWidgetArea
+                self.sharpness,
+                "Sharpness",
+                Qt.DockWidgetArea.BottomDockWidgetArea,
+                "Each run's sharpness against 2/λ, above which gradient descent turns unstable.",
             ),
             "lesson": self._plot_dock(
-                self.lesson_view, "Dog lesson", Qt.DockWidgetArea.TopDockWidgetArea
+                self.lesson_view,
+                "Dog lesson",
+                Qt.DockWidgetArea.TopDockWidgetArea,
+                "What three models with different λ have learned from the animals seen so far.",
             ),
         }
         self.plot_area.splitDockWidget(
@@ -133,6 +152,9 @@ class MainWindow(QMainWindow):
         self.sources = SourcesPanel(self.library)
         self.sources_dock = QDockWidget("Sources", self)
         self.sources_dock.setObjectName("sources")
+        self.sources_dock.setWhatsThis(
+            "The runs shown: the simulation and every opened log, each in its colour."
+        )
         self.sources_dock.setWidget(self.sources)
         self.sources_dock.setFeatures(
             QDockWidget.DockWidgetFeature.DockWidgetMovable
@@ -142,14 +164,23 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.sources_dock], [190], Qt.Orientation.Horizontal)
 
         self.controls = QTabWidget()
-        self.controls.addTab(self.simulate_form, "Simulate")
-        self.controls.addTab(self.inspect_form, "Inspect")
+        self.controls.setTabToolTip(
+            self.controls.addTab(self.simulate_form, "Simulate"),
+            "Simulate gradient descent at many λ at once: see which crawl, converge or explode.",
+        )
+        self.controls.setTabToolTip(
+            self.controls.addTab(self.inspect_form, "Inspect"),
+            "Read training logs: overlay and smooth runs, and watch those still training.",
+        )
         self.controls.setMinimumWidth(300)
         # Five tools' tabs fit the 300 px of a 1024-pixel window only with slimmer padding
         # (otherwise the last ones hide behind scroll arrows).
         self.controls.tabBar().setStyleSheet("QTabBar::tab { padding: 4px 6px; }")
         self.controls_dock = QDockWidget("Controls", self)
         self.controls_dock.setObjectName("controls")
+        self.controls_dock.setWhatsThis(
+            "The tools: simulate, inspect logs, range test, lab, lesson and search."
+        )
         self.controls_dock.setWidget(self.controls)
         self.controls_dock.setFeatures(
             QDockWidget.DockWidgetFeature.DockWidgetMovable
@@ -206,6 +237,7 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         quit_action = file_menu.addAction("&Quit")
         quit_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Quit))
+        quit_action.setToolTip("Close lrviz, asking first if the session has unsaved changes.")
         quit_action.triggered.connect(self.close)
         view_menu = self.menuBar().addMenu("&View")
         for dock in (*self.plot_docks.values(), self.sources_dock, self.controls_dock):
@@ -217,6 +249,11 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self._install_desktop()
         self._install_search_tool()
+        for dock in (self.sources_dock, self.controls_dock):
+            dock.toggleViewAction().setToolTip(f"Show or hide the {dock.windowTitle()} panel.")
+        # Qt's own buttons and the tabs of stacked docks (ui.tooltips)
+        explain_qt_buttons(self)
+        self.dock_tips = [DockTips(self.plot_area), DockTips(self)]
         # Dock sizes only stick once the window has a layout: apply them when first shown.
         QTimer.singleShot(0, self._initial_dock_sizes)
 
@@ -247,8 +284,13 @@ class MainWindow(QMainWindow):
                 self.plot_docks["loss_surface"].hide()  # not a 2-D problem
 
     # --- composition ----------------------------------------------------------------------
-    def _plot_dock(self, panel: QWidget, title: str, area: Qt.DockWidgetArea) -> QDockWidget:
+    def _plot_dock(
+        self, panel: QWidget, title: str, area: Qt.DockWidgetArea, description: str
+    ) -> QDockWidget:
+        """A dock of the plot area; ``description`` (one sentence) shows over its title bar
+        and its tab (ui.tooltips.DockTips)."""
         dock = QDockWidget(title, self.plot_area)
+        dock.setWhatsThis(description)
         dock.setObjectName(title)
         dock.setWidget(panel)
         dock.setFeatures(
@@ -257,6 +299,7 @@ class MainWindow(QMainWindow):
             | QDockWidget.DockWidgetFeature.DockWidgetClosable
         )
         dock.toggleViewAction().setText(f"Show {title}")
+        dock.toggleViewAction().setToolTip(f"Show or hide the {title} panel.")
         self.plot_area.addDockWidget(area, dock)
         return dock
 

@@ -20,6 +20,7 @@ from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMenu, QTabWidget, QToolBar, QWidget
 
 from . import icons
+from .tooltips import tip_with_keys
 
 #: the menu bar's order
 MENU_ORDER = ("&File", "&Edit", "&View", "&Run", "&Help")
@@ -59,15 +60,21 @@ class DesktopMenus(QObject):
         self._tools: dict[QWidget, ToolRun] = {}
 
     # --- building -------------------------------------------------------------------------
-    def menu(self, title: str) -> QMenu:
-        """The menu called ``title`` (``&File``), created in :data:`MENU_ORDER`'s place."""
+    def menu(self, title: str, tip: str = "") -> QMenu:
+        """The menu called ``title`` (``&File``), created in :data:`MENU_ORDER`'s place;
+        ``tip`` says what it holds. Its actions show their tooltips."""
         bar = self.host.menuBar()
         plain = title.replace("&", "")
         for action in bar.actions():
             if action.menu() is not None and action.text().replace("&", "") == plain:
+                action.menu().setToolTipsVisible(True)
+                if tip:
+                    action.setToolTip(tip)
                 return action.menu()
         menu = QMenu(title, bar)
         menu.setToolTipsVisible(True)
+        if tip:
+            menu.menuAction().setToolTip(tip)
         before = None
         if title in MENU_ORDER:
             later = [t.replace("&", "") for t in MENU_ORDER[MENU_ORDER.index(title) + 1 :]]
@@ -101,7 +108,8 @@ class DesktopMenus(QObject):
             action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
         if tip:
             keys = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
-            action.setToolTip(f"{tip} ({keys})" if keys else tip)
+            keys = keys or text.partition("\t")[2]  # keys a tool's own shortcut handles
+            action.setToolTip(tip_with_keys(tip, keys))
             action.setStatusTip(tip)
         action.setCheckable(checkable)
         if slot is not None:

@@ -161,7 +161,7 @@ class RangeTool(QObject):
         self.show_layer = QCheckBox("range test")
         self.show_layer.setChecked(True)
         self.show_layer.setToolTip(
-            "Show the range-test curve, its suggestions and the chosen range on this plot"
+            "Show the range-test curve, its suggestions and the chosen range on this plot."
         )
         self.show_layer.toggled.connect(lambda on: self.layers.set_shown(LAYER, on))
         self.panel.header.addWidget(self.show_layer)
@@ -174,12 +174,12 @@ class RangeTool(QObject):
         font = self.caption.font()
         font.setPointSizeF(max(font.pointSizeF() - 1.0, 7.5))
         self.caption.setFont(font)
-        self.caption.setToolTip("Why the suggested λ: the reading of the range-test curve")
+        self.caption.setToolTip("Why the suggested λ: the reading of the range-test curve.")
         self.caption.hide()
         self.panel.layout().addWidget(self.caption)
         self.show_layer.toggled.connect(self._show_caption)
         self.status_range = QLabel()
-        self.status_range.setToolTip("The chosen λ range and the suggested λ (Range test tab)")
+        self.status_range.setToolTip("The chosen λ range and the suggested λ (Range test tab).")
         status_bar.addPermanentWidget(self.status_range)
 
         self.redraw_timer = QTimer(self)
@@ -203,16 +203,19 @@ class RangeTool(QObject):
         # Scroll down, never sideways: the controls dock is narrow and the form fits it.
         self.tab.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.tab.setWidget(content)
-        self.controls.addTab(self.tab, "Range test")
+        self.controls.setTabToolTip(
+            self.controls.addTab(self.tab, "Range test"),
+            "An LR range test: one training while λ grows, and the λ range it suggests.",
+        )
 
     def _install_actions(self) -> None:
         stack = self.selection.undo_stack
         self.undo_action = stack.createUndoAction(self, "Undo range")
         self.undo_action.setShortcut(QKeySequence("Ctrl+Z"))
-        self.undo_action.setToolTip("Undo the last edit of the chosen range (Ctrl+Z)")
+        self.undo_action.setToolTip("Undo the last edit of the chosen range (Ctrl+Z).")
         self.redo_action = stack.createRedoAction(self, "Redo range")
         self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
-        self.redo_action.setToolTip("Redo the edit of the chosen range (Ctrl+Shift+Z)")
+        self.redo_action.setToolTip("Redo the edit of the chosen range (Ctrl+Shift+Z).")
         self.host.addAction(self.undo_action)
         self.host.addAction(self.redo_action)
         self.shortcuts = {}

@@ -182,7 +182,7 @@ class SearchTool(QObject):
         self._build_tab()
         self.show_layer = QCheckBox("search")
         self.show_layer.setChecked(True)
-        self.show_layer.setToolTip("Show the search's candidates, bracket and best λ here")
+        self.show_layer.setToolTip("Show the search's candidates, bracket and best λ on this plot.")
         self.show_layer.toggled.connect(lambda on: self.layers.set_shown(LAYER, on))
         lr_panel.header.addWidget(self.show_layer)
         self.show_layer.setVisible(False)  # until there is a search
@@ -195,7 +195,7 @@ class SearchTool(QObject):
         font = self.key.font()
         font.setPointSizeF(max(font.pointSizeF() - 1.0, 7.5))
         self.key.setFont(font)
-        self.key.setToolTip("The search's stages and marks on this plot")
+        self.key.setToolTip("The search's stages and marks on this plot.")
         self.key.hide()
         lr_panel.layout().addWidget(self.key)
         self.overlay.key_changed.connect(self._show_key)
@@ -203,12 +203,12 @@ class SearchTool(QObject):
         self.iteration_note = QLabel()
         self.iteration_note.setToolTip(
             "The search's runs, smoothed for reading; candidates are ranked by their "
-            "full-data loss, not by these curves"
+            "full-data loss, not by these curves."
         )
         iteration_panel.header.insertWidget(0, self.iteration_note)
         self.iteration_note.hide()
         self.status_label = QLabel()
-        self.status_label.setToolTip("The search's progress, or its result (Search tab)")
+        self.status_label.setToolTip("The search's progress, or its result (Search tab).")
         status_bar.addPermanentWidget(self.status_label)
         self.status_label.hide()
 
@@ -229,7 +229,10 @@ class SearchTool(QObject):
         self.tab.setFrameShape(QFrame.Shape.NoFrame)
         self.tab.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.tab.setWidget(content)
-        self.controls.addTab(self.tab, "Search")
+        self.controls.setTabToolTip(
+            self.controls.addTab(self.tab, "Search"),
+            "Search coarse to fine for the best constant λ, stopping poor candidates early.",
+        )
 
     def _wire(self) -> None:
         form = self.form

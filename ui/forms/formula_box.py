@@ -25,6 +25,7 @@ from lrviz.surfaces import format_domain, parse_domain
 from ..surface_jobs import SurfaceJobs
 from ..surface_view import SurfaceView
 from ..theme import apply_plot_theme, mark
+from ..tooltips import explain_plot_export
 from .spin_boxes import float_box
 
 #: How long typing must pause before the formula is checked and previewed (ms).
@@ -57,37 +58,38 @@ class FormulaBox(QObject):
             self.preset.setItemData(
                 self.preset.count() - 1, preset.description, Qt.ItemDataRole.ToolTipRole
             )
-        self.preset.setToolTip("Formulas that show an idea: pick one, then edit it")
+        self.preset.setToolTip("Formulas that each show an idea: pick one, then edit it.")
         self.formula = QLineEdit(DEFAULT_FORMULA)
         self.formula.setToolTip(
             "A loss in x (1-D), x and y (2-D) or w[0] … w[n-1], with + - * / **, "
             "sin cos tan exp log log1p sqrt abs tanh sigmoid softplus minimum maximum where, "
-            "pi and e. Checked as you type; never run as Python"
+            "pi and e, checked as you type and never run as Python."
         )
         self.message = QLabel()
         self.message.setWordWrap(True)
         self.start = QLineEdit("1, 1")
-        self.start.setToolTip("Where every run starts: one number per coordinate, comma separated")
+        self.start.setToolTip("Where every run starts: one number per coordinate, comma separated.")
         self.domain = QLineEdit()
         self.domain.setPlaceholderText("auto")
         self.domain.setToolTip(
             "The region the contour plots show: the x range, then the y range, e.g. -3:3, -2:2 "
-            "(blank: around the start and the minimum)"
+            "(blank: around the start and the minimum)."
         )
         self.gradient_noise = float_box(
             0.0,
             0.0,
             1e6,
             "Standard deviation of Gaussian noise added to each gradient "
-            "coordinate, the same draw for every run (seeded by Seed); 0 = exact gradients",
+            "coordinate, the same draw for every run (seeded by Seed); 0 = exact gradients.",
         )
         self.gradient_noise.setSpecialValueText("none")
         self.preview = pg.PlotWidget()
+        explain_plot_export(self.preview)
         self.preview.setFixedHeight(PREVIEW_HEIGHT)
         self.preview.setMenuEnabled(False)
         self.preview.setMouseEnabled(x=False, y=False)
         self.preview.hideButtons()
-        self.preview.setToolTip("The formula's contours over its domain, and the start (○)")
+        self.preview.setToolTip("The formula's contours over its domain, and the start (○).")
         plot = self.preview.getPlotItem()
         for side in ("left", "bottom"):
             plot.getAxis(side).setStyle(tickFont=_small_font(), tickLength=-4)

@@ -36,8 +36,8 @@ class InspectForm(QWidget):
         self.smoothing_slider.setRange(0, SMOOTHING_STEPS - 1)
         self.smoothing_slider.setValue(600)
         self.smoothing_slider.setToolTip(
-            "TensorBoard-style debiased exponential moving average; 0 = raw.\n"
-            "The raw curve stays faint behind the smoothed one."
+            "Smoothing: the weight of a TensorBoard-style moving average drawn bold, with the "
+            "raw curve faint behind it (0 = raw)."
         )
         self.smoothing_label = QLabel()
         self.smoothing_label.setMinimumWidth(40)
@@ -45,12 +45,16 @@ class InspectForm(QWidget):
         self.x_axis.addItem("step", "step")
         self.x_axis.addItem("epoch", "epoch")
         self.x_axis.addItem("wall time (s)", "time")
-        self.x_axis.setToolTip("What the iteration panels use as x")
+        self.x_axis.setToolTip(
+            "What the iteration panels use as x: the step, the epoch or the wall time."
+        )
         self.robust = QCheckBox("ignore outliers (5th–95th percentile)")
-        self.robust.setToolTip("Fit the loss axis to the bulk of the data, not to spikes")
+        self.robust.setToolTip("Fit the loss axis to the bulk of the data, not to its spikes.")
         self.watch = QCheckBox("watch files for changes")
         self.watch.setChecked(True)
-        self.watch.setToolTip("Re-read logs that grow while training runs (checked every second)")
+        self.watch.setToolTip(
+            "Re-read logs that grow while their training runs (checked every second)."
+        )
 
         smoothing_row = QHBoxLayout()
         smoothing_row.addWidget(self.smoothing_slider, 1)
@@ -63,9 +67,13 @@ class InspectForm(QWidget):
         form.addRow(self.watch)
 
         self.open_button = QPushButton("Open logs…")
-        self.open_button.setToolTip("Open training logs (Ctrl+O)")
+        self.open_button.setToolTip(
+            "Open training logs: CSV, JSON, TensorBoard events, Optuna or MLflow stores (Ctrl+O)."
+        )
         self.open_folder_button = QPushButton("Open folder…")
-        self.open_folder_button.setToolTip("Open a folder of runs (Ctrl+Shift+O)")
+        self.open_folder_button.setToolTip(
+            "Open a folder of runs, such as a Lightning version_N or a sweep (Ctrl+Shift+O)."
+        )
         buttons = QHBoxLayout()
         buttons.addWidget(self.open_button)
         buttons.addWidget(self.open_folder_button)

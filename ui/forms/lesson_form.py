@@ -40,11 +40,13 @@ class LessonForm(QWidget):
         self.intro = QLabel(INTRO)
         self.intro.setWordWrap(True)
         self.step_button = QPushButton("Step")
-        self.step_button.setToolTip("Show the next animal (→ or N)")
+        self.step_button.setToolTip(
+            "Show the models the next animal and let them learn from it (→ or N)."
+        )
         self.play_button = QPushButton("Play")
-        self.play_button.setToolTip("Show the animals one after another (Space)")
+        self.play_button.setToolTip("Show the animals one after another (Space).")
         self.reset_button = QPushButton("Reset")
-        self.reset_button.setToolTip("Start again from untrained models (Home or R)")
+        self.reset_button.setToolTip("Start again from untrained models (Home or R).")
         buttons = QHBoxLayout()
         for button in (self.step_button, self.play_button, self.reset_button):
             buttons.addWidget(button)
@@ -52,7 +54,7 @@ class LessonForm(QWidget):
         for name, ms in SPEEDS.items():
             self.speed.addItem(name, ms)
         self.speed.setCurrentIndex(1)
-        self.speed.setToolTip("How long each animal stays while playing")
+        self.speed.setToolTip("How long each animal stays while playing.")
         self.progress = QProgressBar()
         self.progress.setFormat("animal %v of %m")
         self.progress.setTextVisible(True)

@@ -77,7 +77,7 @@ class RangeTestForm(QWidget):
             if name in OBJECTIVE_LABELS:
                 self.objective.addItem(OBJECTIVE_LABELS[name], name)
         self.objective.setCurrentIndex(max(self.objective.findData(DEFAULT_OBJECTIVE), 0))
-        self.objective.setToolTip("The problem trained while λ ramps up")
+        self.objective.setToolTip("The problem trained once while λ ramps up, step by step.")
         for combo in (self.objective,):
             combo.setSizeAdjustPolicy(
                 QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
@@ -89,27 +89,39 @@ class RangeTestForm(QWidget):
         for name in (n for n in OPTIMIZERS if n not in ADAPTIVE_OPTIMIZERS):
             self.optimizer.addItem(OPTIMIZER_LABELS.get(name, name), name)
         self.optimizer.setCurrentIndex(max(self.optimizer.findData(DEFAULT_OPTIMIZER), 0))
-        self.optimizer.setToolTip("Update rule, with PyTorch's semantics")
+        self.optimizer.setToolTip(
+            "The update rule of the test's training, with PyTorch's semantics."
+        )
         self.batch_size = int_box(
-            DEFAULT_BATCH_SIZE, 0, 100_000, "Minibatch size of the classifier; 0 = full batch"
+            DEFAULT_BATCH_SIZE,
+            0,
+            100_000,
+            "Samples per step of the classifier (noisier when small); 0 uses the full batch.",
         )
         self.batch_size.setSpecialValueText("full batch")
-        self.seed = int_box(0, 0, 2**31 - 1, "Seed of the data, start point and minibatch order")
+        self.seed = int_box(
+            0,
+            0,
+            2**31 - 1,
+            "The seed of the data, the start point and the minibatch order (same seed, same test).",
+        )
 
         self.min_lr = ScientificSpinBox(DEFAULT_MIN_LR)
-        self.min_lr.setToolTip("λ at the first iteration of the ramp")
+        self.min_lr.setToolTip(
+            "The λ of the ramp's first step, small enough that training barely moves."
+        )
         self.max_lr = ScientificSpinBox(DEFAULT_MAX_LR)
-        self.max_lr.setToolTip("λ at the last iteration of the ramp")
+        self.max_lr.setToolTip("The λ of the ramp's last step, large enough that training breaks.")
         self.iterations = int_box(
-            DEFAULT_ITERATIONS, 2, 1_000_000, "Length of the ramp: one λ per iteration"
+            DEFAULT_ITERATIONS, 2, 1_000_000, "How many steps the ramp takes, one λ per step."
         )
         self.iterations.setSingleStep(100)
         self.mode = QComboBox()
         self.mode.addItem("exponential", "exp")
         self.mode.addItem("linear", "linear")
         self.mode.setToolTip(
-            "Ramp shape: exponential (fastai, torch-lr-finder, Lightning) spends equal time in "
-            "every decade; linear (Smith's paper) spends most of it at large λ"
+            "The ramp's shape: exponential (fastai, torch-lr-finder, Lightning) spends equal "
+            "time in every decade; linear (Smith's paper) spends most of it at large λ."
         )
         self.stop_factor = QDoubleSpinBox()
         self.stop_factor.setRange(1.0, 1000.0)
@@ -119,16 +131,16 @@ class RangeTestForm(QWidget):
         self.stop_factor.setSpecialValueText("never")
         self.stop_factor.setPrefix("k = ")
         self.stop_factor.setToolTip(
-            "Stop early once the smoothed loss exceeds k × its best (the LR finders use 4); "
-            "at the minimum, 'never': only a non-finite loss stops the test"
+            "Stop early once the smoothed loss exceeds k × its best (the LR finders use 4; "
+            "'never' stops only on a non-finite loss)."
         )
         self.smoothing = QSlider(Qt.Orientation.Horizontal)
         self.smoothing.setRange(0, SMOOTHING_STEPS - 1)
         self.smoothing.setValue(round(DEFAULT_SMOOTHING * SMOOTHING_STEPS))
         self.smoothing.setPageStep(10)
         self.smoothing.setToolTip(
-            "Weight of the debiased EMA drawn bold (live) and used by the early stop. "
-            "Higher is smoother but lags behind the raw loss, to the right on the λ axis"
+            "Smoothing: the weight of the moving average drawn bold and used by the early "
+            "stop, calmer when higher but lagging to the right on the λ axis."
         )
         self.smoothing_value = QLabel()
         self.smoothing_value.setMinimumWidth(36)
@@ -164,15 +176,18 @@ class RangeTestForm(QWidget):
                 label.setBuddy(widget)
 
         self.run_button = QPushButton("Run test")
-        self.run_button.setToolTip("Run a range test with these settings (Ctrl+T)")
+        self.run_button.setToolTip(
+            "Run a range test: train once while λ grows every step, and read where the loss "
+            "falls fastest (Ctrl+T)."
+        )
         self.stop_button = QPushButton("Stop")
         self.stop_button.setToolTip(
-            "Stop the range test; the suggestions read the curve so far (Shift+Esc)"
+            "Stop the range test; the suggestions read the curve so far (Shift+Esc)."
         )
         self.verify_button = QPushButton("Verify")
         self.verify_button.setToolTip(
-            "Check the suggestion: train a short fixed-λ sweep around it on this problem, "
-            "each run as many iterations as the test, and draw the measured loss vs λ"
+            "Check the suggestion: train a short sweep of fixed λ around it on this problem "
+            "and draw the measured loss vs λ."
         )
         buttons = QHBoxLayout()
         buttons.addWidget(self.run_button)
@@ -180,11 +195,11 @@ class RangeTestForm(QWidget):
         buttons.addWidget(self.verify_button)
         self.status = QLabel()
         self.status.setWordWrap(True)
-        self.status.setToolTip("What the range test is doing")
+        self.status.setToolTip("What the range test is doing.")
         self.message = QLabel()
         self.message.setWordWrap(True)
         mark(self.message, "error")
-        self.message.setToolTip("Why the last request failed")
+        self.message.setToolTip("Why the last request failed.")
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QComboBox,
@@ -82,59 +82,80 @@ class SearchForm(QWidget):
         for name, label in {**OBJECTIVE_LABELS, "expr": "Your formula…"}.items():
             self.objective.addItem(label, name)
         self.objective.setCurrentIndex(self.objective.findData(DEFAULT_OBJECTIVE))
-        self.objective.setToolTip("The problem every candidate λ trains on")
+        self.objective.setToolTip("The problem every candidate λ trains on.")
         self.objective.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
         )
         self.objective.setMinimumContentsLength(12)
         self.formula = QLineEdit(DEFAULT_FORMULA)
-        self.formula.setToolTip("The loss as a formula in x, in x and y, or in w[0] … w[n-1]")
+        self.formula.setToolTip("The loss as a formula in x, in x and y, or in w[0] … w[n-1].")
         self.optimizer = QComboBox()
         for name in (n for n in OPTIMIZERS if n not in ADAPTIVE_OPTIMIZERS):
             self.optimizer.addItem(OPTIMIZER_LABELS.get(name, name), name)
         self.optimizer.setCurrentIndex(self.optimizer.findData(DEFAULT_OPTIMIZER))
-        self.optimizer.setToolTip("Update rule, with PyTorch's semantics")
+        self.optimizer.setToolTip(
+            "The update rule every candidate trains with, with PyTorch's semantics."
+        )
         self.batch_size = int_box(
-            DEFAULT_BATCH_SIZE, 0, 100_000, "Minibatch size of the classifier; 0 = full batch"
+            DEFAULT_BATCH_SIZE,
+            0,
+            100_000,
+            "Samples per step of the classifier (noisier when small); 0 uses the full batch.",
         )
         self.batch_size.setSpecialValueText("full batch")
-        self.seed = int_box(0, 0, 2**31 - 1, "Seed of the data, start point, minibatch order")
+        self.seed = int_box(
+            0,
+            0,
+            2**31 - 1,
+            (
+                "The seed of the data, the start point and the minibatch order (same seed, same "
+                "search)."
+            ),
+        )
         self.iterations = int_box(
             DEFAULT_ITERATIONS,
             1,
             1_000_000,
-            "The full budget of one run: what you will train with. Finalists train it all; "
-            "successive halving stops the others earlier",
+            "The full budget of one run, what you will train with: finalists train it all, "
+            "successive halving stops the others earlier.",
         )
         self.iterations.setSingleStep(100)
 
         self.min_lr = ScientificSpinBox(DEFAULT_MIN_LR)
-        self.min_lr.setToolTip("Smallest λ of the coarse stage (one run per decade)")
+        self.min_lr.setToolTip("The smallest λ of the coarse stage, which tries one λ per decade.")
         self.max_lr = ScientificSpinBox(DEFAULT_MAX_LR)
-        self.max_lr.setToolTip("Largest λ of the coarse stage")
+        self.max_lr.setToolTip("The largest λ of the coarse stage.")
         self.stages = int_box(
-            DEFAULT_STAGES, 1, 50, "Most stages, the coarse one included; the search stops "
-            "sooner once the bracket is narrower than 1.25x",
+            DEFAULT_STAGES, 1, 50, "The most stages, the coarse one included; each "
+            "narrows the bracket around the best λ, and the search stops once it is under 1.25x.",
         )  # fmt: skip
         self.per_stage = int_box(
-            DEFAULT_PER_STAGE, 1, 64, "Candidates of each fine stage, log-spaced in the bracket"
+            DEFAULT_PER_STAGE, 1, 64, "How many λ each fine stage tries, log-spaced in the bracket."
         )
         self.eta = float_box(
-            DEFAULT_ETA, 1.1, 100.0, "Successive halving keeps the best 1/η at each rung", 1
+            DEFAULT_ETA,
+            1.1,
+            100.0,
+            "η of successive halving: at each rung only the best 1/η of the candidates train on.",
+            1,
         )
         self.eta.setPrefix("η = ")
         self.subset = float_box(
             DEFAULT_SUBSET,
             0.01,
             1.0,
-            "Fraction of the samples the coarse stage screens candidates on first (1 = all)",
+            "The fraction of the samples the coarse stage screens candidates on first (1 = all).",
             2,
         )
         self.criterion = QComboBox()
         for key in CRITERIA:
             self.criterion.addItem(CRITERION_LABELS[key], key)
+            self.criterion.setItemData(
+                self.criterion.count() - 1, f"{CRITERIA[key]}.", Qt.ItemDataRole.ToolTipRole
+            )
         self.criterion.setToolTip(
-            "\n".join(f"{CRITERION_LABELS[k]}: {v}" for k, v in CRITERIA.items())
+            "How candidates are ranked: by the final loss, the best loss, or the area under "
+            "the loss curve (which rewards speed)."
         )
 
         problem = QGroupBox("Problem")
@@ -165,19 +186,22 @@ class SearchForm(QWidget):
         self._search_form = search_form
 
         self.run_button = QPushButton("Run search")
-        self.run_button.setToolTip("Search for the best constant λ with these settings (Ctrl+G)")
+        self.run_button.setToolTip(
+            "Search coarse to fine for the best constant λ: try a few, keep the best, narrow "
+            "in (Ctrl+G)."
+        )
         self.stop_button = QPushButton("Stop")
-        self.stop_button.setToolTip("Stop the search; the result says what it found so far")
+        self.stop_button.setToolTip("Stop the search; the result says what it found so far (Esc).")
         buttons = QHBoxLayout()
         buttons.addWidget(self.run_button)
         buttons.addWidget(self.stop_button)
         self.status = QLabel()
         self.status.setWordWrap(True)
-        self.status.setToolTip("What the search is doing")
+        self.status.setToolTip("What the search is doing.")
         self.message = QLabel()
         self.message.setWordWrap(True)
         self.message.setStyleSheet("color: #b00020;")
-        self.message.setToolTip("Why the last request failed")
+        self.message.setToolTip("Why the last request failed.")
 
         self.result_box = QGroupBox("Result")
         result_layout = QVBoxLayout(self.result_box)
@@ -186,16 +210,19 @@ class SearchForm(QWidget):
         self.target = QComboBox()
         for key in TARGETS:
             self.target.addItem(TARGET_TITLES[key], key)
-        self.target.setToolTip("What to export: code for a training script, or JSON")
+        self.target.setToolTip("What to export: code for a training script, or JSON.")
         self.code = QPlainTextEdit()
         self.code.setReadOnly(True)
+        self.code.setToolTip(
+            "The code of the chosen range and the best λ, for your training script."
+        )
         self.code.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.code.setMinimumHeight(110)
         self.code.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self.copy_button = QPushButton("Copy")
-        self.copy_button.setToolTip("Copy the code shown to the clipboard")
+        self.copy_button.setToolTip("Copy the code shown to the clipboard.")
         self.save_button = QPushButton("Save JSON…")
-        self.save_button.setToolTip("Save the chosen range, the best λ and the search as JSON")
+        self.save_button.setToolTip("Save the chosen range, the best λ and the search as JSON.")
         self.target.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
         )

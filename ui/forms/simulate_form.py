@@ -89,7 +89,9 @@ class SimulateForm(QWidget):
         self.objective = QComboBox()
         for name in OBJECTIVES:
             self.objective.addItem(OBJECTIVE_LABELS.get(name, name), name)
-        self.objective.setToolTip("The function gradient descent minimises")
+        self.objective.setToolTip(
+            "The loss function that gradient descent minimises, one run per λ."
+        )
         # Long objective names must not squeeze the labels of a 300 px form.
         self.objective.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
@@ -103,26 +105,37 @@ class SimulateForm(QWidget):
         self.optimizer = QComboBox()
         for name in OPTIMIZERS:
             self.optimizer.addItem(OPTIMIZER_LABELS.get(name, name), name)
-        self.optimizer.setToolTip("Update rule, with PyTorch's semantics")
+        self.optimizer.setToolTip("The update rule each run applies, with PyTorch's semantics.")
         _narrow(self.optimizer, 14)
 
         self.curvature = float_box(
-            10.0, 1e-3, 1e6, "Largest eigenvalue L: plain GD diverges above λ = 2/L"
+            10.0,
+            1e-3,
+            1e6,
+            "The bowl's largest eigenvalue L: plain gradient descent diverges above λ = 2/L.",
         )
-        self.condition = float_box(1.0, 1.0, 1e8, "L over the smallest eigenvalue (1 = round bowl)")
-        self.dim = int_box(2, 1, MAX_DIM, "Number of parameters")
-        self.batch_size = int_box(0, 0, 100_000, "Minibatch size; 0 = full batch")
+        self.condition = float_box(
+            1.0,
+            1.0,
+            1e8,
+            "The condition number, L over the smallest eigenvalue (1 = a round bowl).",
+        )
+        self.dim = int_box(2, 1, MAX_DIM, "How many parameters the problem has.")
+        self.batch_size = int_box(
+            0, 0, 100_000, "Samples per gradient step (noisier when small); 0 uses the full batch."
+        )
         self.batch_size.setSpecialValueText("full batch")
-        self.momentum = float_box(0.9, 0.0, 0.999, "Momentum coefficient μ")
+        self.momentum = float_box(
+            0.9, 0.0, 0.999, "The momentum μ: how much of the last step each step keeps."
+        )
         self.momentum.setSingleStep(0.05)
         self._build_hypergradient_row()
         self.sharpness_every = int_box(
             0,
             0,
             1_000_000,
-            "Measure each run's sharpness (top Hessian eigenvalue) every this many "
-            "iterations and draw it against 2/λ (edge of stability); off by default: "
-            "each measurement costs a few to 30 extra gradient pairs",
+            "Measure each run's sharpness (top Hessian eigenvalue) this often and draw it "
+            "against 2/λ, the edge of stability (each measurement costs extra gradients).",
         )
         self.sharpness_every.setSpecialValueText("off")
         self.sharpness_every.setPrefix("every ")
@@ -130,13 +143,23 @@ class SimulateForm(QWidget):
         self._build_examples()
 
         self.lr_min = ScientificSpinBox(1e-4)
-        self.lr_min.setToolTip("Smallest learning rate")
+        self.lr_min.setToolTip("The smallest learning rate λ simulated.")
         self.lr_max = ScientificSpinBox(10.0)
-        self.lr_max.setToolTip("Largest learning rate")
-        self.lr_count = int_box(32, 1, 4096, "How many learning rates, log-spaced from min to max")
-        self.iterations = int_box(200, 1, 10_000_000, "Iterations per run")
+        self.lr_max.setToolTip("The largest learning rate λ simulated.")
+        self.lr_count = int_box(
+            32,
+            1,
+            4096,
+            "How many learning rates to race, log-spaced from the smallest to the largest.",
+        )
+        self.iterations = int_box(200, 1, 10_000_000, "How many steps each run takes.")
         self.iterations.setSingleStep(100)
-        self.seed = int_box(0, 0, 2**31 - 1, "Seed of the data, start point and minibatch order")
+        self.seed = int_box(
+            0,
+            0,
+            2**31 - 1,
+            "The seed of the data, the start point and the minibatch order (same seed, same runs).",
+        )
 
         problem = QGroupBox("Problem")
         problem_form = QFormLayout(problem)
@@ -166,11 +189,11 @@ class SimulateForm(QWidget):
         self._training_form = training_form
 
         self.run_button = QPushButton("Run")
-        self.run_button.setToolTip("Start a new simulation (Ctrl+R)")
+        self.run_button.setToolTip("Start a new simulation with these settings (Ctrl+R).")
         self.pause_button = QPushButton("Pause")
-        self.pause_button.setToolTip("Pause or resume the running simulation (Ctrl+P)")
+        self.pause_button.setToolTip("Pause or resume the running simulation (Ctrl+P).")
         self.stop_button = QPushButton("Stop")
-        self.stop_button.setToolTip("Stop the simulation (Esc)")
+        self.stop_button.setToolTip("Stop the simulation and keep what it computed (Esc).")
         buttons = QHBoxLayout()
         for button in (self.run_button, self.pause_button, self.stop_button):
             buttons.addWidget(button)
@@ -233,9 +256,9 @@ class SimulateForm(QWidget):
             self.example.setItemData(
                 self.example.count() - 1, preset.description, Qt.ItemDataRole.ToolTipRole
             )
-        self.example.setToolTip("Ready-made simulations that each show one idea")
+        self.example.setToolTip("Ready-made simulations that each show one idea about λ.")
         self.example_button = QPushButton("Run example")
-        self.example_button.setToolTip("Fill in the form with the example and run it")
+        self.example_button.setToolTip("Fill in the form with the example and run it.")
         self.example_button.setEnabled(False)
         self.example_text = QLabel()
         self.example_text.setWordWrap(True)
@@ -283,10 +306,12 @@ class SimulateForm(QWidget):
         self.beta_preset.setToolTip(
             "β of Baydin et al.: the defaults of their code (SGD-HD 1e-6, Adam-HD 1e-8) or "
             "the values of their experiments (MNIST: 1e-3 and 1e-7; CIFAR-10: 1e-3 and 1e-8, "
-            "all from λ₀ = 1e-3)"
+            "all from λ₀ = 1e-3)."
         )
         self.beta = ScientificSpinBox(HYPERGRADIENT_DEFAULTS["sgd-hd"], 1e-12, 10.0)
-        self.beta.setToolTip("β, the learning rate of λ: λ ← λ + β g·u (u: the last step)")
+        self.beta.setToolTip(
+            "β, the learning rate of λ itself: λ ← λ + β g·u, with u the last step."
+        )
         self.beta_row = QWidget()
         row = QHBoxLayout(self.beta_row)
         row.setContentsMargins(0, 0, 0, 0)

@@ -18,6 +18,7 @@ from lrviz.lessons.dog import FEATURES, PROBES, DogLesson
 from lrviz.lr_format import format_lr
 
 from ..theme import apply_plot_theme
+from ..tooltips import explain_plot_export
 
 FEATURE_LABELS = {"bias": "bias", "colour": "colour", "shape": "face", "size": "size"}
 FEATURE_TIPS = {
@@ -79,6 +80,7 @@ class WeightBars(QWidget):
         self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.title.setStyleSheet(f"color: {color.darker(130).name()};")
         self.graphics = pg.GraphicsLayoutWidget()
+        explain_plot_export(self.graphics)
         self.graphics.setMinimumHeight(120)
         self.plot = self.graphics.addPlot()
         self.plot.setMenuEnabled(False)
@@ -149,6 +151,7 @@ class LessonView(QWidget):
         self.columns: list[WeightBars] = []
 
         self.beliefs = pg.GraphicsLayoutWidget()
+        explain_plot_export(self.beliefs)
         self.beliefs.setMinimumHeight(160)
         self.beliefs.setMinimumWidth(200)
         self.belief_plot = self.beliefs.addPlot()

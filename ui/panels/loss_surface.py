@@ -54,7 +54,7 @@ class LossSurfacePanel(PlotPanel):
         self.side_by_side = self.add_toggle(
             "one plot per run",
             False,
-            f"Each run on its own copy of the surface (up to {MAX_SIDE_BY_SIDE} runs)",
+            f"Draw each run on its own copy of the surface (up to {MAX_SIDE_BY_SIDE} runs).",
             lambda _on: self._layout_views(),
         )
         self.message = pg.TextItem("", color=(90, 90, 90), anchor=(0.5, 0.5))

@@ -29,7 +29,7 @@ class LossVsLrPanel(PlotPanel):
         self.plot.setLogMode(x=True, y=True)
         self.statistic = QComboBox()
         self.statistic.addItems(["final loss", "best loss"])
-        self.statistic.setToolTip("Plot each run's loss at its last iteration, or its lowest")
+        self.statistic.setToolTip("Plot each run's loss at its last iteration, or its lowest.")
         self.statistic.currentIndexChanged.connect(self._redraw)
         self.header.addWidget(self.statistic)
         # The choice applies to one point per run (the simulation's, a log sweep's), not to

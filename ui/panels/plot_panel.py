@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QVBoxLayout, QWidget
 from lrviz.lr_format import format_lr
 
 from ..theme import apply_plot_theme
+from ..tooltips import explain_plot_export
 
 
 class ScientificAxis(pg.AxisItem):
@@ -110,6 +111,7 @@ class PlotPanel(QWidget):
         axis_items = {side: ScientificAxis(orientation=side) for side in ("left", "bottom")}
         self.graphics = TimedGraphicsLayoutWidget()
         self.plot: pg.PlotItem = self.graphics.addPlot(row=0, col=0, axisItems=axis_items)
+        explain_plot_export(self.graphics)
         self.plot.showGrid(x=True, y=True, alpha=0.15)
         # PlotItem.addItem imposes the plot's own settings on every item, so these must be
         # set here, not per curve. Peak downsampling keeps loss spikes visible on 10M-point

@@ -102,11 +102,11 @@ class RangeOverlay(QObject):
         )
         self.region.setZValue(-10)
         self.region.setToolTip(
-            "Chosen λ range: drag an edge or the whole band; edges snap to a suggestion "
-            f"released within {SNAP_DECADES:g} decades. Ctrl+Z undoes."
+            "The chosen λ range: drag an edge or the whole band (an edge released within "
+            f"{SNAP_DECADES:g} decades of a suggestion snaps to it; Ctrl+Z undoes)."
         )
         for line in self.region.lines:
-            line.setToolTip("Drag to change this end of the chosen range")
+            line.setToolTip("Drag to change this end of the chosen range.")
         self.region.sigRegionChanged.connect(self._on_region_moving)
         self.region.sigRegionChangeFinished.connect(self._on_region_finished)
 

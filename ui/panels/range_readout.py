@@ -87,20 +87,20 @@ class RangeReadout(QWidget):
         super().__init__(parent)
         self.min_lr = ScientificSpinBox(1e-3)
         self.min_lr.setToolTip(
-            "Bottom of the chosen range (base_lr of a cyclical schedule). Type a value or use "
-            "the arrows; the shaded band on the loss vs λ plot follows"
+            "The bottom of the chosen range (base_lr of a cyclical schedule): type it or use "
+            "the arrows, and the shaded band on loss vs λ follows."
         )
         self.max_lr = ScientificSpinBox(1e-1)
         self.max_lr.setToolTip(
-            "Top of the chosen range (max_lr of a one-cycle or cyclical schedule). Type a value "
-            "or use the arrows; the shaded band follows"
+            "The top of the chosen range (max_lr of a one-cycle or cyclical schedule): type it "
+            "or use the arrows, and the shaded band follows."
         )
         self.rule = QComboBox()
         for key, text in RULES.items():
             self.rule.addItem(text, key)
         self.rule.setToolTip(
             "How to set the bottom of the range from its top: Smith's start of improvement, "
-            "or max ÷ 3 / max ÷ 4 (common one-cycle and cyclical choices). One undo step"
+            "or max ÷ 3 or max ÷ 4 (common one-cycle and cyclical choices)."
         )
         for combo in (self.rule,):
             combo.setSizeAdjustPolicy(
@@ -109,31 +109,31 @@ class RangeReadout(QWidget):
             combo.setMinimumContentsLength(6)
         self.reset_button = QToolButton()
         self.reset_button.setText("Reset")
-        self.reset_button.setToolTip("Back to the recommended range (Ctrl+Shift+R)")
+        self.reset_button.setToolTip(
+            "Back to the recommended range, as one undo step (Ctrl+Shift+R)."
+        )
 
         self.ratio = QLabel("–")
-        self.ratio.setToolTip("max λ ÷ min λ, and how many decades the range spans")
+        self.ratio.setToolTip("max λ ÷ min λ, and how many decades the range spans.")
         self.suggested = QLabel("–")
         self.suggested.setToolTip(
             "The one constant λ the curve suggests: half a decade above where the raw loss "
-            "starts to jump, never above the curve's bottom (calibrated on real networks)"
+            "starts to jump, never above the curve's bottom (calibrated on real networks)."
         )
         self.likely = QLabel("–")
         self.likely.setToolTip(
-            "Where the best constant λ likely is: the green band on the plot. On real "
-            "networks it held the measured best λ about 3 times in 4. To settle it, export a "
-            "check run over the band (Export below) and open its folder"
+            "Where the best constant λ likely is (the green band on the plot, which held the "
+            "measured best λ of real networks about 3 times in 4); a check run settles it."
         )
         self.why = QLabel()
         self.why.setWordWrap(True)
-        self.why.setToolTip("Why this λ, in one sentence")
+        self.why.setToolTip("Why this λ, in one sentence.")
         self.source = QComboBox()
         for key, text in SOURCE_TITLES.items():
             self.source.addItem(text, key)
         self.source.setToolTip(
-            "Which library saved this curve. Each saves a smoothed loss its own way; the "
-            "smoothing is undone exactly before reading. Auto reads it from the file name and "
-            "the signature the smoothing leaves at the start of the curve"
+            "Which library saved this curve, whose own smoothing of the loss is undone before "
+            "reading (auto tells it from the file name and the start of the curve)."
         )
         self.source.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
@@ -144,11 +144,11 @@ class RangeReadout(QWidget):
         self.suggested.setFont(font)
         self.recommended = QLabel("–")
         self.recommended.setToolTip(
-            "The range the curve recommends, bottom by the chosen rule; Reset goes back to it"
+            "The range the curve recommends, bottom by the chosen rule; Reset goes back to it."
         )
         self.confidence = QLabel()
         self.confidence.setWordWrap(True)
-        self.confidence.setToolTip("How much the curve supports the suggestion, and why")
+        self.confidence.setToolTip("How much the curve supports the suggestion, and why.")
 
         chosen = QGroupBox("Chosen range")
         form = QFormLayout(chosen)
@@ -181,7 +181,7 @@ class RangeReadout(QWidget):
         self.target = QComboBox()
         for key in TARGETS:
             self.target.addItem(TARGET_TITLES[key], key)
-        self.target.setToolTip("What to export the chosen range as")
+        self.target.setToolTip("What to export the chosen range as: code for a library, or JSON.")
         self.target.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
         )
@@ -194,19 +194,19 @@ class RangeReadout(QWidget):
         mono.setStyleHint(QFont.StyleHint.Monospace)
         self.code.setFont(mono)
         self.code.setMinimumHeight(8 * self.code.fontMetrics().lineSpacing() + 12)
-        self.code.setToolTip("Code for the chosen range; it follows every change of the range")
+        self.code.setToolTip("Code for the chosen range, which follows every change of the range.")
         self.copy_button = QToolButton()
         self.copy_button.setText("&Copy")
-        self.copy_button.setToolTip("Copy this text to the clipboard (Ctrl+Shift+C)")
+        self.copy_button.setToolTip("Copy this text to the clipboard (Ctrl+Shift+C).")
         self.save_button = QToolButton()
         self.save_button.setText("&Save…")
         self.save_button.setToolTip(
             "Save the chosen range, the suggestion and the test settings as a JSON file "
-            "(Ctrl+Shift+E)"
+            "(Ctrl+Shift+E)."
         )
         self.message = QLabel()
         self.message.setWordWrap(True)
-        self.message.setToolTip("The outcome of the last copy or save")
+        self.message.setToolTip("The outcome of the last copy or save.")
 
         export = QGroupBox("Export")
         export_layout = QVBoxLayout(export)

@@ -237,7 +237,13 @@ class LossVsIterationPanel(RunCurvesPanel):
     def __init__(self, parent=None) -> None:
         super().__init__("Loss vs iteration", parent)
         self.log_y = self.add_toggle(
-            "log y", True, "Logarithmic loss axis (Ctrl+L)", self._set_log_y
+            "log y",
+            True,
+            (
+                "Draw the loss on a logarithmic axis, where a steady decay is a straight line "
+                "(Ctrl+L)."
+            ),
+            self._set_log_y,
         )
         self.plot.setLogMode(x=False, y=True)
 

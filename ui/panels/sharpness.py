@@ -40,12 +40,16 @@ class SharpnessPanel(PlotPanel):
         self.plot.setLabel("bottom", "iteration")
         self.plot.setLabel("left", "sharpness")
         self.plot.getAxis("left").setToolTip("Sharpness: the top eigenvalue of the loss Hessian")
-        self.log_y = self.add_toggle("log y", True, "Logarithmic sharpness axis", self._set_log)
+        self.log_y = self.add_toggle(
+            "log y", True, "Draw the sharpness on a logarithmic axis.", self._set_log
+        )
         self.plot.setLogMode(x=False, y=True)
         # Each dashed line is labelled at its right end with its run and value: a legend box
         # would sit on the curves, which fill the plot.
         self.key = QLabel("dots: sharpness · dashed: 2/λ")
-        self.key.setToolTip("2/λ: above it, gradient descent with step λ is unstable")
+        self.key.setToolTip(
+            "2/λ: where the sharpness passes it, gradient descent with step λ is unstable."
+        )
         self.key.setStyleSheet("color: #555;")
         self.key.setMinimumWidth(0)  # a narrow dock cuts the key short, not the plot
         self.key.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)

@@ -52,7 +52,9 @@ class SourcesPanel(QWidget):
         self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.tree.customContextMenuRequested.connect(self._context_menu)
         self.tree.itemChanged.connect(self._item_changed)
-        self.tree.setToolTip("Tick runs to show them; right-click a log for more")
+        self.tree.setToolTip(
+            "Tick runs to show them on every plot; right-click a log to close, watch or remap it."
+        )
         self.hint = QLabel(_EMPTY_HINT)
         self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         mark(self.hint, "hint")
@@ -67,7 +69,7 @@ class SourcesPanel(QWidget):
             self.simulation_item.flags() | Qt.ItemFlag.ItemIsUserCheckable
         )
         self.simulation_item.setCheckState(0, Qt.CheckState.Checked)
-        self.simulation_item.setToolTip(0, "The runs of the Simulate tab")
+        self.simulation_item.setToolTip(0, "The runs of the Simulate tab.")
         self.tree.addTopLevelItem(self.simulation_item)
         library.changed.connect(self.rebuild)
         library.data_updated.connect(self.rebuild)
