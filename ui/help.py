@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QUrl
+from PySide6.QtCore import QSize, QUrl
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -37,7 +38,17 @@ class GuideWindow(QDialog):
         layout.setContentsMargins(0, 0, 0, 6)
         layout.addWidget(self.browser, 1)
         layout.addWidget(buttons)
-        self.resize(860, 760)
+        self.resize(fitted(QSize(860, 760), parent))
+
+
+def fitted(size: QSize, parent: QWidget | None) -> QSize:
+    """``size``, made smaller to fit the screen (with a margin) and the window it opens
+    from: a 760 px guide on a 700 px screen had its Close button off the bottom."""
+    screen = parent.screen() if parent is not None else QGuiApplication.primaryScreen()
+    room = screen.availableGeometry().size() * 0.92 if screen is not None else size
+    if parent is not None and parent.isVisible():
+        room = room.boundedTo(parent.size())
+    return size.boundedTo(room).expandedTo(QSize(420, 360))
 
 
 def licences() -> list[tuple[str, str, str]]:

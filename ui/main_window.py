@@ -358,6 +358,10 @@ class MainWindow(QMainWindow):
             self.search_tool.tab, self.search_tool.form.run_button.click,
             self.search_tool.stop_search, "search",
         )  # fmt: skip
+        self.desktop.menus.action(
+            "&Run", "Run s&earch\tCtrl+G", self.search_tool.form.run_button.click,
+            tip="Run the Search tab's coarse-to-fine search for λ.", key="Run search",
+        )  # fmt: skip
 
     def _on_range_test_progress(self, done: int, total: int) -> None:
         self.progress.show()

@@ -48,6 +48,16 @@ def test_the_guide_window_finds_its_pictures(qtbot):
     assert "choosing" in guide.browser.toPlainText().lower()
 
 
+def test_the_guide_fits_a_small_screen_and_the_window_it_opens_from(qtbot, window):
+    """At 860x760 the guide's Close button was off a 700 px screen."""
+    window.resize(1024, 700)
+    guide = window.desktop.show_guide()
+    qtbot.waitUntil(guide.isVisible)
+    assert guide.width() <= 1024 and guide.height() <= 700
+    assert guide.height() >= 360 and guide.width() >= 420
+    guide.close()
+
+
 def test_the_picture_script_renders_every_picture_the_guide_shows():
     spec = importlib.util.spec_from_file_location(
         "make_guide_pictures", ROOT / "docs" / "make_guide_pictures.py"
