@@ -56,6 +56,8 @@ class Desktop(QObject):
             ("inspect", w.inspect_form),
             ("loss vs iteration", w.loss_vs_iteration),
             ("loss vs λ", w.loss_vs_lr),
+            ("sharpness", w.sharpness),
+            ("loss surface", w.loss_surface),
         ):
             self.session.add(name, part)
         self.exports = PanelExports(w, w.status_text.setText, lambda: w.runner.store, self)

@@ -136,6 +136,23 @@ def test_a_saved_session_is_in_open_recent_with_the_logs_and_reopens_from_there(
     second.close()
 
 
+def test_the_sharpness_axis_and_the_surface_layout_are_kept(qtbot, tmp_path):
+    """Their toggles were the only panel settings a session forgot."""
+    first = _new_window(qtbot)
+    first.sharpness.log_y.setChecked(False)
+    first.loss_surface.side_by_side.setChecked(True)
+    assert first.session.is_modified()
+    path = first.session.save(tmp_path / "panels.lrviz")
+    first.close()
+    second = _new_window(qtbot)
+    assert second.sharpness.log_y.isChecked() and not second.loss_surface.side_by_side.isChecked()
+    assert second.session.open(path)
+    qtbot.waitUntil(lambda: not second.session.is_modified(), timeout=TIMEOUT_MS)
+    assert not second.sharpness.log_y.isChecked()
+    assert second.loss_surface.side_by_side.isChecked()
+    second.close()
+
+
 def test_a_missing_log_is_reported_and_the_rest_opens(qtbot, tmp_path, window):
     sweep = tmp_path / "sweep"
     shutil.copytree(FIXTURES / "sweep", sweep)

@@ -113,6 +113,13 @@ class LossSurfacePanel(PlotPanel):
         self.surfaces.shutdown()
 
     # --- layout ---------------------------------------------------------------------------
+    def get_state(self) -> dict:
+        return {"side_by_side": self.side_by_side.isChecked()}
+
+    def set_state(self, state: dict) -> None:
+        if isinstance(state.get("side_by_side"), bool):
+            self.side_by_side.setChecked(state["side_by_side"])
+
     def _layout_views(self) -> None:
         """One view (every run) or one per run, in a grid as square as the panel allows."""
         for plot in self._extra_plots:

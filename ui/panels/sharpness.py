@@ -133,6 +133,13 @@ class SharpnessPanel(PlotPanel):
                 return np.where(values > 0, values, np.nan)
         return values
 
+    def get_state(self) -> dict:
+        return {"log_y": self.log_y.isChecked()}
+
+    def set_state(self, state: dict) -> None:
+        if isinstance(state.get("log_y"), bool):
+            self.log_y.setChecked(state["log_y"])
+
     def _set_log(self, on: bool) -> None:
         self.plot.setLogMode(x=False, y=on)
         self._drawn_version = -1
