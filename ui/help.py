@@ -29,6 +29,7 @@ class GuideWindow(QDialog):
         self.setWindowTitle("lrviz guide: choosing a learning rate")
         self.browser = QTextBrowser()
         self.browser.setOpenExternalLinks(True)
+        self.browser.document().setDocumentMargin(14)  # text flush against the frame
         page = resource_path(GUIDE)
         self.browser.setSearchPaths([str(page.parent)])
         self.browser.setSource(QUrl.fromLocalFile(str(page)))
