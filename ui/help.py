@@ -34,6 +34,7 @@ class GuideWindow(QDialog):
         self.browser.setSearchPaths([str(page.parent)])
         self.browser.setSource(QUrl.fromLocalFile(str(page)))
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.button(QDialogButtonBox.StandardButton.Close).setToolTip("Close the guide.")
         buttons.rejected.connect(self.close)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 6)

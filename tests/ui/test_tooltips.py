@@ -245,6 +245,23 @@ def test_qt_own_buttons_say_what_they_do(window):
         assert sentence_problem(button.toolTip()) is None, button.objectName()
 
 
+def test_the_dialogs_controls_explain_themselves_too(qtbot):
+    from ui.dialogs.column_mapping import ColumnMappingDialog
+    from ui.help import GuideWindow
+
+    for dialog in (ColumnMappingDialog("run.csv", ["step", "lr", "loss"]), GuideWindow()):
+        qtbot.addWidget(dialog)
+        dialog.show()
+        qtbot.waitExposed(dialog)
+        controls = [w for w in dialog.findChildren(QWidget) if _is_input(w) and w.isVisible()]
+        controls = [w for w in controls if not isinstance(w, QTextEdit)]  # the guide's page
+        assert controls
+        for widget in controls:
+            assert sentence_problem(widget.toolTip()) is None, _describe(widget)
+            assert _hover(widget) == widget.toolTip(), _describe(widget)
+        dialog.close()
+
+
 def test_the_store_url_box_explains_itself(qtbot, window, monkeypatch):
     from PySide6.QtWidgets import QDialog, QInputDialog
 

@@ -27,14 +27,23 @@ class ColumnMappingDialog(QDialog):
         )
         intro.setWordWrap(True)
         self.x = self._combo(_guess(columns, ("step", "iter", "epoch", "batch", "x")), False)
+        self.x.setToolTip("The column the iteration panels use as x: a step, an epoch or a time.")
         self.lr = self._combo(_guess(columns, ("lr", "learning")), True)
+        self.lr.setToolTip("The column of the learning rate λ, drawn on λ vs iteration.")
         self.loss = self._combo(_guess(columns, ("loss", "error", "cost")), True)
+        self.loss.setToolTip("The column of the loss, the curve every loss panel draws.")
         form = QFormLayout()
         form.addRow("x (step, epoch…)", self.x)
         form.addRow("learning rate", self.lr)
         form.addRow("loss", self.loss)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setToolTip(
+            "Read the file again with these columns."
+        )
+        buttons.button(QDialogButtonBox.StandardButton.Cancel).setToolTip(
+            "Keep the file as it was read."
         )
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
