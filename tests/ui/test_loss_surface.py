@@ -121,3 +121,22 @@ def test_the_colour_bar_is_labelled_at_round_losses():
     assert all(
         label in {"1e-4", "1e-3", "0.01", "0.1", "1", "10", "100", "1e3", "1e4"} for label in labels
     )
+
+
+@pytest.mark.parametrize("width", [1024, 1920])
+def test_theory_labels_stay_inside_the_plot(qtbot, window, width):
+    """In a 1024-pixel window "2/(μ+L) = 0.196" was cut at the loss vs λ plot's axis."""
+    window.resize(width, 700)
+    window.controls.setCurrentWidget(window.simulate_form)
+    run(qtbot, window, SimulationConfig(curvature=10.0, condition=50.0, dim=2, iterations=30))
+    window.loss_vs_lr.graphics.grab()  # painted: the view's range and the labels settled
+    view = window.loss_vs_lr.plot.getViewBox().sceneBoundingRect()
+    lines = window.loss_vs_lr.theory_lines
+    assert len(lines) == 2
+    for line in lines:
+        label = line.label.sceneBoundingRect()
+        assert view.left() - 1 <= label.left() and label.right() <= view.right() + 1, (
+            line.label.format,
+            label,
+            view,
+        )

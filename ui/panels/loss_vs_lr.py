@@ -56,6 +56,9 @@ class LossVsLrPanel(PlotPanel):
         self.legend.addItem(self.diverged, "diverged")
         self._zeros_in_legend = False
         self.theory_lines: list[pg.InfiniteLine] = []
+        view = self.plot.getViewBox()
+        view.sigRangeChanged.connect(self._place_theory_labels)
+        view.sigResized.connect(self._place_theory_labels)
 
     def set_theory(self, lines) -> None:
         """Vertical lines at the λ theory names (``[(λ, label), ...]``, e.g. from
@@ -81,6 +84,30 @@ class LossVsLrPanel(PlotPanel):
             line.setVisible(self.points.isVisible())
             self.plot.addItem(line, ignoreBounds=True)
             self.theory_lines.append(line)
+        self._place_theory_labels()
+
+    def _place_theory_labels(self, *_args) -> None:
+        """Each theory label left of its line, or right of it where the left has no room, or
+        across it, inside the plot, where neither side has: in a narrow plot
+        "2/(μ+L) = 0.196" was cut at the axis."""
+        view = self.plot.getViewBox()
+        (x0, x1), _ = view.viewRange()
+        width = view.width()
+        if width <= 0 or not x1 > x0:
+            return
+        for line in self.theory_lines:
+            label = line.label
+            text_width = label.boundingRect().width()
+            left = (line.value() - x0) / (x1 - x0) * width
+            if left >= text_width + 6:
+                side = (1, 0.5)
+            elif width - left >= text_width + 6:
+                side = (0, 0.5)
+            else:  # the label's left end at the axis, the rest across the line
+                side = (min(max((left - 3) / max(text_width, 1), 0.0), 1.0), 0.5)
+            if label.anchors[0] != side:
+                label.anchors = [side, side]
+                label.updatePosition()
 
     def get_state(self) -> dict:
         return {"statistic": "best" if self.statistic.currentIndex() == 1 else "final"}
