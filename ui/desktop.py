@@ -341,19 +341,43 @@ class Desktop(QObject):
 
         show_about(self.window)
 
+    def shortcut_rows(self) -> list[tuple[str, str]]:
+        """(keys, what they do) of every menu entry with keys, in the menus' order, then
+        the window's other actions (it listed only those made here: Ctrl+O was missing)."""
+        rows: list[tuple[str, str]] = []
+        seen: set[int] = set()
+
+        def add(action) -> None:
+            if id(action) in seen or action.isSeparator():
+                return
+            seen.add(id(action))
+            text, _, typed_keys = action.text().partition("\t")
+            keys = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+            if keys or typed_keys:
+                rows.append((keys or typed_keys, text.replace("&", "").rstrip("…")))
+
+        def visit(menu) -> None:
+            for action in menu.actions():
+                if action.menu() is not None:
+                    visit(action.menu())
+                else:
+                    add(action)
+
+        for top in self.window.menuBar().actions():
+            if top.menu() is not None:
+                visit(top.menu())
+        for action in self.menus.actions.values():
+            add(action)
+        return rows
+
     def show_shortcuts(self) -> None:
         from PySide6.QtWidgets import QMessageBox
 
-        rows = []
-        for name, action in self.menus.actions.items():
-            keys = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
-            if not keys and "\t" in action.text():
-                keys = action.text().split("\t", 1)[1]
-            if keys:
-                rows.append(f"<tr><td>{keys}&nbsp;&nbsp;</td><td>{name.split(chr(9))[0]}</td></tr>")
-        QMessageBox.information(
-            self.window, "Keyboard shortcuts", f"<table>{''.join(rows)}</table>"
+        rows = "".join(
+            f"<tr><td>{keys}&nbsp;&nbsp;</td><td>{what}</td></tr>"
+            for keys, what in self.shortcut_rows()
         )
+        QMessageBox.information(self.window, "Keyboard shortcuts", f"<table>{rows}</table>")
 
     # --- theme ----------------------------------------------------------------------------
     def set_theme(self, name: str) -> None:

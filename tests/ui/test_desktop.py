@@ -304,3 +304,12 @@ def test_a_marked_label_follows_the_theme(qtbot, window):
     assert message.palette().color(message.foregroundRole()).name() == theme.DARK.roles["error"]
     window.desktop.set_theme("light")
     assert message.palette().color(message.foregroundRole()).name() == theme.LIGHT.roles["error"]
+
+
+def test_help_keyboard_shortcuts_lists_every_menu_key(window):
+    """It listed only the actions the desktop made: Ctrl+O (open logs) was missing."""
+    rows = dict(window.desktop.shortcut_rows())
+    for keys in ("Ctrl+O", "Ctrl+Shift+O", "Ctrl+S", "Ctrl+E", "F5", "Esc", "Ctrl+Z", "Ctrl+Q"):
+        assert keys in rows, keys
+    assert rows["Ctrl+O"] == "Open logs" and rows["F5"] == "Run"
+    assert rows["Ctrl+T"] == "Run range test" and rows["Ctrl+G"] == "Run search"
