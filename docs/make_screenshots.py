@@ -2,6 +2,7 @@
 
     python docs/make_screenshots.py              # all journeys into docs/screenshots/
     python docs/make_screenshots.py --out DIR --only range-test
+    python docs/make_screenshots.py --theme dark   # files named NAME_WxH_dark.png
 
 Each journey starts a fresh window, does what a user does (open a file, run the demo, run a
 range test, ...), waits for the work to finish, and grabs the window. Look at them: a clipped
@@ -13,9 +14,12 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
+# The pictures never read or change the user's preferences (theme, layout, recent files).
+os.environ.setdefault("LRVIZ_CONFIG_DIR", tempfile.mkdtemp(prefix="lrviz-shots-"))
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -49,23 +53,23 @@ def journeys():
     }
 
 
-def shoot(name: str, paths, action, size, out: Path) -> Path:
+def shoot(name: str, paths, action, size, out: Path, theme: str = "light") -> Path:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
     from ui.main_window import MainWindow, demo_config
 
     app = QApplication.instance() or QApplication([])
-    from ui import session
+    from ui import desktop, session
 
     session.PROMPT_ON_CLOSE = False  # a journey's window closes without a question
-    from ui import desktop
-
     desktop.USE_PREFERENCES = False  # the same picture whatever layout the user saved last
     window = MainWindow()
+    window.desktop.set_theme(theme)
     window.resize(*size)
     window.show()
-    target = out / f"{name}_{size[0]}x{size[1]}.png"
+    suffix = "" if theme == "light" else f"_{theme}"
+    target = out / f"{name}_{size[0]}x{size[1]}{suffix}.png"
     state = {"steps": []}
 
     def grab() -> None:
@@ -134,15 +138,16 @@ def shoot(name: str, paths, action, size, out: Path) -> Path:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
-    parser.add_argument("--only", default=None, help="one journey by name")
+    parser.add_argument("--only", default=None, help="journeys by name, comma-separated")
+    parser.add_argument("--theme", default="light", choices=("light", "dark"))
     args = parser.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     for name, (paths, action) in journeys().items():
-        if args.only and name != args.only:
+        if args.only and name not in args.only.split(","):
             continue
         for size in SIZES:
-            print(shoot(name, paths, action, size, out))
+            print(shoot(name, paths, action, size, out, args.theme))
     return 0
 
 

@@ -319,6 +319,27 @@ class Desktop(QObject):
         except OSError:
             pass  # a read-only config folder: the session itself was opened or saved
 
+    def add_tool_switches(self, tabs) -> None:
+        """View ▸ Tools: Ctrl+1 … Ctrl+N bring each tool's tab forward (once every tool has
+        added its tab); the tabs get their short labels and tooltips (ui.tool_tabs)."""
+        from .tool_tabs import fit_tool_tabs, tool_name
+
+        menu = self.menus.menu("&View").addMenu("T&ools")
+        keys = {}
+        for i in range(tabs.count()):
+            name = tool_name(tabs, i)
+            key = f"Ctrl+{i + 1}" if i < 9 else None
+            action = self.menus.action(
+                menu,
+                f"&{i + 1} {name}" if key else name,
+                lambda i=i: tabs.setCurrentIndex(i),
+                key,
+                tip=f"Show the {name} tool",
+                key=f"tool {name}",
+            )
+            keys[i] = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+        fit_tool_tabs(tabs, lambda i: keys.get(i, ""))
+
     def _reload_logs(self) -> None:
         for log in list(self.window.library.logs):
             self.window.library.reload(log, full=True)
@@ -393,6 +414,7 @@ class Desktop(QObject):
             self.window.loss_vs_iteration,
             self.window.loss_vs_lr,
             self.window.lr_vs_iteration,
+            self.window.sharpness,
         ):
             if panel.store is not None:
                 panel.set_store(panel.store)

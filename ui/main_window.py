@@ -37,6 +37,7 @@ from .panels.sources import SourcesPanel
 from .simulation_runner import SimulationRunner
 from .task_layouts import TaskLayouts
 from .tooltips import DockTips, explain_qt_buttons
+from .tool_tabs import CompactTabBar
 
 REDRAW_INTERVAL_MS = 33  # ~30 Hz: batches only mark data dirty; this timer draws
 MAX_REDRAW_INTERVAL_MS = 1000
@@ -164,6 +165,7 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.sources_dock], [190], Qt.Orientation.Horizontal)
 
         self.controls = QTabWidget()
+        self.controls.setTabBar(CompactTabBar())
         self.controls.setTabToolTip(
             self.controls.addTab(self.simulate_form, "Simulate"),
             "Simulate gradient descent at many λ at once: see which crawl, converge or explode.",
@@ -173,9 +175,8 @@ class MainWindow(QMainWindow):
             "Read training logs: overlay and smooth runs, and watch those still training.",
         )
         self.controls.setMinimumWidth(300)
-        # Five tools' tabs fit the 300 px of a 1024-pixel window only with slimmer padding
-        # (otherwise the last ones hide behind scroll arrows).
-        self.controls.tabBar().setStyleSheet("QTabBar::tab { padding: 4px 6px; }")
+        # Six tools' tabs fit the 300 px of a 1024-pixel window only with slim tabs and a
+        # shorter label or two (ui.tool_tabs; otherwise the last hide behind scroll arrows).
         self.controls_dock = QDockWidget("Controls", self)
         self.controls_dock.setObjectName("controls")
         self.controls_dock.setWhatsThis(
@@ -254,6 +255,7 @@ class MainWindow(QMainWindow):
         # Qt's own buttons and the tabs of stacked docks (ui.tooltips)
         explain_qt_buttons(self)
         self.dock_tips = [DockTips(self.plot_area), DockTips(self)]
+        self.desktop.add_tool_switches(self.controls)
         # Dock sizes only stick once the window has a layout: apply them when first shown.
         QTimer.singleShot(0, self._initial_dock_sizes)
 

@@ -26,6 +26,8 @@ from lrviz import session as sessions
 from lrviz.errors import LrvizError
 from lrviz.session import Session, SessionError, Source
 
+from .tool_tabs import tool_name
+
 SESSION_FILTER = "lrviz sessions (*.lrviz);;All files (*)"
 #: Ask before closing a window with unsaved changes. Tests switch it off (tests/ui/conftest.py)
 #: except where the question itself is tested.
@@ -104,7 +106,7 @@ class SessionManager(QObject):
 
     def _active_tool(self) -> str | None:
         index = self.tools.currentIndex()
-        return self.tools.tabText(index).replace("&", "") if index >= 0 else None
+        return tool_name(self.tools, index) if index >= 0 else None
 
     def _snapshot(self) -> dict[str, str]:
         """Each section as text (sources and the active tool as sections of their own)."""
@@ -273,7 +275,7 @@ class SessionManager(QObject):
         if name is None:
             return
         for i in range(self.tools.count()):
-            if self.tools.tabText(i).replace("&", "") == name:
+            if tool_name(self.tools, i) == name:
                 self.tools.setCurrentIndex(i)
                 return
 

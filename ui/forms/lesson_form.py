@@ -14,6 +14,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..theme import mark
+
 INTRO = (
     "<b>The child and the dogs.</b> A child sees ten black dogs, then a white one. "
     "Three tiny models learn “is it a dog?” from the same animals, one at a time, each with "
@@ -61,7 +63,7 @@ class LessonForm(QWidget):
         options = QFormLayout()
         options.addRow("Speed", self.speed)
         self.keys = QLabel("Keys: → step · Space play/pause · Home reset")
-        self.keys.setStyleSheet("color: #666;")
+        mark(self.keys, "hint")  # readable in the dark theme too
         layout = QVBoxLayout(self)
         layout.addWidget(self.intro)
         layout.addLayout(buttons)

@@ -262,7 +262,7 @@ class SimulateForm(QWidget):
         self.example_button.setEnabled(False)
         self.example_text = QLabel()
         self.example_text.setWordWrap(True)
-        self.example_text.setStyleSheet("color: #555;")
+        mark(self.example_text, "hint")  # readable in the dark theme too
         self.example_text.hide()
         row = QHBoxLayout()
         row.addWidget(self.example, 1)
@@ -319,7 +319,7 @@ class SimulateForm(QWidget):
         row.addWidget(self.beta, 1)
         self.adaptive_hint = QLabel()
         self.adaptive_hint.setWordWrap(True)
-        self.adaptive_hint.setStyleSheet("color: #555;")
+        mark(self.adaptive_hint, "hint")  # readable in the dark theme too
         self.beta_preset.currentIndexChanged.connect(lambda _i: self._apply_beta_preset())
         self.beta.editingFinished.connect(self._beta_edited)
 

@@ -139,8 +139,11 @@ class LossVsLrPanel(PlotPanel):
         self._brushes = [pg.mkBrush(c) for c in run_colors(store)]
         own = store.optimizers is not None  # then the colours name optimizers, x is each λ₀
         self.legend.getLabel(self.points).setText(
-            "run (colour = optimizer)" if own else "run (colour = λ)"
+            "run (colour =<br>optimizer)" if own else "run (colour = λ)"
         )
+        # The legend sized itself for the old text: a longer one was cut at its edge.
+        self.legend.layout.activate()
+        self.legend.updateSize()
         self._drawn_version = -1
         self.use_statistic("simulation", self.points.isVisible())
         self.refresh()

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QLabel, QSizePolicy
 
 from lrviz.run_store import RunStore
 
+from .. import theme
 from ..colors import run_colors
 from .plot_panel import PlotPanel
 
@@ -50,15 +51,19 @@ class SharpnessPanel(PlotPanel):
         self.key.setToolTip(
             "2/λ: where the sharpness passes it, gradient descent with step λ is unstable."
         )
-        self.key.setStyleSheet("color: #555;")
-        self.key.setMinimumWidth(0)  # a narrow dock cuts the key short, not the plot
-        self.key.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        theme.mark(self.key, "hint")
+        # Its full width when there is room (an Ignored policy gave it none: the header's
+        # stretch took it all); a narrow dock cuts the key short, not the plot.
+        self.key.setMinimumWidth(0)
+        self.key.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
         self.header.insertWidget(0, self.key)
         self.labels: list[pg.TextItem] = []
         self.message = pg.TextItem(EMPTY_MESSAGE, color=(90, 90, 90), anchor=(0.5, 0.5))
         self.message.setTextWidth(320)
         self.plot.getViewBox().addItem(self.message, ignoreBounds=True)
         self.plot.getViewBox().sigRangeChanged.connect(self._place_message)
+        self.plot.getViewBox().sigRangeChanged.connect(self._keep_labels_inside)
+        self.plot.getViewBox().sigResized.connect(self._keep_labels_inside)
         self._place_message()
 
     def set_store(self, store: RunStore) -> None:
@@ -87,7 +92,9 @@ class SharpnessPanel(PlotPanel):
                 self.curves.append(curve)
                 self.limits.append(limit)
                 if store.runs <= MAX_LABELS:
-                    label = pg.TextItem(color=color.darker(120), anchor=(1, 1))
+                    # a shade nearer the text colour: readable on either background
+                    shade = color.lighter(125) if theme.is_dark() else color.darker(120)
+                    label = pg.TextItem(color=shade, anchor=(1, 1))
                     self.plot.addItem(label, ignoreBounds=True)
                     self.labels.append(label)
         self.message.setVisible(store.sharpness is None)
@@ -125,6 +132,18 @@ class SharpnessPanel(PlotPanel):
             label.setText(f"{store.names[i]}: 2/λ = {value:.3g}")
             y = np.log10(value) if self.log_y.isChecked() else value
             label.setPos(float(x[finite[-1]]), y)
+        self._keep_labels_inside()
+
+    def _keep_labels_inside(self, *_args) -> None:
+        """A label sits just above its dashed line, or just below it where above would
+        leave the view (the largest 2/λ is the top of the plot, and its label was cut)."""
+        view = self.plot.getViewBox()
+        (_x0, _x1), (_y0, y1) = view.viewRange()
+        _dx, dy = view.viewPixelSize()
+        for label in self.labels:
+            height = label.boundingRect().height() * dy  # the label's height in data units
+            above = label.pos().y() + height <= y1
+            label.setAnchor((1, 1) if above else (1, 0))
 
     def _shown(self, values: np.ndarray) -> np.ndarray:
         # A log axis cannot show a sharpness at or below 0 (a saddle early on): leave a gap.
