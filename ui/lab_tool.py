@@ -47,3 +47,22 @@ class LabTool(QObject):
             self.surface.set_captions(list(preset.captions))
             self.surface.set_side_by_side(preset.side_by_side)
         self.wants_panel.emit()
+
+
+def screenshot_view(window, ready, paths) -> None:
+    """``--view lab``: the Lab tab's "Effect of the learning rate", four λ side by side on
+    the surface; ready once the runs have finished and the surface is drawn under them."""
+    from PySide6.QtCore import QTimer
+
+    tool = window.lab_tool
+    surface = tool.surface
+
+    def finished() -> None:
+        if surface.surface is not None:
+            ready()
+        else:  # the surface is still being computed
+            surface.surfaces.computed.connect(lambda *_result: ready())
+
+    window.controls.setCurrentWidget(tool.tab)
+    window.simulation_finished.connect(finished)
+    QTimer.singleShot(0, lambda: tool.run_preset("effect-of-lr"))

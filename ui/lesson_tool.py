@@ -154,3 +154,13 @@ class LessonTool(QObject):
         if not active and self.playing:
             self.timer.stop()
             self._show_state()
+
+
+def screenshot_view(window, ready, paths) -> None:
+    """``--view lesson``: the dog lesson two animals after the white dog, when the three λ
+    have taken their three paths."""
+    tool = window.lesson_tool
+    window.controls.setCurrentWidget(tool.tab)
+    for _ in range(tool.learner.white_dog + 3):
+        tool.step()
+    ready()

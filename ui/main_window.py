@@ -36,8 +36,8 @@ from .panels.sharpness import SharpnessPanel
 from .panels.sources import SourcesPanel
 from .simulation_runner import SimulationRunner
 from .task_layouts import TaskLayouts
+from .tool_tabs import compact_tabs
 from .tooltips import DockTips, explain_qt_buttons
-from .tool_tabs import CompactTabBar
 
 REDRAW_INTERVAL_MS = 33  # ~30 Hz: batches only mark data dirty; this timer draws
 MAX_REDRAW_INTERVAL_MS = 1000
@@ -165,7 +165,7 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.sources_dock], [190], Qt.Orientation.Horizontal)
 
         self.controls = QTabWidget()
-        self.controls.setTabBar(CompactTabBar())
+        compact_tabs(self.controls)
         self.controls.setTabToolTip(
             self.controls.addTab(self.simulate_form, "Simulate"),
             "Simulate gradient descent at many λ at once: see which crawl, converge or explode.",

@@ -9,8 +9,8 @@ as wide as its tabs, so the dock cannot be made narrower than they are.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Qt
-from PySide6.QtWidgets import QTabBar, QTabWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QProxyStyle, QStyle, QTabWidget
 
 #: name -> shorter tab label
 SHORT_LABELS = {"Range test": "Range"}
@@ -29,19 +29,25 @@ PURPOSES = {
 TAB_MARGIN = 4
 
 
-class CompactTabBar(QTabBar):
-    """Tabs only :data:`TAB_MARGIN` wider than their labels each side. (A style sheet
-    could pad them so too, but a tab bar with a style sheet ignores the dark palette: its
-    tabs stayed white.)"""
+class CompactTabStyle(QProxyStyle):
+    """Fusion (the app's style, ui.theme) with tabs only :data:`TAB_MARGIN` wider than their
+    labels each side. (A style sheet could pad them so too, but a tab bar with a style sheet
+    ignores the dark palette: its tabs stayed white.)"""
 
-    def tabSizeHint(self, index: int) -> QSize:
-        size = super().tabSizeHint(index)
-        label = self.fontMetrics().horizontalAdvance(self.tabText(index).replace("&", ""))
-        icon = self.iconSize().width() + 4 if not self.tabIcon(index).isNull() else 0
-        return QSize(min(size.width(), label + icon + 2 * TAB_MARGIN), size.height())
+    def __init__(self) -> None:
+        super().__init__("Fusion")
 
-    def minimumTabSizeHint(self, index: int) -> QSize:
-        return self.tabSizeHint(index)
+    def pixelMetric(self, metric, option=None, widget=None) -> int:
+        if metric == QStyle.PixelMetric.PM_TabBarTabHSpace:
+            return 2 * TAB_MARGIN
+        return super().pixelMetric(metric, option, widget)
+
+
+def compact_tabs(tabs: QTabWidget) -> None:
+    """Slim the tabs of ``tabs`` (see :class:`CompactTabStyle`)."""
+    style = CompactTabStyle()
+    style.setParent(tabs.tabBar())  # a widget does not own the style it is given
+    tabs.tabBar().setStyle(style)
 
 
 def tool_name(tabs: QTabWidget, index: int) -> str:

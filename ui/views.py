@@ -24,6 +24,8 @@ VIEWS: dict[str, tuple[str, str]] = {
     "rangetest": ("a range test, its suggestions and the chosen range", ".views:show_rangetest"),
     "logs": ("logs opened in Inspect (the paths given, else a demo sweep)", ".views:show_logs"),
     "search": ("a coarse-to-fine search for λ and its bracket", ".search_tool:screenshot_view"),
+    "lab": ("Lab: four λ side by side on a loss surface", ".lab_tool:screenshot_view"),
+    "lesson": ("the dog lesson, just after the white dog", ".lesson_tool:screenshot_view"),
 }
 #: views of tools still to come: accepted by --view, refused until registered in VIEWS
 PLANNED = ("search", "lab", "lesson")

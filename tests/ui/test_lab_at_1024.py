@@ -4,7 +4,7 @@ adaptive λ), each driven as a user sees it; every test failed before its fix.""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QToolButton
+from PySide6.QtWidgets import QStyle, QStyleOptionTab, QToolButton
 
 
 def small_window(qtbot, window):
@@ -29,6 +29,12 @@ def test_all_six_tool_tabs_are_in_sight_at_1024_pixels(qtbot, window):
         assert bar.mapTo(tabs, rect.topRight()).x() <= tabs.width()
         assert tabs.tabToolTip(i)
     assert bar.tabRect(tabs.count() - 1).right() <= tabs.width()
+    # and each label whole in its tab (slimmer tabs once cut 'Simulate' to 'imulat')
+    for i in range(tabs.count()):
+        option = QStyleOptionTab()
+        bar.initStyleOption(option, i)
+        room = bar.style().subElementRect(QStyle.SubElement.SE_TabBarTabText, option, bar)
+        assert room.width() >= bar.fontMetrics().horizontalAdvance(tabs.tabText(i))
 
 
 def test_every_tool_is_one_key_away_and_sessions_keep_the_full_names(qtbot, window):
