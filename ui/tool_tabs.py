@@ -38,8 +38,8 @@ class CompactTabStyle(QProxyStyle):
         super().__init__("Fusion")
 
     def pixelMetric(self, metric, option=None, widget=None) -> int:
-        if metric == QStyle.PixelMetric.PM_TabBarTabHSpace:
-            return 2 * TAB_MARGIN
+        if metric in (QStyle.PixelMetric.PM_TabBarTabHSpace, QStyle.PixelMetric.PM_TabBarTabVSpace):
+            return 2 * TAB_MARGIN  # and as slim in height (the window must fit 800x600)
         return super().pixelMetric(metric, option, widget)
 
 
