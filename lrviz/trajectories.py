@@ -151,6 +151,37 @@ class Trajectories:
             points = np.vstack([points, last])
         return points[:, 0].copy(), points[:, 1].copy()
 
+    def path_within(
+        self, run: int, domain, capacity: int | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(x, y) of run ``run``'s path in a zoomed-in view ``domain`` ((x0, x1), (y0, y1)),
+        re-derived from the full history: every recorded position inside ``domain`` and its
+        neighbours on either side (so lines run on to the edge), NaN where the path leaves
+        and comes back. At most about ``capacity`` points (default :attr:`capacity`): beyond,
+        every k-th step is kept whole, as :meth:`path` does."""
+        capacity = self.capacity if capacity is None else int(capacity)
+        rows = -(-self.count // self.stride)
+        points = self.positions[:rows, run]
+        (x0, x1), (y0, y1) = domain
+        with np.errstate(invalid="ignore"):
+            inside = (
+                (points[:, 0] >= x0) & (points[:, 0] <= x1) & (points[:, 1] >= y0)
+                & (points[:, 1] <= y1)
+            )  # fmt: skip
+        near = inside.copy()
+        near[1:] |= inside[:-1]
+        near[:-1] |= inside[1:]
+        near &= np.all(np.isfinite(points), axis=1)
+        kept = np.flatnonzero(near)
+        step = 1
+        while kept.size > capacity:
+            step *= 2
+            kept = kept[kept % step < 2]
+        gap = 1 if step == 1 else step - 1
+        x, y = points[kept, 0], points[kept, 1]
+        breaks = np.flatnonzero(np.diff(kept) > gap) + 1
+        return np.insert(x, breaks, np.nan), np.insert(y, breaks, np.nan)
+
     def path_iterations(self) -> np.ndarray:
         """The iteration of each point of the drawn paths (shared by every run), before the
         latest position :meth:`path` appends."""

@@ -42,7 +42,15 @@ class SurfaceView:
         self.image.setLookupTable(surface_colormap().getLookupTable(nPts=256))
         self.image.setZValue(-20)
         self.contours = pg.PlotDataItem(pen=pg.mkPen(CONTOUR_PEN, width=1), connect="pairs")
-        self.contours.setZValue(-10)
+        self.contours.setZValue(-18)
+        # A zoomed or panned view's own surface, over the first (which still shows while
+        # the view's is computed): finer contours, and loss where the first has none.
+        self.detail_image = pg.ImageItem(axisOrder="row-major")
+        self.detail_image.setLookupTable(surface_colormap().getLookupTable(nPts=256))
+        self.detail_image.setZValue(-15)
+        self.detail_contours = pg.PlotDataItem(pen=pg.mkPen(CONTOUR_PEN, width=1), connect="pairs")
+        self.detail_contours.setZValue(-10)
+        self.detail: Surface | None = None
         self.minima = pg.ScatterPlotItem(
             symbol="+", size=marker_size + 1, pen=pg.mkPen((40, 40, 40), width=2), brush=None
         )
@@ -57,7 +65,10 @@ class SurfaceView:
             symbol="x", size=marker_size + 2, pen=pg.mkPen(DIVERGED, width=2.5), brush=None
         )
         self.diverged.setZValue(11)
-        for item in (self.image, self.contours, self.minima, self.start, self.diverged):
+        for item in (
+            self.image, self.contours, self.detail_image, self.detail_contours, self.minima,
+            self.start, self.diverged,
+        ):  # fmt: skip
             plot.addItem(item)
         #: the runs' paths drawn in this plot (``getData()`` each), set by whoever draws them
         self.paths: list = []
@@ -65,35 +76,25 @@ class SurfaceView:
         self.domain = None
 
     def set_domain(self, domain) -> None:
-        """Show exactly ``domain`` ((x0, x1), (y0, y1)), however far the runs go. (Not
-        aspect-locked: the view would then reach past the surface in a tall or wide dock.)"""
+        """Show ``domain`` ((x0, x1), (y0, y1)), however far the runs go (all of it, and more
+        along one axis where the plot's aspect is locked)."""
         self.domain = domain
         (x0, x1), (y0, y1) = domain
         self.plot.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0.0)
         self.plot.disableAutoRange()
 
     def set_surface(self, surface: Surface | None, segments: np.ndarray | None = None) -> None:
-        if surface is None or not np.isfinite(surface.log_loss).any():
-            self.image.clear()
-            self.contours.setData([], [])
-            return
-        values = surface.log_loss
-        finite = values[np.isfinite(values)]
-        lo, hi = np.percentile(finite, (0.5, 99.5)) if finite.size > 1 else (finite[0],) * 2
-        if not hi > lo:
-            lo, hi = lo - 1.0, hi + 1.0
-        self.image.setImage(values, levels=(lo, hi), autoLevels=False)
-        (x0, x1), (y0, y1) = surface.domain
-        self.image.setRect(QRectF(x0, y0, x1 - x0, y1 - y0))
-        if segments is None:
-            segments = surface.contours()
-        if segments.size:
-            self.contours.setData(segments[:, 0], segments[:, 1])
-        else:
-            self.contours.setData([], [])
+        _draw_surface(self.image, self.contours, surface, segments)
+
+    def set_detail(self, surface: Surface | None, segments: np.ndarray | None = None) -> None:
+        """The surface of the view's own region (None: only the first one)."""
+        self.detail = surface
+        _draw_surface(self.detail_image, self.detail_contours, surface, segments)
 
     def levels(self) -> tuple[float, float] | None:
-        levels = self.image.levels
+        """The colour scale in front: the view's own surface's, else the first's."""
+        image = self.detail_image if self.detail is not None else self.image
+        levels = image.levels
         return None if levels is None else (float(levels[0]), float(levels[1]))
 
     def set_markers(self, start, minima=()) -> None:
@@ -125,3 +126,24 @@ class SurfaceView:
     def set_diverged(self, points) -> None:
         points = np.asarray(points, dtype=np.float64).reshape(-1, 2)
         self.diverged.setData(points[:, 0], points[:, 1])
+
+
+def _draw_surface(image: pg.ImageItem, contours: pg.PlotDataItem, surface, segments) -> None:
+    if surface is None or not np.isfinite(surface.log_loss).any():
+        image.clear()
+        contours.setData([], [])
+        return
+    values = surface.log_loss
+    finite = values[np.isfinite(values)]
+    lo, hi = np.percentile(finite, (0.5, 99.5)) if finite.size > 1 else (finite[0],) * 2
+    if not hi > lo:
+        lo, hi = lo - 1.0, hi + 1.0
+    image.setImage(values, levels=(lo, hi), autoLevels=False)
+    (x0, x1), (y0, y1) = surface.domain
+    image.setRect(QRectF(x0, y0, x1 - x0, y1 - y0))
+    if segments is None:
+        segments = surface.contours()
+    if segments.size:
+        contours.setData(segments[:, 0], segments[:, 1])
+    else:
+        contours.setData([], [])

@@ -97,3 +97,52 @@ def test_the_drawn_paths_of_all_runs_stay_within_one_budget():
         assert capacity % 2 == 0 and capacity >= 128
         assert capacity * runs <= PATH_POINTS_BUDGET or capacity == 128
     assert Trajectories(runs=512, iterations=10).capacity == 128
+
+
+# --- a zoomed-in view re-derives the path from the full history ----------------------------
+def test_a_zoomed_path_keeps_every_step_inside_the_view_and_breaks_where_it_leaves():
+    n = 4000
+    t = np.arange(n, dtype=np.float64)
+    # a spiral into the origin: its last thousands of steps sit in a tiny box
+    r = np.exp(-t / 500.0)
+    weights = np.stack([r * np.cos(t / 7.0), r * np.sin(t / 7.0)], axis=1)[:, None, :]
+    traj = Trajectories(1, n, capacity=256)
+    traj.add(0, weights)
+    coarse_x, _ = traj.path(0)
+    box = ((-0.01, 0.01), (-0.01, 0.01))
+    inside = (np.abs(weights[:, 0, 0]) <= 0.01) & (np.abs(weights[:, 0, 1]) <= 0.01)
+    x, y = traj.path_within(0, box, capacity=4096)
+    shown = np.isfinite(x)
+    # every position inside the box is drawn, plus one neighbour on each side of a run
+    drawn = {(a, b) for a, b in zip(x[shown], y[shown], strict=True)}
+    assert all((a, b) in drawn for a, b in weights[inside, 0])
+    assert (
+        shown.sum() >= inside.sum() > 10 * np.sum((np.abs(coarse_x) <= 0.01))
+    )  # the screen-resolution path had far fewer points there
+    # it leaves and comes back on the early, wide turns: NaN breaks, never a jump across
+    assert np.isnan(x).any()
+    finite_runs = np.split(np.arange(x.size), np.flatnonzero(np.isnan(x)))
+    assert len(finite_runs) > 1
+
+
+def test_a_zoomed_path_thins_to_its_capacity_in_step_pairs():
+    n = 10_000
+    weights = np.zeros((n, 1, 2))
+    weights[:, 0, 0] = np.linspace(0.0, 1.0, n)
+    traj = Trajectories(1, n, capacity=256)
+    traj.add(0, weights)
+    x, _y = traj.path_within(0, ((-1.0, 2.0), (-1.0, 1.0)), capacity=500)
+    assert 250 <= np.isfinite(x).sum() <= 500
+    assert not np.isnan(x).any()  # thinned, not broken: the steps kept are pairs
+    assert x[0] == 0.0
+
+
+def test_a_zoomed_path_of_a_diverged_run_stops_where_it_blew_up():
+    weights = np.zeros((50, 1, 2))
+    weights[:, 0, 0] = np.arange(50) * 0.01
+    weights[30:] = np.nan
+    traj = Trajectories(1, 50)
+    traj.add(0, weights)
+    x, y = traj.path_within(0, ((-1.0, 1.0), (-1.0, 1.0)))
+    np.testing.assert_allclose(x, np.arange(30) * 0.01)
+    assert np.all(y == 0.0)

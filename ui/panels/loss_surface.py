@@ -5,6 +5,11 @@ per simulation (:class:`ui.surface_jobs.SurfaceJobs`); the paths come from the r
 :class:`~lrviz.trajectories.Trajectories`, at most a screen's worth of points per run, and
 only runs that moved are redrawn: a frame costs O(pixels), never O(history).
 
+Zoomed or panned, the view re-derives its own surface (finer contours, loss past the first
+surface's edge; off the GUI thread, once the view stops moving) and, zoomed in, each path
+from the run's full history rather than its screen-resolution path. x and y are parameters
+in the same units, so the axes are equal ("equal axes"; untick it for a long narrow bowl).
+
 "One plot per run" shows up to :data:`MAX_SIDE_BY_SIDE` runs side by side on the same surface,
 each titled with its λ (and a caption, when a preset gives one): the classic picture of what
 λ does, without four paths on top of each other.
@@ -16,6 +21,7 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import QTimer
 
 from lrviz.lr_format import format_lr
 from lrviz.objectives.base import Objective
@@ -33,6 +39,11 @@ MAX_LEGEND_ENTRIES = 7
 #: Up to this many runs in one plot, their paths are drawn 2 px wide: wide lines cost Qt's
 #: raster engine about 5x hairlines (64 paths of 2,000 points: 465 ms a paint at width 2).
 THICK_PATHS = 8
+#: The view settles this long (ms) before its surface and paths are re-derived.
+VIEW_SETTLE_MS = 200
+#: A view narrower or lower than this share of the domain is zoomed in: its paths are
+#: re-derived from the full history (at most a screen's worth of points each).
+ZOOMED_IN = 0.7
 
 
 class LossSurfacePanel(PlotPanel):
@@ -57,6 +68,13 @@ class LossSurfacePanel(PlotPanel):
             f"Draw each run on its own copy of the surface (up to {MAX_SIDE_BY_SIDE} runs).",
             lambda _on: self._layout_views(),
         )
+        self.equal_axes = self.add_toggle(
+            "equal axes",
+            True,
+            "x and y on the same scale, so a round bowl looks round (untick it to stretch a "
+            "long, narrow valley across the plot)",
+            self._set_equal_axes,
+        )
         self.message = pg.TextItem("", color=(90, 90, 90), anchor=(0.5, 0.5))
         self.views: list[SurfaceView] = [SurfaceView(self.plot)]
         self._extra_plots: list[pg.PlotItem] = []
@@ -75,6 +93,16 @@ class LossSurfacePanel(PlotPanel):
         self.colorbar.setVisible(False)
         self.surfaces = SurfaceJobs(self)
         self.surfaces.computed.connect(self._on_surface)
+        self.view_surfaces = SurfaceJobs(self)  # the zoomed or panned view's own
+        self.view_surfaces.computed.connect(self._on_view_surface)
+        self.detail = None  # (surface, segments) of the view's region, or None
+        self.zoom = None  # the view's region while zoomed in (paths from the full history)
+        self.settle = QTimer(self)
+        self.settle.setSingleShot(True)
+        self.settle.setInterval(VIEW_SETTLE_MS)
+        self.settle.timeout.connect(self._view_settled)
+        self.plot.getViewBox().sigRangeChanged.connect(lambda *_args: self.settle.start())
+        self._set_equal_axes(True)
         self._drawn_version = -1
         self._drawn_counts = np.empty(0, dtype=np.int64)
         self._drawn_step = 0
@@ -92,6 +120,8 @@ class LossSurfacePanel(PlotPanel):
         variables = getattr(getattr(objective, "formula", None), "variables", ("x", "y"))
         self._axis_names = tuple(variables[:2]) if len(variables) >= 2 else ("x", "y")
         self.surface = self.segments = None
+        self.detail = self.zoom = None
+        self.view_surfaces.cancel()
         fits = store.runs <= MAX_SIDE_BY_SIDE
         self.side_by_side.setEnabled(fits)
         if not fits:
@@ -110,7 +140,57 @@ class LossSurfacePanel(PlotPanel):
         self.refresh()
 
     def shutdown(self) -> None:
+        self.settle.stop()
         self.surfaces.shutdown()
+        self.view_surfaces.shutdown()
+
+    # --- the view -------------------------------------------------------------------------
+    def _set_equal_axes(self, on: bool) -> None:
+        for view in self.views:
+            view.plot.getViewBox().setAspectLocked(on, ratio=1.0)
+        if self.domain is not None:
+            self.views[0].set_domain(self.domain)
+
+    def view_region(self):
+        """The region the plots show now, ((x0, x1), (y0, y1))."""
+        (x0, x1), (y0, y1) = self.plot.getViewBox().viewRange()
+        return (float(x0), float(x1)), (float(y0), float(y1))
+
+    def _view_settled(self) -> None:
+        """Re-derive the surface (off the GUI thread) and, zoomed in, the paths of the
+        region the view now shows."""
+        if self.store is None or self.objective is None or self.domain is None:
+            return
+        region = self.view_region()
+        (x0, x1), (y0, y1) = region
+        (d0, d1), (e0, e1) = self.domain
+        same = np.allclose((x0, x1, y0, y1), (d0, d1, e0, e1), rtol=0, atol=1e-3 * max(
+            d1 - d0, e1 - e0
+        ))  # fmt: skip
+        zoom = None
+        if (x1 - x0) < ZOOMED_IN * (d1 - d0) or (y1 - y0) < ZOOMED_IN * (e1 - e0):
+            zoom = region
+        if zoom != self.zoom:
+            self.zoom = zoom
+            self._drawn_version = -1
+            self._drawn_counts[:] = -1
+            self.refresh()
+        if same:
+            self.view_surfaces.cancel()
+            self._show_detail(None)
+        else:
+            self.view_surfaces.request((self.store, region), self.objective, region)
+
+    def _on_view_surface(self, key, surface, segments) -> None:
+        store, region = key
+        if store is self.store and region == self.view_region():
+            self._show_detail((surface, segments))
+
+    def _show_detail(self, detail) -> None:
+        self.detail = detail
+        for view in self.views:
+            view.set_detail(*(detail or (None, None)))
+        self._update_colorbar()
 
     # --- layout ---------------------------------------------------------------------------
     def get_state(self) -> dict:
@@ -167,6 +247,8 @@ class LossSurfacePanel(PlotPanel):
         for i, view in enumerate(self.views):
             view.set_domain(self.domain)
             view.set_surface(self.surface, self.segments)
+            view.set_detail(*(self.detail or (None, None)))
+            view.plot.getViewBox().setAspectLocked(self.equal_axes.isChecked(), ratio=1.0)
             view.set_markers(start, minima)
             self._set_runs(view, [i] if side else list(range(store.runs)), colors)
             title = None
@@ -198,13 +280,14 @@ class LossSurfacePanel(PlotPanel):
         view.paths = [PathCurve(item, k, pen) for k, pen in enumerate(pens)]
 
     def _update_colorbar(self) -> None:
-        levels = self.views[0].levels() if self.surface is not None else None
+        surface = self.detail[0] if self.detail is not None else self.surface
+        levels = self.views[0].levels() if surface is not None else None
         self.colorbar.setVisible(levels is not None)
         if levels is None:
             return
         self.colorbar.setLevels(levels)
         lo, hi = levels
-        ticks, labels = _colorbar_ticks(self.surface, lo, hi)
+        ticks, labels = _colorbar_ticks(surface, lo, hi)
         self.colorbar.axis.setTicks([list(zip(ticks, labels, strict=True))])
 
     # --- drawing --------------------------------------------------------------------------
@@ -234,7 +317,7 @@ class LossSurfacePanel(PlotPanel):
             v = i if side else 0
             view = self.views[v]
             if changed[i] or store.diverged_at[i] >= 0:
-                x, y = traj.path(i)
+                x, y = traj.path(i) if self.zoom is None else traj.path_within(i, self.zoom)
                 if changed[i]:
                     runs, xs, ys = updates[v]
                     x, y = view.clipped(x, y)
