@@ -117,7 +117,7 @@ def test_a_zoomed_path_keeps_every_step_inside_the_view_and_breaks_where_it_leav
     drawn = {(a, b) for a, b in zip(x[shown], y[shown], strict=True)}
     assert all((a, b) in drawn for a, b in weights[inside, 0])
     assert (
-        shown.sum() >= inside.sum() > 10 * np.sum((np.abs(coarse_x) <= 0.01))
+        shown.sum() >= inside.sum() > 10 * np.sum(np.abs(coarse_x) <= 0.01)
     )  # the screen-resolution path had far fewer points there
     # it leaves and comes back on the early, wide turns: NaN breaks, never a jump across
     assert np.isnan(x).any()

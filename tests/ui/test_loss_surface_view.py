@@ -81,11 +81,11 @@ def test_panning_past_the_edge_computes_the_loss_there(qtbot, window):
         lrs=np.array([0.05]), iterations=50,
     )  # fmt: skip
     panel = run_and_draw(qtbot, window, config)
-    (d0, d1), (e0, e1) = panel.domain
+    (d0, d1), _ = panel.domain
     box = panel.views[0].plot.getViewBox()
     box.translateBy(x=(d1 - d0) * 0.8)
     settle(qtbot, panel)
-    (x0, x1), _ = panel.view_region()
+    (_x0, x1), _ = panel.view_region()
     assert x1 > d1 + 0.5 * (d1 - d0)
     detail = panel.detail[0]
     assert detail.xs[-1] == x1 and np.isfinite(detail.loss[:, -1]).all()
