@@ -118,3 +118,27 @@ def test_the_axes_are_equal_unless_unticked(qtbot, window):
     panel.equal_axes.setChecked(True)
     for view in panel.views:
         assert view.plot.getViewBox().state["aspectLocked"]
+
+
+def test_equal_axes_settle_instead_of_resizing_for_ever(qtbot, window):
+    """With equal axes, y ticks of another width resized the view, which changed its range
+    and so its ticks: at 1024x700 the view flipped between two sizes ~40 times a second and
+    its own surface never came (the plot kept blank bands above and below the first)."""
+    window.resize(1024, 700)
+    qtbot.waitUntil(lambda: window.width() == 1024)
+    window._initial_dock_sizes()  # the first layout of a window opened at that size
+    form = window.simulate_form  # journey 5, as a user types it
+    form.objective.setCurrentIndex(form.objective.findData("expr"))
+    form.formula.setText("x**2 + 10*y**2")
+    form.start.setText("1, 1")
+    form.lr_min.setValue(0.01)
+    form.lr_max.setValue(0.12)
+    form.lr_count.setValue(4)
+    form.iterations.setValue(100)
+    qtbot.waitUntil(form.check_formula)
+    panel = run_and_draw(qtbot, window, form.config())
+    settle(qtbot, panel)
+    (x0, x1), (y0, y1) = panel.view_region()
+    (d0, _d1), (e0, _e1) = panel.domain
+    assert x0 < d0 or y0 < e0  # the view reaches past the first surface, and its own
+    assert panel.detail[0].domain == ((x0, x1), (y0, y1))  # covers all of it

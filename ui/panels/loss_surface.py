@@ -89,6 +89,7 @@ class LossSurfacePanel(PlotPanel):
         )
         # On the tick side: the bar's own label option draws it over the bar here.
         self.colorbar.axis.setLabel("loss")
+        self.colorbar.axis.setWidth(48)  # the same whatever the ticks say (see _label_axes)
         self.graphics.addItem(self.colorbar, row=0, col=1)
         self.colorbar.setVisible(False)
         self.surfaces = SurfaceJobs(self)
@@ -231,8 +232,9 @@ class LossSurfacePanel(PlotPanel):
         x_name, y_name = self._axis_names
         plot.setLabel("bottom", x_name)
         plot.setLabel("left", y_name)
-        if small:
-            plot.getAxis("left").setWidth(34)
+        # Fixed widths: with equal axes, tick labels of another width ("-2" vs "-2.5")
+        # resized the view, which changed its range, its ticks, its width... for ever.
+        plot.getAxis("left").setWidth(34 if small else 44)
 
     def _decorate(self) -> None:
         """Surface, markers, path items and titles of every view for the current run."""
