@@ -524,6 +524,48 @@ def run_schedule(
     return PeakScaled(schedule, float(np.asarray(params[peak_name]).reshape(-1)[0]))
 
 
+#: What each policy is called where one is chosen from a list (the Simulate form).
+POLICY_LABELS = {
+    "constant": "constant λ",
+    "step": "step decay (÷10 twice)",
+    "exponential": "exponential decay (to 1 %)",
+    "cosine": "cosine annealing",
+    "cosine_restarts": "cosine, warm restarts",
+    "triangular": "cyclical: triangular",
+    "triangular2": "cyclical: triangular2",
+    "exp_range": "cyclical: exp_range",
+    "1cycle": "1cycle",
+}
+
+
+def schedule_for_run(policy: str, iterations: int) -> dict | None:
+    """A simulation's ``schedule`` (see :class:`lrviz.simulation_config.SimulationConfig`)
+    for ``policy`` fitted to a run of ``iterations``: each run's λ the peak, the steps and
+    periods a share of the run rather than PyTorch's defaults (a 2,000-step half cycle would
+    never turn in a 300-iteration run). None for ``constant``.
+
+    step: ÷10 at a third and two thirds; exponential: down to 1 % at the end; cosine:
+    annealed over the run; cosine_restarts: four periods; the cyclical policies: two cycles
+    from a tenth of the peak (exp_range's amplitude halving every cycle); 1cycle:
+    PyTorch's defaults over the run."""
+    if policy not in PEAK_PARAMETER:
+        raise ValueError(f"unknown policy {policy!r}; choose one of {', '.join(POLICIES)}")
+    n = max(int(iterations), 1)
+    quarter = max(n // 4, 1)
+    params: dict = {
+        "constant": None,
+        "step": {"step_size": -(-n // 3), "gamma": 0.1},
+        "exponential": {"gamma": 0.01 ** (1.0 / max(n - 1, 1))},
+        "cosine": {"total_steps": n},
+        "cosine_restarts": {"restart_period": quarter},
+        "triangular": {"base_lr": 0.1, "step_size": quarter},
+        "triangular2": {"base_lr": 0.1, "step_size": quarter},
+        "exp_range": {"base_lr": 0.1, "step_size": quarter, "gamma": 0.5 ** (0.5 / quarter)},
+        "1cycle": {"total_steps": n},
+    }[policy]
+    return None if params is None else {"policy": policy, **params}
+
+
 def _iterations(iterations) -> np.ndarray:
     t = np.asarray(iterations)
     if t.ndim > 1:

@@ -3,6 +3,7 @@ adaptive λ), each driven as a user sees it; every test failed before its fix.""
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QStyle, QStyleOptionTab, QToolButton
 
@@ -118,3 +119,42 @@ def test_the_tool_tabs_take_the_dark_theme(qtbot, window):
         assert color.lightness() < 110, color.name()
     finally:
         window.desktop.set_theme("light")
+
+
+def test_a_schedule_chosen_on_the_form_trains_and_shows_on_lr_vs_iteration(qtbot, window):
+    """Issue 12: the schedules trained only from the command line; the form had no way to
+    choose one (λ vs iteration stayed flat)."""
+    import numpy as np
+
+    form = window.simulate_form
+    form.objective.setCurrentIndex(form.objective.findData("quadratic"))
+    form.lr_min.setValue(0.01)
+    form.lr_max.setValue(0.1)
+    form.lr_count.setValue(3)
+    form.iterations.setValue(300)
+    form.schedule.setCurrentIndex(form.schedule.findData("triangular"))
+    assert form._training_form.isRowVisible(form.schedule)
+    with qtbot.waitSignal(window.simulation_finished, timeout=60_000):
+        qtbot.mouseClick(form.run_button, Qt.MouseButton.LeftButton)
+    window.redraw()
+    assert window.runner.config.schedule["policy"] == "triangular"
+    _x, lr = window.lr_vs_iteration.curves[2].getData()  # log10 on the log axis
+    assert 10 ** np.nanmax(lr) == pytest.approx(0.1) and 10 ** np.nanmin(lr) < 0.011
+    assert form.get_state()["schedule"] == "triangular"
+    # HD and DoG pick their own λ: no schedule row, no schedule
+    form.optimizer.setCurrentIndex(form.optimizer.findData("dog"))
+    assert not form._training_form.isRowVisible(form.schedule)
+    assert form.config().schedule is None
+    # an example sets the form back to its own (constant) λ
+    form.set_config(window.runner.config)
+    assert form.schedule.currentData() == "triangular"
+
+
+def test_a_typed_formula_scrolls_the_form_instead_of_growing_the_window(qtbot, window):
+    """With 'Your formula…' the form's rows and preview made the window 781 px tall."""
+    small_window(qtbot, window)
+    form = window.simulate_form
+    form.objective.setCurrentIndex(form.objective.findData("expr"))
+    qtbot.waitUntil(lambda: form.formula.isVisible())
+    assert window.height() == 700
+    assert window.minimumSizeHint().height() <= 600  # an 800x600 screen still fits it

@@ -7,10 +7,12 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
+    QFrame,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -26,6 +28,7 @@ from lrviz.limits import MAX_DIM
 from lrviz.lr_format import format_lr
 from lrviz.objectives import OBJECTIVES
 from lrviz.optimizers import OPTIMIZERS, hypergrad_lr_for
+from lrviz.schedules import POLICY_LABELS, schedule_for_run
 from lrviz.simulation_config import SimulationConfig
 from lrviz.simulation_presets import SIMULATION_PRESETS
 
@@ -154,6 +157,14 @@ class SimulateForm(QWidget):
         )
         self.iterations = int_box(200, 1, 10_000_000, "How many steps each run takes.")
         self.iterations.setSingleStep(100)
+        self.schedule = QComboBox()
+        for policy, label in POLICY_LABELS.items():
+            self.schedule.addItem(label, policy)
+        self.schedule.setToolTip(
+            "How λ changes over each run (PyTorch's formulas, fitted to the run's length); "
+            "each run's λ is the schedule's peak. λ vs iteration shows it."
+        )
+        _narrow(self.schedule, 14)
         self.seed = int_box(
             0,
             0,
@@ -185,6 +196,7 @@ class SimulateForm(QWidget):
         training_form.addRow("λ from", lr_row)
         training_form.addRow("Runs", self.lr_count)
         training_form.addRow("Iterations", self.iterations)
+        training_form.addRow("Schedule", self.schedule)
         training_form.addRow("Sharpness", self.sharpness_every)
         self._training_form = training_form
 
@@ -201,7 +213,19 @@ class SimulateForm(QWidget):
         self.message.setWordWrap(True)
         mark(self.message, "error")
 
-        layout = QVBoxLayout(self)
+        # The form scrolls rather than making the window taller than the screen (a typed
+        # formula's rows and preview made it 781 px tall in a 700-px window).
+        content = QWidget()
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(content)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
+        self.scroll = scroll
+        layout = QVBoxLayout(content)
         layout.addWidget(self.examples)
         layout.addWidget(problem)
         layout.addWidget(training)
@@ -241,7 +265,14 @@ class SimulateForm(QWidget):
             momentum=self.momentum.value(),
             hypergrad_lr=self.beta.value() if self._uses_beta() else None,
             sharpness_every=self.sharpness_every.value() or None,
+            schedule=self._schedule(),
         )
+
+    def _schedule(self) -> dict | None:
+        # HD and DoG choose their own λ at every step: no schedule on top.
+        if self.optimizer.currentData() in ADAPTIVE_OPTIMIZERS:
+            return None
+        return schedule_for_run(self.schedule.currentData(), self.iterations.value())
 
     # --- examples (lrviz.simulation_presets) ---------------------------------------------------
     def _build_examples(self) -> None:
@@ -370,6 +401,8 @@ class SimulateForm(QWidget):
         if config.objective == "expr" and config.expr is not None:
             self.formula_box.set_config(config)
         self.sharpness_every.setValue(config.sharpness_every or 0)
+        policy = (config.schedule or {}).get("policy", "constant")
+        self.schedule.setCurrentIndex(max(self.schedule.findData(policy), 0))
         beta = hypergrad_lr_for(config.optimizer, config.hypergrad_lr)
         if beta is not None:
             self.beta_preset.setCurrentIndex(self.beta_preset.findData(CUSTOM_BETA))
@@ -398,6 +431,7 @@ class SimulateForm(QWidget):
             "beta_preset": self.beta_preset,
             "beta": self.beta,
             "sharpness_every": self.sharpness_every,
+            "schedule": self.schedule,
         }
 
     def get_state(self) -> dict:
@@ -456,6 +490,7 @@ class SimulateForm(QWidget):
             self.momentum, optimizer in ("momentum", "nesterov", "sgdn-hd")
         )
         self._training_form.setRowVisible(self.beta_row, self._uses_beta())
+        self._training_form.setRowVisible(self.schedule, optimizer not in ADAPTIVE_OPTIMIZERS)
         hint = ADAPTIVE_HINTS["dog" if optimizer == "dog" else "hd"]
         self.adaptive_hint.setText(hint)
         self._training_form.setRowVisible(self.adaptive_hint, optimizer in ADAPTIVE_OPTIMIZERS)
