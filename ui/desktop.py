@@ -410,6 +410,7 @@ class Desktop(QObject):
             action.setChecked(True)
         self.menus.refresh_icons()
         self.window.library.recolor()
+        self.window.lesson_tool.recolor()
         for panel in (
             self.window.loss_vs_iteration,
             self.window.loss_vs_lr,
@@ -425,10 +426,12 @@ class Desktop(QObject):
         w = self.window
         if not USE_PREFERENCES:
             theme.apply_theme("system", [w])
+            w.lesson_tool.recolor()
             return
         name = settings.value(THEME, "system")
         name = name if name in theme.THEMES else "system"
         theme.apply_theme(name, [w])
+        w.lesson_tool.recolor()  # its models' colours were picked before the theme was
         chosen = self._theme_actions[name]
         chosen.blockSignals(True)  # applied already; checking it must not store it again
         chosen.setChecked(True)

@@ -75,7 +75,12 @@ class LessonTool(QObject):
         # Space and letters are for the other tools' fields).
         controls.currentChanged.connect(self._tab_changed)
         self._tab_changed()
-        view.set_models(
+        self.recolor()
+
+    def recolor(self) -> None:
+        """The models in the theme's λ colours (the dark theme drops the darkest), as
+        they stand."""
+        self.view.set_models(
             self.learner.lrs,
             LESSON_LABELS,
             lr_colors(self.learner.lrs),

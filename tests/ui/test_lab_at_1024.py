@@ -158,3 +158,20 @@ def test_a_typed_formula_scrolls_the_form_instead_of_growing_the_window(qtbot, w
     qtbot.waitUntil(lambda: form.formula.isVisible())
     assert window.height() == 700
     assert window.minimumSizeHint().height() <= 600  # an 800x600 screen still fits it
+
+
+def test_the_lessons_models_take_the_themes_colours(qtbot, window):
+    """Started in the dark theme, the lesson kept the light theme's dark purple for
+    λ = 0.01 (its colours were picked before the theme was applied): unreadable."""
+    from ui.colors import lr_colors
+
+    tool = window.lesson_tool
+    tool.step()
+    window.desktop.set_theme("dark")
+    try:
+        want = lr_colors(tool.learner.lrs)
+        for column, color in zip(window.lesson_view.columns, want, strict=True):
+            assert column.color == color
+        assert tool.learner.steps_taken == 1  # recoloured as it stands, not reset
+    finally:
+        window.desktop.set_theme("light")

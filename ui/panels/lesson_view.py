@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QSplitter, QVBox
 from lrviz.lessons.dog import FEATURES, PROBES, DogLesson
 from lrviz.lr_format import format_lr
 
+from .. import theme
 from ..theme import apply_plot_theme
 from ..tooltips import explain_plot_export
 
@@ -78,7 +79,9 @@ class WeightBars(QWidget):
         # Labels wrap instead of setting the column's minimum width: three columns must fit
         # a 1024-pixel window beside the sources and the controls.
         self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.title.setStyleSheet(f"color: {color.darker(130).name()};")
+        # A shade of the model's colour that reads on the background (darker on white)
+        shade = color.lighter(115) if theme.is_dark() else color.darker(130)
+        self.title.setStyleSheet(f"color: {shade.name()};")
         self.graphics = pg.GraphicsLayoutWidget()
         explain_plot_export(self.graphics)
         self.graphics.setMinimumHeight(120)
@@ -171,7 +174,12 @@ class LessonView(QWidget):
             angle=90,
             pen=pg.mkPen((150, 150, 150), width=1),
             label="the white dog",
-            labelOpts={"position": 0.72, "color": (90, 90, 90), "anchors": [(1, 0), (1, 0)]},
+            # low, under the legend's row (at 0.72 the legend covered it)
+            labelOpts={
+                "position": 0.3,
+                "color": theme.role_color("hint"),
+                "anchors": [(1, 0), (1, 0)],
+            },
         )
         self.belief_plot.addItem(self.white_dog_line)
         self.belief_legend = self.belief_plot.addLegend(
