@@ -27,6 +27,7 @@ from lrviz.rangetest import (
 )
 from lrviz.simulation_config import SimulationConfig
 
+from ..lr_range_row import add_lr_range_row
 from ..sci_spinbox import ScientificSpinBox
 from ..theme import mark
 from . import form_state
@@ -158,11 +159,7 @@ class RangeTestForm(QWidget):
 
         ramp = QGroupBox("Ramp")
         ramp_form = QFormLayout(ramp)
-        lr_row = QHBoxLayout()
-        lr_row.addWidget(self.min_lr, 1)
-        lr_row.addWidget(QLabel("to"))
-        lr_row.addWidget(self.max_lr, 1)
-        ramp_form.addRow("λ &from", lr_row)
+        add_lr_range_row(ramp_form, "λ &from", self.min_lr, self.max_lr)
         ramp_form.addRow("&Iterations", self.iterations)
         ramp_form.addRow("Ra&mp", self.mode)
         ramp_form.addRow("Stop &when", self.stop_factor)
@@ -170,10 +167,9 @@ class RangeTestForm(QWidget):
         smooth_row.addWidget(self.smoothing, 1)
         smooth_row.addWidget(self.smoothing_value)
         ramp_form.addRow("Smoot&hing", smooth_row)
-        for label_of, widget in ((lr_row, self.min_lr), (smooth_row, self.smoothing)):
-            label = ramp_form.labelForField(label_of)
-            if isinstance(label, QLabel):
-                label.setBuddy(widget)
+        label = ramp_form.labelForField(smooth_row)
+        if isinstance(label, QLabel):
+            label.setBuddy(self.smoothing)
 
         self.run_button = QPushButton("Run test")
         self.run_button.setToolTip(

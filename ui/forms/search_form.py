@@ -35,6 +35,7 @@ from lrviz.search import (
 )
 from lrviz.simulation_config import SimulationConfig
 
+from ..lr_range_row import add_lr_range_row
 from ..sci_spinbox import ScientificSpinBox
 from . import form_state
 from .range_test_form import MINIBATCH_OBJECTIVES, OBJECTIVE_LABELS
@@ -170,14 +171,7 @@ class SearchForm(QWidget):
 
         search = QGroupBox("Search")
         search_form = QFormLayout(search)
-        lr_row = QHBoxLayout()
-        lr_row.addWidget(self.min_lr, 1)
-        lr_row.addWidget(QLabel("to"))
-        lr_row.addWidget(self.max_lr, 1)
-        search_form.addRow("λ &from", lr_row)
-        label = search_form.labelForField(lr_row)
-        if isinstance(label, QLabel):
-            label.setBuddy(self.min_lr)
+        add_lr_range_row(search_form, "λ &from", self.min_lr, self.max_lr)
         search_form.addRow("&Stages", self.stages)
         search_form.addRow("&Candidates", self.per_stage)
         search_form.addRow("&Halving", self.eta)

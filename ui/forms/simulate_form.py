@@ -32,6 +32,7 @@ from lrviz.schedules import POLICY_LABELS, schedule_for_run
 from lrviz.simulation_config import SimulationConfig
 from lrviz.simulation_presets import SIMULATION_PRESETS
 
+from ..lr_range_row import add_lr_range_row
 from ..sci_spinbox import ScientificSpinBox
 from ..theme import mark
 from . import form_state
@@ -189,11 +190,7 @@ class SimulateForm(QWidget):
         training_form.addRow("", self.adaptive_hint)
         training_form.addRow("Momentum", self.momentum)
         training_form.addRow("β", self.beta_row)
-        lr_row = QHBoxLayout()
-        lr_row.addWidget(self.lr_min)
-        lr_row.addWidget(QLabel("to"))
-        lr_row.addWidget(self.lr_max)
-        training_form.addRow("λ from", lr_row)
+        add_lr_range_row(training_form, "λ from", self.lr_min, self.lr_max)
         training_form.addRow("Runs", self.lr_count)
         training_form.addRow("Iterations", self.iterations)
         training_form.addRow("Schedule", self.schedule)

@@ -28,6 +28,7 @@ from lrviz.suggest import SOURCES, Suggestion
 from lrviz.suggest.check_run import TARGET_TITLES as CHECK_TITLES
 from lrviz.suggest.check_run import TARGETS as CHECK_TARGETS
 
+from ..lr_range_row import add_lr_range_row
 from ..sci_spinbox import ScientificSpinBox
 from ..theme import mark
 
@@ -152,14 +153,7 @@ class RangeReadout(QWidget):
 
         chosen = QGroupBox("Chosen range")
         form = QFormLayout(chosen)
-        lr_row = QHBoxLayout()
-        lr_row.addWidget(self.min_lr, 1)
-        lr_row.addWidget(QLabel("to"))
-        lr_row.addWidget(self.max_lr, 1)
-        form.addRow("&Range λ", lr_row)
-        label = form.labelForField(lr_row)
-        if isinstance(label, QLabel):
-            label.setBuddy(self.min_lr)
+        add_lr_range_row(form, "&Range λ", self.min_lr, self.max_lr)
         rule_row = QHBoxLayout()
         rule_row.addWidget(self.rule, 1)
         rule_row.addWidget(self.reset_button)
