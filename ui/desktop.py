@@ -325,6 +325,8 @@ class Desktop(QObject):
         from .tool_tabs import fit_tool_tabs, tool_name
 
         menu = self.menus.menu("&View").addMenu("T&ools")
+        menu.setToolTipsVisible(True)
+        menu.menuAction().setToolTip("Bring a tool's tab forward, each with its own key.")
         keys = {}
         for i in range(tabs.count()):
             name = tool_name(tabs, i)
@@ -334,7 +336,7 @@ class Desktop(QObject):
                 f"&{i + 1} {name}" if key else name,
                 lambda i=i: tabs.setCurrentIndex(i),
                 key,
-                tip=f"Show the {name} tool",
+                tip=f"Show the {name} tool.",
                 key=f"tool {name}",
             )
             keys[i] = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)

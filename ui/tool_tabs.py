@@ -14,15 +14,6 @@ from PySide6.QtWidgets import QProxyStyle, QStyle, QTabWidget
 
 #: name -> shorter tab label
 SHORT_LABELS = {"Range test": "Range"}
-#: name -> what the tool is for (the tab's tooltip)
-PURPOSES = {
-    "Simulate": "train many λ at once on a built-in or typed problem",
-    "Inspect": "overlay, smooth and compare opened training logs",
-    "Range test": "raise λ over one run and read off a good range",
-    "Lab": "one-click experiments on 2-D loss surfaces",
-    "Lesson": "the dog lesson: three λ learn what a dog is",
-    "Search": "a coarse-to-fine search for the best λ",
-}
 
 
 #: pixels either side of a tab's label (Fusion's own 12 let five tabs at most fit 300 px)
@@ -57,16 +48,18 @@ def tool_name(tabs: QTabWidget, index: int) -> str:
 
 
 def fit_tool_tabs(tabs: QTabWidget, shortcut=lambda index: "") -> None:
-    """Give every tab its short label and a tooltip (naming the key ``shortcut(index)``
-    switches to it, if any), and keep the whole bar in sight."""
+    """Give every tab its short label, name the key ``shortcut(index)`` that switches to it
+    in its tooltip (the sentence its tool gave it), and keep the whole bar in sight."""
     bar = tabs.tabBar()
     for i in range(tabs.count()):
         name = tool_name(tabs, i)
         bar.setTabData(i, name)
         tabs.setTabText(i, SHORT_LABELS.get(name, name))
+        tip = tabs.tabToolTip(i) or f"The {name} tool."
         keys = shortcut(i)
-        tip = f"{name}: {PURPOSES[name]}" if name in PURPOSES else name
-        tabs.setTabToolTip(i, f"{tip} ({keys})" if keys else tip)
+        if keys:  # before the full stop: "… explode (Ctrl+1)."
+            tip = f"{tip[:-1]} ({keys})." if tip.endswith(".") else f"{tip} ({keys})"
+        tabs.setTabToolTip(i, tip)
     bar.setUsesScrollButtons(False)
     bar.setElideMode(Qt.TextElideMode.ElideNone)
     bar.setExpanding(False)

@@ -162,8 +162,8 @@ class SimulateForm(QWidget):
         for policy, label in POLICY_LABELS.items():
             self.schedule.addItem(label, policy)
         self.schedule.setToolTip(
-            "How λ changes over each run (PyTorch's formulas, fitted to the run's length); "
-            "each run's λ is the schedule's peak. λ vs iteration shows it."
+            "How λ changes over each run (PyTorch's formulas fitted to the run's length, each "
+            "run's λ the schedule's peak), as λ vs iteration shows."
         )
         _narrow(self.schedule, 14)
         self.seed = int_box(

@@ -72,7 +72,7 @@ class LossSurfacePanel(PlotPanel):
             "equal axes",
             True,
             "x and y on the same scale, so a round bowl looks round (untick it to stretch a "
-            "long, narrow valley across the plot)",
+            "long, narrow valley across the plot).",
             self._set_equal_axes,
         )
         self.message = pg.TextItem("", color=(90, 90, 90), anchor=(0.5, 0.5))
