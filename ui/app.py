@@ -8,6 +8,24 @@ import sys
 from pathlib import Path
 
 SCREENSHOT_TIMEOUT_MS = 120_000
+#: The window's size for --screenshot unless --size says otherwise (the offscreen screen is
+#: 800 px wide, which cut the Lab's four plots to two and a half).
+SCREENSHOT_SIZE = (1280, 800)
+#: The smallest and largest window --size accepts, per side.
+SCREENSHOT_LIMITS = (320, 7680)
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """``"1280x800"`` -> (1280, 800); ValueError with a sentence for anything else."""
+    parts = text.lower().replace("×", "x").split("x")
+    if len(parts) != 2 or not all(p.strip().isdigit() for p in parts):
+        raise ValueError(f"--size takes WIDTHxHEIGHT in pixels, e.g. 1024x700, got {text!r}")
+    width, height = (int(p) for p in parts)
+    lo, hi = SCREENSHOT_LIMITS
+    if not (lo <= width <= hi and lo <= height <= hi):
+        raise ValueError(f"--size {text}: each side must be from {lo} to {hi} pixels")
+    return width, height
+
 
 #: How often (seconds) Python makes a thread that holds the GIL hand it over. The engine thread
 #: holds it between its numpy calls; the GUI thread lets it go inside every call into Qt and
@@ -44,6 +62,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         metavar="NAME",
         help="with --screenshot: the main view to render, one of " + ", ".join(names()),
     )
+    parser.add_argument(
+        "--size",
+        metavar="WxH",
+        default=None,
+        help=f"with --screenshot: the window's size in pixels (default {SCREENSHOT_SIZE[0]}x"
+        f"{SCREENSHOT_SIZE[1]})",
+    )
     parser.add_argument("paths", nargs="*", help="training logs to open")
     return parser.parse_args(argv)
 
@@ -58,6 +83,18 @@ def run(argv: list[str]) -> int:
             reason = "--view renders a screenshot: give --screenshot PATH too"
         if reason is not None:
             sys.stderr.write(f"lrviz: error: {reason}\n")
+            return 2
+    size = SCREENSHOT_SIZE
+    if args.size is not None:
+        try:
+            size = parse_size(args.size)
+        except ValueError as exc:
+            sys.stderr.write(f"lrviz: error: {exc}\n")
+            return 2
+        if not args.screenshot:
+            sys.stderr.write(
+                "lrviz: error: --size sets a screenshot's size: give --screenshot PATH too\n"
+            )
             return 2
     if args.screenshot:
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
@@ -101,6 +138,7 @@ def run(argv: list[str]) -> int:
 
         session.PROMPT_ON_CLOSE = False  # nobody is there to answer
         desktop.USE_PREFERENCES = False  # the same picture whatever the user did last
+        window.resize(*size)
 
         def save() -> None:
             window.redraw()

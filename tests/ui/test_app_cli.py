@@ -93,3 +93,15 @@ def test_screenshot_of_each_main_view(tmp_path):
         assert result.stderr.count("\n") == 1 and f"--view {name}" in result.stderr
     result = _run("--view", "simulate", timeout=60)  # a view is a screenshot's
     assert result.returncode == 2 and "--screenshot" in result.stderr
+
+
+def test_a_screenshot_has_the_size_asked_for(tmp_path):
+    """--view screenshots came out at the offscreen screen's 800 px, whatever the view needed."""
+    target = tmp_path / "lab.png"
+    result = _run("--screenshot", str(target), "--view", "lab", "--size", "1024x700")
+    assert result.returncode == 0, result.stderr
+    assert struct.unpack(">II", target.read_bytes()[16:24]) == (1024, 700)
+    for bad in ("12x", "1024", "10x10", "axb"):
+        result = _run("--screenshot", str(tmp_path / "x.png"), "--size", bad, timeout=60)
+        assert result.returncode == 2 and result.stderr.count("\n") == 1, bad
+        assert "--size" in result.stderr
