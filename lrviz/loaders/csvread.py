@@ -1,22 +1,29 @@
-"""Reading delimited text (CSV, TSV, ``;``) into numeric columns.
+"""Reading delimited text (CSV, TSV, ``;``) into numeric columns: one engine, pandas' C parser.
 
-Well-formed blocks of a file (same number of cells on every line, no quotes) go through the
-vectorised :class:`~lrviz.loaders.numparse.FieldParser`; any block that is not (quotes, short
-rows, blank lines) is read line by line with the forgiving :func:`~lrviz.loaders.text.parse_cell`.
-Either way the result is the same :class:`Table`. :class:`CsvReader` is incremental so the live
-watcher can feed it appended bytes.
+Every complete line, whether of a whole file or of the bytes a live log appended, goes through
+:func:`pandas.read_csv` (measured 2.5-3.7x faster than lrviz's former numpy parser:
+docs/benchmarks.md "Log loading"). What pandas cannot tell is kept here, small:
+
+- a logged ``nan`` (a diverged loss: a point) against an empty cell (no value): pandas reads
+  only empty cells and the missing-value words as missing, so a ``nan`` leaves its column as
+  text, and only such columns' non-numeric cells are read one distinct string at a time with
+  :func:`~lrviz.loaders.text.parse_cell` (``nan``, ``inf``, durations, repeated header lines);
+- a last line still being written (fewer cells than the header, or inside an open quote) is
+  left out, and :class:`CsvReader` takes appended lines for the live watcher;
+- a row with more cells than the header is refused with its file, line and column.
 """
 
 from __future__ import annotations
 
 import io
 import os
+import re
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from lrviz.errors import LrvizError
-from lrviz.loaders import numparse
 from lrviz.loaders.fileio import (
     MAX_LINE_BYTES,
     open_regular,
@@ -38,11 +45,6 @@ from lrviz.loaders.text import (
     split_row,
 )
 
-#: Bytes read per block: measured best on 2 cores (smaller: per-call overhead and GIL
-#: hand-offs dominate; larger: the work arrays fall out of cache).
-BLOCK_BYTES = 512 * 1024
-#: Threads for large files (None: 2 when the machine has several cores); the benchmark sets it.
-DEFAULT_WORKERS: int | None = None
 #: The most columns a table may have: each becomes a series (10,001 take 0.5 s; a million took
 #: 35 s and 1.4 GB before failing).
 MAX_COLUMNS = 100_000
@@ -147,9 +149,18 @@ def _line_end_offset(data: bytes, offset: int) -> int:
     return len(data) if nl < 0 else nl + 1
 
 
+#: Cells pandas reads as missing besides empty ones: the usual spellings of parse_cell's
+#: missing words (other spellings, padded or quoted, reach parse_cell, which agrees).
+_NA_WORDS = ["", "NA", "N/A", "n/a", "na", "None", "none", "NONE", "null", "NULL", "Null", "nil"]
+_NA_WORDS += ["undefined"]
+_TOO_MANY = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
+#: Widenings tried when rows end in empty cells past the header's width (``1,2,,``).
+_WIDENINGS = 6
+
+
 @dataclass
 class _Block:
-    """Parsed columns of one block of lines."""
+    """Parsed columns of some lines."""
 
     values: list  # per column, float64
     present: list  # per column, bool array or None (all present)
@@ -157,142 +168,229 @@ class _Block:
     counts: np.ndarray  # per column, count of cells holding a value
     nrows: int
     header_rows: list  # kept-row index where a repeated header line was dropped
-    lines: int = 0  # lines the block held (rows and dropped header lines)
 
 
-class BlockParser:
-    """Parses whole well-formed blocks with the vectorised field parser (one per thread)."""
+class _Lines:
+    """Where pandas reads some complete lines from, and how its line numbers map to the file's.
 
-    def __init__(self, dialect: Dialect) -> None:
-        self.dialect = dialect
-        self._parser = numparse.FieldParser()
-        self._buf = np.zeros(0, dtype=np.uint8)
-        self._mask = np.zeros(0, dtype=bool)
-        self._mask2 = np.zeros(0, dtype=bool)
-        sep = dialect.sep.encode("utf-8")
-        self._sep_code = sep[0] if len(sep) == 1 else None
-        self._header_bytes = [name.encode("utf-8") for name in dialect.names]
+    ``source`` is a path or a binary file; pandas' line ``k`` (1-based, skipped rows and blank
+    lines counted) is the file's line ``first_line + k - 1 - skiprows``.
+    """
 
-    def _buffers(self, n: int) -> None:
-        need = n + 2 * numparse.PAD + 64
-        if self._buf.size < need:
-            size = max(need, 2 * self._buf.size)
-            self._buf = np.zeros(size, dtype=np.uint8)
-            self._mask = np.zeros(size, dtype=bool)
-            self._mask2 = np.zeros(size, dtype=bool)
+    def __init__(self, source, first_line: int, skiprows: int = 0, file=None) -> None:
+        self.source = source
+        self.first_line = first_line
+        self.skiprows = skiprows
+        #: The same bytes as a binary file, to find a line an error is about.
+        self.file = file if file is not None else source
 
-    def parse(self, data: bytes) -> _Block | None:
-        """Columns of ``data`` (whole lines), or None when the block is not well formed."""
-        nc = self.dialect.ncols
-        if self._sep_code is None or not numparse.ENABLED or b'"' in data:
-            return None
-        n = len(data)
-        self._buffers(n)
-        pad = numparse.PAD
-        buf = self._buf
-        buf[:pad] = 0
-        buf[pad : pad + n] = np.frombuffer(data, dtype=np.uint8)
-        buf[pad + n : pad + n + 64] = 0
-        a = buf[pad : pad + n]
-        m = np.equal(a, self._sep_code, out=self._mask[:n])
-        np.logical_or(m, np.equal(a, 10, out=self._mask2[:n]), out=m)
-        pos = np.flatnonzero(m)
-        if pos.size == 0 or pos.size % nc:
-            return None
-        pos += pad
-        nrows = pos.size // nc
-        is_nl = buf[pos] == 10
-        if not bool(is_nl[nc - 1 :: nc].all()) or int(np.count_nonzero(is_nl)) != nrows:
-            return None
-        start = np.empty_like(pos)
-        start[0] = pad
-        start[1:] = pos[:-1] + 1
-        end = pos
-        last_end = end[nc - 1 :: nc]
-        last_start = start[nc - 1 :: nc]
-        for _ in range(2):  # CRLF, and CRCRLF from Keras on Windows
-            cr = (buf[last_end - 1] == 13) & (last_end > last_start)
-            if not cr.any():
-                break
-            last_end -= cr
-        lines = nrows
-        values, status = self._parser.parse(buf, start, end)
-        values = values.reshape(nrows, nc)
-        status = status.reshape(nrows, nc)
-        slow = np.flatnonzero(status == numparse.SLOW)
-        if nc == 1 and (slow.size or bool((status == numparse.EMPTY).any())):
-            return None  # one column: an empty cell may be a blank line, which is skipped
-        keep = None
-        text = np.zeros(nc, dtype=np.int64)
-        header_rows: list[int] = []
-        if slow.size:
-            values = values.copy()
-            status = status.copy()
-            keep, text, header_rows = self._resolve_slow(buf, start, end, slow, values, status)
-        present = status == numparse.OK
-        if keep is not None:
-            values = values[keep]
-            present = present[keep]
-            nrows = int(values.shape[0])
-        counts = present.sum(axis=0)
-        cols = []
-        pres = []
-        for j in range(nc):
-            col = values[:, j].copy()  # values may be a view of the parser's buffer
-            if counts[j] == nrows:
-                pres.append(None)
-            else:
-                p = np.ascontiguousarray(present[:, j])
-                np.copyto(col, np.nan, where=~p)
-                pres.append(p)
-            cols.append(col)
-        return _Block(cols, pres, text, counts, nrows, header_rows, lines)
+    def file_line(self, k: int) -> int:
+        return self.first_line + k - 1 - self.skiprows
 
-    def _resolve_slow(self, buf, start, end, slow, values, status):
-        """Parse the cells the fast path left one by one; drop repeated header lines.
+    def text_of(self, k: int) -> str:
+        """The text of pandas' line ``k`` (for error messages: reads up to it)."""
+        self.file.seek(0)
+        for i, raw in enumerate(self.file, start=1):
+            if i == k:
+                return raw.decode("utf-8", "replace").rstrip("\r\n")
+        return ""
 
-        Text cells get status SLOW (not present) and are counted per column.
-        """
-        nc = self.dialect.ncols
-        nrows = values.shape[0]
-        text = np.zeros(nc, dtype=np.int64)
-        header_rows = set()
-        for r in np.unique(slow // nc).tolist():
-            cells = [bytes(buf[start[r * nc + j] : end[r * nc + j]]).strip() for j in range(nc)]
-            if [c.strip(b'"').strip() for c in cells] == self._header_bytes:
-                header_rows.add(r)
-        flat_v = values.reshape(-1)
-        flat_s = status.reshape(-1)
-        dc = self.dialect.decimal_comma
-        for i in slow.tolist():
-            if i // nc in header_rows:
+    def row_line(self, row: int) -> int:
+        """pandas' line number of data row ``row`` (0-based; blank lines are no rows)."""
+        self.file.seek(0)
+        seen = -1
+        for k, raw in enumerate(self.file, start=1):
+            if k <= self.skiprows or not raw.strip():
                 continue
-            cell = bytes(buf[start[i] : end[i]]).decode("utf-8", "replace")
-            v = parse_cell(cell, dc)
-            if v is MISSING:
-                flat_s[i] = numparse.EMPTY
-            elif v is TEXT:
-                text[i % nc] += 1
-            else:
-                flat_v[i] = v
-                flat_s[i] = numparse.OK
-        if not header_rows:
-            return None, text, []
-        keep = np.ones(nrows, dtype=bool)
-        drop = sorted(header_rows)
-        keep[drop] = False
-        kept_before = np.cumsum(keep)
-        return keep, text, [int(kept_before[r]) for r in drop]
+            seen += 1
+            if seen == row:
+                return k
+        return 0
+
+
+def _parse(lines: _Lines, dialect: Dialect, path: str | None) -> _Block:
+    """The rows of ``lines`` through pandas' C parser (see the module docstring)."""
+    import pandas as pd
+
+    nc = dialect.ncols
+    width = nc
+    for _ in range(_WIDENINGS):
+        if not isinstance(lines.source, str):
+            lines.source.seek(0)
+        long_row = None  # (pandas' line, cells) of a row wider than the frame
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                # Columns typed differently in two chunks of a large file (numbers, then a
+                # `nan`): their cells are all resolved below, whatever pandas made of them.
+                warnings.simplefilter("always")
+                frame = pd.read_csv(
+                    lines.source,
+                    sep=dialect.sep,
+                    header=None,
+                    names=list(range(width)),
+                    index_col=False,
+                    skiprows=lines.skiprows,
+                    keep_default_na=False,
+                    na_values=_NA_WORDS,
+                    decimal="," if dialect.decimal_comma else ".",
+                    encoding="utf-8-sig",
+                    encoding_errors="replace",
+                    engine="c",
+                )
+            if any("does not match length of data" in str(w.message) for w in caught):
+                # The first row is wider: pandas dropped its extra cells with this warning.
+                k = lines.row_line(0)
+                long_row = k, len(split_row(lines.text_of(k), dialect.sep, 4 * width + 64))
+        except pd.errors.ParserError as exc:
+            found = _TOO_MANY.search(str(exc))
+            if found is None:
+                line = re.search(r"row (\d+)|line (\d+)", str(exc))
+                where = None
+                if line:
+                    where = lines.file_line(int(line.group(1) or line.group(2)))
+                raise LrvizError("not a table: " + _reason(exc), path, where) from None
+            long_row = int(found.group(2)), int(found.group(3))
+        except (OSError, MemoryError, UnicodeError) as exc:
+            raise LrvizError(f"cannot read: {exc}", path) from None
+        if long_row is None:
+            break
+        k, saw = long_row
+        _check_extra_cells(lines.text_of(k), dialect, path, lines.file_line(k))
+        if saw > max(2 * width, width + 64):
+            # Thousands of empty cells past the header: refused rather than read as that
+            # many columns.
+            raise LrvizError(
+                f"row has {saw} cells but the header names {nc} columns", path, lines.file_line(k)
+            )
+        width = saw  # the extra cells are empty (`1,2,,`): read them and check the rest
+    else:
+        raise LrvizError(f"rows have more cells than the header's {nc} columns", path)
+    for j in range(nc, width):
+        extra = frame[j]
+        if extra.dtype.kind in "fiub":
+            held = extra.notna().to_numpy()
+        else:
+            held = extra.notna().to_numpy() & (extra.str.strip().str.strip('"') != "").to_numpy()
+        if held.any():
+            k = lines.row_line(int(np.argmax(held)))
+            _check_extra_cells(lines.text_of(k), dialect, path, lines.file_line(k))
+    return _block_of(frame, dialect)
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text.replace("Error tokenizing data. C error: ", "")
+
+
+def _check_extra_cells(line: str, dialect: Dialect, path: str | None, lineno: int) -> None:
+    """Refuse a row whose cells past the header's width hold something (file, line, column)."""
+    nc = dialect.ncols
+    cells = split_row(line, dialect.sep, nc)
+    if len(cells) <= nc:
+        return
+    rest = cells[nc]
+    if rest.replace(dialect.sep, "").replace('"', "").strip():
+        column = len(line) - len(rest) + 1
+        count = f"{nc + 1 + rest.count(dialect.sep)}" if '"' not in rest else f"more than {nc}"
+        raise LrvizError(
+            f"row has {count} cells but the header names {nc} columns", path, lineno, column
+        )
+
+
+def _block_of(frame, dialect: Dialect) -> _Block:
+    """The columns of pandas' frame: numbers as float64, and which cells hold a value."""
+    nc = dialect.ncols
+    nrows = len(frame)
+    values, present, texts, heads = [], [], [], []
+    for j in range(nc):
+        v, p, text, head = _column_of(frame[j], dialect.names[j], dialect.decimal_comma)
+        values.append(v)
+        present.append(p)
+        texts.append(text)
+        heads.append(head)
+    header_rows: list[int] = []
+    keep = None
+    if dialect.header_line and nrows and all(h is not None for h in heads):
+        is_header = np.logical_and.reduce(heads)
+        if is_header.any():
+            keep = ~is_header
+            kept_before = np.cumsum(keep)
+            header_rows = [int(kept_before[r]) for r in np.flatnonzero(is_header)]
+    if keep is not None:
+        nrows = int(keep.sum())
+    text_counts = np.zeros(nc, dtype=np.int64)
+    counts = np.zeros(nc, dtype=np.int64)
+    for j in range(nc):
+        v, p, t = values[j], present[j], texts[j]
+        if keep is not None:
+            v = v[keep]
+            p = None if p is None else p[keep]
+            t = None if t is None else t[keep]
+        if p is not None and p.all():
+            p = None
+        text_counts[j] = 0 if t is None else int(np.count_nonzero(t))
+        counts[j] = v.size if p is None else int(np.count_nonzero(p))
+        values[j], present[j] = v, p
+    return _Block(values, present, text_counts, counts, nrows, header_rows)
+
+
+def _column_of(series, name: str, decimal_comma: bool):
+    """(values, present or None, text cells or None, cells spelling ``name`` or None) of one
+    column as pandas read it."""
+    import pandas as pd
+
+    kind = series.dtype.kind
+    n = len(series)
+    if kind in "fiu":
+        v = series.to_numpy(dtype=np.float64, copy=False)
+        missing = np.isnan(v)
+        head = _numeric_name(v, name)
+        return v, (~missing if missing.any() else None), None, head
+    if kind == "b":  # True / False: text to lrviz
+        held = series.notna().to_numpy()
+        return np.full(n, np.nan), np.zeros(n, dtype=bool), held, None
+    # Text left by pandas: numbers it did not type (a chunk with a `nan`), then one
+    # parse_cell per distinct remaining string.
+    held = series.notna().to_numpy()
+    v = np.array(pd.to_numeric(series, errors="coerce"), dtype=np.float64)
+    present = ~np.isnan(v)
+    undecided = np.flatnonzero(np.isnan(v) & held)
+    text = np.zeros(n, dtype=bool)
+    head = np.zeros(n, dtype=bool)
+    if undecided.size:
+        cells = series.to_numpy(dtype=object)[undecided]
+        codes, uniques = pd.factorize(cells)
+        parsed = [parse_cell(str(u), decimal_comma) for u in uniques]
+        is_value = np.array([p is not MISSING and p is not TEXT for p in parsed])
+        is_text = np.array([p is TEXT for p in parsed])
+        number = np.array([p if is_value[i] else np.nan for i, p in enumerate(parsed)])
+        spells = np.array([clean_name(str(u)) == name for u in uniques])
+        v[undecided] = number[codes]
+        present[undecided] = is_value[codes]
+        text[undecided] = is_text[codes]
+        head[undecided] = spells[codes]
+    return v, (None if present.all() else present), text, head
+
+
+def _numeric_name(v: np.ndarray, name: str) -> np.ndarray | None:
+    """Cells of a numeric column that spell its header name (a name like ``0``)."""
+    value = parse_cell(name)
+    if value is MISSING or value is TEXT:
+        return None
+    return v == value
 
 
 class CsvReader:
-    """Incremental reader of the body of a delimited file.
+    """Incremental reader of the body of a delimited file (the live watcher feeds it the
+    lines appended since the last poll).
 
     Parameters
     ----------
     dialect : Dialect
     path : str, optional
         For error messages.
+    line : int, optional
+        1-based number of the first line it will be fed.
     """
 
     def __init__(self, dialect: Dialect, path: str | None = None, line: int | None = None) -> None:
@@ -307,45 +405,44 @@ class CsvReader:
         self._text = np.zeros(n, dtype=np.int64)
         self._rows = 0
         self._segments: list[int] = []
-        self._block_parser: BlockParser | None = None
 
     @property
     def rows(self) -> int:
         return self._rows
 
-    def prepare(self, data: bytes) -> bytes:
-        """``data`` as the block parser wants it (decimal commas turned into points)."""
-        return data.replace(b",", b".") if self.dialect.decimal_comma else data
-
     def feed(self, data: bytes) -> None:
         """Read complete lines (``data`` ends with ``\\n``)."""
         if not data:
             return
-        data = self.prepare(data)
-        if self._block_parser is None:
-            self._block_parser = BlockParser(self.dialect)
-        self.feed_parsed(data, self._block_parser.parse(data))
+        self.feed_lines(_Lines(io.BytesIO(data), self.line), data.count(b"\n"))
 
-    def feed_parsed(self, data: bytes, block: _Block | None) -> None:
-        """Add lines already run through :meth:`prepare` and :meth:`BlockParser.parse`.
-
-        ``block`` None means the block parser declined; the lines are then read one by one.
-        """
-        if block is None:
-            self._feed_slow(data, final=False)
-            self.line += data.count(b"\n")
-        else:
-            self._add_block(block)
-            self.line += block.lines
+    def feed_lines(self, lines: _Lines, count: int) -> None:
+        """Read ``count`` complete lines from ``lines`` (a whole file's body, by path)."""
+        self._add_block(_parse(lines, self.dialect, self.path))
+        self.line += count
 
     def feed_final(self, data: bytes) -> None:
-        """Read the last line(s) of a file that does not end in a newline.
+        """Read the last line of a file that does not end in a newline.
 
         A last line with fewer cells than the header, or inside an open quote, was cut off
         while being written and is ignored.
         """
-        if data.strip():
-            self._feed_slow(self.prepare(data), final=True)
+        block = self._final(data)
+        if block is not None:
+            self._add_block(block)
+
+    def _final(self, data: bytes) -> _Block | None:
+        if not data.strip():
+            return None
+        lines = split_lines(decode(data, self.path))
+        last = lines[-1] if lines else ""
+        cells = split_row(last, self.dialect.sep, self.dialect.ncols)
+        if not quotes_balanced(last) or len(cells) < self.dialect.ncols:
+            # Cut off while being written; the lines before it (old Mac CRs) are whole.
+            data = "\n".join(lines[:-1]).encode("utf-8")
+            if not data.strip():
+                return None
+        return _parse(_Lines(io.BytesIO(data + b"\n"), self.line), self.dialect, self.path)
 
     def _add_block(self, b: _Block) -> None:
         for r in b.header_rows:
@@ -358,74 +455,6 @@ class CsvReader:
                 self._pres[j].append(b.present[j])
         self._rows += b.nrows
 
-    # -- slow path -----------------------------------------------------------------------
-
-    def _feed_slow(self, data: bytes, final: bool) -> None:
-        self._add_block(self._parse_slow(data, final))
-
-    def _parse_slow(self, data: bytes, final: bool) -> _Block:
-        line0 = self.line
-        d = self.dialect
-        nc = d.ncols
-        lines = split_lines(decode(data, self.path))
-        rows_v: list[list[float]] = []
-        rows_p: list[list[bool]] = []
-        text = np.zeros(nc, dtype=np.int64)
-        header_rows = []
-        last = len(lines) - 1
-        for k, line in enumerate(lines):
-            if not line.strip():
-                continue
-            if final and k == last and not quotes_balanced(line):
-                continue
-            # At most nc + 1 cells: a line of millions of separators costs no more than one
-            # of the header's width.
-            cells = split_row(line, d.sep, nc)
-            if d.header_line and [clean_name(c) for c in cells] == d.names:
-                header_rows.append(len(rows_v))
-                continue
-            if len(cells) < nc:
-                if final and k == last:
-                    continue  # cut off while being written
-                cells = cells + [""] * (nc - len(cells))
-            elif len(cells) > nc:
-                rest = cells[nc]
-                if rest.replace(d.sep, "").replace('"', "").strip():
-                    column = len(line) - len(rest) + 1
-                    count = (
-                        f"{nc + 1 + rest.count(d.sep)}" if '"' not in rest else f"more than {nc}"
-                    )
-                    raise LrvizError(
-                        f"row has {count} cells but the header names {nc} columns",
-                        self.path,
-                        line0 + k,
-                        column,
-                    )
-                cells = cells[:nc]
-            vals = []
-            pres = []
-            for j, c in enumerate(cells):
-                v = parse_cell(c, d.decimal_comma)
-                if v is MISSING or v is TEXT:
-                    if v is TEXT:
-                        text[j] += 1
-                    vals.append(np.nan)
-                    pres.append(False)
-                else:
-                    vals.append(v)
-                    pres.append(True)
-            rows_v.append(vals)
-            rows_p.append(pres)
-        values = np.array(rows_v, dtype=np.float64).reshape(-1, nc)
-        present = np.array(rows_p, dtype=bool).reshape(-1, nc)
-        nrows = values.shape[0]
-        counts = present.sum(axis=0)
-        cols = [np.ascontiguousarray(values[:, j]) for j in range(nc)]
-        pres = [
-            None if counts[j] == nrows else np.ascontiguousarray(present[:, j]) for j in range(nc)
-        ]
-        return _Block(cols, pres, text, counts, nrows, header_rows)
-
     # -- output --------------------------------------------------------------------------
 
     def table(self, unfinished: bytes = b"") -> Table:
@@ -435,9 +464,7 @@ class CsvReader:
         but not kept (the live watcher shows it once the file has settled). It counts with the
         rest when deciding whether a column is text, as it does when the file is read whole.
         """
-        extra = None
-        if unfinished.strip():
-            extra = self._parse_slow(self.prepare(unfinished), final=True)
+        extra = self._final(unfinished)
         names = self.dialect.names
         segments = list(self._segments)
         nrows = self._rows
@@ -488,7 +515,7 @@ class CsvReader:
         return vals, pres
 
 
-def read_csv(path: str, raw: bytes | None = None, workers: int | None = None, f=None) -> Table:
+def read_csv(path: str, raw: bytes | None = None, f=None) -> Table:
     """Read a delimited file into a :class:`Table`.
 
     Parameters
@@ -497,9 +524,6 @@ def read_csv(path: str, raw: bytes | None = None, workers: int | None = None, f=
         The file (also used in error messages).
     raw : bytes, optional
         The file's content, when already in memory.
-    workers : int, optional
-        Threads parsing blocks in parallel (numpy releases the GIL). Default: 2 on machines with
-        several cores for files above 8 MB, else 1.
     f : binary file, optional
         The file, already open (read from its start).
 
@@ -511,14 +535,14 @@ def read_csv(path: str, raw: bytes | None = None, workers: int | None = None, f=
         regular file.
     """
     if raw is not None:
-        return _read_open(io.BytesIO(raw), path, workers)
+        return _read_open(io.BytesIO(raw), path)
     if f is None:
         with open_regular(path) as opened:
-            return _read_open(opened, path, workers)
-    return _read_open(f, path, workers)
+            return _read_open(opened, path)
+    return _read_open(f, path)
 
 
-def _read_open(f, path: str, workers: int | None, whole: bool = False) -> Table:
+def _read_open(f, path: str, whole: bool = False) -> Table:
     """Read the open file ``f`` (``whole``: its lines' ends are settled already)."""
     f.seek(0)
     found = read_head(f, path)
@@ -530,92 +554,97 @@ def _read_open(f, path: str, workers: int | None, whole: bool = False) -> Table:
         raw = head + read_all(f, path)
         if b"\n" not in raw:
             raw = raw.replace(b"\r", b"\n")
-        return _read_open(io.BytesIO(raw), path, workers, whole=True)
+        return _read_open(io.BytesIO(raw), path, whole=True)
     dialect = sniff(head, path)
     size = f.seek(0, os.SEEK_END)
-    if size >= PANDAS_MIN_BYTES:
-        table = _read_with_pandas(path, dialect, f)
-        if table is not None:
-            return table
+    cap = size_cap()
+    if size > cap:
+        raise too_big(path, size, cap)
+    _check_long_lines(f, size, dialect.body_offset, path)
+    cut = _last_line_start(f, size, dialect.body_offset)
     reader = CsvReader(dialect, path)
-    f.seek(dialect.body_offset)
-    if workers is None:
-        workers = DEFAULT_WORKERS
-    if workers is None:
-        workers = min(2, os.cpu_count() or 1) if size > 16 * BLOCK_BYTES else 1
-    blocks = _BlockSource(f, path, first_line=reader.line)
-    if workers <= 1:
-        for block in blocks:
-            reader.feed(block)
-    else:
-        _feed_parallel(reader, blocks, workers)
-    reader.feed_final(blocks.carry)
+    first = reader.line
+    if cut > dialect.body_offset:
+        if cut == size:
+            # Every line ended: pandas reads the file itself, its header skipped.
+            source, skip = _same_file(f), dialect.header_line
+        else:
+            f.seek(0)
+            source, skip = io.BytesIO(f.read(cut)), dialect.header_line
+        lines = _Lines(source, first, skip, file=f)
+        reader.feed_lines(lines, 0)
+    if cut < size:
+        f.seek(cut)
+        reader.line = first + _count_lines(f, dialect.body_offset, cut)
+        f.seek(cut)
+        reader.feed_final(f.read())
     return reader.table()
 
 
-#: Files at least this large try pandas' C parser first (pandas costs ~0.4 s to import, and is
-#: 4-5x faster than the numpy reader: docs/benchmarks.md).
-PANDAS_MIN_BYTES = 8 * 1024 * 1024
+def _last_line_start(f, size: int, floor: int) -> int:
+    """Offset just after the file's last line end (``size`` when it ends in one; ``floor``
+    when no line end follows it)."""
+    pos = size
+    step = 1 << 16
+    while pos > floor:
+        start = max(floor, pos - step)
+        f.seek(start)
+        piece = f.read(pos - start)
+        nl = piece.rfind(b"\n")
+        if nl >= 0:
+            return start + nl + 1
+        pos = start
+    return floor
 
 
-def read_complete_with_pandas(path: str, dialect: Dialect, data: bytes) -> Table | None:
-    """The pandas fast path over ``data``, the whole file's bytes up to a line end (a live
-    log's first read). None when the numpy reader must read it."""
-    import io
+def _count_lines(f, start: int, end: int) -> int:
+    f.seek(start)
+    n = 0
+    left = end - start
+    while left > 0:
+        piece = f.read(min(left, 1 << 24))
+        if not piece:
+            break
+        n += piece.count(b"\n")
+        left -= len(piece)
+    return n
 
-    return _read_with_pandas(path, dialect, io.BytesIO(data))
+
+def _check_long_lines(f, size: int, start: int, path: str) -> None:
+    """Refuse a line longer than :data:`~lrviz.loaders.fileio.MAX_LINE_BYTES` (pandas would
+    split it into millions of cells first). Such a line holds a whole aligned block of half
+    that size without a line end; in any other file the first 64 KB of each block has one, so
+    this reads about 1/128 of the file."""
+    block = MAX_LINE_BYTES // 2
+    first = -(-start // block) * block
+    for at in range(first, size - block + 1, block):
+        f.seek(at)
+        read = 0
+        while read < block:
+            piece = f.read(min(1 << 16, block - read))
+            if not piece or b"\n" in piece:
+                break
+            read += len(piece)
+        else:
+            _refuse_long_line(f, at, size, path)
 
 
-def _read_with_pandas(path: str, dialect: Dialect, f) -> Table | None:
-    """The fast path for large, plain numeric tables; None when the file needs the numpy
-    reader (quirks, text, non-finite values, a last line still being written, no pandas).
-
-    ``f`` is the open file, which pandas reads from its start (never the path again: it may
-    have been swapped for a pipe since it was opened)."""
-    if dialect.quoted or dialect.decimal_comma or dialect.header_line < 1:
-        return None
-    if dialect.sep not in (",", "\t", ";") or dialect.unnamed_first:
-        return None
-    f.seek(-1, os.SEEK_END)
-    if f.read(1) != b"\n":
-        return None  # a row may be cut mid-number; the numpy reader handles it
-    try:
-        import pandas as pd
-    except ImportError:
-        return None
-    f.seek(0)
-    try:
-        frame = pd.read_csv(
-            _same_file(f),
-            sep=dialect.sep,
-            header=0,
-            skiprows=dialect.header_line - 1,
-            encoding="utf-8-sig",
-            engine="c",
-            keep_default_na=False,
-            na_values=[""],
-            # Floats straight away, no integer inference. With pandas' own NA words off, a
-            # cell that is not a number (`nan`, `NA`, `None`, text) raises ValueError and the
-            # numpy reader takes over; so every NaN here is an empty cell, which lrviz drops,
-            # while a logged `nan` (a diverged loss) stays a point, as the numpy reader has it.
-            dtype=np.float64,
-        )
-    except (ValueError, UnicodeDecodeError, pd.errors.ParserError):
-        return None
-    if len(frame.columns) != dialect.ncols:
-        return None
-    if not all(dtype.kind in "fiub" for dtype in frame.dtypes):
-        return None  # text cells, repeated headers, padding: the numpy reader's job
-    table = Table(names=list(dialect.names), nrows=len(frame))
-    for name, column in zip(dialect.names, frame.columns, strict=True):
-        values = frame[column].to_numpy(dtype=np.float64, copy=False)
-        missing = np.isnan(values)
-        if not missing.any():
-            table.values[name], table.present[name] = values, None
-            continue
-        if not missing.all():  # a column that never holds a value is left out
-            table.values[name], table.present[name] = values, ~missing
-    return table
+def _refuse_long_line(f, at: int, size: int, path: str) -> None:
+    """The line around offset ``at`` holds no line end for a whole block: if it is longer
+    than the limit, say which line it is."""
+    begin = _last_line_start(f, at, 0)
+    end = at
+    f.seek(at)
+    while end < size:
+        piece = f.read(1 << 20)
+        nl = piece.find(b"\n")
+        if nl >= 0:
+            end += nl
+            break
+        end += len(piece)
+    if end - begin > MAX_LINE_BYTES:
+        line = 1 + _count_lines(f, 0, begin)
+        raise LrvizError(f"line longer than {MAX_LINE_BYTES >> 20} MB: not a table", path, line)
 
 
 def _same_file(f):
@@ -631,70 +660,4 @@ def _same_file(f):
     return link if os.path.exists(link) else f
 
 
-class _BlockSource:
-    """Iterate over whole lines of a file, in blocks; ``carry`` is what is left at the end.
-
-    Reading stops with an error past the size cap (a regular file can grow without end) and
-    at a line longer than :data:`~lrviz.loaders.fileio.MAX_LINE_BYTES`.
-    """
-
-    def __init__(self, f, path: str | None = None, first_line: int = 1) -> None:
-        self._f = f
-        self._path = path
-        self._line = first_line
-        self._cap = size_cap()
-        self._total = f.tell()
-        self.carry = b""
-
-    def __iter__(self):
-        while True:
-            chunk = self._f.read(BLOCK_BYTES)
-            if not chunk:
-                return
-            self._total += len(chunk)
-            if self._total > self._cap:
-                raise too_big(self._path, None, self._cap)
-            data = self.carry + chunk if self.carry else chunk
-            cut = data.rfind(b"\n") + 1
-            if cut == 0:
-                if len(data) > MAX_LINE_BYTES:
-                    raise LrvizError(
-                        f"line longer than {MAX_LINE_BYTES >> 20} MB: not a table",
-                        self._path,
-                        self._line,
-                    )
-                self.carry = data
-                continue
-            block = data[:cut] if cut < len(data) else data
-            self.carry = data[cut:]
-            self._line += block.count(b"\n")
-            yield block
-
-
-def _feed_parallel(reader: CsvReader, blocks: _BlockSource, workers: int) -> None:
-    import threading
-    from collections import deque
-    from concurrent.futures import ThreadPoolExecutor
-
-    local = threading.local()
-
-    def work(data: bytes):
-        parser = getattr(local, "parser", None)
-        if parser is None:
-            parser = local.parser = BlockParser(reader.dialect)
-        return parser.parse(data)
-
-    pending: deque = deque()
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        for block in blocks:
-            data = reader.prepare(block)
-            pending.append((pool.submit(work, data), data))
-            while len(pending) > 2 * workers:
-                future, d = pending.popleft()
-                reader.feed_parsed(d, future.result())
-        while pending:
-            future, d = pending.popleft()
-            reader.feed_parsed(d, future.result())
-
-
-__all__ = ["BlockParser", "CsvReader", "Dialect", "Table", "read_csv", "sniff"]
+__all__ = ["CsvReader", "Dialect", "Table", "read_csv", "sniff"]

@@ -27,8 +27,8 @@ import time
 import numpy as np
 
 from lrviz.errors import LrvizError
-from lrviz.loaders import csvread, detect
-from lrviz.loaders.csvread import CsvReader, Dialect, Table, sniff
+from lrviz.loaders import detect
+from lrviz.loaders.csvread import CsvReader, Dialect, sniff
 from lrviz.loaders.fileio import (
     HEAD_BYTES,
     MAX_LINE_BYTES,
@@ -73,37 +73,6 @@ def _check_line_lengths(data: bytes, path: str, first_line: int) -> None:
         raise LrvizError(f"line longer than {MAX_LINE_BYTES >> 20} MB: not a log", path, line)
 
 
-def concat_tables(a: Table, b: Table) -> Table:
-    """Rows of ``a`` followed by rows of ``b`` (same column names)."""
-    if b.nrows == 0:
-        return a
-    out = Table(names=list(a.names), nrows=a.nrows + b.nrows, segments=list(a.segments))
-    out.segments += [a.nrows + s for s in b.segments]
-    for name in a.names:
-        if name not in a.values and name not in b.values:
-            continue
-        va, pa = _column_or_missing(a, name)
-        vb, pb = _column_or_missing(b, name)
-        out.values[name] = np.concatenate([va, vb])
-        out.present[name] = (
-            None
-            if pa is None and pb is None
-            else np.concatenate(
-                [
-                    np.ones(a.nrows, bool) if pa is None else pa,
-                    np.ones(b.nrows, bool) if pb is None else pb,
-                ]
-            )
-        )
-    return out
-
-
-def _column_or_missing(t: Table, name: str):
-    if name in t.values:
-        return t.values[name], t.present[name]
-    return np.full(t.nrows, np.nan), np.zeros(t.nrows, dtype=bool)
-
-
 class _FileWatcher:
     """Incremental reader of one file."""
 
@@ -128,7 +97,6 @@ class _FileWatcher:
         self._mtime = 0.0
         self._dialect: Dialect | None = None
         self._reader: CsvReader | None = None
-        self._base: Table | None = None  # a large first read done by pandas
         self._records: RecordColumns | None = None
         self._prefix.reset()
 
@@ -218,7 +186,6 @@ class _FileWatcher:
             self._line = dialect.header_line + 1 if dialect.header_line else 1
             f.seek(0)
             self._prefix.extend(f.read(dialect.body_offset), st)
-            self._first_read_with_pandas(f, st, dialect)
         else:
             self._records = json_lines_store()
             self._prefix.extend(b"", st)
@@ -242,23 +209,6 @@ class _FileWatcher:
             self._sig = None  # probably caught mid-write: keep what we had, retry
             return False
         return True
-
-    def _first_read_with_pandas(self, f, st: os.stat_result, dialect: Dialect) -> None:
-        """Read a large log's complete lines with the pandas fast path; later appends go
-        through the incremental reader and are joined to it."""
-        if st.st_size < csvread.PANDAS_MIN_BYTES:
-            return
-        f.seek(0)
-        data = read_all(f, self.path)
-        cut = data.rfind(b"\n") + 1
-        if cut <= dialect.body_offset:
-            return
-        base = csvread.read_complete_with_pandas(self.path, dialect, data[:cut])
-        if base is not None:
-            self._base = base
-            self._line += data.count(b"\n", dialect.body_offset, cut)
-            self._prefix.extend(data[dialect.body_offset : cut])
-            self._offset = cut
 
     # -- appended bytes ------------------------------------------------------------------
 
@@ -338,8 +288,6 @@ class _FileWatcher:
     def _rebuild(self) -> None:
         if self._kind == "delimited":
             table = self._reader.table(self._shown_tail)
-            if self._base is not None:
-                table = concat_tables(self._base, table) if table.nrows else self._base
             self.data = build_csv(self._format, table, self.path, self.mapping)
             return
         store = self._records
