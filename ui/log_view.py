@@ -8,6 +8,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QComboBox, QLabel
 
 from lrviz import log_views
+from lrviz.loaders import lr_finder
 from lrviz.lr_format import format_lr
 
 from .colors import DIVERGED, lr_colors
@@ -17,7 +18,8 @@ from .panels.log_layer import LogLayer
 from .panels.loss_vs_lr import LossVsLrPanel
 from .panels.run_curves import LossVsIterationPanel, LrVsIterationPanel
 
-RANGE_TEST_FORMATS = ("lr-finder-csv",)
+#: the formats whose file is a saved range test (declared once, by its format module)
+RANGE_TEST_FORMATS = (lr_finder.FORMAT,)
 #: the logs' name on the loss vs λ panel's layer switch
 LAYER = "logs"
 #: the most learning curves drawn at once (the lowest final losses of a bigger sweep)

@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 from lrviz import export
 from lrviz.engine import Batch
 from lrviz.errors import LrvizError
+from lrviz.loaders import lr_finder
 from lrviz.lr_format import format_lr
 from lrviz.lr_range import middle_third
 from lrviz.rangetest import RangeTest, RangeTestResult, RangeTestSpec, record_batch
@@ -295,7 +296,7 @@ class RangeTool(QObject):
             lr, loss = lr[order], loss[order]
             acc = None if acc is None else acc[order]
         self._input_smoothing = float(input_smoothing)
-        self._saved = (None if path is None else str(path), log_format or "lr-finder-csv")
+        self._saved = (None if path is None else str(path), log_format or lr_finder.FORMAT)
         self.readout.set_source_choice(not input_smoothing, source)
         self._set_curve(lr, loss, acc, name)
         self.form.message.clear()

@@ -15,16 +15,19 @@ import os
 
 from lrviz.errors import LrvizError
 from lrviz.loaders.model import (
-    FORMATS,
     ROLES,
     X_AXES,
     ColumnMapping,
     LogData,
     Run,
     Series,
+    format_names,
     infer_role,
 )
 from lrviz.loaders.watch import LogWatcher
+
+#: Every value :attr:`LogData.format` can take (from the format registry).
+FORMATS = format_names()
 
 
 def load(path: str | os.PathLike, mapping: ColumnMapping | None = None) -> LogData:

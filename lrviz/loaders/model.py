@@ -15,26 +15,6 @@ import numpy as np
 ROLES = ("step", "epoch", "time", "lr", "loss", "metric", "other")
 #: What a series' x values count.
 X_AXES = ("step", "epoch", "time", "index")
-#: Every value :attr:`LogData.format` can take.
-FORMATS = (
-    "lightning-csv",
-    "keras-csv",
-    "keras-history-csv",
-    "fastai-csv",
-    "hf-trainer-state",
-    "tensorboard-csv",
-    "tensorboard-events",
-    "wandb-csv",
-    "ultralytics-csv",
-    "detectron2-json",
-    "mmengine-json",
-    "mmcv-json",
-    "lr-finder-csv",
-    "csv",
-    "sweep-dir",
-    "lightning-dir",
-    "tensorboard-dir",
-)
 
 
 @dataclass
@@ -150,7 +130,7 @@ class LogData:
     Parameters
     ----------
     format : str
-        One of :data:`FORMATS`.
+        One of :func:`format_names` (a file format of the registry, or a folder's).
     runs : list of Run
     path : str
         What was opened.
@@ -165,7 +145,7 @@ class LogData:
     skipped: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        if self.format not in FORMATS:
+        if self.format not in format_names():
             raise ValueError(f"unknown format {self.format!r}")
 
     def skipped_text(self, limit: int = 3) -> str | None:
@@ -382,3 +362,11 @@ def make_series(
     if x_axis != "index":
         x, y = keep_last(x, y)
     return Series(name, role or infer_role(name), x_axis, x, y)
+
+
+def format_names() -> tuple[str, ...]:
+    """Every value :attr:`LogData.format` can take: each file format's name as its module
+    declares it (:mod:`lrviz.loaders.registry`), then the folder formats."""
+    from lrviz.loaders.registry import FOLDER_FORMATS, file_formats
+
+    return tuple(f.name for f in file_formats()) + FOLDER_FORMATS

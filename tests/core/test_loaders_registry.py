@@ -29,6 +29,12 @@ def test_every_format_is_declared_once_and_is_a_known_name():
         assert len(fallbacks) <= 1, kind
     with pytest.raises(KeyError):
         file_format("no-such-format")
+    from lrviz.loaders import LogData
+
+    for name in FORMATS:
+        assert LogData(name, []).format == name
+    with pytest.raises(ValueError, match="unknown format"):
+        LogData("no-such-format", [])
     with pytest.raises(ValueError, match="unknown kind"):
         FileFormat("x", "spreadsheet", build=print)
 
