@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 
-from lrviz.commands.simulate import _positive_int, add_simulation_arguments, config_from_args
+from lrviz.commands.argtypes import positive_float, positive_int, stop_factor
+from lrviz.commands.simulate import add_simulation_arguments, config_from_args
 from lrviz.commands.suggest import add_suggest_arguments, print_summary
 from lrviz.export import format_lr
 from lrviz.rangetest import (
@@ -31,13 +31,13 @@ def add_parser(subparsers) -> None:
         "times its best, and print the curve and the suggested learning rates.",
     )
     add_simulation_arguments(p)
-    p.add_argument("--min-lr", type=_positive_float, default=DEFAULT_MIN_LR)
-    p.add_argument("--max-lr", type=_positive_float, default=DEFAULT_MAX_LR)
-    p.add_argument("--iterations", type=_positive_int, default=DEFAULT_ITERATIONS)
+    p.add_argument("--min-lr", type=positive_float, default=DEFAULT_MIN_LR)
+    p.add_argument("--max-lr", type=positive_float, default=DEFAULT_MAX_LR)
+    p.add_argument("--iterations", type=positive_int, default=DEFAULT_ITERATIONS)
     p.add_argument("--mode", choices=("exp", "linear"), default="exp", help="ramp shape")
     p.add_argument(
         "--stop-factor",
-        type=_stop_factor,
+        type=stop_factor,
         default=DEFAULT_STOP_FACTOR,
         help="stop when the smoothed loss exceeds this multiple of its best; 'none' never "
         "stops (default 4)",
@@ -57,7 +57,7 @@ def add_parser(subparsers) -> None:
     )
     p.add_argument(
         "--verify-iterations",
-        type=_positive_int,
+        type=positive_int,
         default=None,
         help="--verify: iterations of each check run, the budget you will train with "
         "(default: --iterations)",
@@ -144,25 +144,3 @@ def print_verification(verification: Verification) -> None:
             f"the suggestion {format_lr(verification.suggested_lr)} ends at {shown} the best "
             "loss measured"
         )
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"{text!r} must be positive and finite")
-    return value
-
-
-def _stop_factor(text: str) -> float | None:
-    if text.strip().lower() in ("none", "off", "never"):
-        return None
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number or 'none'") from None
-    if not (math.isfinite(value) and value > 1):
-        raise argparse.ArgumentTypeError(f"{text!r} must be above 1")
-    return value

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 
+from lrviz.commands.argtypes import count, finite_number, whole
 from lrviz.schedules import ANNEAL_STRATEGIES, POLICIES, make_schedule
 
 # Policies that anneal over a horizon: without --total-steps it is the whole output.
@@ -42,7 +42,7 @@ def add_parser(subparsers) -> None:
         "it) at each iteration, with the formulas and defaults of torch.optim.lr_scheduler.",
     )
     p.add_argument("--policy", required=True, choices=POLICIES)
-    p.add_argument("--iterations", required=True, type=_count, help="how many iterations")
+    p.add_argument("--iterations", required=True, type=count, help="how many iterations")
     add_policy_arguments(p)
     p.add_argument("--json", action="store_true", help='print {"lr": [...], "momentum": [...]}')
     p.set_defaults(run=run)
@@ -50,28 +50,30 @@ def add_parser(subparsers) -> None:
 
 def add_policy_arguments(p: argparse.ArgumentParser) -> None:
     """The policies' parameters, shared by schedule and simulate --schedule."""
-    p.add_argument("--base-lr", type=_number, help="starting λ; the low end for cyclical")
-    p.add_argument("--max-lr", type=_number, help="peak λ (cyclical, 1cycle)")
-    p.add_argument("--min-lr", type=_number, help="cosine, cosine_restarts: the floor (0)")
+    p.add_argument("--base-lr", type=finite_number, help="starting λ; the low end for cyclical")
+    p.add_argument("--max-lr", type=finite_number, help="peak λ (cyclical, 1cycle)")
+    p.add_argument("--min-lr", type=finite_number, help="cosine, cosine_restarts: the floor (0)")
     p.add_argument(
         "--step-size",
-        type=_whole,
+        type=whole,
         help="step: iterations between decays; cyclical: iterations of the rising half (2000)",
     )
-    p.add_argument("--step-size-down", type=_whole, help="cyclical: the falling half")
+    p.add_argument("--step-size-down", type=whole, help="cyclical: the falling half")
     p.add_argument(
-        "--gamma", type=_number, help="step: decay per step (0.1); exponential, exp_range"
+        "--gamma", type=finite_number, help="step: decay per step (0.1); exponential, exp_range"
     )
     p.add_argument(
         "--total-steps",
-        type=_whole,
+        type=whole,
         help="cosine: the annealing horizon; 1cycle: the cycle (default: to the last iteration)",
     )
-    p.add_argument("--restart-period", type=_whole, help="cosine_restarts: the first period")
-    p.add_argument("--period-mult", type=_whole, help="cosine_restarts: growth per period (1)")
-    p.add_argument("--pct-start", type=_number, help="1cycle: share spent rising (0.3)")
-    p.add_argument("--div-factor", type=_number, help="1cycle: start = max-lr / this (25)")
-    p.add_argument("--final-div-factor", type=_number, help="1cycle: end = start / this (1e4)")
+    p.add_argument("--restart-period", type=whole, help="cosine_restarts: the first period")
+    p.add_argument("--period-mult", type=whole, help="cosine_restarts: growth per period (1)")
+    p.add_argument("--pct-start", type=finite_number, help="1cycle: share spent rising (0.3)")
+    p.add_argument("--div-factor", type=finite_number, help="1cycle: start = max-lr / this (25)")
+    p.add_argument(
+        "--final-div-factor", type=finite_number, help="1cycle: end = start / this (1e4)"
+    )
     p.add_argument("--anneal", choices=ANNEAL_STRATEGIES, help="1cycle: annealing shape (cos)")
     p.add_argument(
         "--three-phase",
@@ -86,12 +88,16 @@ def add_policy_arguments(p: argparse.ArgumentParser) -> None:
         const=False,
         help="cyclical, 1cycle: leave the momentum alone",
     )
-    p.add_argument("--base-momentum", type=_number, help="momentum at the λ peak (0.8 / 0.85)")
-    p.add_argument("--max-momentum", type=_number, help="momentum at the λ trough (0.9 / 0.95)")
-    p.add_argument("--warmup-steps", type=_whole, default=0, help="linear warm-up in front")
+    p.add_argument(
+        "--base-momentum", type=finite_number, help="momentum at the λ peak (0.8 / 0.85)"
+    )
+    p.add_argument(
+        "--max-momentum", type=finite_number, help="momentum at the λ trough (0.9 / 0.95)"
+    )
+    p.add_argument("--warmup-steps", type=whole, default=0, help="linear warm-up in front")
     p.add_argument(
         "--warmup-start-factor",
-        type=_number,
+        type=finite_number,
         default=None,
         help="warm-up starts at this fraction of the policy's first λ (0)",
     )
@@ -136,30 +142,3 @@ def run(args: argparse.Namespace) -> int:
         lines.append(line)
     sys.stdout.write("\n".join(lines) + "\n")
     return 0
-
-
-def _number(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"{text!r} must be finite")
-    return value
-
-
-def _count(text: str) -> int:
-    value = _whole(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
-    return value
-
-
-def _whole(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be at least 0")
-    return value

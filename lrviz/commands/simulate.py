@@ -9,6 +9,7 @@ import math
 import sys
 
 from lrviz.adaptive_lr import ADAPTIVE_OPTIMIZERS, HYPERGRADIENT_DEFAULTS
+from lrviz.commands.argtypes import positive_int
 from lrviz.commands.schedule import POLICY_OPTIONS, add_policy_arguments, policy_parameters
 from lrviz.limits import check_simulation
 from lrviz.lr_spec import parse_lrs
@@ -35,7 +36,7 @@ def add_parser(subparsers) -> None:
         type=_lrs,
         help="A:B:N for N log-spaced lrs from A to B, or a comma list (default %(default)s)",
     )
-    p.add_argument("--iterations", type=_positive_int, default=200)
+    p.add_argument("--iterations", type=positive_int, default=200)
     p.add_argument(
         "--divergence-factor",
         type=float,
@@ -80,12 +81,12 @@ def add_simulation_arguments(
         default=1.0,
         help="quadratic: L over the smallest eigenvalue (default 1)",
     )
-    p.add_argument("--dim", type=_positive_int, default=2, help="quadratic: dimension (default 2)")
-    p.add_argument("--samples", type=_positive_int, default=1000, help="logreg: dataset size")
-    p.add_argument("--features", type=_positive_int, default=10, help="logreg: features")
+    p.add_argument("--dim", type=positive_int, default=2, help="quadratic: dimension (default 2)")
+    p.add_argument("--samples", type=positive_int, default=1000, help="logreg: dataset size")
+    p.add_argument("--features", type=positive_int, default=10, help="logreg: features")
     p.add_argument(
         "--batch-size",
-        type=_positive_int,
+        type=positive_int,
         default=None,
         help="logreg: minibatch size (default: full batch)",
     )
@@ -236,26 +237,6 @@ def _lrs(text: str):
         return parse_lrs(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = _whole_float(text)  # 1e8: so that a size limit, not the spelling, refuses it
-        if value is None:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
-    return value
-
-
-def _whole_float(text: str) -> int | None:
-    try:
-        number = float(text)
-    except ValueError:
-        return None
-    return int(number) if math.isfinite(number) and number.is_integer() else None
 
 
 def _expression_fields(args: argparse.Namespace) -> dict:

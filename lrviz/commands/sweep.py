@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 
-from lrviz.commands.simulate import _positive_int, add_simulation_arguments, config_from_args
+from lrviz.commands.argtypes import above_one, fraction, lr_range, positive_int
+from lrviz.commands.simulate import add_simulation_arguments, config_from_args
 from lrviz.export import format_lr
 from lrviz.optimizers import OPTIMIZERS
 from lrviz.search import (
@@ -52,32 +52,32 @@ def add_parser(subparsers) -> None:
     add_simulation_arguments(p, OPTIMIZERS)
     p.add_argument(
         "--range",
-        type=_lr_range,
+        type=lr_range,
         default=(DEFAULT_MIN_LR, DEFAULT_MAX_LR),
         metavar="A:B",
         help=f"the λ range searched (default {DEFAULT_MIN_LR:g}:{DEFAULT_MAX_LR:g})",
     )
     p.add_argument(
         "--stages",
-        type=_positive_int,
+        type=positive_int,
         default=DEFAULT_STAGES,
         help=f"most stages, the coarse one included (default {DEFAULT_STAGES})",
     )
     p.add_argument(
         "--per-stage",
-        type=_positive_int,
+        type=positive_int,
         default=DEFAULT_PER_STAGE,
         help=f"candidates of each fine stage (default {DEFAULT_PER_STAGE})",
     )
     p.add_argument(
         "--eta",
-        type=_above_one,
+        type=above_one,
         default=DEFAULT_ETA,
         help=f"successive halving keeps the best 1/eta at each rung (default {DEFAULT_ETA:g})",
     )
     p.add_argument(
         "--subset",
-        type=_fraction,
+        type=fraction,
         default=DEFAULT_SUBSET,
         help="logreg, mlp: fraction of the samples the first rung trains on; 1: no subset "
         f"(default {DEFAULT_SUBSET:g})",
@@ -91,25 +91,25 @@ def add_parser(subparsers) -> None:
     )
     p.add_argument(
         "--factor",
-        type=_above_one,
+        type=above_one,
         default=DEFAULT_FACTOR,
         help=f"stop once the bracket is at most this ratio wide (default {DEFAULT_FACTOR:g})",
     )
     p.add_argument(
         "--budget",
-        type=_positive_int,
+        type=positive_int,
         default=None,
         help="most run-iterations to spend (default: no limit)",
     )
     p.add_argument(
         "--iterations",
-        type=_positive_int,
+        type=positive_int,
         default=200,
         help="the full budget of one run (default 200)",
     )
     p.add_argument(
         "--divergence-factor",
-        type=_above_one,
+        type=above_one,
         default=4.0,
         help="a run diverges (and stops) when its loss exceeds this multiple of its best "
         "(default 4)",
@@ -176,36 +176,3 @@ def print_result(config, settings: SearchSettings, result: SearchResult) -> None
         f"over the range ({result.grid_points} λ) would take {result.grid_cost:,} "
         f"({ratio:.3g}x more)"
     )
-
-
-def _lr_range(text: str) -> tuple[float, float]:
-    parts = text.split(":")
-    if len(parts) != 2:
-        raise argparse.ArgumentTypeError(f"{text!r} is not A:B, e.g. 1e-7:1")
-    try:
-        lo, hi = float(parts[0]), float(parts[1])
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not A:B with numbers, e.g. 1e-7:1") from None
-    if not (math.isfinite(lo) and math.isfinite(hi) and 0 < lo < hi):
-        raise argparse.ArgumentTypeError(f"{text!r}: need 0 < A < B, finite")
-    return lo, hi
-
-
-def _above_one(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not (math.isfinite(value) and value > 1):
-        raise argparse.ArgumentTypeError(f"{text!r} must be above 1")
-    return value
-
-
-def _fraction(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not (math.isfinite(value) and 0 < value <= 1):
-        raise argparse.ArgumentTypeError(f"{text!r} must be in (0, 1]")
-    return value
