@@ -151,8 +151,8 @@ def _line_end_offset(data: bytes, offset: int) -> int:
 
 #: Cells pandas reads as missing besides empty ones: the usual spellings of parse_cell's
 #: missing words (other spellings, padded or quoted, reach parse_cell, which agrees).
-_NA_WORDS = ["", "NA", "N/A", "n/a", "na", "None", "none", "NONE", "null", "NULL", "Null", "nil"]
-_NA_WORDS += ["undefined"]
+_NA_WORDS = ["", "NA", "N/A", "n/a", "na", "None", "none", "NONE", "null", "NULL", "Null"]
+_NA_WORDS += ["nil", "undefined"]
 _TOO_MANY = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
 #: Widenings tried when rows end in empty cells past the header's width (``1,2,,``).
 _WIDENINGS = 6
@@ -244,10 +244,15 @@ def _parse(lines: _Lines, dialect: Dialect, path: str | None) -> _Block:
         except pd.errors.ParserError as exc:
             found = _TOO_MANY.search(str(exc))
             if found is None:
-                line = re.search(r"row (\d+)|line (\d+)", str(exc))
+                # "EOF inside string starting at row R" (R counts from 0) or "... in line L".
+                found = re.search(r"row (\d+)|line (\d+)", str(exc))
                 where = None
-                if line:
-                    where = lines.file_line(int(line.group(1) or line.group(2)))
+                if found:
+                    k = int(found.group(1)) + 1 if found.group(1) else int(found.group(2))
+                    where = lines.file_line(k)
+                if "EOF inside string" in str(exc):
+                    text = "a quote opened on this line is never closed"
+                    raise LrvizError(text, path, where) from None
                 raise LrvizError("not a table: " + _reason(exc), path, where) from None
             long_row = int(found.group(2)), int(found.group(3))
         except (OSError, MemoryError, UnicodeError) as exc:
@@ -352,7 +357,10 @@ def _column_of(series, name: str, decimal_comma: bool):
     # Text left by pandas: numbers it did not type (a chunk with a `nan`), then one
     # parse_cell per distinct remaining string.
     held = series.notna().to_numpy()
-    v = np.array(pd.to_numeric(series, errors="coerce"), dtype=np.float64)
+    try:
+        v = np.array(pd.to_numeric(series, errors="coerce"), dtype=np.float64)
+    except (OverflowError, TypeError, ValueError):  # integers past float64: parse_cell's
+        v = np.full(n, np.nan)
     present = ~np.isnan(v)
     undecided = np.flatnonzero(np.isnan(v) & held)
     text = np.zeros(n, dtype=bool)
