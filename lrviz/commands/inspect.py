@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import math
 import sys
 
 import numpy as np
 
+from lrviz.commands.output import print_json
 from lrviz.loaders import LogData, load
 
 
@@ -153,7 +153,7 @@ def _read(args) -> LogData:
 def run(args) -> int:
     log = _read(args)
     if args.json:
-        sys.stdout.write(json.dumps(summary(log), allow_nan=False) + "\n")
+        print_json(summary(log))
     else:
         sys.stdout.write(text(log) + "\n")
     return 0

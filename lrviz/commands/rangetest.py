@@ -4,10 +4,9 @@ suggested learning rates."""
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 
 from lrviz.commands.argtypes import positive_float, positive_int, stop_factor
+from lrviz.commands.output import print_json
 from lrviz.commands.simulate import add_simulation_arguments, config_from_args
 from lrviz.commands.suggest import add_suggest_arguments, print_summary
 from lrviz.export import format_lr
@@ -114,8 +113,7 @@ def run(args: argparse.Namespace) -> int:
         }
         if verification is not None:
             data["verified"] = verification.to_dict()
-        json.dump(data, sys.stdout, allow_nan=False)
-        sys.stdout.write("\n")
+        print_json(data)
         return 0
     print(
         f"range test: {config.objective} / {config.optimizer}, lr {format_lr(result.min_lr)} .. "

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
 from lrviz.commands.argtypes import count, finite_number, whole
+from lrviz.commands.output import print_json
 from lrviz.schedules import ANNEAL_STRATEGIES, POLICIES, make_schedule
 
 # Policies that anneal over a horizon: without --total-steps it is the whole output.
@@ -130,8 +130,7 @@ def run(args: argparse.Namespace) -> int:
         data = {"lr": lr.tolist()}
         if momentum is not None:
             data["momentum"] = momentum[:, 0].tolist()
-        json.dump(data, sys.stdout, allow_nan=False)
-        sys.stdout.write("\n")
+        print_json(data)
         return 0
     header = f"{'iteration':>9} {'lr':>14}" + (f" {'momentum':>10}" if momentum is not None else "")
     lines = [header]

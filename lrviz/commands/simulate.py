@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import argparse
 import inspect
-import json
 import math
-import sys
 
 from lrviz.adaptive_lr import ADAPTIVE_OPTIMIZERS, HYPERGRADIENT_DEFAULTS
 from lrviz.commands.argtypes import positive_int
+from lrviz.commands.output import print_json
 from lrviz.commands.schedule import POLICY_OPTIONS, add_policy_arguments, policy_parameters
 from lrviz.limits import check_simulation
 from lrviz.lr_spec import parse_lrs
@@ -160,8 +159,7 @@ def run(args: argparse.Namespace) -> int:
     for run_summary, final_lr in zip(runs, simulation.final_lr, strict=True):
         run_summary["final_lr"] = _finite_or_none(final_lr)
     if args.json:
-        json.dump({"runs": runs}, sys.stdout, allow_nan=False)
-        sys.stdout.write("\n")
+        print_json({"runs": runs})
         return 0
     print(
         f"{config.objective} / {config.optimizer}, {config.iterations} iterations, "

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
+from lrviz.commands.output import print_json
 from lrviz.errors import LrvizError
 from lrviz.export import format_lr
 from lrviz.suggest import RANGE_RULES, SOURCES, Suggestion, read_suggestion
@@ -147,8 +147,7 @@ def run(args: argparse.Namespace) -> int:
         }
         if args.refine is not None:
             data["refined"] = measured.to_dict()
-        json.dump(data, sys.stdout, allow_nan=False)
-        sys.stdout.write("\n")
+        print_json(data)
         return 0
     print(f"{args.file}: {lr.size} points")
     print_summary(result)

@@ -8,10 +8,9 @@ logged runs.)
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 
 from lrviz.commands.argtypes import above_one, fraction, lr_range, positive_int
+from lrviz.commands.output import print_json
 from lrviz.commands.simulate import add_simulation_arguments, config_from_args
 from lrviz.export import format_lr
 from lrviz.optimizers import OPTIMIZERS
@@ -136,8 +135,7 @@ def run(args: argparse.Namespace) -> int:
     )
     result = LrSearch(config, settings).run_to_end()
     if args.json:
-        json.dump(result.to_dict(), sys.stdout, allow_nan=False)
-        sys.stdout.write("\n")
+        print_json(result.to_dict())
         return 0
     print_result(config, settings, result)
     return 0
