@@ -153,6 +153,10 @@ def _line_end_offset(data: bytes, offset: int) -> int:
 #: missing words (other spellings, padded or quoted, reach parse_cell, which agrees).
 _NA_WORDS = ["", "NA", "N/A", "n/a", "na", "None", "none", "NONE", "null", "NULL", "Null"]
 _NA_WORDS += ["nil", "undefined"]
+#: Spellings of a logged nan that pandas first reads as missing (parse_cell reads the others).
+_NAN_WORDS = ["nan", "NaN", "NAN", "Nan", "-nan", "-NaN", "+nan"]
+#: The most missing cells told apart from logged nans one by one, by reading their rows.
+_MAX_TOLD = 100_000
 _TOO_MANY = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
 #: Widenings tried when rows end in empty cells past the header's width (``1,2,,``).
 _WIDENINGS = 6
@@ -177,10 +181,14 @@ class _Lines:
     lines counted) is the file's line ``first_line + k - 1 - skiprows``.
     """
 
-    def __init__(self, source, first_line: int, skiprows: int = 0, file=None) -> None:
+    def __init__(
+        self, source, first_line: int, skiprows: int = 0, file=None, body_offset: int = 0
+    ) -> None:
         self.source = source
         self.first_line = first_line
         self.skiprows = skiprows
+        #: Where the first row's line starts in ``file`` (after the ``skiprows`` lines).
+        self.body_offset = body_offset
         #: The same bytes as a binary file, to find a line an error is about.
         self.file = file if file is not None else source
 
@@ -209,7 +217,23 @@ class _Lines:
 
 
 def _parse(lines: _Lines, dialect: Dialect, path: str | None) -> _Block:
-    """The rows of ``lines`` through pandas' C parser (see the module docstring)."""
+    """The rows of ``lines`` through pandas' C parser (see the module docstring).
+
+    pandas reads a logged ``nan`` as missing first, so that its column stays numbers; the few
+    missing cells are then told apart from the file's bytes. When they are many (or the file
+    is quoted), pandas reads the file again with ``nan`` as text, which parse_cell reads.
+    """
+    frame = _frame(lines, dialect, path, _NA_WORDS + _NAN_WORDS)
+    nans = _logged_nans(lines, frame, dialect)
+    if nans is None:
+        frame = _frame(lines, dialect, path, _NA_WORDS)
+        nans = {}
+    return _block_of(frame, dialect, nans)
+
+
+def _frame(lines: _Lines, dialect: Dialect, path: str | None, missing: list[str]):
+    """pandas' frame of ``lines``, ``missing`` read as missing; rows ending in empty cells
+    past the header's width are read wider, any other wider row refused."""
     import pandas as pd
 
     nc = dialect.ncols
@@ -231,7 +255,7 @@ def _parse(lines: _Lines, dialect: Dialect, path: str | None) -> _Block:
                     index_col=False,
                     skiprows=lines.skiprows,
                     keep_default_na=False,
-                    na_values=_NA_WORDS,
+                    na_values=missing,
                     decimal="," if dialect.decimal_comma else ".",
                     encoding="utf-8-sig",
                     encoding_errors="replace",
@@ -279,7 +303,97 @@ def _parse(lines: _Lines, dialect: Dialect, path: str | None) -> _Block:
         if held.any():
             k = lines.row_line(int(np.argmax(held)))
             _check_extra_cells(lines.text_of(k), dialect, path, lines.file_line(k))
-    return _block_of(frame, dialect)
+    return frame
+
+
+def _logged_nans(lines: _Lines, frame, dialect: Dialect) -> dict | None:
+    """Which cells pandas read as missing are logged nans: {column: row mask}; None when
+    they are too many to tell one by one, or the rows cannot be found from the line ends
+    (quotes, lines of only spaces), and the caller reads them as text instead."""
+    nc = dialect.ncols
+    missing = {j: frame[j].isna().to_numpy() for j in range(nc)}
+    missing = {j: m for j, m in missing.items() if m.any()}
+    if not missing:
+        return {}
+    f = lines.file
+    has_a, plain = _scan_body(f, lines.body_offset)
+    if not has_a:
+        return {}  # every spelling of nan has an `a`: all are empty cells or missing words
+    if not plain or sum(int(m.sum()) for m in missing.values()) > _MAX_TOLD:
+        return None
+    spans = _row_spans(f, lines.body_offset, len(frame))
+    if spans is None:
+        return None
+    starts, ends = spans
+    sep = dialect.sep.encode("utf-8")
+    out = {}
+    for j, m in missing.items():
+        logged = np.zeros(m.size, dtype=bool)
+        for r in np.flatnonzero(m).tolist():
+            f.seek(int(starts[r]))
+            cells = f.read(int(ends[r] - starts[r])).rstrip(b"\r").split(sep)
+            cell = cells[j].decode("utf-8", "replace") if j < len(cells) else ""
+            value = parse_cell(cell, dialect.decimal_comma)
+            if value is MISSING:
+                continue
+            if value is TEXT or not np.isnan(value):
+                return None  # not the row pandas read: let pandas read the nans as text
+            logged[r] = True
+        if logged.any():
+            out[j] = logged
+    return out
+
+
+_SCAN_BYTES = 1 << 24
+
+
+def _scan_body(f, offset: int) -> tuple[bool, bool]:
+    """(whether the body holds an ``a`` or ``A``, whether it is plain: no quotes and no line
+    starting with a space or tab), at memchr speed."""
+    f.seek(offset)
+    has_a, plain = False, True
+    prev = b"\n"
+    while plain:
+        chunk = f.read(_SCAN_BYTES)
+        if not chunk:
+            break
+        has_a = has_a or b"a" in chunk or b"A" in chunk
+        edge = prev + chunk[:1]
+        plain = b'"' not in chunk and b"\n " not in chunk and b"\n\t" not in chunk
+        plain = plain and edge not in (b"\n ", b"\n\t")
+        prev = chunk[-1:]
+    return has_a, plain
+
+
+def _row_spans(f, offset: int, nrows: int):
+    """(start, end) byte offsets of each row's line from ``offset`` on (blank lines, also
+    ``\\r`` and ``\\r\\r`` ones, are no rows), or None when they are not ``nrows``."""
+    f.seek(offset)
+    ends, cr1, cr2 = [], [], []
+    pos = offset
+    prev = np.zeros(2, dtype=np.uint8)  # the two bytes before the chunk
+    while True:
+        chunk = f.read(_SCAN_BYTES)
+        if not chunk:
+            break
+        ext = np.concatenate([prev, np.frombuffer(chunk, dtype=np.uint8)])
+        local = np.flatnonzero(ext[2:] == 10)
+        ends.append(local + pos)
+        cr1.append(ext[local + 1] == 13)  # the byte before the line end
+        cr2.append(ext[local] == 13)  # the one before that
+        prev = ext[-2:]
+        pos += len(chunk)
+    if not ends:
+        return None
+    end = np.concatenate(ends)
+    start = np.concatenate(([offset], end[:-1] + 1))
+    length = end - start
+    before1, before2 = np.concatenate(cr1), np.concatenate(cr2)
+    blank = (length == 0) | ((length == 1) & before1) | ((length == 2) & before1 & before2)
+    rows = np.flatnonzero(~blank)
+    if rows.size != nrows:
+        return None
+    return start[rows], end[rows]
 
 
 def _reason(exc: Exception) -> str:
@@ -302,13 +416,16 @@ def _check_extra_cells(line: str, dialect: Dialect, path: str | None, lineno: in
         )
 
 
-def _block_of(frame, dialect: Dialect) -> _Block:
-    """The columns of pandas' frame: numbers as float64, and which cells hold a value."""
+def _block_of(frame, dialect: Dialect, nans: dict) -> _Block:
+    """The columns of pandas' frame: numbers as float64, and which cells hold a value
+    (``nans``: {column: rows} of cells pandas read as missing that are logged nans)."""
     nc = dialect.ncols
     nrows = len(frame)
     values, present, texts, heads = [], [], [], []
     for j in range(nc):
         v, p, text, head = _column_of(frame[j], dialect.names[j], dialect.decimal_comma)
+        if j in nans:
+            p = nans[j] if p is None else p | nans[j]
         values.append(v)
         present.append(p)
         texts.append(text)
@@ -579,7 +696,7 @@ def _read_open(f, path: str, whole: bool = False) -> Table:
         else:
             f.seek(0)
             source, skip = io.BytesIO(f.read(cut)), dialect.header_line
-        lines = _Lines(source, first, skip, file=f)
+        lines = _Lines(source, first, skip, file=f, body_offset=dialect.body_offset)
         reader.feed_lines(lines, 0)
     if cut < size:
         f.seek(cut)

@@ -225,6 +225,27 @@ def test_random_tables_read_as_parse_cell_reads_each_cell(tmp_path_factory, ncol
     path = tmp_path_factory.mktemp("t") / "t.csv"
     path.write_bytes(text.encode())
     assert_reads_as_oracle(path, text)
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        # Missing cells told from logged nans by reading their rows, or pandas reading the
+        # nans as text: the same table.
+        monkeypatch.setattr("lrviz.loaders.csvread._MAX_TOLD", 0)
+        assert_reads_as_oracle(path, text)
+
+
+@pytest.mark.parametrize("told", [0, 100_000])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "step,loss\n\n0,nan\n\r\n1,\n\r\r\n2,0.5\n",  # blank lines between the rows
+        "step,loss\n0,nan\n   \n1,\n2,0.5\n",  # a line of spaces
+        "step,loss\r\n0,NA\r\n1,nan\r\n2,-NaN\r\n3,\r\n",
+    ],
+)
+def test_logged_nans_are_told_from_gaps_around_blank_lines(tmp_path, monkeypatch, told, text):
+    monkeypatch.setattr("lrviz.loaders.csvread._MAX_TOLD", told)
+    p = tmp_path / "log.csv"
+    p.write_bytes(text.encode())
+    assert_reads_as_oracle(p, text.replace("\r", ""))
 
 
 @pytest.mark.parametrize("eol", [b"\n", b"\r\n", b"\r\r\n"])

@@ -157,3 +157,22 @@ def test_a_live_log_followed_in_pieces_equals_the_file_read_whole(tmp_path):
         np.testing.assert_array_equal(a.y, b.y)
     loss = expected.runs[0].get("train_loss")
     assert np.isnan(loss.y).sum() == 1  # the logged nan, a point
+
+
+@pytest.mark.parametrize(
+    "body, reads",
+    [
+        ("step,loss\n0,1.0\n1,\n2,0.5\n", 1),  # gaps only
+        ("step,loss\n0,1.0\n\n1,nan\n2,\n", 1),  # a logged nan, told apart by its row
+        ('step,loss\n0,1.0\n1,nan\n2,"0.5"\n', 2),  # quoted: pandas reads the nan as text
+    ],
+)
+def test_a_logged_nan_costs_a_second_read_only_when_its_row_cannot_be_found(
+    tmp_path, monkeypatch, body, reads
+):
+    real = csvread._frame
+    calls = []
+    monkeypatch.setattr(csvread, "_frame", lambda *a: calls.append(1) or real(*a))
+    table = _read(tmp_path, body)
+    assert len(calls) == reads
+    assert (_column(table, "loss")[1] is not None) == ("nan" in body)  # a point, or a gap
