@@ -315,13 +315,26 @@ def _logged_nans(lines: _Lines, frame, dialect: Dialect) -> dict | None:
     missing = {j: m for j, m in missing.items() if m.any()}
     if not missing:
         return {}
-    f = lines.file
-    has_a, plain = _scan_body(f, lines.body_offset)
-    if not has_a:
+    buf = _mapped(lines.file)
+    try:
+        return _tell(buf, lines.body_offset, missing, len(frame), dialect)
+    finally:
+        if not isinstance(buf, bytes):
+            buf.close()
+
+
+def _tell(buf, at: int, missing: dict, nrows: int, dialect: Dialect) -> dict | None:
+    """:func:`_logged_nans` over the file's bytes ``buf``, its rows from offset ``at`` on."""
+    if buf.find(b"a", at) < 0 and buf.find(b"A", at) < 0:
         return {}  # every spelling of nan has an `a`: all are empty cells or missing words
-    if not plain or sum(int(m.sum()) for m in missing.values()) > _MAX_TOLD:
+    if sum(int(m.sum()) for m in missing.values()) > _MAX_TOLD:
         return None
-    spans = _row_spans(f, lines.body_offset, len(frame))
+    if buf.find(b'"', at) >= 0 or buf[at : at + 1] in (b" ", b"\t"):
+        return None  # quoted cells may hold line ends
+    for pad in (b" ", b"\t"):  # (one byte is found at memchr speed, two are not)
+        if buf.find(pad, at) >= 0 and buf.find(b"\n" + pad, at) >= 0:
+            return None  # a line starting with a space: pandas skips a line of only spaces
+    spans = _row_spans(buf, at, nrows)
     if spans is None:
         return None
     starts, ends = spans
@@ -330,8 +343,7 @@ def _logged_nans(lines: _Lines, frame, dialect: Dialect) -> dict | None:
     for j, m in missing.items():
         logged = np.zeros(m.size, dtype=bool)
         for r in np.flatnonzero(m).tolist():
-            f.seek(int(starts[r]))
-            cells = f.read(int(ends[r] - starts[r])).rstrip(b"\r").split(sep)
+            cells = buf[int(starts[r]) : int(ends[r])].rstrip(b"\r").split(sep)
             cell = cells[j].decode("utf-8", "replace") if j < len(cells) else ""
             value = parse_cell(cell, dialect.decimal_comma)
             if value is MISSING:
@@ -344,51 +356,39 @@ def _logged_nans(lines: _Lines, frame, dialect: Dialect) -> dict | None:
     return out
 
 
+def _mapped(f):
+    """The bytes of the open file ``f`` without reading them into memory (a read-only map of
+    a real file; an in-memory file's own bytes)."""
+    if isinstance(f, io.BytesIO):
+        return f.getvalue()
+    import mmap
+
+    try:
+        return mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+    except (OSError, ValueError):  # an empty file, or no file descriptor
+        f.seek(0)
+        return f.read()
+
+
+#: Bytes compared per step when finding line ends (bounded work arrays).
 _SCAN_BYTES = 1 << 24
 
 
-def _scan_body(f, offset: int) -> tuple[bool, bool]:
-    """(whether the body holds an ``a`` or ``A``, whether it is plain: no quotes and no line
-    starting with a space or tab), at memchr speed."""
-    f.seek(offset)
-    has_a, plain = False, True
-    prev = b"\n"
-    while plain:
-        chunk = f.read(_SCAN_BYTES)
-        if not chunk:
-            break
-        has_a = has_a or b"a" in chunk or b"A" in chunk
-        edge = prev + chunk[:1]
-        plain = b'"' not in chunk and b"\n " not in chunk and b"\n\t" not in chunk
-        plain = plain and edge not in (b"\n ", b"\n\t")
-        prev = chunk[-1:]
-    return has_a, plain
-
-
-def _row_spans(f, offset: int, nrows: int):
+def _row_spans(buf, offset: int, nrows: int):
     """(start, end) byte offsets of each row's line from ``offset`` on (blank lines, also
     ``\\r`` and ``\\r\\r`` ones, are no rows), or None when they are not ``nrows``."""
-    f.seek(offset)
-    ends, cr1, cr2 = [], [], []
-    pos = offset
-    prev = np.zeros(2, dtype=np.uint8)  # the two bytes before the chunk
-    while True:
-        chunk = f.read(_SCAN_BYTES)
-        if not chunk:
-            break
-        ext = np.concatenate([prev, np.frombuffer(chunk, dtype=np.uint8)])
-        local = np.flatnonzero(ext[2:] == 10)
-        ends.append(local + pos)
-        cr1.append(ext[local + 1] == 13)  # the byte before the line end
-        cr2.append(ext[local] == 13)  # the one before that
-        prev = ext[-2:]
-        pos += len(chunk)
-    if not ends:
+    data = np.frombuffer(buf, dtype=np.uint8)
+    ends = [
+        np.flatnonzero(data[i : i + _SCAN_BYTES] == 10) + i
+        for i in range(offset, data.size, _SCAN_BYTES)
+    ]
+    if not ends or not sum(e.size for e in ends):
         return None
     end = np.concatenate(ends)
     start = np.concatenate(([offset], end[:-1] + 1))
     length = end - start
-    before1, before2 = np.concatenate(cr1), np.concatenate(cr2)
+    before1 = data[np.maximum(end - 1, 0)] == 13  # the byte before the line end
+    before2 = data[np.maximum(end - 2, 0)] == 13
     blank = (length == 0) | ((length == 1) & before1) | ((length == 2) & before1 & before2)
     rows = np.flatnonzero(~blank)
     if rows.size != nrows:
