@@ -371,3 +371,25 @@ def test_a_run_past_the_size_limits_is_refused_in_the_form(qtbot, window):
     window.start_simulation(huge)
     assert not started and window.simulate_form.message.text()
     assert window.runner.store is None
+
+
+@pytest.mark.parametrize(
+    "tab, main",
+    [
+        ("simulate_form", "loss_vs_iteration"),
+        ("range test", "loss_vs_lr"),
+        ("inspect_form", "loss_vs_iteration"),
+    ],
+)
+def test_each_task_gives_its_main_plot_the_room_at_1024x700(qtbot, window, tab, main):
+    """Defect 8: at 1024x700 the loss vs iteration plot was ~70 px wide and the range test's
+    loss vs λ ~140 px, beside panels the task does not use."""
+    window.resize(1024, 700)
+    widget = window.range_tool.tab if tab == "range test" else getattr(window, tab)
+    window.controls.setCurrentWidget(widget)
+    dock = window.plot_docks[main]
+    area = window.plot_area
+    qtbot.waitUntil(lambda: dock.isVisible() and dock.width() >= 0.45 * area.width())
+    assert dock.height() >= 0.5 * area.height()
+    assert dock.width() >= 300
+
