@@ -2,12 +2,14 @@
 
 Every complete line, whether of a whole file or of the bytes a live log appended, goes through
 :func:`pandas.read_csv` (measured 2.5-3.7x faster than lrviz's former numpy parser:
-docs/benchmarks.md "Log loading"). What pandas cannot tell is kept here, small:
+docs/benchmarks.md "One CSV engine"). What pandas cannot tell is kept here, small:
 
 - a logged ``nan`` (a diverged loss: a point) against an empty cell (no value): pandas reads
-  only empty cells and the missing-value words as missing, so a ``nan`` leaves its column as
-  text, and only such columns' non-numeric cells are read one distinct string at a time with
-  :func:`~lrviz.loaders.text.parse_cell` (``nan``, ``inf``, durations, repeated header lines);
+  ``nan`` as missing, so that its column stays numbers, and the few missing cells are then
+  told apart from their rows' bytes; when they are many (or the file is quoted) pandas reads
+  the file again with ``nan`` as text. Cells pandas leaves as text are read one distinct
+  string at a time with :func:`~lrviz.loaders.text.parse_cell` (``nan``, durations, text,
+  repeated header lines);
 - a last line still being written (fewer cells than the header, or inside an open quote) is
   left out, and :class:`CsvReader` takes appended lines for the live watcher;
 - a row with more cells than the header is refused with its file, line and column.
@@ -424,8 +426,8 @@ def _block_of(frame, dialect: Dialect, nans: dict) -> _Block:
     values, present, texts, heads = [], [], [], []
     for j in range(nc):
         v, p, text, head = _column_of(frame[j], dialect.names[j], dialect.decimal_comma)
-        if j in nans:
-            p = nans[j] if p is None else p | nans[j]
+        if j in nans and p is not None:
+            p = p | nans[j]  # logged nans: points, not gaps
         values.append(v)
         present.append(p)
         texts.append(text)
