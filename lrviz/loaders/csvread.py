@@ -317,26 +317,16 @@ def _logged_nans(lines: _Lines, frame, dialect: Dialect) -> dict | None:
     missing = {j: m for j, m in missing.items() if m.any()}
     if not missing:
         return {}
-    buf = _mapped(lines.file)
-    try:
-        return _tell(buf, lines.body_offset, missing, len(frame), dialect)
-    finally:
-        if not isinstance(buf, bytes):
-            buf.close()
+    return _tell(lines.file, lines.body_offset, missing, len(frame), dialect)
 
 
-def _tell(buf, at: int, missing: dict, nrows: int, dialect: Dialect) -> dict | None:
-    """:func:`_logged_nans` over the file's bytes ``buf``, its rows from offset ``at`` on."""
-    if buf.find(b"a", at) < 0 and buf.find(b"A", at) < 0:
+def _tell(f, at: int, missing: dict, nrows: int, dialect: Dialect) -> dict | None:
+    """:func:`_logged_nans` from the bytes of the open file ``f``, its rows from ``at`` on."""
+    if not _body_holds(f, at, (b"a", b"A")):
         return {}  # every spelling of nan has an `a`: all are empty cells or missing words
     if sum(int(m.sum()) for m in missing.values()) > _MAX_TOLD:
         return None
-    if buf.find(b'"', at) >= 0 or buf[at : at + 1] in (b" ", b"\t"):
-        return None  # quoted cells may hold line ends
-    for pad in (b" ", b"\t"):  # (one byte is found at memchr speed, two are not)
-        if buf.find(pad, at) >= 0 and buf.find(b"\n" + pad, at) >= 0:
-            return None  # a line starting with a space: pandas skips a line of only spaces
-    spans = _row_spans(buf, at, nrows)
+    spans = _row_spans(f, at, nrows)
     if spans is None:
         return None
     starts, ends = spans
@@ -345,7 +335,8 @@ def _tell(buf, at: int, missing: dict, nrows: int, dialect: Dialect) -> dict | N
     for j, m in missing.items():
         logged = np.zeros(m.size, dtype=bool)
         for r in np.flatnonzero(m).tolist():
-            cells = buf[int(starts[r]) : int(ends[r])].rstrip(b"\r").split(sep)
+            f.seek(int(starts[r]))
+            cells = f.read(int(ends[r] - starts[r])).rstrip(b"\r").split(sep)
             cell = cells[j].decode("utf-8", "replace") if j < len(cells) else ""
             value = parse_cell(cell, dialect.decimal_comma)
             if value is MISSING:
@@ -358,39 +349,56 @@ def _tell(buf, at: int, missing: dict, nrows: int, dialect: Dialect) -> dict | N
     return out
 
 
-def _mapped(f):
-    """The bytes of the open file ``f`` without reading them into memory (a read-only map of
-    a real file; an in-memory file's own bytes)."""
-    if isinstance(f, io.BytesIO):
-        return f.getvalue()
-    import mmap
-
-    try:
-        return mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
-    except (OSError, ValueError):  # an empty file, or no file descriptor
-        f.seek(0)
-        return f.read()
+#: Bytes read at a time when looking through a body (one buffer, reused).
+_SCAN_BYTES = 1 << 22
 
 
-#: Bytes compared per step when finding line ends (bounded work arrays).
-_SCAN_BYTES = 1 << 24
+def _pieces(f, offset: int):
+    """(offset, buffer, length) of successive pieces of ``f`` from ``offset`` on, read into
+    one reused buffer (no copy of the file is kept)."""
+    buf = bytearray(_SCAN_BYTES)
+    f.seek(offset)
+    pos = offset
+    while n := f.readinto(buf):
+        yield pos, buf, n
+        pos += n
 
 
-def _row_spans(buf, offset: int, nrows: int):
+def _body_holds(f, offset: int, needles: tuple) -> bool:
+    """Whether one of the one-byte ``needles`` occurs from ``offset`` on (memchr speed)."""
+    return any(buf.find(x, 0, n) >= 0 for _, buf, n in _pieces(f, offset) for x in needles)
+
+
+def _row_spans(f, offset: int, nrows: int):
     """(start, end) byte offsets of each row's line from ``offset`` on (blank lines, also
-    ``\\r`` and ``\\r\\r`` ones, are no rows), or None when they are not ``nrows``."""
-    data = np.frombuffer(buf, dtype=np.uint8)
-    ends = [
-        np.flatnonzero(data[i : i + _SCAN_BYTES] == 10) + i
-        for i in range(offset, data.size, _SCAN_BYTES)
-    ]
+    ``\\r`` and ``\\r\\r`` ones, are no rows); None when they are not ``nrows``, or when
+    lines cannot be rows one to one: a quote (a quoted cell may hold line ends) or a line
+    starting with a space or tab (pandas skips a line of only spaces)."""
+    ends, cr1, cr2 = [], [], []
+    prev = np.full(2, 10, dtype=np.uint8)  # the two bytes before the piece
+    for pos, buf, n in _pieces(f, offset):
+        if buf.find(b'"', 0, n) >= 0:
+            return None
+        ext = np.concatenate([prev, np.frombuffer(buf, dtype=np.uint8, count=n)])
+        local = np.flatnonzero(ext[2:] == 10)
+        if buf.find(b" ", 0, n) >= 0 or buf.find(b"\t", 0, n) >= 0:  # (at memchr speed)
+            first = local + 1  # where the piece's lines start
+            first = first[first < n]
+            if prev[-1] == 10:
+                first = np.concatenate(([0], first))
+            lead = ext[first + 2]
+            if bool(((lead == 32) | (lead == 9)).any()):
+                return None
+        ends.append(local + pos)
+        cr1.append(ext[local + 1] == 13)  # the byte before the line end
+        cr2.append(ext[local] == 13)  # the one before that
+        prev = ext[-2:].copy()
     if not ends or not sum(e.size for e in ends):
         return None
     end = np.concatenate(ends)
     start = np.concatenate(([offset], end[:-1] + 1))
     length = end - start
-    before1 = data[np.maximum(end - 1, 0)] == 13  # the byte before the line end
-    before2 = data[np.maximum(end - 2, 0)] == 13
+    before1, before2 = np.concatenate(cr1), np.concatenate(cr2)
     blank = (length == 0) | ((length == 1) & before1) | ((length == 2) & before1 & before2)
     rows = np.flatnonzero(~blank)
     if rows.size != nrows:
