@@ -326,7 +326,8 @@ def _tell(f, at: int, missing: dict, nrows: int, dialect: Dialect) -> dict | Non
         return {}  # every spelling of nan has an `a`: all are empty cells or missing words
     if sum(int(m.sum()) for m in missing.values()) > _MAX_TOLD:
         return None
-    spans = _row_spans(f, at, nrows)
+    wanted = np.unique(np.concatenate([np.flatnonzero(m) for m in missing.values()]))
+    spans = _row_spans(f, at, nrows, wanted)
     if spans is None:
         return None
     starts, ends = spans
@@ -334,9 +335,10 @@ def _tell(f, at: int, missing: dict, nrows: int, dialect: Dialect) -> dict | Non
     out = {}
     for j, m in missing.items():
         logged = np.zeros(m.size, dtype=bool)
-        for r in np.flatnonzero(m).tolist():
-            f.seek(int(starts[r]))
-            cells = f.read(int(ends[r] - starts[r])).rstrip(b"\r").split(sep)
+        rows = np.flatnonzero(m)
+        for r, i in zip(rows.tolist(), np.searchsorted(wanted, rows).tolist(), strict=True):
+            f.seek(int(starts[i]))
+            cells = f.read(int(ends[i] - starts[i])).rstrip(b"\r").split(sep)
             cell = cells[j].decode("utf-8", "replace") if j < len(cells) else ""
             value = parse_cell(cell, dialect.decimal_comma)
             if value is MISSING:
@@ -369,12 +371,17 @@ def _body_holds(f, offset: int, needles: tuple) -> bool:
     return any(buf.find(x, 0, n) >= 0 for _, buf, n in _pieces(f, offset) for x in needles)
 
 
-def _row_spans(f, offset: int, nrows: int):
-    """(start, end) byte offsets of each row's line from ``offset`` on (blank lines, also
-    ``\\r`` and ``\\r\\r`` ones, are no rows); None when they are not ``nrows``, or when
-    lines cannot be rows one to one: a quote (a quoted cell may hold line ends) or a line
-    starting with a space or tab (pandas skips a line of only spaces)."""
-    ends, cr1, cr2 = [], [], []
+def _row_spans(f, offset: int, nrows: int, wanted: np.ndarray):
+    """(start, end) byte offsets of the lines of rows ``wanted`` (sorted row numbers; blank
+    lines, also ``\\r`` and ``\\r\\r`` ones, are no rows), reading from ``offset`` on.
+
+    None when the file does not have ``nrows`` rows, or when its lines cannot be its rows one
+    to one: a quote (a quoted cell may hold line ends), a line starting with a space or tab
+    (pandas skips a line of only spaces). Work arrays are one piece's, whatever the file."""
+    starts = np.zeros(wanted.size, dtype=np.int64)
+    ends = np.zeros(wanted.size, dtype=np.int64)
+    seen = 0  # rows in the pieces before
+    line_start = offset  # where the line running into the piece started
     prev = np.full(2, 10, dtype=np.uint8)  # the two bytes before the piece
     for pos, buf, n in _pieces(f, offset):
         if buf.find(b'"', 0, n) >= 0:
@@ -389,21 +396,23 @@ def _row_spans(f, offset: int, nrows: int):
             lead = ext[first + 2]
             if bool(((lead == 32) | (lead == 9)).any()):
                 return None
-        ends.append(local + pos)
-        cr1.append(ext[local + 1] == 13)  # the byte before the line end
-        cr2.append(ext[local] == 13)  # the one before that
         prev = ext[-2:].copy()
-    if not ends or not sum(e.size for e in ends):
-        return None
-    end = np.concatenate(ends)
-    start = np.concatenate(([offset], end[:-1] + 1))
-    length = end - start
-    before1, before2 = np.concatenate(cr1), np.concatenate(cr2)
-    blank = (length == 0) | ((length == 1) & before1) | ((length == 2) & before1 & before2)
-    rows = np.flatnonzero(~blank)
-    if rows.size != nrows:
-        return None
-    return start[rows], end[rows]
+        if not local.size:
+            continue
+        end = local + pos
+        start = np.concatenate(([line_start], end[:-1] + 1))
+        line_start = int(end[-1]) + 1
+        length = end - start
+        cr1 = ext[local + 1] == 13  # the byte before the line end
+        cr2 = ext[local] == 13  # the one before that
+        blank = (length == 0) | ((length == 1) & cr1) | ((length == 2) & cr1 & cr2)
+        rows = np.flatnonzero(~blank)
+        lo, hi = np.searchsorted(wanted, [seen, seen + rows.size])
+        if hi > lo:
+            lines = rows[wanted[lo:hi] - seen]
+            starts[lo:hi], ends[lo:hi] = start[lines], end[lines]
+        seen += rows.size
+    return (starts, ends) if seen == nrows else None
 
 
 def _reason(exc: Exception) -> str:

@@ -232,6 +232,7 @@ def test_random_tables_read_as_parse_cell_reads_each_cell(tmp_path_factory, ncol
         assert_reads_as_oracle(path, text)
 
 
+@pytest.mark.parametrize("piece", [7, 1 << 22])  # lines across the pieces read, or not
 @pytest.mark.parametrize("told", [0, 100_000])
 @pytest.mark.parametrize(
     "text",
@@ -241,8 +242,11 @@ def test_random_tables_read_as_parse_cell_reads_each_cell(tmp_path_factory, ncol
         "step,loss\r\n0,NA\r\n1,nan\r\n2,-NaN\r\n3,\r\n",
     ],
 )
-def test_logged_nans_are_told_from_gaps_around_blank_lines(tmp_path, monkeypatch, told, text):
+def test_logged_nans_are_told_from_gaps_around_blank_lines(
+    tmp_path, monkeypatch, told, text, piece
+):
     monkeypatch.setattr("lrviz.loaders.csvread._MAX_TOLD", told)
+    monkeypatch.setattr("lrviz.loaders.csvread._SCAN_BYTES", piece)
     p = tmp_path / "log.csv"
     p.write_bytes(text.encode())
     assert_reads_as_oracle(p, text.replace("\r", ""))

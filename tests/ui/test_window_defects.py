@@ -392,4 +392,3 @@ def test_each_task_gives_its_main_plot_the_room_at_1024x700(qtbot, window, tab, 
     qtbot.waitUntil(lambda: dock.isVisible() and dock.width() >= 0.45 * area.width())
     assert dock.height() >= 0.5 * area.height()
     assert dock.width() >= 300
-
