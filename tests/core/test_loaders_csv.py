@@ -38,7 +38,14 @@ def oracle(text: str, sep: str = ","):
 
 
 def assert_reads_as_oracle(path: Path, text: str) -> None:
-    table = read_csv(str(path))
+    """Read both ways: by pandas (any size) and line by line (a small log, a tail)."""
+    for lines_bytes in (0, 1 << 30):
+        with pytest.MonkeyPatch.context() as monkeypatch:
+            monkeypatch.setattr("lrviz.loaders.csvread.LINES_BYTES", lines_bytes)
+            _assert_table_is_oracle(read_csv(str(path)), text)
+
+
+def _assert_table_is_oracle(table, text: str) -> None:
     want, nrows = oracle(text)
     assert table.nrows == nrows
     assert sorted(table.values) == sorted(want)
@@ -265,6 +272,7 @@ def test_plain_numeric_columns_never_go_cell_by_cell(tmp_path, monkeypatch, eol)
     p = tmp_path / "log.csv"
     p.write_bytes(eol.join([b"step,lr,loss", b"1,,0.5", b"2,0.1,1e-07", b"3,-2,"]) + eol)
     monkeypatch.setattr("lrviz.loaders.csvread.parse_cell", refuse)
+    monkeypatch.setattr("lrviz.loaders.csvread.LINES_BYTES", 0)  # pandas, however small
     t = read_csv(str(p))
     assert t.values["loss"][:2].tolist() == [0.5, 1e-07]
     assert t.present["lr"].tolist() == [False, True, True]
