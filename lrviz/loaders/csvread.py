@@ -11,7 +11,9 @@ docs/benchmarks.md "One CSV engine"). What pandas cannot tell is kept here, smal
   string at a time with :func:`~lrviz.loaders.text.parse_cell` (``nan``, durations, text,
   repeated header lines);
 - a last line still being written (fewer cells than the header, or inside an open quote) is
-  left out, and :class:`CsvReader` takes appended lines for the live watcher;
+  left out, and :class:`CsvReader` takes appended lines for the live watcher; a few lines (a
+  tail, a last line, a log of at most :data:`LINES_BYTES`) are read line by line with the
+  same rules, because a pandas call costs milliseconds whatever its size;
 - a row with more cells than the header is refused with its file, line and column.
 """
 
