@@ -172,6 +172,10 @@ _TOO_MANY = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
 _WIDENINGS = 6
 
 
+class _UnclosedQuote(Exception):
+    """pandas found a quote that no later line closes."""
+
+
 @dataclass
 class _Block:
     """Parsed columns of some lines."""
@@ -303,8 +307,7 @@ def _frame(lines: _Lines, dialect: Dialect, path: str | None, missing: list[str]
                     k = int(found.group(1)) + 1 if found.group(1) else int(found.group(2))
                     where = lines.file_line(k)
                 if "EOF inside string" in str(exc):
-                    text = "a quote opened on this line is never closed"
-                    raise LrvizError(text, path, where) from None
+                    raise _UnclosedQuote from None  # read line by line, as before pandas
                 raise LrvizError("not a table: " + _reason(exc), path, where) from None
             long_row = int(found.group(2)), int(found.group(3))
         except (OSError, MemoryError, UnicodeError) as exc:
@@ -601,7 +604,16 @@ class CsvReader:
 
     def feed_lines(self, lines: _Lines, count: int) -> None:
         """Read ``count`` complete lines from ``lines`` (a whole file's body, by path)."""
-        self._add_block(_parse(lines, self.dialect, self.path))
+        try:
+            block = _parse(lines, self.dialect, self.path)
+        except _UnclosedQuote:
+            # A stray quote: pandas would read on to the end of the file inside it; line by
+            # line, it ends with its line (what lrviz always did), and the rest is read.
+            f = lines.file
+            f.seek(lines.body_offset)
+            data = f.read()
+            block = self._parse_lines(data[: data.rfind(b"\n") + 1], final=False)
+        self._add_block(block)
         self.line += count
 
     def feed_final(self, data: bytes) -> None:
@@ -636,12 +648,8 @@ class CsvReader:
         for k, line in enumerate(lines):
             if not line.strip():
                 continue
-            if not quotes_balanced(line):
-                if final and k == last:
-                    continue  # cut off inside a quote while being written
-                raise LrvizError(
-                    "a quote opened on this line is never closed", self.path, self.line + k
-                )
+            if final and k == last and not quotes_balanced(line):
+                continue  # cut off inside a quote while being written
             # At most nc + 1 cells: a line of millions of separators costs no more than one
             # of the header's width.
             cells = split_row(line, d.sep, nc)
