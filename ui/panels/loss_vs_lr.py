@@ -38,17 +38,27 @@ class LossVsLrPanel(PlotPanel):
         self.statistic.setVisible(False)
         self.legend = self.plot.addLegend(offset=(10, -10), labelTextSize="8pt")
         self.trend = pg.PlotDataItem(pen=pg.mkPen((150, 150, 150), width=1), connect="finite")
-        self.points = pg.PlotDataItem(pen=None, symbol="o", symbolSize=8)
+        # Pens and brushes as Qt objects made once: pyqtgraph caches a rendered symbol per
+        # pen and brush object, and a colour given as a tuple became a new pen every refresh,
+        # so every refresh rendered every run's symbol again (100 ms a frame at 1000 runs).
+        self.points = pg.PlotDataItem(
+            pen=None, symbol="o", symbolSize=8, symbolPen=pg.mkPen((200, 200, 200))
+        )
         self.diverged = pg.PlotDataItem(
             pen=None,
             symbol="x",
             symbolSize=11,
             symbolPen=pg.mkPen(DIVERGED, width=2),
+            symbolBrush=pg.mkBrush(None),
         )
         # Runs that reached a loss of exactly 0: a log axis cannot show 0, so they sit at the
         # smallest positive loss, marked with a down-pointing triangle.
         self.zeros = pg.PlotDataItem(
-            pen=None, symbol="t", symbolSize=10, symbolPen=pg.mkPen((60, 60, 60), width=1.5)
+            pen=None,
+            symbol="t",
+            symbolSize=10,
+            symbolPen=pg.mkPen((60, 60, 60), width=1.5),
+            symbolBrush=pg.mkBrush((50, 50, 150)),
         )
         for item in (self.trend, self.points, self.diverged, self.zeros):
             self.plot.addItem(item)

@@ -345,7 +345,7 @@ def _diverged_marks() -> pg.PlotDataItem:
         symbol="x",
         symbolSize=11,
         symbolPen=pg.mkPen(DIVERGED, width=2),
-        symbolBrush=None,
+        symbolBrush=pg.mkBrush(None),  # an object: None made a new brush (and symbol) a frame
     )
 
 
