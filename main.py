@@ -13,6 +13,11 @@ def open_app(argv: list[str]) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # A long simulation runs in a child process (lrviz.engine_process); in the PyInstaller
+    # bundle that child starts as this program again, and this is where it turns into one.
+    import multiprocessing
+
+    multiprocessing.freeze_support()
     from lrviz.launch import main as launch
 
     return launch(argv, open_app=open_app)

@@ -11,6 +11,7 @@ import time
 from PySide6.QtCore import QObject, Signal
 
 from lrviz.engine import Batch, Simulation
+from lrviz.engine_process import RemoteSimulation
 from lrviz.limits import check_simulation, history_bytes
 from lrviz.run_store import MEMORY_BUDGET, RunStore
 from lrviz.simulation_config import SimulationConfig
@@ -20,6 +21,16 @@ from .jobs import JobRunner
 # The ~30 ms limit sets the pace: a fast engine must not flood the GUI with tiny batches.
 BATCH_ITERATIONS = 5000
 BATCH_SECONDS = 0.03
+#: Runs x iterations x dimensions from which the engine runs in a child process (about two
+#: seconds of work). Below it a thread is quicker (a child takes ~0.4 s to start); above it
+#: the engine thread would share the interpreter lock with the GUI thread and freeze the
+#: window for up to a second at a time (docs/benchmarks.md, "Window responsiveness").
+PROCESS_WORK = 100_000_000
+
+
+def engine_work(config: SimulationConfig, dim: int) -> int:
+    """How much a simulation computes, in runs x iterations x dimensions."""
+    return int(config.lrs.size) * int(config.iterations) * max(int(dim), 1)
 
 
 class SimulationRunner(QObject):
@@ -36,6 +47,8 @@ class SimulationRunner(QObject):
     #: bytes of history a run keeps at full resolution (beyond it, every k-th iteration; the
     #: panels draw screen-resolution envelopes either way)
     memory_budget = MEMORY_BUDGET
+    #: work (:func:`engine_work`) from which the engine runs in a child process
+    process_work = PROCESS_WORK
 
     started = Signal(object)
     progressed = Signal(int, int, float)
@@ -44,7 +57,7 @@ class SimulationRunner(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.simulation: Simulation | None = None
+        self.simulation: Simulation | RemoteSimulation | None = None
         self.store: RunStore | None = None
         self.config: SimulationConfig | None = None
         self.state = "idle"
@@ -61,9 +74,12 @@ class SimulationRunner(QObject):
             config, history_bytes=min(history_bytes(config), self.memory_budget) * 2
         )  # x2: the store's history and its screen-resolution envelopes, generously
         self.jobs.supersede()  # batches of the old run are stale from here
+        self._close_remote()
         simulation = config.build()
         # A 2-D problem's runs are drawn walking its loss surface: keep their positions.
         simulation.record_weights = simulation.objective.dim == 2
+        if engine_work(config, simulation.objective.dim) >= self.process_work:
+            simulation = RemoteSimulation(config, simulation, simulation.record_weights)
         self.config = config
         self.simulation = simulation
         self.store = RunStore(
@@ -92,11 +108,14 @@ class SimulationRunner(QObject):
     def stop(self) -> None:
         if self.state in ("running", "paused"):
             self.jobs.halt()
+            self._close_remote()
             self._set_state("stopped")
 
     def shutdown(self) -> None:
-        """Stop and wait for every thread this runner started (window closing)."""
+        """Stop and wait for every thread (and engine process) this runner started (window
+        closing)."""
         self.jobs.shutdown()
+        self._close_remote()
 
     # --- session state (ui.session) -------------------------------------------------------
     def get_state(self) -> dict:
@@ -149,6 +168,11 @@ class SimulationRunner(QObject):
         self.progressed.emit(self.store.count, self.store.capacity, self._rate)
         if batch.done and self.state in ("running", "paused"):
             self._set_state("finished")
+
+    def _close_remote(self) -> None:
+        """End the engine process of the current run, if it has one (its thread has ended)."""
+        if isinstance(self.simulation, RemoteSimulation):
+            self.simulation.close()
 
     def _on_failed(self, message: str) -> None:
         self.failed.emit(message)

@@ -1,0 +1,104 @@
+"""A simulation run in a child process: the same batches as in this process, paused and
+resumed without losing one, failures reported in one line."""
+
+from __future__ import annotations
+
+import types
+
+import numpy as np
+import pytest
+
+from lrviz.engine_process import EngineProcessError, RemoteSimulation
+from lrviz.simulation_config import SimulationConfig
+
+
+def _config(iterations: int = 3000) -> SimulationConfig:
+    return SimulationConfig(
+        objective="quadratic", lrs=np.geomspace(1e-3, 0.3, 6), iterations=iterations, dim=5
+    )
+
+
+def _remote(config) -> RemoteSimulation:
+    return RemoteSimulation(config, config.build())
+
+
+def test_the_child_streams_the_same_batches_as_the_engine_here():
+    config = _config()
+    remote = _remote(config)
+    try:
+        batches = list(remote.run(batch_iterations=400))
+    finally:
+        remote.close()
+    here = list(config.build().run(batch_iterations=400))
+    assert remote.done and remote.iteration == 3000
+    assert [b.start for b in batches] == [b.start for b in here]
+    np.testing.assert_array_equal(
+        np.concatenate([b.loss for b in batches]), np.concatenate([b.loss for b in here])
+    )
+    np.testing.assert_array_equal(batches[-1].diverged_at, here[-1].diverged_at)
+    assert batches[-1].done
+
+
+def test_closing_the_stream_pauses_and_run_resumes_without_losing_a_batch():
+    config = _config()
+    remote = _remote(config)
+    try:
+        first = []
+        stream = remote.run(batch_iterations=300)
+        for batch in stream:
+            first.append(batch)
+            if len(first) == 2:
+                break
+        stream.close()  # what the worker does on pause
+        assert not remote.done and remote.iteration == 600 and remote.alive
+        rest = list(remote.run(batch_iterations=300))  # resume
+    finally:
+        remote.close()
+    got = np.concatenate([b.loss for b in first + rest])
+    expected = np.concatenate([b.loss for b in config.build().run(batch_iterations=300)])
+    np.testing.assert_array_equal(got, expected)
+    assert [b.start for b in first + rest] == list(range(0, 3000, 300))
+
+
+class _FailsInTheChild:
+    """A configuration whose simulation cannot be built (only the child builds it)."""
+
+    def build(self):
+        raise ValueError("no such objective 'nowhere'")
+
+
+def _local_stub():
+    return types.SimpleNamespace(objective=None, runs=1, iterations=10, done=False)
+
+
+def test_a_failure_in_the_child_is_one_line_here():
+    remote = RemoteSimulation(_FailsInTheChild(), _local_stub())
+    try:
+        with pytest.raises(EngineProcessError, match="ValueError: no such objective 'nowhere'"):
+            list(remote.run())
+    finally:
+        remote.close()
+    assert remote.done
+
+
+def test_a_child_that_dies_is_reported_not_waited_for():
+    remote = _remote(_config(iterations=10_000_000))
+    try:
+        stream = remote.run(batch_iterations=100)
+        next(stream)
+        remote._process.kill()
+        with pytest.raises(EngineProcessError, match="ended unexpectedly"):
+            for _ in stream:
+                pass
+    finally:
+        remote.close()
+
+
+def test_close_ends_the_child():
+    remote = _remote(_config(iterations=10_000_000))
+    stream = remote.run(batch_iterations=100)
+    next(stream)
+    stream.close()
+    assert remote.alive
+    remote.close()
+    assert not remote.alive and remote.done
