@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from lrviz import __version__
+from lrviz.engine_process import RemoteSimulation
 from lrviz.errors import LrvizError
 from lrviz.simulation_config import SimulationConfig
 from lrviz.theory import theory_lrs
@@ -39,7 +40,8 @@ from .task_layouts import TaskLayouts
 from .tool_tabs import compact_tabs
 from .tooltips import DockTips, explain_qt_buttons
 
-REDRAW_INTERVAL_MS = 33  # ~30 Hz: batches only mark data dirty; this timer draws
+#: The timer draws one panel a tick (see redraw): three panels that change, ~25 Hz each.
+REDRAW_INTERVAL_MS = 13  # batches only mark data dirty; this timer draws
 MAX_REDRAW_INTERVAL_MS = 1000
 
 
@@ -200,6 +202,7 @@ class MainWindow(QMainWindow):
 
         self._pending_progress: tuple[int, int, float] | None = None
         self._awaiting_paint: dict = {}  # panel -> its paint count when it last drew
+        self._next_panel = 0  # the timer draws one panel a tick, in turn
         self.redraw_timer = QTimer(self)
         self.redraw_timer.setInterval(REDRAW_INTERVAL_MS)
         self.redraw_timer.timeout.connect(lambda: self.redraw(drop_unpainted=True))
@@ -393,12 +396,15 @@ class MainWindow(QMainWindow):
 
     def redraw(self, drop_unpainted: bool = False) -> None:
         """Draw whatever changed since the last draw (the timer calls it with
-        ``drop_unpainted``; a direct call always draws).
+        ``drop_unpainted``; a direct call always draws, every panel).
 
-        The engine thread needs the GIL too: the timer is paced on what a frame really costs
-        (updating the curves plus painting them), so drawing takes at most about a fifth of
-        the time; and a frame is dropped while the previous one has not been painted yet
-        (napari's idea), so slow paints never queue up behind each other."""
+        The timer draws one panel a tick, in turn: refreshing and painting three panels at
+        once was one stall of their summed cost (100-300 ms on the loaded 2-core machine).
+        It is paced on what a frame really costs (updating the curves plus painting them):
+        drawing takes at most a fifth of the time while the engine shares this process's
+        interpreter lock, half when it runs in its own process; and a frame is dropped while
+        the previous one has not been painted yet (napari's idea), so slow paints never
+        queue up behind each other."""
         panels = (*self._simulation_panels(), self.loss_surface)
         waiting = any(p.graphics.paints == seen for p, seen in self._awaiting_paint.items())
         if drop_unpainted and waiting:
@@ -408,13 +414,20 @@ class MainWindow(QMainWindow):
         started = time.perf_counter()
         self._show_progress()
         self._awaiting_paint = {}
-        for panel in panels:
+        if drop_unpainted:
+            first = self._next_panel % len(panels)
+            panels = panels[first:] + panels[:first]
+        for k, panel in enumerate(panels):
             if panel.refresh():
                 self._awaiting_paint[panel] = panel.graphics.paints
+                if drop_unpainted:
+                    self._next_panel += k + 1
+                    break
         if self._awaiting_paint:
             paint = sum(p.graphics.paint_seconds for p in self._awaiting_paint)
             cost_ms = 1000.0 * (time.perf_counter() - started + paint)
-            interval = int(min(MAX_REDRAW_INTERVAL_MS, max(REDRAW_INTERVAL_MS, 5 * cost_ms)))
+            share = 2 if isinstance(self.runner.simulation, RemoteSimulation) else 5
+            interval = int(min(MAX_REDRAW_INTERVAL_MS, max(REDRAW_INTERVAL_MS, share * cost_ms)))
             self.redraw_timer.setInterval(interval)
 
     def open_paths(self, paths) -> None:
@@ -523,6 +536,9 @@ class MainWindow(QMainWindow):
 
     def _on_state(self, state: str) -> None:
         self.simulate_form.set_run_state(state)
+        # While a run streams, its curves are stroked off the GUI thread; otherwise exactly.
+        for panel in (self.loss_vs_iteration, self.lr_vs_iteration):
+            panel.set_streaming(state == "running")
         if state in ("finished", "stopped"):
             self.redraw()
             store = self.runner.store

@@ -28,9 +28,9 @@ BATCH_SECONDS = 0.03
 PROCESS_WORK = 100_000_000
 
 
-def engine_work(config: SimulationConfig, dim: int) -> int:
+def engine_work(simulation: Simulation) -> int:
     """How much a simulation computes, in runs x iterations x dimensions."""
-    return int(config.lrs.size) * int(config.iterations) * max(int(dim), 1)
+    return simulation.runs * simulation.iterations * max(simulation.objective.dim, 1)
 
 
 class SimulationRunner(QObject):
@@ -78,7 +78,7 @@ class SimulationRunner(QObject):
         simulation = config.build()
         # A 2-D problem's runs are drawn walking its loss surface: keep their positions.
         simulation.record_weights = simulation.objective.dim == 2
-        if engine_work(config, simulation.objective.dim) >= self.process_work:
+        if engine_work(simulation) >= self.process_work:
             simulation = RemoteSimulation(config, simulation, simulation.record_weights)
         self.config = config
         self.simulation = simulation

@@ -228,3 +228,53 @@ def test_clicking_a_legend_sample_hides_its_run(qtbot, window):
     assert all(curve.isVisible() for curve in panel.curves)
     panel._legend_samples[1].setVisible(False)  # what a click on the sample does
     assert panel.curves[0].isVisible() and not panel.curves[1].isVisible()
+
+
+def test_a_long_run_streams_from_a_child_process_and_resumes_exactly(qtbot, window):
+    """Issue 9: the engine thread shared the interpreter lock with the GUI thread; a long
+    run's engine now runs in a child process. Pausing keeps the child's simulation, resuming
+    loses no batch, the panels stroke the streaming curves off the GUI thread, and the child
+    ends with the run."""
+    from lrviz.engine_process import RemoteSimulation
+
+    runner = window.runner
+    runner.process_work = 0  # this small run too
+    config = SimulationConfig(
+        objective="logreg",
+        optimizer="adam",
+        batch_size=16,
+        lrs=np.geomspace(1e-3, 1.0, 6),
+        iterations=60_000,
+    )
+    with qtbot.waitSignal(runner.progressed, timeout=30_000):
+        window.start_simulation(config)
+    remote = runner.simulation
+    assert isinstance(remote, RemoteSimulation) and remote.alive
+    assert window.loss_vs_iteration.paths.live
+    runner.pause()
+    assert runner.state == "paused" and remote.alive
+    assert not window.loss_vs_iteration.paths.live  # paused: exact vector painting
+    with qtbot.waitSignal(
+        runner.state_changed, timeout=120_000, check_params_cb=lambda s: s == "finished"
+    ):
+        runner.resume()
+    reference = config.build()
+    losses = np.concatenate([b.loss for b in reference.run(batch_iterations=500)])
+    assert runner.store.count == 60_000
+    np.testing.assert_array_equal(runner.store.loss[: losses.shape[0]], losses)
+    qtbot.waitUntil(lambda: not remote.alive, timeout=10_000)  # it ends with its run
+
+
+def test_stopping_or_closing_ends_the_engine_process(qtbot, window):
+    runner = window.runner
+    runner.process_work = 0
+    with qtbot.waitSignal(runner.progressed, timeout=30_000):
+        window.start_simulation(_long_config())
+    first = runner.simulation
+    assert first.alive
+    with qtbot.waitSignal(runner.progressed, timeout=30_000):
+        window.start_simulation(_long_config())  # a restart ends the old child
+    assert not first.alive
+    second = runner.simulation
+    runner.stop()
+    assert not second.alive and runner.state == "stopped"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 import pytest
+from PySide6.QtGui import QImage
 
 from ui.panels.run_paths import RunPaths
 
@@ -72,3 +73,62 @@ def test_flat_stretches_keep_only_their_ends(paths):
     cx, cy = item.curve(1)
     np.testing.assert_array_equal(cx, [0.0, 2.0, 3.0, 4.0, 5.0])  # a step keeps its corner
     assert np.isnan(cy[-1]) and item.dataBounds(0) == pytest.approx((0.0, 5.0))
+
+
+def _pixels(widget) -> np.ndarray:
+    image = widget.grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
+    return np.array(image.constBits(), dtype=np.uint8).reshape(image.height(), -1)
+
+
+def test_live_curves_are_stroked_off_the_gui_thread_into_the_same_picture(
+    paths, qtbot, monkeypatch
+):
+    """While a run streams, the curves are stroked on a thread of their own and the GUI
+    thread draws the image: the window shows the same pixels as painting them directly."""
+    import threading
+
+    from ui.panels import curve_raster
+
+    widget, item = paths
+    widget.resize(400, 300)
+    widget.show()
+    x = np.arange(200.0)
+    item.set_data([0, 1], x, [np.sin(x / 9) + 2, np.cos(x / 7) + 2])
+    widget.plotItem.vb.autoRange()
+    qtbot.waitExposed(widget)
+    _pixels(widget)  # the axes take their final widths
+    stroked_in = []
+    stroke = curve_raster.stroke
+    monkeypatch.setattr(
+        curve_raster,
+        "stroke",
+        lambda frame: stroked_in.append(threading.current_thread()) or stroke(frame),
+    )
+    item.set_live(True)
+    widget.viewport().repaint()  # asks for the image of this view
+    qtbot.waitUntil(lambda: item._image is not None and item._asked is None, timeout=10_000)
+    live = _pixels(widget)
+    assert item._asked is None  # the image shown is the current view's
+    assert stroked_in and all(t is not threading.main_thread() for t in stroked_in)
+    thread = item._raster._thread
+    item.set_live(False)  # the run ended: vectors again, and the thread ends
+    qtbot.waitUntil(lambda: not thread.is_alive(), timeout=10_000)
+    exact = _pixels(widget)
+    assert np.mean(live != exact) < 0.002  # the same picture
+
+
+def test_live_image_follows_new_data(paths, qtbot):
+    """Data that changes while live is stroked again; the newest frame wins."""
+    widget, item = paths
+    widget.resize(300, 200)
+    widget.show()
+    x = np.arange(50.0)
+    item.set_live(True)
+    for k in range(1, 4):
+        item.set_data([0], x, [x * k])
+        widget.viewport().repaint()
+    version = item._version
+    qtbot.waitUntil(
+        lambda: item._image is not None and item._image[0].key[-1] == version, timeout=10_000
+    )
+    assert item._raster.busy is False

@@ -91,6 +91,11 @@ class RunCurvesPanel(PlotPanel):
             self.colorbar.setVisible(shown)
         self.legend.setVisible(shown and self.show_legend)
 
+    def set_streaming(self, streaming: bool) -> None:
+        """A run is streaming into the panel (its curves change every frame): stroke them
+        off the GUI thread (see run_paths); once it stops, paint them exactly again."""
+        self.paths.set_live(streaming)
+
     def set_covered(self, covered: bool) -> None:
         """Another tool's layer covers the simulation's curves (a search draws its own runs
         here): they hide while it does, and what the Sources list says stays as it was."""

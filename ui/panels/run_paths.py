@@ -6,13 +6,25 @@ Qt hands the GIL to the engine thread and waits up to a switch interval to get i
 paint stretched to seconds while a simulation ran (docs/benchmarks.md). Here the runs share one
 item: each run keeps a cached ``QPainterPath`` rebuilt only when its data changes, the bounds
 are kept per run and reduced over a small array, and ``paint`` is one loop of ``drawPath``.
+
+While a run streams (:meth:`RunPaths.set_live`), even that loop is too slow for the GUI
+thread (40-80 ms a frame for 256 curves): the curves are stroked into an image on a thread
+of their own (:mod:`.curve_raster`) and ``paint`` draws the latest image, moved to the
+current view until the next one arrives. Once the run ends, painting is vector again, at
+full quality, and exports (SVG, images) always are.
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF
+from PySide6.QtCore import QPointF, QRectF
+from PySide6.QtGui import QPainter
+from PySide6.QtWidgets import QWidget
+
+from .curve_raster import CurveRaster, Frame, image_transform, transform_key
 
 #: Hovering this close to a curve (pixels) names its run in the tooltip.
 HOVER_PIXELS = 8
@@ -37,6 +49,25 @@ class RunPaths(pg.GraphicsObject):
         self._bounds = np.full((0, 4), np.nan)  # x min, x max, y min, y max per run
         self._rect = QRectF()
         self.setAcceptHoverEvents(True)
+        self._version = 0  # changes with anything a picture of the curves shows
+        self.live = False
+        self._raster: CurveRaster | None = None
+        self._image = None  # (frame, QImage) last stroked while live
+        self._asked = None  # key of the frame asked for and not arrived yet
+
+    def set_live(self, live: bool) -> None:
+        """Streaming (stroke off the GUI thread, show the latest image) or not (paint
+        vectors, exactly)."""
+        live = bool(live)
+        if live == self.live:
+            return
+        self.live = live
+        if not live:
+            self._image, self._asked = None, None
+            if self._raster is not None:
+                self._raster.close()
+                self._raster = None
+        self.update()
 
     # --- data -------------------------------------------------------------------------------
 
@@ -116,14 +147,10 @@ class RunPaths(pg.GraphicsObject):
         return self._rect
 
     def paint(self, painter, _option, _widget=None) -> None:
-        for i in np.flatnonzero(self._shown):
-            if self._x[i].size < 2:
-                continue
-            path = self._paths[i]
-            if path is None:
-                path = self._paths[i] = pg.arrayToQPath(self._x[i], self._y[i], connect="finite")
-            painter.setPen(self._pens[i])
-            painter.drawPath(path)
+        # Live on a window: the image. Anything else (exports, an image, SVG): vectors.
+        if self.live and isinstance(painter.device(), QWidget) and self._paint_image(painter):
+            return
+        self._paint_vectors(painter)
 
     def hoverEvent(self, event) -> None:
         """Name the run under the pointer (the tooltip Qt shows for this item)."""
@@ -152,6 +179,74 @@ class RunPaths(pg.GraphicsObject):
                     best, best_distance = int(i), distance
         return best
 
+    # --- painting -------------------------------------------------------------------------
+
+    def _paint_vectors(self, painter) -> None:
+        for i in np.flatnonzero(self._shown):
+            if self._x[i].size < 2:
+                continue
+            path = self._paths[i]
+            if path is None:
+                path = self._paths[i] = pg.arrayToQPath(self._x[i], self._y[i], connect="finite")
+            painter.setPen(self._pens[i])
+            painter.drawPath(path)
+
+    def _paint_image(self, painter) -> bool:
+        """Draw the latest stroked image, moved to the current view, and ask for a new one
+        when the view or the data changed since. False: there is no view to stroke for."""
+        device = painter.device()
+        view = self.viewRect()
+        if view is None or not view.isValid():
+            return False
+        to_device = painter.transform()
+        area = to_device.mapRect(view).intersected(QRectF(device.rect()))
+        if area.isEmpty():
+            return True
+        dpr = float(device.devicePixelRatioF())
+        corner = QPointF(math.floor(area.left()), math.floor(area.top()))
+        width = math.ceil((area.right() - corner.x()) * dpr)
+        height = math.ceil((area.bottom() - corner.y()) * dpr)
+        key = (transform_key(to_device), corner.x(), corner.y(), width, height, dpr, self._version)
+        current = self._image is not None and self._image[0].key == key
+        if not current and self._asked != key:
+            antialias = painter.testRenderHint(QPainter.RenderHint.Antialiasing)
+            self._ask(key, image_transform(to_device, corner, dpr), width, height, dpr, antialias)
+        if self._image is not None:
+            frame, image = self._image
+            back, invertible = frame.transform.inverted()
+            if invertible:
+                painter.save()
+                painter.setTransform(back * to_device)
+                painter.drawImage(QPointF(0.0, 0.0), image)
+                painter.restore()
+        return True
+
+    def _ask(self, key, transform, width: int, height: int, dpr: float, antialias) -> None:
+        shown = [i for i in np.flatnonzero(self._shown) if self._x[i].size >= 2]
+        frame = Frame(
+            key,
+            [(self._x[i], self._y[i]) for i in shown],
+            [self._pens[i] for i in shown],
+            transform,
+            width,
+            height,
+            dpr,
+            antialias,
+        )
+        if self._raster is None:
+            self._raster = CurveRaster()
+            self._raster.ready.connect(self._stroked)
+        self._asked = key
+        self._raster.request(frame)
+
+    def _stroked(self, frame, image) -> None:
+        if not self.live:
+            return
+        self._image = (frame, image)
+        if self._asked == frame.key:
+            self._asked = None
+        self.update()
+
     def _geometry_changed(self) -> None:
         rows = self._bounds[self._shown] if self._bounds.size else self._bounds
         if rows.size == 0 or np.isnan(rows).all():
@@ -160,6 +255,7 @@ class RunPaths(pg.GraphicsObject):
             x0, x1 = np.nanmin(rows[:, 0]), np.nanmax(rows[:, 1])
             y0, y1 = np.nanmin(rows[:, 2]), np.nanmax(rows[:, 3])
             rect = QRectF(float(x0), float(y0), float(x1 - x0), float(y1 - y0))
+        self._version += 1
         self.prepareGeometryChange()
         self._rect = rect
         self.informViewBoundsChanged()
