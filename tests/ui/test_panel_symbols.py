@@ -24,3 +24,37 @@ def test_loss_vs_lr_renders_each_runs_symbol_once_across_refreshes(qtbot):
         assert panel.refresh()
     atlas = panel.points.scatter.fragmentAtlas
     assert store.count == 60 and 0 < len(atlas) <= config.lrs.size
+
+
+def test_a_streaming_refresh_redraws_the_stalest_runs_first_and_catches_up(qtbot, monkeypatch):
+    """Re-deriving 1000 runs' curves in one refresh stalled the window for 0.4-0.8 s: while
+    a run streams, a refresh re-derives a bounded share, the runs drawn longest ago first,
+    and the following refreshes draw the rest; the curves end up as an unbounded refresh
+    draws them."""
+    from ui.panels import run_curves
+
+    monkeypatch.setattr(run_curves, "STREAMING_POINTS_A_FRAME", 3 * 120)  # 3 runs a frame
+    config = SimulationConfig(
+        objective="quadratic", lrs=np.geomspace(1e-3, 0.15, 10), iterations=60
+    )
+    store = RunStore(config.lrs, config.iterations, envelopes=True)
+    panel = run_curves.LossVsIterationPanel()
+    qtbot.addWidget(panel)
+    panel.set_store(store)
+    panel.set_streaming(True)
+    for batch in config.build().run(batch_iterations=60):
+        store.append(batch)
+    drawn_before = panel._drawn_counts.copy()
+    assert panel.refresh()
+    assert np.count_nonzero(panel._drawn_counts != drawn_before) == 3  # a share
+    frames = 1
+    while panel.refresh():
+        frames += 1
+    assert frames == 4 and np.all(panel._drawn_counts == 60)  # 3 + 3 + 3 + 1 runs
+    streamed = [panel.curves[i].getData() for i in range(10)]
+    panel.set_streaming(False)
+    panel.redraw_all()  # everything at once
+    for i, (x, y) in enumerate(streamed):
+        ex, ey = panel.curves[i].getData()
+        np.testing.assert_array_equal(x, ex)
+        np.testing.assert_allclose(y, ey, rtol=1e-12)
