@@ -583,5 +583,7 @@ class MainWindow(QMainWindow):
         self.simulate_form.shutdown()
         self.search_tool.shutdown()
         self.runner.shutdown()
+        for panel in (self.loss_vs_iteration, self.lr_vs_iteration):
+            panel.set_streaming(False)  # ends the stroking threads
         self.library.shutdown()
         super().closeEvent(event)

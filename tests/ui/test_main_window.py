@@ -116,8 +116,13 @@ def test_closing_mid_run_stops_the_thread(qtbot):
     with qtbot.waitSignal(win.runner.progressed, timeout=10_000):
         win.start_simulation(_long_config())
     assert any(t.isRunning() for t in worker.LIVE_THREADS)
+    win.redraw()
+    win.loss_vs_iteration.graphics.viewport().repaint()  # a live frame starts a stroking thread
+    raster = win.loss_vs_iteration.paths._raster
     win.close()
     assert not any(t.isRunning() for t in worker.LIVE_THREADS)
+    assert raster is not None
+    qtbot.waitUntil(lambda: not raster._thread.is_alive(), timeout=10_000)
 
 
 def test_restart_drops_batches_of_the_old_run(qtbot, window):
