@@ -18,6 +18,7 @@ simulation stays paused and memory stays bounded.
 from __future__ import annotations
 
 import multiprocessing
+import threading
 from collections.abc import Iterator
 
 from .engine import Batch
@@ -55,6 +56,13 @@ class RemoteSimulation:
         self._conn = None
         self._process = None
         self._asked = 0  # batches asked for and not received yet
+        self._interrupted = threading.Event()
+
+    def interrupt(self) -> None:
+        """Make a running ``run()`` return at once, even while it waits for the child's next
+        batch (which stays in the pipe for the resume): a pause must not wait for a batch
+        that a loaded machine may take seconds to compute (thread-safe)."""
+        self._interrupted.set()
 
     @property
     def done(self) -> bool:
@@ -63,12 +71,18 @@ class RemoteSimulation:
     def run(self, batch_iterations: int = 50, batch_seconds: float = 0.03) -> Iterator[Batch]:
         """The child's batches, in order, until the simulation is done. Closing the
         generator between batches pauses the child."""
+        self._interrupted.clear()
         if self._process is None and not self._done:
             self._start(batch_iterations, batch_seconds)
-        while not self._done:
+        while not self._done and not self._interrupted.is_set():
             while self._asked < AHEAD:
                 self._conn.send("next")
                 self._asked += 1
+            while not self._conn.poll(0.05):
+                if self._interrupted.is_set():
+                    return
+                if not self._process.is_alive() and not self._conn.poll(0):
+                    break  # _receive reports it
             kind, payload = self._receive()
             self._asked -= 1
             if kind == "failed":

@@ -98,6 +98,7 @@ class SimulationRunner(QObject):
 
     def pause(self) -> None:
         if self.state == "running":
+            self._interrupt_remote()
             self.jobs.halt()
             self._set_state("paused")
 
@@ -107,6 +108,7 @@ class SimulationRunner(QObject):
 
     def stop(self) -> None:
         if self.state in ("running", "paused"):
+            self._interrupt_remote()
             self.jobs.halt()
             self._close_remote()
             self._set_state("stopped")
@@ -168,6 +170,10 @@ class SimulationRunner(QObject):
         self.progressed.emit(self.store.count, self.store.capacity, self._rate)
         if batch.done and self.state in ("running", "paused"):
             self._set_state("finished")
+
+    def _interrupt_remote(self) -> None:
+        if isinstance(self.simulation, RemoteSimulation):
+            self.simulation.interrupt()
 
     def _close_remote(self) -> None:
         """End the engine process of the current run, if it has one (its thread has ended)."""

@@ -26,10 +26,10 @@ def test_the_child_streams_the_same_batches_as_the_engine_here():
     config = _config()
     remote = _remote(config)
     try:
-        batches = list(remote.run(batch_iterations=400))
+        batches = list(remote.run(batch_iterations=400, batch_seconds=1e9))
     finally:
         remote.close()
-    here = list(config.build().run(batch_iterations=400))
+    here = list(config.build().run(batch_iterations=400, batch_seconds=1e9))
     assert remote.done and remote.iteration == 3000
     assert [b.start for b in batches] == [b.start for b in here]
     np.testing.assert_array_equal(
@@ -44,18 +44,20 @@ def test_closing_the_stream_pauses_and_run_resumes_without_losing_a_batch():
     remote = _remote(config)
     try:
         first = []
-        stream = remote.run(batch_iterations=300)
+        stream = remote.run(batch_iterations=300, batch_seconds=1e9)
         for batch in stream:
             first.append(batch)
             if len(first) == 2:
                 break
         stream.close()  # what the worker does on pause
         assert not remote.done and remote.iteration == 600 and remote.alive
-        rest = list(remote.run(batch_iterations=300))  # resume
+        rest = list(remote.run(batch_iterations=300, batch_seconds=1e9))  # resume
     finally:
         remote.close()
     got = np.concatenate([b.loss for b in first + rest])
-    expected = np.concatenate([b.loss for b in config.build().run(batch_iterations=300)])
+    expected = np.concatenate(
+        [b.loss for b in config.build().run(batch_iterations=300, batch_seconds=1e9)]
+    )
     np.testing.assert_array_equal(got, expected)
     assert [b.start for b in first + rest] == list(range(0, 3000, 300))
 
@@ -102,3 +104,23 @@ def test_close_ends_the_child():
     assert remote.alive
     remote.close()
     assert not remote.alive and remote.done
+
+
+def test_an_interrupted_stream_ends_at_once_and_resumes_without_losing_a_batch():
+    """A pause interrupts the relay even while it waits for the child's next batch."""
+    config = _config()
+    remote = _remote(config)
+    try:
+        stream = remote.run(batch_iterations=300, batch_seconds=1e9)
+        first = [next(stream)]
+        remote.interrupt()
+        first += list(stream)  # ends without waiting for the next batch (0 or 1 arrive)
+        assert not remote.done
+        rest = list(remote.run(batch_iterations=300, batch_seconds=1e9))
+    finally:
+        remote.close()
+    got = np.concatenate([b.loss for b in first + rest])
+    expected = np.concatenate(
+        [b.loss for b in config.build().run(batch_iterations=300, batch_seconds=1e9)]
+    )
+    np.testing.assert_array_equal(got, expected)

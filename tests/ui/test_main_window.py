@@ -249,7 +249,7 @@ def test_a_long_run_streams_from_a_child_process_and_resumes_exactly(qtbot, wind
         optimizer="adam",
         batch_size=16,
         lrs=np.geomspace(1e-3, 1.0, 6),
-        iterations=60_000,
+        iterations=20_000,
     )
     with qtbot.waitSignal(runner.progressed, timeout=30_000):
         window.start_simulation(config)
@@ -265,7 +265,7 @@ def test_a_long_run_streams_from_a_child_process_and_resumes_exactly(qtbot, wind
         runner.resume()
     reference = config.build()
     losses = np.concatenate([b.loss for b in reference.run(batch_iterations=500)])
-    assert runner.store.count == 60_000
+    assert runner.store.count == 20_000
     np.testing.assert_array_equal(runner.store.loss[: losses.shape[0]], losses)
     qtbot.waitUntil(lambda: not remote.alive, timeout=10_000)  # it ends with its run
 
