@@ -152,3 +152,61 @@ def window(values: np.ndarray, start: int, columns: int) -> tuple[np.ndarray, np
         x = np.concatenate([x, start + m * bucket + np.arange(rest.shape[0], dtype=np.float64)])
         y = np.concatenate([y, rest.T], axis=1)
     return x, y
+
+
+def chunks(x: np.ndarray, y: np.ndarray, columns: int, how: str = "peak"):
+    """A curve of any length at about ``columns`` chunks of consecutive points, in recorded
+    order: what pyqtgraph's auto-downsampling draws, computed once off the GUI thread.
+
+    ``how="peak"`` keeps each chunk's min and max (both at the chunk's first x: spikes stay
+    visible); ``how="mean"`` its mean (a smoothed curve stays a line: the min and max of a
+    lightly smoothed noisy curve fill a band). NaN points are ignored inside a chunk; a chunk
+    of NaN only is NaN (a gap). Curves of at most ``2 * columns`` points come back as they
+    are. Returns (x, y) float64 arrays.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    if how not in ("peak", "mean"):
+        raise ValueError(f"how must be 'peak' or 'mean', got {how!r}")
+    n = y.size
+    if n <= 2 * max(columns, 1):
+        return x, y
+    size = int(np.ceil(n / columns))
+    m = n // size
+    body = y[: m * size].reshape(m, size)
+    starts = x[: m * size : size]
+    if how == "peak":
+        out_x = np.repeat(starts, 2)
+        out_y = np.empty(2 * m)
+        out_y[0::2] = np.fmin.reduce(body, axis=1)
+        out_y[1::2] = np.fmax.reduce(body, axis=1)
+    else:
+        finite = np.isfinite(body)
+        counts = finite.sum(axis=1)
+        sums = np.where(finite, body, 0.0).sum(axis=1)
+        out_x = starts.copy()
+        out_y = np.full(m, np.nan)
+        np.divide(sums, counts, out=out_y, where=counts > 0)
+    if m * size < n:
+        out_x = np.concatenate([out_x, x[m * size :]])
+        out_y = np.concatenate([out_y, y[m * size :]])
+    return out_x, out_y
+
+
+def within(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """Indices of the points of a curve with ``lo <= x <= hi``, and one more on each side of
+    every stretch of them (the line runs on to the edge of a zoomed-in view). One
+    ``searchsorted`` when x increases, one pass otherwise (a loss vs λ curve in recorded
+    order)."""
+    x = np.asarray(x, dtype=np.float64)
+    if x.size == 0:
+        return np.arange(0)
+    if x.size < 2 or bool(np.all(x[1:] >= x[:-1])):
+        start = max(int(np.searchsorted(x, lo, side="left")) - 1, 0)
+        stop = min(int(np.searchsorted(x, hi, side="right")) + 1, x.size)
+        return np.arange(start, stop)
+    inside = (x >= lo) & (x <= hi)
+    near = inside.copy()
+    near[1:] |= inside[:-1]
+    near[:-1] |= inside[1:]
+    return np.flatnonzero(near)

@@ -36,6 +36,17 @@ def lr_colors(lrs: np.ndarray) -> list[QColor]:
     return [QColor(*c) for c in lr_colormap().map(positions, mode="byte")]
 
 
+def lr_palette(levels: int) -> np.ndarray:
+    """(levels, 4) RGBA bytes evenly along the λ colour map: level k holds the λ at position
+    p (:func:`lr_positions`) with ``round(p * (levels - 1)) == k``."""
+    return lr_colormap().map(np.linspace(0.0, 1.0, levels), mode="byte")
+
+
+def lr_brushes(levels: int) -> list:
+    """A brush per level of :func:`lr_palette`: a study's thousands of dots share them."""
+    return [pg.mkBrush(*c) for c in lr_palette(levels)]
+
+
 #: Colours for runs that differ by more than λ (each its own optimizer): Okabe and Ito's
 #: colour-blind-safe palette, without its yellow (faint on white) and with vermillion
 #: last (close to the red of a divergence).

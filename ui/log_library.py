@@ -19,10 +19,12 @@ from PySide6.QtGui import QColor
 
 from lrviz.errors import LrvizError
 
-from .colors import lr_colors
+from .colors import lr_colors, lr_palette, lr_positions
 from .jobs import JobRunner
 
 WATCH_INTERVAL_MS = 1000
+#: Beyond this many runs with a λ, runs take one of this many levels of the colour map.
+COLOR_LEVELS = 256
 # Tableau 10: distinct hues for runs that have no learning rate to colour them by.
 CATEGORICAL = [
     "#1f77b4",
@@ -44,6 +46,12 @@ class LoadedRun:
     run: object  # lrviz.loaders Run
     color: QColor
     visible: bool = True
+    #: its learning rate (``params["lr"]``, positive and finite), read once by the loader
+    lr: float | None = field(default=...)
+
+    def __post_init__(self) -> None:
+        if self.lr is ...:  # not read by the loader
+            self.lr = run_lr(self.run)
 
     @property
     def label(self) -> str:
@@ -52,15 +60,16 @@ class LoadedRun:
             return self.log.path.name
         return name
 
-    @property
-    def lr(self) -> float | None:
-        params = getattr(self.run, "params", None) or {}
-        value = params.get("lr")
-        try:
-            value = float(value)
-        except (TypeError, ValueError):
-            return None
-        return value if np.isfinite(value) and value > 0 else None
+
+def run_lr(run) -> float | None:
+    """A run's learning rate: ``params["lr"]`` when it is a positive finite number."""
+    params = getattr(run, "params", None) or {}
+    value = params.get("lr")
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return None
+    return value if np.isfinite(value) and value > 0 else None
 
 
 @dataclass(eq=False)
@@ -73,6 +82,7 @@ class LoadedLog:
     watch: bool = True
     watcher: object | None = None  # lrviz.loaders.LogWatcher: reads only what was appended
     store_url: str | None = None  # an Optuna study or MLflow store (polled, not stat'ed)
+    sweep: dict | None = None  # its best λ across trials (inspect's sweep_reading), or None
 
     @property
     def format(self) -> str:
@@ -248,6 +258,7 @@ class LogLibrary(QObject):
         watchers = watchers or [None] * len(paths)
 
         def batches() -> Iterator[tuple]:
+            from lrviz.commands.inspect import sweep_reading
             from lrviz.loaders import LogWatcher
 
             for path, watcher in zip(paths, watchers, strict=True):
@@ -260,7 +271,13 @@ class LogLibrary(QObject):
                     if watcher.data is None:
                         raise LrvizError("nothing readable yet", path=str(path))
                     # Unchanged data still reports its stamp, so polling stops asking.
-                    loaded = (watcher.data, watcher) if changed or not replace else None
+                    loaded = None
+                    if changed or not replace:
+                        # Sorted and read here, not in the GUI thread: a 10,000-trial study
+                        # took the window ~1 s for these two alone.
+                        data = watcher.data
+                        ordered = [(run, run_lr(run)) for run in _natural_order(data.runs)]
+                        loaded = (data, watcher, ordered, sweep_reading(data))
                     yield path, loaded, stamp, None
                 except LrvizError as exc:
                     yield path, None, stamp, exc
@@ -278,7 +295,7 @@ class LogLibrary(QObject):
 
     def _on_loaded(self, item: tuple, mapping, replace: bool) -> None:
         path, loaded, stamp, error = item
-        data, watcher = loaded if loaded is not None else (None, None)
+        data, watcher, ordered, sweep = loaded if loaded is not None else (None,) * 4
         existing = next((log for log in self.logs if log.path == path), None)
         if error is None and loaded is None:
             if existing is not None:
@@ -294,10 +311,11 @@ class LogLibrary(QObject):
         if existing is not None:
             visible = {_name(r.run): r.visible for r in existing.runs}
             existing.data, existing.stamp, existing.watcher = data, stamp, watcher
+            existing.sweep = sweep
             existing.mapping = mapping if mapping is not None else existing.mapping
             existing.runs = [
-                LoadedRun(existing, run, QColor(), visible.get(_name(run), True))
-                for run in _natural_order(data.runs)
+                LoadedRun(existing, run, _NO_COLOR, visible.get(_name(run), True), lr)
+                for run, lr in ordered
             ]
             self._recolor()
             if replace:
@@ -312,12 +330,13 @@ class LogLibrary(QObject):
             stamp=stamp,
             watcher=watcher,
             store_url=self._store_urls.get(path),
+            sweep=sweep,
         )
-        log.runs = [LoadedRun(log, run, QColor()) for run in _natural_order(data.runs)]
+        log.runs = [LoadedRun(log, run, _NO_COLOR, True, lr) for run, lr in ordered]
         self.logs.append(log)
         self._recolor()
         self.changed.emit()
-        if not any(run.find("loss") or run.find("lr") for run in data.runs):
+        if not any(run.find("loss") or run.find("lr") for run, _lr in ordered):
             self.needs_mapping.emit(str(path))
 
     def _on_loader_done(self, paths: list[Path]) -> None:
@@ -338,15 +357,25 @@ class LogLibrary(QObject):
         runs = self.all_runs()
         with_lr = [r for r in runs if r.lr is not None]
         if len(with_lr) >= 2:
-            for run, color in zip(
-                with_lr, lr_colors(np.array([r.lr for r in with_lr])), strict=True
-            ):
+            lrs = np.array([r.lr for r in with_lr])
+            if len(with_lr) > COLOR_LEVELS:
+                # A big study: its trials share COLOR_LEVELS colours (10,000 QColors cost the
+                # GUI thread ~0.1 s; neighbouring levels look the same).
+                palette = [QColor(*c) for c in lr_palette(COLOR_LEVELS)]
+                levels = np.rint(lr_positions(lrs) * (COLOR_LEVELS - 1)).astype(int)
+                colors = [palette[k] for k in levels.tolist()]
+            else:
+                colors = lr_colors(lrs)
+            for run, color in zip(with_lr, colors, strict=True):
                 run.color = color
             others = [r for r in runs if r.lr is None]
         else:
             others = runs
         for i, run in enumerate(others):
             run.color = QColor(CATEGORICAL[i % len(CATEGORICAL)])
+
+
+_NO_COLOR = QColor()  # until _recolor gives each run its own
 
 
 def _source_key(path) -> str:

@@ -2,38 +2,51 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QComboBox, QLabel
 
-from lrviz import log_views
-from lrviz.loaders import lr_finder
+from lrviz import log_scene
 from lrviz.lr_format import format_lr
 
-from .colors import DIVERGED, lr_colors
+from .colors import DIVERGED, lr_brushes, lr_positions
 from .forms.inspect_form import InspectForm
+from .latest_job import LatestJob
 from .log_library import LogLibrary
 from .panels.log_layer import LogLayer
 from .panels.loss_vs_lr import LossVsLrPanel
 from .panels.run_curves import LossVsIterationPanel, LrVsIterationPanel
+from .panels.sweep_dots import SweepDots
 
-#: the formats whose file is a saved range test (declared once, by its format module)
-RANGE_TEST_FORMATS = (lr_finder.FORMAT,)
+RANGE_TEST_FORMATS = log_scene.RANGE_TEST_FORMATS
 #: the logs' name on the loss vs λ panel's layer switch
 LAYER = "logs"
 #: the most learning curves drawn at once (the lowest final losses of a bigger sweep)
-MAX_CURVES = 200
+MAX_CURVES = log_scene.MAX_CURVES
 #: the loss picker's choice that draws each run's train and validation losses together
-TRAIN_AND_VALIDATION = "\x00train+validation"
+TRAIN_AND_VALIDATION = log_scene.TRAIN_AND_VALIDATION
+#: Logs up to this size are derived right in the GUI thread (a thread for a 3-row CSV only
+#: delays its picture); bigger ones on a worker.
+INLINE_RUNS = 64
+INLINE_POINTS = 200_000
+#: A view showing less than this fraction of its curves' x range draws them in full detail.
+ZOOM_FRACTION = 0.5
+#: Colour levels of a sweep's dots (see sweep_dots).
+SWEEP_LEVELS = 64
 
 
 class LogView(QObject):
     """Owns the log layers of the three panels, the series pickers and the crosshair.
 
-    Signals: ``wants_loss_vs_lr()`` a sweep was opened, whose main view is loss vs λ."""
+    Signals: ``wants_loss_vs_lr()`` a sweep was opened, whose main view is loss vs λ;
+    ``drawn()`` a derived scene is on the panels; ``failed(str)`` a derivation raised."""
 
     wants_loss_vs_lr = Signal()
+    drawn = Signal()
+    failed = Signal(str)
 
     def __init__(
         self,
@@ -54,13 +67,13 @@ class LogView(QObject):
         self.loss_layer = LogLayer(loss_panel.plot)
         self.lr_layer = LogLayer(lr_panel.plot)
         self.loss_lr_layer = LogLayer(loss_lr_panel.plot)
-        self.sweep_points = pg.PlotDataItem(
-            pen=pg.mkPen((150, 150, 150), width=1), symbol="o", symbolSize=9
-        )
+        # A study's 10,000 trials as dots of one item each (not a pyqtgraph scatter: a
+        # brush per point cost seconds on the GUI thread).
+        self.sweep_points = SweepDots("o", 9, line_pen=pg.mkPen((150, 150, 150), width=1))
+        self.sweep_points.set_palette(lr_brushes(SWEEP_LEVELS))
         loss_lr_panel.plot.addItem(self.sweep_points)
-        self.sweep_diverged = pg.PlotDataItem(
-            pen=None, symbol="x", symbolSize=11, symbolPen=pg.mkPen(DIVERGED, width=2)
-        )
+        self.sweep_diverged = SweepDots("x", 11, pen=pg.mkPen(DIVERGED, width=2))
+        self.sweep_diverged.set_palette([pg.mkBrush(None)])
         self.sweep_diverged.setToolTip("a trial that diverged, was pruned or failed")
         loss_lr_panel.plot.addItem(self.sweep_diverged)
         if layers is not None:
@@ -75,9 +88,23 @@ class LogView(QObject):
             lr_panel, "Which of the logs' learning-rate series to plot (one per parameter group)."
         )
         self._shown_range_curve = None
-        self._pairs_cache: dict = {}
-        self._validation_keys: dict[int, object] = {}  # run -> the key of its val curve
+        self.scene: log_scene.Scene | None = None  # what the panels show
+        self._cache = log_scene.DerivationCache()
         self.hidden_runs = 0  # learning curves not drawn (a sweep beyond MAX_CURVES)
+        # Big logs are derived on a worker: the newest request wins (see latest_job).
+        self.derivations = LatestJob("lrviz-log-view", self)
+        self.derivations.failed.connect(lambda message: self.failed.emit(message))
+        self.busy = self.derivations.busy
+        # Zooming into a big log draws what the view shows at full detail, derived off the
+        # GUI thread, per panel.
+        self._zoomable = {
+            "loss": (self.loss_layer, loss_panel),
+            "lr": (self.lr_layer, lr_panel),
+            "loss_lr": (self.loss_lr_layer, loss_lr_panel),
+        }
+        self._zoom_jobs = {name: LatestJob(f"lrviz-zoom-{name}", self) for name in self._zoomable}
+        for name, (_layer, panel) in self._zoomable.items():
+            panel.plot.getViewBox().sigXRangeChanged.connect(partial(self._on_x_range, name))
 
         # Coalesce bursts of changes (a slider drag, a reload) into one redraw per event-loop turn.
         self._pending = QTimer(self)
@@ -92,115 +119,125 @@ class LogView(QObject):
             self.lr_series.currentIndexChanged,
         ):
             signal.connect(self.schedule_redraw)
-        library.changed.connect(self._refresh_pickers)
-        library.data_updated.connect(self._refresh_pickers)
+        # A change of final/best loss redraws the sweep's points from the scene.
+        loss_lr_panel.statistic.currentIndexChanged.connect(self._draw_sweep)
         form.watch.toggled.connect(self._set_watch)
         self._install_crosshair()
 
     def schedule_redraw(self, *_args) -> None:
         self._pending.start()
 
+    def shutdown(self) -> None:
+        """Stop the derivations (the window is closing)."""
+        self.derivations.shutdown()
+        for job in self._zoom_jobs.values():
+            job.shutdown()
+
     # --- drawing --------------------------------------------------------------------------
     def redraw(self) -> None:
-        runs = self._drawable(self.library.visible_runs())
-        if len(self._pairs_cache) > 4 * max(1, len(runs)):
-            self._pairs_cache.clear()  # series of closed or reloaded logs
-        # The axes these runs have, before reading the chosen one: a sweep logged by epoch
-        # is drawn (and labelled) by epoch in this very redraw, not in the next.
-        self.form.set_axes(
-            log_views.available_axes([r.run for r in runs]) if runs else list(log_views.AXES)
+        """Derive what the panels show (:func:`lrviz.log_scene.derive`) and draw it: right
+        here for a few small logs, on a worker for a big study or log (``drawn`` says when it
+        is on screen); the panels keep their picture meanwhile."""
+        runs = self.library.visible_runs()
+        options = log_scene.SceneOptions(
+            axis=self.form.axis,
+            smoothing=self.form.smoothing,
+            loss_choice=self.loss_series.currentData(),
+            lr_choice=self.lr_series.currentData(),
+            max_curves=MAX_CURVES,
         )
-        axis = self.form.axis
-        smoothing = self.form.smoothing
-        loss_curves, lr_curves, loss_lr_curves = [], [], []
-        range_curve = None
-        for run in runs:
-            model = run.run
-            choice = self.loss_series.currentData()
-            both = choice == TRAIN_AND_VALIDATION
-            loss = log_views.pick_series(model, "loss", None if both else choice)
-            if loss is not None:
-                x, _ = log_views.x_values(model, loss, axis)
-                loss_curves.append(
-                    (run, run.color, x, np.asarray(loss.y, float), f"{run.label}: {loss.name}")
-                )
-            validation = log_views.validation_series(model) if both else None
-            if validation is not None and validation is not loss:
-                x, _ = log_views.x_values(model, validation, axis)
-                key = self._validation_keys.setdefault(id(run), object())
-                loss_curves.append(
-                    (
-                        key,
-                        run.color,
-                        x,
-                        np.asarray(validation.y, float),
-                        f"{run.label}: {validation.name}",
-                    )
-                )
-            lr = log_views.pick_series(model, "lr", self.lr_series.currentData())
-            if lr is not None:
-                x, _ = log_views.x_values(model, lr, axis)
-                x, y = log_views.held_steps(x, lr.y)  # a step schedule drawn as steps
-                lr_curves.append((run, run.color, x, y, f"{run.label}: {lr.name}"))
-            pairs = self._loss_against_lr(model, loss)
-            if pairs is not None:
-                if run.log.format in RANGE_TEST_FORMATS and range_curve is None:
-                    range_curve = (run, pairs)
-                else:
-                    loss_lr_curves.append((run, run.color, pairs[0], pairs[1], run.label))
-        self.loss_layer.update(loss_curves, smoothing)
-        self.lr_layer.update(lr_curves, 0.0)
-        self.loss_lr_layer.update(loss_lr_curves, smoothing)
-        self._draw_sweep(runs)
+        cache = self._cache
+
+        def derive() -> log_scene.Scene:
+            # Labels are read here too: 10,000 of them cost the GUI thread tens of ms.
+            scene_runs = [log_scene.SceneRun(r, r.run, r.label, r.log.format) for r in runs]
+            return log_scene.derive(scene_runs, options, cache)
+
+        if _small(runs):
+            self.derivations.cancel()  # an older derivation must not overwrite this one
+            self._apply(derive())
+        else:
+            self.derivations.request(derive, self._apply)
+
+    def _apply(self, scene: log_scene.Scene) -> None:
+        """Hand a derived scene to the panels: arrays to a few items, nothing computed."""
+        self.scene = scene
+        self.hidden_runs = scene.hidden_runs
+        # The axes these runs have: a sweep logged by epoch is drawn (and labelled) by
+        # epoch in this very scene, not in the next (the form follows without asking again).
+        self.form.x_axis.blockSignals(True)
+        self.form.set_axes(scene.axes)
+        self.form.x_axis.blockSignals(False)
+        self._refresh_pickers()
+        axis = scene.axis
+        self.loss_layer.show(scene.loss, [_color(c.key) for c in scene.loss])
+        self.lr_layer.show(scene.lr, [_color(c.key) for c in scene.lr])
+        self.loss_lr_layer.show(scene.loss_lr, [_color(c.key) for c in scene.loss_lr])
+        self._draw_sweep()
         sweep_x, _ = self.sweep_points.getData()
-        on_loss_vs_lr = bool(loss_lr_curves) or (sweep_x is not None and len(sweep_x) > 0)
-        if self.layers is not None and len(runs) > self._had_runs and on_loss_vs_lr:
+        on_loss_vs_lr = bool(scene.loss_lr) or len(sweep_x) > 0
+        if self.layers is not None and scene.runs > self._had_runs and on_loss_vs_lr:
             self.layers.show(LAYER)  # new runs to compare on loss vs λ: the logs' layer
-            if sweep_x is not None and len(sweep_x) >= 2:
+            if len(sweep_x) >= 2:
                 self.wants_loss_vs_lr.emit()  # a sweep: loss vs λ is its main view
-        if len(runs) != self._had_runs:
+        if scene.runs != self._had_runs:
             # Another set of logs: the axes fit it, not the previous one.
             for panel in (self.loss_panel, self.lr_panel, self.loss_lr_panel):
                 panel.plot.getViewBox().enableAutoRange()
-        self._had_runs = len(runs)
-        self._show_range_curve(range_curve)
+        self._had_runs = scene.runs
+        self._show_range_curve(scene.range_curve)
         self._apply_y_range()
         label = {"step": "step", "epoch": "epoch", "time": "wall time"}.get(axis, axis)
         # Runs whose λ is a parameter, not a logged series: say so instead of empty axes.
         self.lr_panel.plot.setTitle(
             "no run logs λ per step (a sweep's λ is on loss vs λ)"
-            if runs and not lr_curves
+            if scene.runs and not scene.lr
             else None,
             size="9pt",
         )
         self.loss_panel.plot.setTitle(
-            f"the {len(runs)} lowest final losses of {len(runs) + self.hidden_runs} runs"
-            if self.hidden_runs
+            f"the {scene.runs} lowest final losses of {scene.runs + scene.hidden_runs} runs"
+            if scene.hidden_runs
             else None,
             size="9pt",
         )
-        if runs:
+        if scene.runs:
             self.loss_panel.plot.setLabel("bottom", label, units="s" if axis == "time" else None)
             self.lr_panel.plot.setLabel("bottom", label, units="s" if axis == "time" else None)
+        for name in self._zoom_jobs:
+            self._follow_view(name)  # a zoomed-in view gets the new data in detail too
+        self.drawn.emit()
 
-    def _loss_against_lr(self, model, loss):
-        """log_views.loss_against_lr, remembered per series: 2M-point logs pay the log-space
-        interpolation once, not at every redraw (a slider move, a tick of the watch)."""
-        lr = log_views.pick_series(model, "lr")
-        key = (id(loss), id(lr))
-        cached = self._pairs_cache.get(key)
-        # The entry holds the series themselves, so their ids cannot be reused meanwhile.
-        if cached is None or cached[0] is not loss or cached[1] is not lr:
-            cached = self._pairs_cache[key] = (loss, lr, log_views.loss_against_lr(model, loss))
-        return cached[2]
+    # --- zoomed-in views: full detail, derived on a worker ----------------------------------
+    def _on_x_range(self, name: str, *_args) -> None:
+        if self.scene is not None:
+            self._follow_view(name)
 
-    def _drawable(self, runs: list) -> list:
-        """At most MAX_CURVES learning curves (a 10,000-trial study would make 20,000 plot
-        items and freeze the window): the ones with the lowest final loss. Every trial still
-        has its point on loss vs λ (drawn from all runs)."""
-        keep = set(log_views.lowest_final_losses([r.run for r in runs], MAX_CURVES))
-        self.hidden_runs = len(runs) - len(keep)
-        return [r for i, r in enumerate(runs) if i in keep]
+    def _follow_view(self, name: str) -> None:
+        """The view of panel ``name`` changed: a view showing less than ZOOM_FRACTION of its
+        curves draws them at full detail for what it shows (derived off the GUI thread),
+        a wider one their whole envelope again."""
+        layer, panel = self._zoomable[name]
+        extent = layer.extent()
+        if extent is None or not layer.needs_detail():
+            return
+        (x0, x1), _ = panel.plot.getViewBox().viewRange()
+        if panel.plot.getAxis("bottom").logMode:
+            x0, x1 = 10.0**x0, 10.0**x1
+        lo, hi = max(x0, extent[0]), min(x1, extent[1])
+        if hi <= lo or (hi - lo) >= ZOOM_FRACTION * (extent[1] - extent[0]):
+            self._zoom_jobs[name].cancel()
+            layer.show_whole()
+            return
+        if layer.zoomed == (lo, hi):
+            return
+        curves = layer.curves
+
+        def apply(zoomed) -> None:
+            if layer.curves is curves:  # the same scene: a newer one draws itself
+                layer.show_zoomed(lo, hi, zoomed)
+
+        self._zoom_jobs[name].request(lambda: log_scene.zoom(curves, lo, hi), apply)
 
     def _set_layer_visible(self, visible: bool) -> None:
         self.loss_lr_layer.set_visible(visible)
@@ -211,27 +248,28 @@ class LogView(QObject):
     def _use_statistic(self) -> None:
         """The final/best loss choice applies to the sweep's points, when they are shown."""
         x, _ = self.sweep_points.getData()
-        shown = self.sweep_points.isVisible() and x is not None and len(x) > 0
+        shown = self.sweep_points.isVisible() and len(x) > 0
         self.loss_lr_panel.use_statistic(LAYER, shown)
 
-    def _draw_sweep(self, runs) -> None:
-        # every visible trial, not only the drawn curves
-        table = log_views.sweep_points([r.run for r in self.library.visible_runs()])
-        if table["lr"].size < 2:
-            self.sweep_points.setData([], [])
-            self.sweep_diverged.setData([], [])
+    def _draw_sweep(self, *_args) -> None:
+        """Every visible trial's point on loss vs λ (derived in the scene), coloured by λ."""
+        table = self.scene.sweep if self.scene is not None else {}
+        if table.get("lr", np.empty(0)).size < 2:
+            self.sweep_points.set_points([], [])
+            self.sweep_diverged.set_points([], [])
             self._use_statistic()
             return
         statistic = "best" if self.loss_lr_panel.statistic.currentIndex() == 1 else "final"
         y = table[statistic]
         ok = np.isfinite(y) & (y > 0) & ~table["diverged"]
-        brushes = [pg.mkBrush(c) for c in lr_colors(table["lr"][ok])]
-        self.sweep_points.setData(table["lr"][ok], y[ok], symbolBrush=brushes)
+        lr = table["lr"][ok]
+        levels = np.rint(lr_positions(lr) * (SWEEP_LEVELS - 1)).astype(np.intp) if lr.size else None
+        self.sweep_points.set_points(lr, y[ok], levels)
         # Trials that went NaN/inf, were pruned or failed: × along the top of the points, as
         # diverged simulated runs are, never a dot that stretches the axis to 1e27.
         top = float(y[ok].max()) * 3 if ok.any() else 1.0
         lost = table["diverged"]
-        self.sweep_diverged.setData(table["lr"][lost], np.full(int(lost.sum()), top))
+        self.sweep_diverged.set_points(table["lr"][lost], np.full(int(lost.sum()), top))
         self._use_statistic()
 
     def _show_range_curve(self, range_curve) -> None:
@@ -242,7 +280,8 @@ class LogView(QObject):
                 self._shown_range_curve = None
                 self.range_tool.clear()
             return
-        run, (lr, loss) = range_curve
+        entry, (lr, loss) = range_curve
+        run = entry.key  # the LoadedRun
         key = (id(run.run), lr.size)
         if key != self._shown_range_curve:
             self._shown_range_curve = key
@@ -257,11 +296,10 @@ class LogView(QObject):
         if not self.form.robust.isChecked():
             view.enableAutoRange(axis=pg.ViewBox.YAxis)
             return
-        values = [y for y in self.loss_layer.shown_y if y.size]
-        if not values:
+        if self.scene is None or not self.scene.loss:
             return
         log = self.loss_panel.log_y.isChecked()
-        band = log_views.robust_range(np.concatenate(values), log=log)
+        band = self.scene.robust.get(log)  # derived with the scene, for both y axes
         if band is not None:
             lo, hi = band
             if log:
@@ -278,18 +316,23 @@ class LogView(QObject):
         return combo
 
     def _refresh_pickers(self) -> None:
-        runs = [r.run for r in self.library.visible_runs()]
+        """The series the scene's runs have (derived with it), as the pickers' choices."""
+        scene = self.scene
         for combo, role in ((self.loss_series, "loss"), (self.lr_series, "lr")):
-            names = log_views.series_names(runs, role)
+            names = scene.loss_names if role == "loss" else scene.lr_names
+            wanted = [("main series", None)]
+            if role == "loss" and scene.has_validation:
+                # Train and validation loss together: the usual question of a training log.
+                wanted.append(("train + validation", TRAIN_AND_VALIDATION))
+            wanted += [(name, name) for name in names]
+            have = [(combo.itemText(i), combo.itemData(i)) for i in range(combo.count())]
+            if have == wanted:
+                continue
             current = combo.currentData()
             combo.blockSignals(True)
             combo.clear()
-            combo.addItem("main series", None)
-            if role == "loss" and any(log_views.validation_series(r) for r in runs):
-                # Train and validation loss together: the usual question of a training log.
-                combo.addItem("train + validation", TRAIN_AND_VALIDATION)
-            for name in names:
-                combo.addItem(name, name)
+            for text, data in wanted:
+                combo.addItem(text, data)
             index = combo.findData(current)
             combo.setCurrentIndex(index if index >= 0 else 0)
             combo.blockSignals(False)
@@ -337,3 +380,21 @@ class LogView(QObject):
         if len(points) > 4:
             parts.append(f"+{len(points) - 4} more")
         return "   ".join(parts)
+
+
+def _small(runs) -> bool:
+    """Few runs of few points: derived in the GUI thread, where it takes well under a frame."""
+    if len(runs) > INLINE_RUNS:
+        return False
+    points = 0
+    for r in runs:
+        points += sum(len(s) for s in getattr(r.run, "series", ()))
+        if points > INLINE_POINTS:
+            return False
+    return True
+
+
+def _color(key):
+    """The colour of a scene curve: its run's (a validation curve's key is (run, "validation"))."""
+    run = key[0] if isinstance(key, tuple) else key
+    return run.color

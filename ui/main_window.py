@@ -586,4 +586,5 @@ class MainWindow(QMainWindow):
         for panel in (self.loss_vs_iteration, self.lr_vs_iteration):
             panel.set_streaming(False)  # ends the stroking threads
         self.library.shutdown()
+        self.log_view.shutdown()
         super().closeEvent(event)

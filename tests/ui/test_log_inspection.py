@@ -39,7 +39,9 @@ def open_and_wait(qtbot, window, *paths):
         window.library.busy, check_params_cb=lambda busy: not busy, timeout=20_000
     ):
         window.open_paths([str(p) for p in paths])
-    window.log_view.redraw()
+    # small logs are drawn at once, big ones once derived on the worker: drawn either way
+    with qtbot.waitSignal(window.log_view.drawn, timeout=30_000):
+        window.log_view.redraw()
 
 
 def loss_curves(window):
@@ -89,8 +91,8 @@ def test_smoothing_slider_redraws_with_debiased_ema(qtbot, window, lightning_csv
     _, s = smooth.getOriginalDataset()
     np.testing.assert_allclose(s, debiased_ema(y, 0.9))
     run_color = window.library.visible_runs()[0].color
-    assert raw.opts["pen"].color().lightness() > run_color.lightness()  # raw faint behind
-    assert smooth.opts["pen"].color() == run_color
+    assert raw.pen.color().lightness() > run_color.lightness()  # raw faint behind
+    assert smooth.pen.color() == run_color
     window.inspect_form.set_smoothing(0.0)
     window.log_view.redraw()
     assert not smooth.isVisible()

@@ -86,7 +86,9 @@ TRUTH = FIXTURES / "lr_truth" / "curves"
 def open_and_wait(qtbot, window, path):
     with qtbot.waitSignal(window.library.busy, timeout=20_000, check_params_cb=lambda b: not b):
         window.open_paths([str(path)])
-    window.log_view.redraw()
+    # small logs are drawn at once, big ones once derived on the worker: drawn either way
+    with qtbot.waitSignal(window.log_view.drawn, timeout=30_000):
+        window.log_view.redraw()
 
 
 def test_a_lightning_curve_is_in_view_and_no_marker_label_is_cut_off(qtbot, window):

@@ -1,0 +1,182 @@
+"""What the log panels draw, derived without Qt (lrviz.log_scene, lrviz.envelope.chunks)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lrviz import log_scene, log_views
+from lrviz.envelope import chunks, within
+from lrviz.loaders.model import Run, Series
+from lrviz.smoothing import debiased_ema
+
+
+def run(name, loss, lr=None, params=None, steps=None, extra=()):
+    steps = np.arange(len(loss), dtype=float) if steps is None else steps
+    series = [Series("loss", "loss", "step", steps, np.asarray(loss, dtype=float))]
+    if lr is not None:
+        series.append(Series("lr", "lr", "step", steps, np.asarray(lr, dtype=float)))
+    series.extend(extra)
+    return Run(name=name, params=params or {}, series=series)
+
+
+def scene_runs(*runs, fmt="csv"):
+    return [log_scene.SceneRun(key=object(), run=r, label=r.name, format=fmt) for r in runs]
+
+
+# --- chunks: what the screen shows of a long curve ------------------------------------------
+
+
+def test_a_short_curve_is_drawn_as_it_is():
+    x, y = np.arange(10.0), np.linspace(1, 2, 10)
+    sx, sy = chunks(x, y, 8)
+    np.testing.assert_array_equal(sx, x)
+    np.testing.assert_array_equal(sy, y)
+
+
+def test_peak_chunks_keep_every_spike_and_the_range():
+    rng = np.random.default_rng(1)
+    y = rng.random(100_000)
+    y[12_345] = 50.0  # one spike
+    y[77_777] = -3.0
+    x = np.arange(y.size, dtype=float)
+    sx, sy = chunks(x, y, 1000, "peak")
+    assert sy.size <= 2 * 1000 + 2 * 100  # screen resolution, not the history
+    assert sy.max() == 50.0 and sy.min() == -3.0
+    assert sx[0] == 0.0 and np.all(np.diff(sx) >= 0)
+    # the spike sits in the chunk that holds it
+    assert sx[np.argmax(sy)] <= 12_345 < sx[np.argmax(sy)] + 101
+
+
+def test_mean_chunks_of_a_noisy_line_stay_a_line():
+    x = np.arange(1_000_000, dtype=float)
+    y = 10.0 - x / 1e5 + np.random.default_rng(0).normal(0, 1, x.size)
+    _, sy = chunks(x, y, 1000, "mean")
+    # each chunk's mean is the line within a tenth; its min and max would be ±4 apart
+    np.testing.assert_allclose(sy[:1000], 10.0 - (np.arange(1000) * 1000 + 500) / 1e5, atol=0.2)
+
+
+def test_nan_points_are_ignored_inside_a_chunk_and_a_nan_chunk_is_a_gap():
+    y = np.arange(40.0)
+    y[0:10] = np.nan  # a whole chunk
+    y[15] = np.nan
+    for how in ("peak", "mean"):
+        _, sy = chunks(np.arange(40.0), y, 4, how)
+        assert np.isnan(sy[0])
+        assert np.isfinite(sy[2 if how == "peak" else 1])
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.floats(-1e6, 1e6) | st.just(float("nan")), min_size=0, max_size=400),
+    st.integers(1, 50),
+)
+def test_peak_chunks_keep_the_finite_extremes_of_any_curve(values, columns):
+    y = np.array(values, dtype=float)
+    x = np.arange(y.size, dtype=float)
+    sx, sy = chunks(x, y, columns, "peak")
+    assert sx.size == sy.size
+    finite = y[np.isfinite(y)]
+    shown = sy[np.isfinite(sy)]
+    if finite.size:
+        assert shown.max() == finite.max() and shown.min() == finite.min()
+    else:
+        assert shown.size == 0
+
+
+def test_within_takes_the_points_in_range_and_one_beyond_each_edge():
+    x = np.arange(100.0)
+    rows = within(x, 10.5, 20.5)
+    assert rows[0] == 10 and rows[-1] == 21
+    # recorded order going back and forth (loss vs λ): a pass, neighbours included
+    back = np.array([1.0, 5.0, 2.0, 8.0, 3.0])
+    np.testing.assert_array_equal(within(back, 4.0, 6.0), [0, 1, 2])
+
+
+# --- derive: the scene of a few runs ---------------------------------------------------------
+
+
+def test_the_scene_holds_full_data_smoothed_curves_and_their_screen_resolution():
+    loss = np.exp(-np.arange(10_000) / 3000) + 0.01 * np.sin(np.arange(10_000))
+    lr = np.geomspace(1e-5, 1, 10_000)
+    runs = scene_runs(run("a", loss, lr))
+    scene = log_scene.derive(runs, log_scene.SceneOptions(smoothing=0.9, columns=500))
+    (curve,) = scene.loss
+    np.testing.assert_array_equal(curve.y, loss)
+    np.testing.assert_allclose(curve.smoothed, debiased_ema(loss, 0.9))
+    assert curve.shown[0].size <= 1002 and curve.shown_smoothed[0].size <= 501
+    (lr_curve,) = scene.lr
+    np.testing.assert_allclose(lr_curve.y, lr)
+    (pairs,) = scene.loss_lr
+    np.testing.assert_allclose(pairs.x, lr)  # loss against λ, paired as the CLI pairs
+    assert scene.axis == "step" and scene.runs == 1 and scene.hidden_runs == 0
+    band = scene.robust[True]
+    assert band is not None and band[0] < loss.min() * 1.5 and band[1] > 0.5
+
+
+def test_a_range_test_curve_goes_to_the_range_tool_not_the_layer():
+    loss = np.linspace(2, 1, 50)
+    runs = scene_runs(run("finder", loss, np.geomspace(1e-6, 1, 50)), fmt="lr-finder-csv")
+    scene = log_scene.derive(runs, log_scene.SceneOptions())
+    assert scene.loss_lr == [] and scene.range_curve is not None
+    entry, (lr, y) = scene.range_curve
+    assert entry is runs[0] and lr.size == 50 and y[0] == pytest.approx(2.0)
+
+
+def test_a_big_sweep_draws_its_lowest_final_losses_and_keeps_every_point():
+    models = [
+        run(f"t{i}", [2.0, 1.0 + i / 100], params={"lr": lr})
+        for i, lr in enumerate(np.geomspace(1e-4, 1, 30))
+    ]
+    scene = log_scene.derive(scene_runs(*models), log_scene.SceneOptions(max_curves=5))
+    assert scene.runs == 5 and scene.hidden_runs == 25
+    assert [c.label for c in scene.loss] == [f"t{i}: loss" for i in range(5)]
+    assert scene.sweep["lr"].size == 30  # every trial on loss vs λ
+    np.testing.assert_allclose(scene.sweep["final"], [1.0 + i / 100 for i in range(30)])
+
+
+def test_train_and_validation_together_and_the_names_to_offer():
+    val = Series("val_loss", "loss", "step", np.array([0.0, 2.0]), np.array([3.0, 2.5]))
+    models = [run("a", [2.0, 1.5, 1.0], extra=[val])]
+    options = log_scene.SceneOptions(loss_choice=log_scene.TRAIN_AND_VALIDATION)
+    scene = log_scene.derive(scene_runs(*models), options)
+    assert [c.label for c in scene.loss] == ["a: loss", "a: val_loss"]
+    assert scene.has_validation
+    assert scene.loss_names == log_views.series_names(models, "loss")
+
+
+def test_an_axis_the_runs_do_not_have_falls_back_to_theirs():
+    epochs = Series("loss", "loss", "epoch", np.arange(3.0), np.array([3.0, 2.0, 1.0]))
+    models = [Run(name="k", params={}, series=[epochs])]
+    scene = log_scene.derive(scene_runs(*models), log_scene.SceneOptions(axis="step"))
+    assert scene.axis == "epoch" and scene.axes == ["epoch"]
+    assert scene.loss[0].x.tolist() == [0.0, 1.0, 2.0]
+
+
+def test_the_cache_smooths_and_pairs_a_series_once_and_forgets_what_went():
+    loss = np.linspace(2, 1, 1000)
+    models = [run("a", loss, np.geomspace(1e-4, 1, 1000))]
+    cache = log_scene.DerivationCache()
+    options = log_scene.SceneOptions(smoothing=0.6)
+    first = log_scene.derive(scene_runs(*models), options, cache)
+    again = log_scene.derive(scene_runs(*models), options, cache)
+    assert again.loss[0].smoothed is first.loss[0].smoothed
+    assert again.loss_lr[0].x is first.loss_lr[0].x
+    other = [run("b", loss * 2)]
+    log_scene.derive(scene_runs(*other), options, cache)
+    assert len(cache._smoothed) == 1  # a's entry went with a
+
+
+def test_zoom_draws_the_shown_part_at_full_detail():
+    x = np.arange(1_000_000, dtype=float)
+    y = np.random.default_rng(2).random(x.size)
+    runs = scene_runs(run("big", y))
+    scene = log_scene.derive(runs, log_scene.SceneOptions(smoothing=0.5, columns=1000))
+    (detail,) = log_scene.zoom(scene.loss, 1000.0, 1500.0, columns=1000)
+    (sx, sy), (_mx, my) = detail
+    # 500 points in view: every one of them, as logged, plus one beyond each edge
+    np.testing.assert_array_equal(sx, x[999:1502])
+    np.testing.assert_array_equal(sy, y[999:1502])
+    np.testing.assert_allclose(my, scene.loss[0].smoothed[999:1502])

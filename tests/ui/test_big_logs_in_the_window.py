@@ -1,0 +1,136 @@
+"""Issues 9 and 14: a big study or a long log is derived on a worker and drawn by few items;
+the Sources list is a model, not a widget per run; zooming in draws full detail."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import Qt
+
+from lrviz.smoothing import debiased_ema
+from ui import log_view as log_view_module
+from ui.colors import lr_colors
+
+
+def open_and_draw(qtbot, window, path):
+    with qtbot.waitSignal(window.library.busy, timeout=30_000, check_params_cb=lambda b: not b):
+        window.open_paths([str(path)])
+    with qtbot.waitSignal(window.log_view.drawn, timeout=30_000):
+        window.log_view.redraw()
+
+
+def sweep_folder(root, trials: int):
+    lrs = np.geomspace(1e-4, 1.0, trials)
+    for i, lr in enumerate(lrs):
+        run = root / f"trial_{i}"
+        run.mkdir()
+        (run / "params.json").write_text(f'{{"lr": {float(lr)!r}}}')
+        final = 1.0 + (np.log10(lr) + 2) ** 2 / 10
+        (run / "metrics.csv").write_text(f"step,loss\n0,3.0\n1,{2 + final}\n2,{final}\n")
+    return lrs
+
+
+def test_a_log_derived_on_the_worker_is_drawn_as_one_derived_in_place(
+    qtbot, window, tmp_path, monkeypatch
+):
+    steps = np.arange(300)
+    loss = 2.0 * np.exp(-steps / 80) + 0.05 * np.sin(steps)
+    lr = 1e-5 * 1.05**steps
+    path = tmp_path / "metrics.csv"
+    rows = zip(steps.tolist(), lr.tolist(), loss.tolist(), strict=True)
+    path.write_text("step,lr,train_loss\n" + "".join(f"{s},{a!r},{b!r}\n" for s, a, b in rows))
+    window.inspect_form.set_smoothing(0.8)
+    open_and_draw(qtbot, window, path)
+    view = window.log_view
+    inline = [c.getOriginalDataset() for pair in view.loss_layer.items.values() for c in pair]
+    assert not view.derivations.running
+    monkeypatch.setattr(log_view_module, "INLINE_RUNS", -1)
+    with qtbot.waitSignal(view.drawn, timeout=30_000):
+        view.redraw()
+        assert view.derivations.running  # this time on the worker
+    ((raw, smooth),) = view.loss_layer.items.values()
+    worker = [raw.getOriginalDataset(), smooth.getOriginalDataset()]
+    for (ax, ay), (bx, by) in zip(inline, worker, strict=True):
+        np.testing.assert_array_equal(ax, bx)
+        np.testing.assert_allclose(ay, by)
+    np.testing.assert_allclose(worker[1][1], debiased_ema(loss, 0.8))
+    (pairs,) = view.loss_lr_layer.items.values()
+    x, _ = pairs[0].getOriginalDataset()
+    np.testing.assert_allclose(x, lr, rtol=1e-12)
+
+
+def test_a_sweep_of_hundreds_of_trials_opens_in_a_model_backed_list(
+    qtbot, window, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(log_view_module, "MAX_CURVES", 50)
+    lrs = sweep_folder(tmp_path, 300)
+    open_and_draw(qtbot, window, tmp_path)
+    sources = window.sources
+    rows = sources.run_items()
+    assert len(rows) == 300
+    assert all(r.checkState(0) == Qt.CheckState.Checked for r in rows[:5])
+    top = sources.model.index(1)
+    assert sources.model.rowCount(top) == 300 and not sources.tree.isExpanded(top)
+    view = window.log_view
+    assert len(view.loss_layer.items) == 50 and view.hidden_runs == 250
+    px, _py = view.sweep_points.getData()
+    assert px.size == 300  # every trial has its point
+    np.testing.assert_allclose(np.sort(10**px), lrs, rtol=1e-9)
+    # the curves are few items: one for all the learning curves of the panel
+    assert view.loss_layer.paths.scene() is window.loss_vs_iteration.plot.scene()
+    # colours: the λ colour map (shared levels beyond 256 runs, exact below)
+    runs = window.library.logs[0].runs
+    expected = lr_colors(np.array([r.lr for r in runs]))
+    assert runs[0].color == expected[0] and runs[-1].color == expected[-1]
+
+    # unticking a trial in the list hides it (and its point) once redrawn
+    first = rows[0]
+    with qtbot.waitSignal(view.drawn, timeout=30_000):
+        first.setCheckState(0, Qt.CheckState.Unchecked)
+    assert first.checkState(0) == Qt.CheckState.Unchecked
+    assert not runs[0].visible
+    assert view.sweep_points.getData()[0].size == 299
+
+
+def test_final_or_best_loss_redraws_a_sweeps_points(qtbot, window, tmp_path):
+    """Switching final/best loss on loss vs λ left a log sweep's points as they were."""
+    sweep_folder(tmp_path, 12)
+    for i in range(12):  # every trial ends at 1.5 after a best of 0.5
+        (tmp_path / f"trial_{i}" / "metrics.csv").write_text("step,loss\n0,3.0\n1,0.5\n2,1.5\n")
+    open_and_draw(qtbot, window, tmp_path)
+    view = window.log_view
+    _, final = view.sweep_points.getData()
+    np.testing.assert_allclose(10**final, 1.5)
+    window.loss_vs_lr.statistic.setCurrentIndex(1)  # best loss
+    _, best = view.sweep_points.getData()
+    np.testing.assert_allclose(10**best, 0.5)
+
+
+def test_zooming_into_a_long_log_draws_full_detail_derived_on_a_worker(qtbot, window, tmp_path):
+    n = 400_000
+    steps = np.arange(n)
+    loss = 1.0 + np.random.default_rng(3).random(n)
+    path = tmp_path / "metrics.csv"
+    np.savetxt(
+        path,
+        np.column_stack([steps, loss]),
+        fmt=("%d", "%.6f"),
+        delimiter=",",
+        header="step,train_loss",
+        comments="",
+    )
+    open_and_draw(qtbot, window, path)
+    view = window.log_view
+    ((raw, _),) = view.loss_layer.items.values()
+    x, _ = raw.getData()
+    assert x.size < 10_000  # the whole log at screen resolution
+    box = window.loss_vs_iteration.plot.getViewBox()
+    with qtbot.waitSignal(view._zoom_jobs["loss"].busy, check_params_cb=lambda b: not b):
+        box.setXRange(100_000, 100_500, padding=0)
+    qtbot.waitUntil(lambda: view.loss_layer.zoomed is not None, timeout=10_000)
+    x, y = raw.getData()
+    inside = (x >= 100_000) & (x <= 100_500)
+    np.testing.assert_array_equal(x[inside], steps[100_000:100_501])
+    np.testing.assert_allclose(y[inside], loss[100_000:100_501], atol=1e-6)
+    box.setXRange(0, n, padding=0)  # zoomed out: the whole envelope again, at once
+    assert view.loss_layer.zoomed is None
+    assert raw.getData()[0].size < 10_000
