@@ -54,6 +54,9 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 LOGS = ROOT / "tests" / "fixtures" / "logs"
+sys.path.insert(0, str(LOGS))
+from hostile_events import EVENT, generate_message  # noqa: E402  (shared with the tests)
+
 SOURCES = ("mutated", "events", "json", "random", "encodings", "pathological", "special")
 
 
@@ -378,59 +381,6 @@ def mutate_message(draw, st, buf: bytes, depth: int = 0) -> bytes:
     else:
         return mutate_bytes(draw, st, _encode(fields))
     return _encode(fields)
-
-
-# Event -> Summary -> Value -> TensorProto and plugin metadata, as {field: (wire, inner)}.
-TENSOR = {
-    1: (0, None),
-    2: (2, {2: (2, {1: (0, None)})}),
-    4: (2, None),
-    5: (5, None),
-    6: (1, None),
-    7: (0, None),
-    10: (0, None),
-    13: (0, None),
-    16: (0, None),
-    17: (0, None),
-}
-VALUE = {
-    1: (2, None),
-    2: (5, None),
-    8: (2, TENSOR),
-    9: (2, {1: (2, {1: (2, None), 2: (2, None)}), 4: (0, None)}),
-}
-EVENT = {1: (1, None), 2: (0, None), 5: (2, {1: (2, VALUE)})}
-
-
-#: Fields every generated message of a layout holds (a value without a tag is never read).
-REQUIRED = {id(EVENT): [5], id(VALUE): [1, 8], id(TENSOR): [1]}
-
-
-def generate_message(draw, st, layout: dict, depth: int = 0) -> bytes:
-    """A message of the layout, each field mostly with its own wire type and sometimes with
-    another (the bytes after it kept consistent with the wire type it has)."""
-    out = bytearray()
-    fields = REQUIRED.get(id(layout), []) + draw(
-        st.lists(st.sampled_from(sorted(layout)), max_size=4)
-    )
-    for num in fields:
-        wire, inner = layout[num]
-        if draw(st.integers(0, 3)) == 0:
-            wire = draw(st.sampled_from([0, 1, 2, 5]))
-        if inner is not None and depth < 4:
-            body = generate_message(draw, st, inner, depth + 1)
-        else:
-            body = draw(st.binary(max_size=10))
-        out += _varint((num << 3) | wire)
-        if wire == 0:
-            out += _varint(draw(st.integers(0, 2**64 - 1)))
-        elif wire == 1:
-            out += (body + bytes(8))[:8]
-        elif wire == 5:
-            out += (body + bytes(4))[:4]
-        else:
-            out += _varint(len(body)) + body
-    return bytes(out)
 
 
 # Python cannot even print an integer of more than 4,300 digits: it is spliced into the text.

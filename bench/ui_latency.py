@@ -148,7 +148,8 @@ def _open_in_a_window(source: str, app):
     window = MainWindow()
     window.resize(1400, 860)
     window.show()
-    app.processEvents()
+    # a second on screen before the user opens something (the readers import meanwhile)
+    _serve(app, lambda: False, seconds=1.0)
     probe = Probe()
     done = {"loaded": None, "drawn": None}
     window.library.busy.connect(lambda busy: busy or done.update(loaded=time.perf_counter()))

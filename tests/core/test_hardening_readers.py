@@ -26,6 +26,9 @@ _spec = importlib.util.spec_from_file_location("make_fixtures", LOGS / "make_fix
 enc = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(enc)
 encode_record = enc.encode_record
+_spec = importlib.util.spec_from_file_location("hostile_events", LOGS / "hostile_events.py")
+hostile = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(hostile)
 
 FUZZ = settings(
     max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -82,57 +85,15 @@ def test_an_event_field_with_the_wrong_wire_type_is_skipped_like_protobuf_does(t
     assert list_columns(p) == ["loss"]
 
 
-def _field(num: int, wire: int, body: bytes, draw) -> bytes:
-    key = enc.varint((num << 3) | wire)
-    if wire == 0:
-        return key + enc.varint(draw(st.integers(0, 2**64 - 1)))
-    if wire == 1:
-        return key + (body + bytes(8))[:8]
-    if wire == 5:
-        return key + (body + bytes(4))[:4]
-    return key + enc.varint(len(body)) + body
-
-
 @st.composite
-def messages(draw, layout: dict, depth: int = 0):
-    """A protobuf message laid out as ``{number: (wire type, inner layout or None)}``: each
-    field mostly with its own wire type, sometimes with another one (bytes kept valid)."""
-    out = b""
-    for num in draw(st.lists(st.sampled_from(sorted(layout)), min_size=1, max_size=4)):
-        wire, inner = layout[num]
-        if draw(st.integers(0, 3)) == 0:
-            wire = draw(st.sampled_from([0, 1, 2, 5]))
-        if inner is not None and depth < 4:
-            body = draw(messages(inner, depth + 1))
-        else:
-            body = draw(st.binary(max_size=10))
-        out += _field(num, wire, body, draw)
-    return out
-
-
-_TENSOR = {
-    1: (0, None),
-    2: (2, {2: (2, {1: (0, None)})}),
-    4: (2, None),
-    5: (5, None),
-    6: (1, None),
-    7: (0, None),
-    10: (0, None),
-    13: (0, None),
-    16: (0, None),
-    17: (0, None),
-}
-_VALUE = {
-    1: (2, None),
-    2: (5, None),
-    8: (2, _TENSOR),
-    9: (2, {1: (2, {1: (2, None), 2: (2, None)}), 4: (0, None)}),
-}
-_EVENT = {1: (1, None), 2: (0, None), 5: (2, {1: (2, _VALUE)})}
+def messages(draw, layout: dict):
+    """A protobuf message of ``layout``, fields sometimes of the wrong wire type (the
+    generator bench/fuzz.py uses, tests/fixtures/logs/hostile_events.py)."""
+    return hostile.generate_message(draw, st, layout)
 
 
 @FUZZ
-@given(payload=st.one_of(messages(_EVENT), st.binary(max_size=80)), at=st.integers(0, 3))
+@given(payload=st.one_of(messages(hostile.EVENT), st.binary(max_size=80)), at=st.integers(0, 3))
 def test_any_crc_valid_payload_gives_lrviz_error_with_file_and_offset(
     tmp_path_factory, payload, at
 ):
