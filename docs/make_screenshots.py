@@ -71,10 +71,16 @@ def shoot(name: str, paths, action, size, out: Path, theme: str = "light") -> Pa
     suffix = "" if theme == "light" else f"_{theme}"
     target = out / f"{name}_{size[0]}x{size[1]}{suffix}.png"
     state = {"steps": []}
+    redrawn: list[bool] = []  # the logs' redraw is asked for once, then waited for
 
     def grab() -> None:
+        if not redrawn:
+            redrawn.append(True)
+            window.log_view.redraw()
+        if window.log_view.derivations.running:  # a big log, derived on a worker
+            QTimer.singleShot(50, grab)
+            return
         window.redraw()
-        window.log_view.redraw()
         app.processEvents()
         window.grab().save(str(target))
         window.close()

@@ -172,25 +172,23 @@ def chunks(x: np.ndarray, y: np.ndarray, columns: int, how: str = "peak"):
     if n <= 2 * max(columns, 1):
         return x, y
     size = int(np.ceil(n / columns))
-    m = n // size
-    body = y[: m * size].reshape(m, size)
-    starts = x[: m * size : size]
+    m = -(-n // size)  # chunks, the last one maybe shorter
+    body = np.full(m * size, np.nan)
+    body[:n] = y  # the last chunk padded with NaN, which no chunk counts
+    body = body.reshape(m, size)
+    starts = x[::size]
     if how == "peak":
         out_x = np.repeat(starts, 2)
         out_y = np.empty(2 * m)
         out_y[0::2] = np.fmin.reduce(body, axis=1)
         out_y[1::2] = np.fmax.reduce(body, axis=1)
-    else:
-        finite = np.isfinite(body)
-        counts = finite.sum(axis=1)
-        sums = np.where(finite, body, 0.0).sum(axis=1)
-        out_x = starts.copy()
-        out_y = np.full(m, np.nan)
-        np.divide(sums, counts, out=out_y, where=counts > 0)
-    if m * size < n:
-        out_x = np.concatenate([out_x, x[m * size :]])
-        out_y = np.concatenate([out_y, y[m * size :]])
-    return out_x, out_y
+        return out_x, out_y
+    finite = np.isfinite(body)
+    counts = finite.sum(axis=1)
+    sums = np.where(finite, body, 0.0).sum(axis=1)
+    out_y = np.full(m, np.nan)
+    np.divide(sums, counts, out=out_y, where=counts > 0)
+    return starts.copy(), out_y
 
 
 def within(x: np.ndarray, lo: float, hi: float) -> np.ndarray:

@@ -141,6 +141,10 @@ def run(argv: list[str]) -> int:
         window.resize(*size)
 
         def save() -> None:
+            if window.log_view.derivations.running:
+                # A big log is still being derived on its worker: shoot what it will show.
+                QTimer.singleShot(50, save)
+                return
             window.redraw()
             app.processEvents()
             try:

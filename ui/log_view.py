@@ -36,6 +36,9 @@ INLINE_POINTS = 200_000
 ZOOM_FRACTION = 0.5
 #: Colour levels of a sweep's dots (see sweep_dots).
 SWEEP_LEVELS = 64
+#: Beyond this many trials a sweep's dots overlap: drawn without outlines, their colours
+#: (λ) stay readable.
+DENSE_DOTS = 500
 
 
 class LogView(QObject):
@@ -264,6 +267,7 @@ class LogView(QObject):
         ok = np.isfinite(y) & (y > 0) & ~table["diverged"]
         lr = table["lr"][ok]
         levels = np.rint(lr_positions(lr) * (SWEEP_LEVELS - 1)).astype(np.intp) if lr.size else None
+        self.sweep_points.set_outline(lr.size <= DENSE_DOTS)
         self.sweep_points.set_points(lr, y[ok], levels)
         # Trials that went NaN/inf, were pruned or failed: × along the top of the points, as
         # diverged simulated runs are, never a dot that stretches the axis to 1e27.

@@ -38,15 +38,29 @@ class SweepDots(pg.GraphicsObject):
         self._order = np.zeros(0, dtype=np.intp)  # points grouped by level
         self._starts = np.zeros(1, dtype=np.intp)
         self._pixmaps: list[QPixmap] = []
+        self._brushes: list = []
+        self._outline = True
         self._line = None
         self._rect = QRectF()
         self._fragments = PrimitiveArray(QPainter.PixmapFragment, 10)
 
     def set_palette(self, brushes: list) -> None:
         """One symbol per colour level, rendered once."""
+        self._brushes = list(brushes)
+        self._render()
+
+    def set_outline(self, outline: bool) -> None:
+        """Outline each dot (apart, dots read better outlined; thousands of overlapping
+        outlines turn a band of colours grey)."""
+        if outline != self._outline:
+            self._outline = outline
+            self._render()
+
+    def _render(self) -> None:
+        pen = self._pen if self._outline else pg.mkPen(None)
         self._pixmaps = [
-            QPixmap.fromImage(renderSymbol(self._symbol, self._size, self._pen, brush))
-            for brush in brushes
+            QPixmap.fromImage(renderSymbol(self._symbol, self._size, pen, brush))
+            for brush in self._brushes
         ]
         self.update()
 
