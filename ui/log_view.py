@@ -72,10 +72,14 @@ class LogView(QObject):
         self.loss_lr_layer = LogLayer(loss_lr_panel.plot)
         # A study's 10,000 trials as dots of one item each (not a pyqtgraph scatter: a
         # brush per point cost seconds on the GUI thread).
-        self.sweep_points = SweepDots("o", 9, line_pen=pg.mkPen((150, 150, 150), width=1))
+        self.sweep_points = SweepDots(
+            "o", 9, line_pen=pg.mkPen((150, 150, 150), width=1), name="trials"
+        )
         self.sweep_points.set_palette(lr_brushes(SWEEP_LEVELS))
         loss_lr_panel.plot.addItem(self.sweep_points)
-        self.sweep_diverged = SweepDots("x", 11, pen=pg.mkPen(DIVERGED, width=2))
+        self.sweep_diverged = SweepDots(
+            "x", 11, pen=pg.mkPen(DIVERGED, width=2), name="diverged trials"
+        )
         self.sweep_diverged.set_palette([pg.mkBrush(None)])
         self.sweep_diverged.setToolTip("a trial that diverged, was pruned or failed")
         loss_lr_panel.plot.addItem(self.sweep_diverged)

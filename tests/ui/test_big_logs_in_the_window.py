@@ -4,6 +4,7 @@ the Sources list is a model, not a widget per run; zooming in draws full detail.
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from PySide6.QtCore import Qt
 
 from lrviz.smoothing import debiased_ema
@@ -89,6 +90,12 @@ def test_a_sweep_of_hundreds_of_trials_opens_in_a_model_backed_list(
     assert first.checkState(0) == Qt.CheckState.Unchecked
     assert not runs[0].visible
     assert view.sweep_points.getData()[0].size == 299
+    # an export of loss vs λ holds every trial's point (and loss vs iteration the curves)
+    from ui.exports import panel_curves
+
+    exported = {name: x for name, x, _y in panel_curves(window.loss_vs_lr)}
+    assert exported["trials"].size == 299
+    np.testing.assert_allclose(np.sort(exported["trials"]), lrs[1:], rtol=1e-9)
 
 
 def test_final_or_best_loss_redraws_a_sweeps_points(qtbot, window, tmp_path):
@@ -134,3 +141,10 @@ def test_zooming_into_a_long_log_draws_full_detail_derived_on_a_worker(qtbot, wi
     box.setXRange(0, n, padding=0)  # zoomed out: the whole envelope again, at once
     assert view.loss_layer.zoomed is None
     assert raw.getData()[0].size < 10_000
+    # an export holds the log, not the screen's envelope of it
+    from ui.exports import panel_curves
+
+    curves = {name.split(": ")[-1]: (x, y) for name, x, y in panel_curves(window.loss_vs_iteration)}
+    x, y = curves["train_loss"]
+    assert x.size == n and y[123_456] == pytest.approx(loss[123_456], abs=1e-6)
+    assert curves["train_loss (smoothed)"][1].size == n

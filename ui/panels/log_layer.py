@@ -25,6 +25,7 @@ class CurvePaths(RunPaths):
     def __init__(self) -> None:
         super().__init__()
         self._data: list[tuple[np.ndarray, np.ndarray]] = []
+        self.full: list[tuple[np.ndarray, np.ndarray]] = []  # per run, at full resolution
 
     def set_runs(self, pens: list, names: list[str]) -> None:
         super().set_runs(pens, names)
@@ -40,6 +41,17 @@ class CurvePaths(RunPaths):
 
     def data(self, run: int) -> tuple[np.ndarray, np.ndarray]:
         return self._data[run]
+
+    def shown_curves(self) -> list[tuple[str, np.ndarray, np.ndarray]]:
+        """``(name, x, y)`` of each shown curve at full resolution (what an export of the
+        panel holds: the log's data, not the screen's envelope of it)."""
+        if len(self.full) != len(self._names):
+            return super().shown_curves()
+        return [
+            (self._names[i], *self.full[i])
+            for i in np.flatnonzero(self._shown)
+            if self.full[i][0].size
+        ]
 
     def setLogMode(self, x: bool, y: bool) -> None:
         if (bool(x), bool(y)) == self._log:
@@ -148,7 +160,12 @@ class LogLayer:
         raw_pens = [_pen(_faint(c) if smoothing else c, 1.0) for c in colors]
         smooth_pens = [_pen(c, 2.0) for c in colors]
         labels = [c.label for c in curves]
-        self.paths.set_runs(raw_pens + smooth_pens, labels + labels)
+        smoothed_labels = [f"{label} (smoothed)" for label in labels]
+        self.paths.set_runs(raw_pens + smooth_pens, labels + smoothed_labels)
+        empty = (np.empty(0), np.empty(0))
+        self.paths.full = [(c.x, c.y) for c in curves] + [
+            (c.x, c.smoothed) if c.smoothed is not None else empty for c in curves
+        ]
         n = len(curves)
         self.paths.set_curves(
             range(2 * n),

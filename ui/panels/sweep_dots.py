@@ -26,8 +26,11 @@ class SweepDots(pg.GraphicsObject):
     """Dots at (x, y) (data units; log10 where the axis is log), each of colour level
     ``levels[i]`` of the palette; optionally a line through them in order."""
 
-    def __init__(self, symbol: str = "o", size: float = 9, pen=None, line_pen=None) -> None:
+    def __init__(
+        self, symbol: str = "o", size: float = 9, pen=None, line_pen=None, name: str = "points"
+    ) -> None:
         super().__init__()
+        self.name = name
         self._symbol, self._size = symbol, float(size)
         self._pen = pen if pen is not None else pg.mkPen((200, 200, 200))
         self._line_pen = line_pen
@@ -78,6 +81,11 @@ class SweepDots(pg.GraphicsObject):
     def getData(self) -> tuple[np.ndarray, np.ndarray]:
         """The dots in view units, as pyqtgraph's items answer it (log10 on a log axis)."""
         return self._x, self._y
+
+    def shown_curves(self) -> list[tuple[str, np.ndarray, np.ndarray]]:
+        """The dots in data units, for an export of the panel."""
+        x, y = self._data
+        return [(self.name, x, y)] if x.size else []
 
     def setLogMode(self, x: bool, y: bool) -> None:
         self._log = (bool(x), bool(y))
