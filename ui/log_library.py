@@ -154,9 +154,14 @@ class LogLibrary(QObject):
         self.watch_timer.start()
         # The readers are imported on a worker once the window is up: imported in the GUI
         # thread by the first open, they stalled it ~100 ms (the app starts without them).
+        self._warm_up_job = JobRunner("lrviz-imports", self)
+        self._closed = False
         QTimer.singleShot(WARM_UP_MS, self._warm_up)
 
     def _warm_up(self) -> None:
+        if self._closed:
+            return
+
         def imports() -> Iterator[None]:
             import lrviz.commands.inspect
             import lrviz.loaders
@@ -164,7 +169,8 @@ class LogLibrary(QObject):
 
             yield None
 
-        self.jobs.start(imports, lambda _none: None, exclusive=False)
+        # Its own runner: the loader's says "busy" until all of its jobs have ended.
+        self._warm_up_job.start(imports, lambda _none: None, exclusive=False)
 
     # --- opening --------------------------------------------------------------------------
     def open_paths(self, paths, mapping=None) -> None:
@@ -202,8 +208,10 @@ class LogLibrary(QObject):
         self.changed.emit()
 
     def shutdown(self) -> None:
+        self._closed = True
         self.watch_timer.stop()
         self.jobs.shutdown()
+        self._warm_up_job.shutdown()
 
     # --- what views read ------------------------------------------------------------------
     def visible_runs(self) -> list[LoadedRun]:
