@@ -70,6 +70,7 @@ class Curve:
     smoothed: np.ndarray | None
     shown: tuple[np.ndarray, np.ndarray]
     shown_smoothed: tuple[np.ndarray, np.ndarray] | None
+    extent: tuple[float, float] | None = None  # smallest and largest finite x
 
 
 @dataclass
@@ -215,6 +216,7 @@ def _curve(key, label, x, y, weight: float, cache: DerivationCache, columns: int
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     smoothed = cache.smoothed(y, weight) if weight > 0 else None
+    finite = x[np.isfinite(x)]
     return Curve(
         key=key,
         label=label,
@@ -223,4 +225,5 @@ def _curve(key, label, x, y, weight: float, cache: DerivationCache, columns: int
         smoothed=smoothed,
         shown=chunks(x, y, columns, "peak"),
         shown_smoothed=None if smoothed is None else chunks(x, smoothed, columns, "mean"),
+        extent=(float(finite.min()), float(finite.max())) if finite.size else None,
     )

@@ -209,9 +209,10 @@ class LogLayer:
 
     def extent(self) -> tuple[float, float] | None:
         """The x range (data units) of all curves, None when there are none."""
-        lows = [float(np.nanmin(c.x)) for c in self.curves if c.x.size]
-        highs = [float(np.nanmax(c.x)) for c in self.curves if c.x.size]
-        return (min(lows), max(highs)) if lows else None
+        extents = [c.extent for c in self.curves if c.extent is not None]
+        if not extents:
+            return None
+        return min(e[0] for e in extents), max(e[1] for e in extents)
 
     def clear(self) -> None:
         self.show([], [])
