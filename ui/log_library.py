@@ -44,7 +44,7 @@ CATEGORICAL = [
 
 @dataclass(eq=False)
 class LoadedRun:
-    log: LoadedLog
+    log: LoadedLog  # None only while the loader's worker makes it
     run: object  # lrviz.loaders Run
     color: QColor
     visible: bool = True
@@ -299,7 +299,12 @@ class LogLibrary(QObject):
                         # Sorted and read here, not in the GUI thread: a 10,000-trial study
                         # took the window ~1 s for these two alone.
                         data = watcher.data
-                        ordered = [(run, run_lr(run)) for run in _natural_order(data.runs)]
+                        # The log's runs, made here: each is given its log in the GUI
+                        # thread (10,000 of them took it ~20 ms to make).
+                        ordered = [
+                            LoadedRun(None, run, _NO_COLOR, True, run_lr(run))
+                            for run in _natural_order(data.runs)
+                        ]
                         loaded = (data, watcher, ordered, sweep_reading(data))
                     yield path, loaded, stamp, None
                 except LrvizError as exc:
@@ -332,14 +337,15 @@ class LogLibrary(QObject):
             self.failed.emit(str(error))
             return
         if existing is not None:
-            visible = {_name(r.run): r.visible for r in existing.runs}
+            hidden = {_name(r.run) for r in existing.runs if not r.visible}
             existing.data, existing.stamp, existing.watcher = data, stamp, watcher
             existing.sweep = sweep
             existing.mapping = mapping if mapping is not None else existing.mapping
-            existing.runs = [
-                LoadedRun(existing, run, _NO_COLOR, visible.get(_name(run), True), lr)
-                for run, lr in ordered
-            ]
+            for run in ordered:
+                run.log = existing
+                if hidden and _name(run.run) in hidden:
+                    run.visible = False  # unticked in Sources, it stays so
+            existing.runs = ordered
             self._recolor()
             if replace:
                 self.data_updated.emit()
@@ -355,11 +361,13 @@ class LogLibrary(QObject):
             store_url=self._store_urls.get(path),
             sweep=sweep,
         )
-        log.runs = [LoadedRun(log, run, _NO_COLOR, True, lr) for run, lr in ordered]
+        for run in ordered:
+            run.log = log
+        log.runs = ordered
         self.logs.append(log)
         self._recolor()
         self.changed.emit()
-        if not any(run.find("loss") or run.find("lr") for run, _lr in ordered):
+        if not any(r.run.find("loss") or r.run.find("lr") for r in ordered):
             self.needs_mapping.emit(str(path))
 
     def _on_loader_done(self, paths: list[Path]) -> None:

@@ -90,6 +90,13 @@ def test_a_sweep_of_hundreds_of_trials_opens_in_a_model_backed_list(
     assert first.checkState(0) == Qt.CheckState.Unchecked
     assert not runs[0].visible
     assert view.sweep_points.getData()[0].size == 299
+    # read again (the runs are new objects, made on the loader's worker): still unticked
+    with qtbot.waitSignal(window.library.data_updated, timeout=30_000):
+        window.library.reload(window.library.logs[0], full=True)
+    runs = window.library.logs[0].runs
+    assert [r.visible for r in runs].count(False) == 1 and not runs[0].visible
+    assert all(r.log is window.library.logs[0] for r in runs)
+    assert not sources.run_items()[0].checkState(0) == Qt.CheckState.Checked
     # an export of loss vs λ holds every trial's point (and loss vs iteration the curves)
     from ui.exports import panel_curves
 
