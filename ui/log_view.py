@@ -203,7 +203,7 @@ class LogView(QObject):
             size="9pt",
         )
         self.loss_panel.plot.setTitle(
-            f"the {scene.runs} lowest final losses of {scene.runs + scene.hidden_runs} runs"
+            f"the {scene.runs:,} lowest final losses of {scene.runs + scene.hidden_runs:,} runs"
             if scene.hidden_runs
             else None,
             size="9pt",

@@ -256,7 +256,7 @@ class LogActions(QObject):
     def _show_summary(self) -> None:
         logs = self.library.logs
         runs = sum(len(log.runs) for log in logs)
-        text = f"{len(logs)} log{'s' * (len(logs) > 1)} open · {runs} run{'s' * (runs != 1)}"
+        text = f"{len(logs)} log{'s' * (len(logs) > 1)} open · {runs:,} run{'s' * (runs != 1)}"
         skipped = sum(len(getattr(log.data, "skipped", [])) for log in logs)
         if skipped:
             text += f" · {skipped} file{'s' * (skipped != 1)} skipped (see Sources)"
