@@ -56,6 +56,7 @@ if str(ROOT) not in sys.path:
 LOGS = ROOT / "tests" / "fixtures" / "logs"
 sys.path.insert(0, str(LOGS))
 from hostile_events import EVENT, generate_message  # noqa: E402  (shared with the tests)
+from hostile_events import varint as _varint  # noqa: E402
 
 SOURCES = ("mutated", "events", "json", "random", "encodings", "pathological", "special")
 
@@ -283,19 +284,6 @@ def mutate_bytes(draw, st, data: bytes) -> bytes:
             j = draw(st.integers(0, len(data) - 1))
             data[i:i] = data[j : j + 40]
     return bytes(data)
-
-
-def _varint(n: int) -> bytes:
-    n &= (1 << 70) - 1
-    out = bytearray()
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        if n:
-            out.append(b | 0x80)
-        else:
-            out.append(b)
-            return bytes(out)
 
 
 def _fields(buf: bytes):
