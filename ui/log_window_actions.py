@@ -245,6 +245,26 @@ class LogActions(QObject):
             if self.status.text() == "Loading logs…":
                 self._show_summary()
 
+    def report_failure(self, message: str) -> None:
+        """Something done with the logs failed elsewhere (a derivation on a worker)."""
+        self._on_failed(message)
+
+    def show_drawing(self, busy: bool) -> None:
+        """A big log's curves are being worked out on a worker (LogView.busy): a busy bar
+        and a word in the status bar, as while it loads; its summary once drawn."""
+        progress = self.progress
+        if busy:
+            if not self.library.jobs.busy:
+                self.status.setText("Drawing logs…")
+            progress.setRange(0, 0)
+            progress.show()
+        elif progress.maximum() == 0 and not self.library.jobs.busy:
+            progress.setRange(0, 1)
+            progress.setValue(0)
+            progress.hide()
+            if self.status.text() == "Drawing logs…":
+                self._show_summary()
+
     def _on_changed(self) -> None:
         logs = self.library.logs
         if logs and not self._had_logs:

@@ -236,6 +236,9 @@ class MainWindow(QMainWindow):
             shown_suggestion=lambda: self.range_tool.suggestion,
             parent=self,
         )
+        # A big log derived on a worker shows progress as its loading does.
+        self.log_view.busy.connect(self.log_actions.show_drawing)
+        self.log_view.failed.connect(self.log_actions.report_failure)
         self.log_actions.logs_opened.connect(self._focus_on_logs)
         self.sources.simulation_toggled.connect(self.set_simulation_visible)
         file_menu.addSeparator()

@@ -155,3 +155,24 @@ def test_zooming_into_a_long_log_draws_full_detail_derived_on_a_worker(qtbot, wi
     x, y = curves["train_loss"]
     assert x.size == n and y[123_456] == pytest.approx(loss[123_456], abs=1e-6)
     assert curves["train_loss (smoothed)"][1].size == n
+
+
+def test_a_log_derived_on_the_worker_shows_progress_then_its_summary(
+    qtbot, window, tmp_path, monkeypatch
+):
+    path = tmp_path / "metrics.csv"
+    path.write_text("step,train_loss\n0,2.0\n1,1.5\n2,1.0\n")
+    with qtbot.waitSignal(window.library.busy, timeout=30_000, check_params_cb=lambda b: not b):
+        window.open_paths([str(path)])
+    qtbot.waitUntil(lambda: not window.log_view.derivations.running)
+    monkeypatch.setattr(log_view_module, "INLINE_RUNS", -1)
+    seen = []
+    window.log_view.busy.connect(
+        lambda busy: seen.append((busy, window.status_text.text(), window.progress.isVisible()))
+    )
+    with qtbot.waitSignal(window.log_view.drawn, timeout=30_000):
+        window.log_view.redraw()
+    qtbot.waitUntil(lambda: len(seen) == 2)
+    assert seen[0] == (True, "Drawing logs…", True)
+    assert not window.progress.isVisible()
+    assert window.status_text.text().startswith("1 log open · 1 run")
