@@ -148,7 +148,7 @@ def _open_in_a_window(source: str, app):
     window = MainWindow()
     window.resize(1400, 860)
     window.show()
-    # a second on screen before the user opens something (the readers import meanwhile)
+    # a second on screen before the user opens something, as a user would
     _serve(app, lambda: False, seconds=1.0)
     probe = Probe()
     done = {"loaded": None, "drawn": None}

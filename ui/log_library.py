@@ -23,8 +23,6 @@ from .colors import lr_colors, lr_palette, lr_positions
 from .jobs import JobRunner
 
 WATCH_INTERVAL_MS = 1000
-#: How long after the window opens the readers are imported (after its first paint).
-WARM_UP_MS = 500
 #: Beyond this many runs with a λ, runs take one of this many levels of the colour map.
 COLOR_LEVELS = 256
 # Tableau 10: distinct hues for runs that have no learning rate to colour them by.
@@ -152,25 +150,6 @@ class LogLibrary(QObject):
         self.watch_timer.setInterval(WATCH_INTERVAL_MS)
         self.watch_timer.timeout.connect(self.poll)
         self.watch_timer.start()
-        # The readers are imported on a worker once the window is up: imported in the GUI
-        # thread by the first open, they stalled it ~100 ms (the app starts without them).
-        self._warm_up_job = JobRunner("lrviz-imports", self)
-        self._closed = False
-        QTimer.singleShot(WARM_UP_MS, self._warm_up)
-
-    def _warm_up(self) -> None:
-        if self._closed:
-            return
-
-        def imports() -> Iterator[None]:
-            import lrviz.commands.inspect
-            import lrviz.loaders
-            import lrviz.stores  # noqa: F401
-
-            yield None
-
-        # Its own runner: the loader's says "busy" until all of its jobs have ended.
-        self._warm_up_job.start(imports, lambda _none: None, exclusive=False)
 
     # --- opening --------------------------------------------------------------------------
     def open_paths(self, paths, mapping=None) -> None:
@@ -208,10 +187,8 @@ class LogLibrary(QObject):
         self.changed.emit()
 
     def shutdown(self) -> None:
-        self._closed = True
         self.watch_timer.stop()
         self.jobs.shutdown()
-        self._warm_up_job.shutdown()
 
     # --- what views read ------------------------------------------------------------------
     def visible_runs(self) -> list[LoadedRun]:
