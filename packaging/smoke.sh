@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # The source app's smoke checks, run on a built bundle's executable, from a folder outside the
-# source tree: --version, headless sub-commands (JSON parsed), a bad argument (one line, exit
-# 2), a screenshot of the demo rendered offscreen, and a sweep of training logs opened into one.
-#   packaging/smoke.sh dist/lrviz/lrviz
+# source tree: --version, headless sub-commands (JSON parsed; inspect of a CSV big enough for
+# pandas' parser, of an MLflow SQLite store and of TensorBoard events), a bad argument (one
+# line, exit 2), screenshots rendered offscreen: the demo, a sweep of training logs, and every
+# main view of --view, Help > Guide with its pictures among them.
+#   packaging/smoke.sh dist/lrviz/lrviz [FOLDER]
+# FOLDER: keep the screenshots there, to look at (the frozen guide's pictures, say).
 set -euo pipefail
 exe="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
+keep="${2:+$(mkdir -p "$2" && cd "$2" && pwd)}"
 fixtures="$(cd "$(dirname "$0")/.." && pwd)/tests/fixtures"
 export QT_QPA_PLATFORM=offscreen
 here="$(mktemp -d)"
@@ -23,6 +27,13 @@ echo "-- headless sub-commands"
 "$exe" suggest "$fixtures/rangetest/torch_lr_finder.csv" --json > suggest.json && json_ok suggest.json
 "$exe" schedule --help > /dev/null
 "$exe" inspect --help > /dev/null
+# 300,000 rows (7 MB): read by pandas' C parser, as every CSV over 16 KB is
+(echo "step,lr,loss"; seq 1 300000 | awk '{printf "%d,%.6g,%.6g\n", $1, 1e-6*exp($1/30000), 2+1/$1}') > big.csv
+"$exe" inspect big.csv --json > big.json && json_ok big.json
+python3 -c "import json, sys; s = json.load(open(sys.argv[1]))['runs'][0]['series']; assert [x['points'] for x in s] == [300000, 300000], s" big.json \
+    || fail "inspect big.csv: not every row read"
+"$exe" inspect "$fixtures/stores/mlflow/mlflow.db" --json > mlflow.json && json_ok mlflow.json  # sqlite3
+"$exe" inspect "$fixtures/logs/tb_torch" --json > tb.json && json_ok tb.json
 
 echo "-- a bad argument: one line, exit 2"
 set +e
@@ -41,4 +52,10 @@ echo "-- --screenshot offscreen (the demo, then a log)"
 png_ok demo.png
 "$exe" --screenshot "$here/log.png" "$fixtures/logs/sweep" 2> log.err || { cat log.err >&2; fail "--screenshot LOG"; }
 png_ok log.png
+echo "-- --screenshot --view of every main view"
+for view in simulate rangetest logs search lab lesson guide; do
+    "$exe" --screenshot "$here/$view.png" --view "$view" 2> "$view.err" || { cat "$view.err" >&2; fail "--view $view"; }
+    png_ok "$view.png"
+done
+[ -z "$keep" ] || cp "$here"/*.png "$keep"/
 echo "smoke: all passed ($exe)"

@@ -140,15 +140,15 @@ def run(argv: list[str]) -> int:
         desktop.USE_PREFERENCES = False  # the same picture whatever the user did last
         window.resize(*size)
 
-        def save() -> None:
+        def save(shot=None) -> None:
             if window.log_view.derivations.running:
                 # A big log is still being derived on its worker: shoot what it will show.
-                QTimer.singleShot(50, save)
+                QTimer.singleShot(50, lambda: save(shot))
                 return
             window.redraw()
             app.processEvents()
             try:
-                save_screenshot(window, target)
+                save_screenshot(shot or window, target)
             except OSError as exc:
                 sys.stderr.write(f"lrviz: error: cannot write {target}: {exc}\n")
                 exit_code["value"] = 2
@@ -165,7 +165,9 @@ def run(argv: list[str]) -> int:
             from .views import show_function
 
             window.show()
-            show_function(args.view)(window, lambda: QTimer.singleShot(300, save), args.paths)
+            show_function(args.view)(
+                window, lambda shot=None: QTimer.singleShot(300, lambda: save(shot)), args.paths
+            )
             QTimer.singleShot(SCREENSHOT_TIMEOUT_MS, give_up)
             window.session.mark_clean()
             code = app.exec()

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
+import sys
+
 from PySide6.QtCore import QSize, QUrl
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
+    QApplication,
     QDialog,
     QDialogButtonBox,
     QMessageBox,
@@ -41,6 +45,35 @@ class GuideWindow(QDialog):
         layout.addWidget(self.browser, 1)
         layout.addWidget(buttons)
         self.resize(fitted(QSize(860, 760), parent))
+
+
+def missing_pictures(guide: GuideWindow) -> list[str]:
+    """The pictures the guide's page shows that did not load (none, when it is whole)."""
+    from PySide6.QtGui import QImage, QPixmap, QTextDocument
+
+    document = guide.browser.document()
+    missing = []
+    for name in re.findall(r'<img\s[^>]*src="([^"]+)"', guide.browser.toHtml(), re.IGNORECASE):
+        picture = document.resource(QTextDocument.ResourceType.ImageResource, QUrl(name))
+        if isinstance(picture, QPixmap):
+            picture = picture.toImage()
+        if not isinstance(picture, QImage) or picture.isNull():
+            missing.append(name)
+    return missing
+
+
+def screenshot_view(window, ready, paths) -> None:
+    """``--screenshot PATH --view guide``: Help ▸ Guide as the menu opens it, at the
+    screenshot's size. A picture that did not load (a bundle that left one out) is an
+    error, not a picture of a page with holes."""
+    guide = window.desktop.show_guide()
+    guide.resize(window.size())
+    missing = missing_pictures(guide)
+    if missing:
+        sys.stderr.write(f"lrviz: error: the guide's pictures did not load: {', '.join(missing)}\n")
+        QApplication.exit(1)
+        return
+    ready(guide)
 
 
 def fitted(size: QSize, parent: QWidget | None) -> QSize:

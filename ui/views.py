@@ -3,7 +3,8 @@ user would and says when it shows what it should.
 
 A view is a function ``show(window, ready, paths)``: it drives the window (opens a tab,
 starts a run, opens ``paths`` or a demo) and calls ``ready()`` once the window shows the
-result; the screenshot is taken then. :data:`VIEWS` names each view's function as
+result; the screenshot is taken then (``ready(widget)``: of that window instead, a dialog
+the view opened). :data:`VIEWS` names each view's function as
 ``"module:function"`` (imported only when that view is asked for), so a tool adds its view
 with one line here and one function in its own module::
 
@@ -26,6 +27,7 @@ VIEWS: dict[str, tuple[str, str]] = {
     "search": ("a coarse-to-fine search for λ and its bracket", ".search_tool:screenshot_view"),
     "lab": ("Lab: four λ side by side on a loss surface", ".lab_tool:screenshot_view"),
     "lesson": ("the dog lesson, just after the white dog", ".lesson_tool:screenshot_view"),
+    "guide": ("Help ▸ Guide, with the app's pictures (the guide window)", ".help:screenshot_view"),
 }
 #: views of tools still to come: accepted by --view, refused until registered in VIEWS
 PLANNED = ("search", "lab", "lesson")

@@ -48,6 +48,17 @@ def test_the_guide_window_finds_its_pictures(qtbot):
     assert "choosing" in guide.browser.toPlainText().lower()
 
 
+def test_a_picture_that_does_not_load_is_named(qtbot):
+    """``--view guide`` fails on it: a bundle that left a picture out fails its smoke check."""
+    from ui.help import GuideWindow, missing_pictures
+
+    guide = GuideWindow()
+    qtbot.addWidget(guide)
+    assert missing_pictures(guide) == []
+    guide.browser.setHtml('<p>Two</p><img src="simulate.png"><img src="not-shipped.png">')
+    assert missing_pictures(guide) == ["not-shipped.png"]
+
+
 def test_the_guide_fits_a_small_screen_and_the_window_it_opens_from(qtbot, window):
     """At 860x760 the guide's Close button was off a 700 px screen."""
     window.resize(1024, 700)
