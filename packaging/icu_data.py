@@ -43,7 +43,8 @@ _PAD = b"\xaa"  # what ICU's own icupkg pads with
 
 
 def is_dropped(name: str) -> bool:
-    """``name`` is an item of the package, as its table of contents says: ``icudt73l/coll/de.res``."""
+    """Leave out ``name``, an item as the package's table of contents names it
+    (``icudt73l/coll/de.res``)."""
     inner = name.split("/", 1)[1] if "/" in name else name
     return (
         inner.startswith(DROPPED_TREES)
@@ -83,7 +84,7 @@ def write_package(header: bytes, items: list[tuple[str, bytes]]) -> bytes:
         data_offsets.append(first_item + len(body))
         body += content + _PAD * (_aligned(len(content)) - len(content))
     toc = struct.pack("<I", len(items)) + b"".join(
-        struct.pack("<II", n, d) for n, d in zip(name_offsets, data_offsets)
+        struct.pack("<II", n, d) for n, d in zip(name_offsets, data_offsets, strict=True)
     )
     toc += names + _PAD * (first_item - table - len(names))
     return header + toc + bytes(body)
@@ -141,7 +142,7 @@ def slim_library(source: Path, folder: Path) -> Path | None:
         blob.write_bytes(package)
         assembly = Path(scratch) / "data.S"
         assembly.write_text(
-            f'\t.section .rodata\n\t.globl {symbol}\n\t.type {symbol}, @object\n\t.balign 16\n'
+            f"\t.section .rodata\n\t.globl {symbol}\n\t.type {symbol}, @object\n\t.balign 16\n"
             f'{symbol}:\n\t.incbin "{blob}"\n\t.size {symbol}, {len(package)}\n'
             '\t.section .note.GNU-stack,"",@progbits\n'
         )

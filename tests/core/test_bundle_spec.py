@@ -16,7 +16,11 @@ from tests.import_scan import imports_of
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEC = ROOT / "packaging" / "lrviz.spec"
-APP_SOURCES = [ROOT / "main.py", *sorted((ROOT / "lrviz").rglob("*.py")), *sorted((ROOT / "ui").rglob("*.py"))]  # fmt: skip
+APP_SOURCES = [
+    ROOT / "main.py",
+    *sorted((ROOT / "lrviz").rglob("*.py")),
+    *sorted((ROOT / "ui").rglob("*.py")),
+]
 #: excluded on purpose though the app imports them: the `lrviz[optuna]` extra, imported only
 #: when an Optuna study is opened (lrviz.stores.optuna_store says to install it if missing)
 OPTIONAL_EXTRA = {"optuna", "sqlalchemy"}

@@ -131,5 +131,5 @@ def test_the_slim_library_has_the_name_and_symbol_libicuuc_links_to(tmp_path):
     assert f"[{source.name}]" in dynamic  # the soname
     symbols = subprocess.run(["nm", "-D", str(out)], capture_output=True, text=True).stdout
     assert any(line.endswith("_dat") and " R " in line for line in symbols.splitlines())
-    header, items = icu_data.read_package(icu_data.rodata_of(out.read_bytes()))
+    _header, items = icu_data.read_package(icu_data.rodata_of(out.read_bytes()))
     assert not any(icu_data.is_dropped(name) for name, _ in items)
