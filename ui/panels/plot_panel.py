@@ -6,6 +6,7 @@ import time
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtGui import QFontMetricsF
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QVBoxLayout, QWidget
 
 from lrviz.lr_format import format_lr
@@ -20,11 +21,48 @@ class ScientificAxis(pg.AxisItem):
 
     #: Below this many labelled ticks, a log axis switches to evenly spaced values.
     MIN_LABELS = 3
+    #: Pixels of blank kept between two tick labels: less and "5000 10000 15000" reads as one.
+    LABEL_GAP = 10
 
     def __init__(self, orientation: str, **kwargs) -> None:
         super().__init__(orientation, **kwargs)
         self.enableAutoSIPrefix(False)
         self._fine = False  # the current log ticks are evenly spaced values, not 1-2-5
+
+    def tickSpacing(self, minVal, maxVal, size):
+        """pyqtgraph's spacing, widened (1, 2, 5 times a power of ten) until the widest
+        label fits between two ticks: it counts ticks per pixel, not label widths, and a
+        growing run's iteration axis ran '20000 40000 60000' into each other."""
+        levels = super().tickSpacing(minVal, maxVal, size)
+        span = abs(maxVal - minVal)
+        horizontal = self.orientation in ("bottom", "top")
+        if self.logMode or not levels or self._tickSpacing is not None or not horizontal:
+            return levels
+        if not (span > 0 and size > 0 and np.isfinite(span)):
+            return levels
+        metrics = QFontMetricsF(self.style["tickFont"] or self.font())
+        scale = self.autoSIPrefixScale * self.scale
+        lo = min(minVal, maxVal)
+        major = step = levels[0][0]
+        for _ in range(12):
+            values = np.arange(np.ceil(lo / step) * step, lo + span + step * 1e-9, step)
+            strings = self.tickStrings(values.tolist(), scale, step) if values.size else []
+            widest = max((metrics.horizontalAdvance(text) for text in strings), default=0.0)
+            if step / span * size >= widest + self.LABEL_GAP:
+                break
+            step = _next_nice_step(step)
+        if step == major:
+            return levels
+        return [(step, 0), (step / (4 if _mantissa(step) == 2 else 5), 0)]
+
+    def generateDrawSpecs(self, p):
+        """pyqtgraph's labels less any that would touch one already placed (majors are
+        placed first): its fill-ratio check lets the top level's labels overlap."""
+        specs = super().generateDrawSpecs(p)
+        if specs is None:
+            return specs
+        axis_spec, tick_specs, text_specs = specs
+        return axis_spec, tick_specs, _apart(text_specs, self.LABEL_GAP)
 
     def logTickValues(self, minVal, maxVal, size, stdTicks):
         """Decades and 2-5 steps; on a view spanning too little of a decade for three of
@@ -62,6 +100,9 @@ class ScientificAxis(pg.AxisItem):
                 break
         if allowed == (1, 2, 5) and np.isclose(mantissa, 1.0).sum() >= 2 and keep.sum() > room / 2:
             keep = np.isclose(mantissa, 1.0)
+        if keep.sum() < 2:  # λ from 1 to 8 read "1" and nothing else: 2 and 5 say the scale
+            # (generateDrawSpecs leaves out any that would touch another)
+            keep = np.isclose(mantissa[:, None], np.array((1, 2, 5))[None, :], rtol=1e-6).any(1)
         return [format_lr(n, invalid="") if k else "" for n, k in zip(numbers, keep, strict=True)]
 
     def tickStrings(self, values, scale, spacing):
@@ -136,6 +177,32 @@ class PlotPanel(QWidget):
         box.toggled.connect(slot)
         self.header.addWidget(box)
         return box
+
+
+def _mantissa(step: float) -> int:
+    """1, 2 or 5: ``step`` divided by its power of ten, rounded."""
+    return round(float(step / 10.0 ** np.floor(np.log10(step) + 1e-9)))
+
+
+def _next_nice_step(step: float) -> float:
+    """The next of 1, 2, 5, 10, 20, 50... above ``step`` (which need not be one of them)."""
+    power = 10.0 ** np.floor(np.log10(step) + 1e-9)
+    for factor in (2.0, 5.0, 10.0):
+        if factor * power > step * (1 + 1e-9):
+            return factor * power
+    return 20.0 * power
+
+
+def _apart(text_specs: list, gap: float) -> list:
+    """The ``(rect, flags, text)`` specs, in order, leaving out each one whose rectangle
+    (grown by half ``gap`` on every side) meets a rectangle kept before it."""
+    kept: list = []
+    half = gap / 2
+    for spec in text_specs:
+        grown = spec[0].adjusted(-half, -1, half, 1)
+        if not any(grown.intersects(other[0]) for other in kept):
+            kept.append(spec)
+    return kept
 
 
 def _even_log_ticks(lo: float, hi: float, room: int):

@@ -164,8 +164,7 @@ class RunCurvesPanel(PlotPanel):
         bar = pg.ColorBarItem(
             values=(lo, hi), colorMap=lr_colormap(), interactive=False, width=12, label="λ"
         )
-        decades = np.arange(np.ceil(lo), np.floor(hi) + 1)
-        bar.axis.setTicks([[(d, format_lr(10.0**d, invalid="")) for d in decades]])
+        bar.axis.setTicks([[(v, format_lr(10.0**v, invalid="")) for v in colorbar_ticks(lo, hi)]])
         self.graphics.addItem(bar, row=0, col=1)
         self.colorbar = bar
 
@@ -377,6 +376,17 @@ def _diverged_marks() -> pg.PlotDataItem:
         symbolPen=pg.mkPen(DIVERGED, width=2),
         symbolBrush=pg.mkBrush(None),  # an object: None made a new brush (and symbol) a frame
     )
+
+
+def colorbar_ticks(lo: float, hi: float) -> np.ndarray:
+    """log10 of the λ a colour bar from 10**lo to 10**hi names: its decades, or 1, 2 and 5
+    times them where fewer than two decades fall inside (λ = 1 to 8 read "1" alone)."""
+    decades = np.arange(np.ceil(lo - 1e-9), np.floor(hi + 1e-9) + 1)
+    if decades.size >= 2:
+        return decades
+    steps = np.log10([1.0, 2.0, 5.0])
+    values = (np.arange(np.floor(lo) - 1, np.ceil(hi) + 1)[:, None] + steps[None, :]).ravel()
+    return values[(values >= lo - 1e-9) & (values <= hi + 1e-9)]
 
 
 def _legend_indices(runs: int) -> list[int]:
