@@ -40,10 +40,13 @@ def panel_curves(panel) -> list[tuple[str, np.ndarray, np.ndarray]]:
     (λ, not log10 λ), named as its legend names it (else its tooltip, else by number)."""
     names = {}
     for legend in _legends(panel):
-        for sample, label in legend.items:
-            item = getattr(sample, "item", None)
+        # A fitted legend lists all it names, shown or behind "+N more".
+        entries = getattr(legend, "entries", None)
+        if entries is None:
+            entries = [(getattr(s, "item", None), label.text) for s, label in legend.items]
+        for item, name in entries:
             if item is not None:
-                names[id(item)] = label.text
+                names[id(item)] = name
     out = []
     seen = set()
     items = list(panel.plot.items)

@@ -50,10 +50,12 @@ def test_iteration_tick_labels_never_overlap_as_a_run_grows(qtbot, width, high):
     assert not _overlaps(rects)
 
 
+@pytest.mark.parametrize("padding", [0.02, 0.13])
 @pytest.mark.parametrize("width", [170, 230, 500, 900])
 @pytest.mark.parametrize("lrs", [(1.0, 8.0), (1e-3, 0.12), (1e-7, 1.0), (0.02, 0.6)])
-def test_a_log_lr_axis_names_at_least_two_lrs_apart(qtbot, width, lrs):
-    """The edge-of-stability example (λ = 1 to 8) at 1024x700: the λ axis read '1' alone."""
+def test_a_log_lr_axis_names_at_least_two_lrs_apart(qtbot, width, lrs, padding):
+    """The edge-of-stability example (λ = 1 to 8) at 1024x700: the λ axis read '1' alone
+    (its '10' stood past the axis end, so pyqtgraph left it out)."""
     panel = PlotPanel("Loss vs λ")
     qtbot.addWidget(panel)
     panel.plot.setLogMode(x=True, y=True)
@@ -61,7 +63,7 @@ def test_a_log_lr_axis_names_at_least_two_lrs_apart(qtbot, width, lrs):
     panel.show()
     qtbot.waitExposed(panel)
     panel.plot.plot(list(lrs), [1.0, 2.0], symbol="o")
-    panel.plot.autoRange()
+    panel.plot.setXRange(*np.log10(lrs), padding=padding)
     panel.graphics.repaint()
     rects = _label_rects(panel.plot.getAxis("bottom"))
     assert len(rects) >= 2, [t for _r, t in rects]
@@ -82,3 +84,142 @@ def test_the_lr_colour_bar_names_at_least_two_lrs(qtbot, lrs, named):
     panel.set_store(RunStore(np.array(lrs), 10))
     ticks = panel.colorbar.axis._tickLevels[0]
     assert [text for _value, text in ticks] == named
+
+
+# --- legends -------------------------------------------------------------------------------
+
+
+def sized_window(qtbot, window, size):
+    window.resize(*size)
+    qtbot.waitUntil(lambda: window.width() == size[0])
+    window._initial_dock_sizes()
+    return window
+
+
+def inside(rect, outer, slack=1.0):
+    return (
+        rect.left() >= outer.left() - slack
+        and rect.right() <= outer.right() + slack
+        and rect.top() >= outer.top() - slack
+        and rect.bottom() <= outer.bottom() + slack
+    )
+
+
+def assert_legend_readable(panel, legend=None):
+    """The legend is whole inside its view, each label whole inside the legend; or, if the
+    plot has no room for it, the panel's header names its entries."""
+    legend = legend or panel.legend
+    panel.graphics.grab()  # layouts and auto-range settle on paint
+    getattr(legend, "fit", lambda: None)()  # (a plain pyqtgraph legend does not fit itself)
+    view = panel.plot.getViewBox().sceneBoundingRect()
+    if legend.isVisible():
+        box = legend.sceneBoundingRect()
+        assert inside(box, view), (box, view)
+        for _sample, label in legend.items:
+            assert inside(label.sceneBoundingRect(), box), label.text
+        return "plot"
+    assert legend.wanted() and legend.entries
+    assert panel.header_legend.isVisible()
+    assert panel.header_legend.entries() == legend.entries
+    return "header"
+
+
+@pytest.mark.parametrize("size", [(1024, 700), (1920, 1080)])
+def test_the_demo_legends_are_whole_inside_their_plots(qtbot, window, size):
+    """At 1024x700 the demo's loss vs λ legend stood past the right edge of its view."""
+    sized_window(qtbot, window, size)
+    with qtbot.waitSignal(window.simulation_finished, timeout=60_000):
+        window.start_demo()
+    window.redraw()
+    assert assert_legend_readable(window.loss_vs_lr) == "plot"
+    assert assert_legend_readable(window.loss_vs_iteration) == "plot"
+
+
+@pytest.mark.parametrize("size", [(1024, 700), (1920, 1080)])
+def test_the_lab_strip_of_loss_vs_iteration_names_its_runs_readably(qtbot, window, size):
+    """The Lab's small loss vs iteration panel cut its legend at the top and drew it over
+    the curves: five rows in a plot 60 px high."""
+    sized_window(qtbot, window, size)
+    window.controls.setCurrentWidget(window.lab_tool.tab)
+    with qtbot.waitSignal(window.simulation_finished, timeout=60_000):
+        window.lab_tool.run_preset("effect-of-lr")
+    window.redraw()
+    panel = window.loss_vs_iteration
+    where = assert_legend_readable(panel)
+    if size == (1024, 700):
+        assert where == "header"
+        assert "λ = 0.01" in panel.header_legend.text()
+
+
+def _points_panel(qtbot, size, points):
+    """A loss vs λ-like plot of ``points`` with a three-entry legend."""
+    import pyqtgraph as pg
+
+    panel = PlotPanel("Loss vs λ")
+    qtbot.addWidget(panel)
+    panel.resize(*size)
+    panel.show()
+    qtbot.waitExposed(panel)
+    legend = panel.add_legend()
+    x, y = np.asarray(points, dtype=float).T
+    item = pg.PlotDataItem(x, y, pen=None, symbol="o")
+    panel.plot.addItem(item)
+    panel.plot.setRange(xRange=(0, 10), yRange=(0, 10), padding=0)
+    legend.addItem(item, "run (colour = λ)")
+    legend.addItem(pg.PlotDataItem(pen=None, symbol="x"), "diverged")
+    legend.addItem(pg.PlotDataItem(pen="r"), "likely best λ")
+    return panel, legend, item
+
+
+def test_a_legend_takes_the_corner_free_of_data(qtbot):
+    """The legend sat bottom left whatever lay there (the demo's lowest point, a range
+    test's raw curve)."""
+    grid = [(x, y) for x in np.linspace(0.2, 4.5, 12) for y in np.linspace(0.2, 4.5, 12)]
+    grid += [(x, y) for x in np.linspace(5.5, 9.8, 12) for y in np.linspace(0.2, 4.5, 12)]
+    grid += [(x, y) for x in np.linspace(0.2, 4.5, 12) for y in np.linspace(5.5, 9.8, 12)]
+    panel, legend, _item = _points_panel(qtbot, (600, 420), grid)  # only top right is free
+    assert_legend_readable(panel, legend)
+    assert legend.corner == "top-right"
+    box = legend.sceneBoundingRect()
+    view = panel.plot.getViewBox()
+    covered = [p for p in grid if box.contains(view.mapViewToScene(pg_point(*p)))]
+    assert not covered
+
+
+def pg_point(x, y):
+    from PySide6.QtCore import QPointF
+
+    return QPointF(x, y)
+
+
+def test_a_legend_too_tall_for_its_plot_lists_the_first_entries_then_how_many_more(qtbot):
+    import pyqtgraph as pg
+
+    panel = PlotPanel("Loss vs iteration")
+    qtbot.addWidget(panel)
+    panel.resize(420, 200)
+    panel.show()
+    qtbot.waitExposed(panel)
+    legend = panel.add_legend(header=None)  # no header: the plot must hold it
+    names = [f"λ = {k}" for k in range(1, 13)]
+    for k, name in enumerate(names):
+        legend.addItem(pg.PlotDataItem(pen=(k, 12)), name)
+    assert_legend_readable(panel, legend)
+    shown = [label.text for _sample, label in legend.items]
+    assert 3 <= len(shown) < len(names)
+    assert shown[-1] == f"+{len(names) - len(shown) + 1} more"
+    assert legend.hidden_entries == names[len(shown) - 1 :]
+    assert [name for _item, name in legend.entries] == names  # exports still name them all
+
+
+def test_a_legend_with_no_room_in_its_plot_moves_to_the_header_and_back(qtbot):
+    panel, legend, _item = _points_panel(qtbot, (420, 130), [(5, 5)])
+    assert assert_legend_readable(panel, legend) == "header"
+    text = panel.header_legend.text()
+    assert "run (colour = λ)" in text and "diverged" in text
+    panel.resize(600, 500)
+    qtbot.waitUntil(lambda: legend.isVisible())
+    assert assert_legend_readable(panel, legend) == "plot"
+    assert not panel.header_legend.isVisible()
+    legend.setVisible(False)  # its layer hidden: in neither place
+    assert not legend.isVisible() and not panel.header_legend.isVisible()

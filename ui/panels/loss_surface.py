@@ -78,8 +78,10 @@ class LossSurfacePanel(PlotPanel):
         self.message = pg.TextItem("", color=(90, 90, 90), anchor=(0.5, 0.5))
         self.views: list[SurfaceView] = [SurfaceView(self.plot)]
         self._extra_plots: list[pg.PlotItem] = []
-        self.legend = self.plot.addLegend(
-            offset=(-10, 10), labelTextSize="8pt", brush=(255, 255, 255, 190)
+        self.legend = self.add_legend(
+            corners=("top-right", "top-left", "bottom-right", "bottom-left"),
+            curves=self._legend_curves,
+            brush=(255, 255, 255, 190),
         )
         self.colorbar = pg.ColorBarItem(
             values=(0.0, 1.0),
@@ -235,6 +237,10 @@ class LossSurfacePanel(PlotPanel):
         # Fixed widths: with equal axes, tick labels of another width ("-2" vs "-2.5")
         # resized the view, which changed its range, its ticks, its width... for ever.
         plot.getAxis("left").setWidth(34 if small else 44)
+
+    def _legend_curves(self) -> list:
+        """The paths drawn in the first view (the legend's), where the legend should not sit."""
+        return [path.getData() for path in getattr(self.views[0], "paths", ())]
 
     def _decorate(self) -> None:
         """Surface, markers, path items and titles of every view for the current run."""

@@ -36,7 +36,7 @@ class LossVsLrPanel(PlotPanel):
         # a range test's curve: shown only while a layer that uses it is on the panel.
         self._statistic_users: set[str] = set()
         self.statistic.setVisible(False)
-        self.legend = self.plot.addLegend(offset=(10, -10), labelTextSize="8pt")
+        self.legend = self.add_legend()
         self.trend = pg.PlotDataItem(pen=pg.mkPen((150, 150, 150), width=1), connect="finite")
         # Pens and brushes as Qt objects made once: pyqtgraph caches a rendered symbol per
         # pen and brush object, and a colour given as a tuple became a new pen every refresh,
@@ -148,12 +148,7 @@ class LossVsLrPanel(PlotPanel):
             self._zeros_in_legend = False
         self._brushes = [pg.mkBrush(c) for c in run_colors(store)]
         own = store.optimizers is not None  # then the colours name optimizers, x is each λ₀
-        self.legend.getLabel(self.points).setText(
-            "run (colour =<br>optimizer)" if own else "run (colour = λ)"
-        )
-        # The legend sized itself for the old text: a longer one was cut at its edge.
-        self.legend.layout.activate()
-        self.legend.updateSize()
+        self.legend.rename(self.points, "run (colour = optimizer)" if own else "run (colour = λ)")
         self._drawn_version = -1
         self.use_statistic("simulation", self.points.isVisible())
         self.refresh()
@@ -171,7 +166,7 @@ class LossVsLrPanel(PlotPanel):
         floor = float(loss[ok].min()) if ok.any() else 1.0
         self.zeros.setData(lrs[zero], np.full(int(zero.sum()), floor))
         if zero.any() and not self._zeros_in_legend:
-            self.legend.addItem(self.zeros, "loss = 0 (drawn at the lowest loss)")
+            self.legend.addItem(self.zeros, "loss = 0 (at the lowest)")
             self._zeros_in_legend = True
         # A trend through runs of different optimizers, ordered by λ₀, would mean nothing.
         trend = ok if store.optimizers is None else np.zeros_like(ok)

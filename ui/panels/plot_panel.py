@@ -13,6 +13,7 @@ from lrviz.lr_format import format_lr
 
 from ..theme import apply_plot_theme
 from ..tooltips import explain_plot_export
+from .fitted_legend import FittedLegend, HeaderLegend
 
 
 class ScientificAxis(pg.AxisItem):
@@ -100,8 +101,9 @@ class ScientificAxis(pg.AxisItem):
                 break
         if allowed == (1, 2, 5) and np.isclose(mantissa, 1.0).sum() >= 2 and keep.sum() > room / 2:
             keep = np.isclose(mantissa, 1.0)
-        if keep.sum() < 2:  # λ from 1 to 8 read "1" and nothing else: 2 and 5 say the scale
-            # (generateDrawSpecs leaves out any that would touch another)
+        if (keep & self._label_fits(values)).sum() < 2:
+            # λ from 1 to 8 read "1" and nothing else ("10" stood past the axis end): 2 and 5
+            # say the scale (generateDrawSpecs leaves out any that would touch another)
             keep = np.isclose(mantissa[:, None], np.array((1, 2, 5))[None, :], rtol=1e-6).any(1)
         return [format_lr(n, invalid="") if k else "" for n, k in zip(numbers, keep, strict=True)]
 
@@ -119,6 +121,16 @@ class ScientificAxis(pg.AxisItem):
             f"{v:.{digits}g}".replace("e+0", "e").replace("e+", "e").replace("e-0", "e-")
             for v in values
         ]
+
+    def _label_fits(self, values: np.ndarray) -> np.ndarray:
+        """Which tick positions leave a short label room inside the axis's ends (pyqtgraph
+        draws no label that would stick out)."""
+        lo, hi = sorted(self.range)
+        length = self.width() if self.orientation in ("bottom", "top") else self.height()
+        if not (hi > lo and length > 0):
+            return np.ones(values.shape, dtype=bool)
+        margin = 12.0 * (hi - lo) / length
+        return (values >= lo + margin) & (values <= hi - margin)
 
     def _label_room(self) -> int:
         if self.orientation in ("bottom", "top"):
@@ -161,14 +173,25 @@ class PlotPanel(QWidget):
         self.plot.setClipToView(True)
         self.header = QHBoxLayout()
         self.header.setContentsMargins(6, 2, 6, 0)
-        # The dock's title bar names the panel; the header holds only its options.
+        # The dock's title bar names the panel; the header holds only its options, and the
+        # legend when the plot is too small to hold it (see fitted_legend).
         self.title = title
+        self.header_legend = HeaderLegend()
+        self.header.addWidget(self.header_legend, 100)
         self.header.addStretch(1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addLayout(self.header)
         layout.addWidget(self.graphics, 1)
+
+    def add_legend(self, **kwargs) -> FittedLegend:
+        """The plot's legend, fitted to its view (see :class:`FittedLegend` for
+        ``corners`` and ``curves``); entries it has no room for go to the header."""
+        kwargs.setdefault("header", self.header_legend)
+        legend = FittedLegend(self.plot.getViewBox(), **kwargs)
+        self.plot.legend = legend  # where pyqtgraph puts the items added with a name
+        return legend
 
     def add_toggle(self, text: str, checked: bool, tooltip: str, slot) -> QCheckBox:
         box = QCheckBox(text)

@@ -22,6 +22,8 @@ from lrviz.lr_format import format_lr
 from lrviz.lr_range import SNAP_DECADES, snap_edit
 from lrviz.suggest import Marker
 
+from .fitted_legend import FittedLegend
+
 CURVE = QColor(31, 100, 180)
 ACCURACY = QColor(30, 140, 60)
 REGION = QColor(31, 119, 180, 38)
@@ -45,7 +47,9 @@ MARKER_STYLE = {
 }
 LABEL_GAP_PX = 6  # horizontal space kept between two labels in one row
 LABEL_TOP_PX = 4  # space between the top of the view and the first row of labels
-LEGEND_OFFSETS = {"bottom-left": (10, -10), "bottom-right": (-10, -10)}
+#: The range test's legend corners, the first preferred: the curve's flat start and its
+#: explosion leave the bottom free more often than the top, where the markers are named.
+LEGEND_CORNERS = ("bottom-left", "bottom-right", "top-left", "top-right")
 
 
 class LinearAxis(pg.AxisItem):
@@ -125,14 +129,13 @@ class RangeOverlay(QObject):
             plot.addItem(item)
         self.region.hide()
         self.likely.hide()
-        # Our own legend: the panel's (bottom left) belongs to the simulation and hides with
-        # it; when both show, ours moves to the bottom right (see place_legend).
-        self.legend = pg.LegendItem(
-            offset=LEGEND_OFFSETS["bottom-left"],
-            labelTextSize="8pt",
+        # Our own legend: the panel's belongs to the simulation and hides with it; fitted
+        # to the view and placed in its freest corner, clear of the panel's when both show.
+        self.legend = FittedLegend(
+            self.view,
+            corners=LEGEND_CORNERS,
             brush=pg.mkBrush(255, 255, 255, 200),  # readable over the shaded range
         )
-        self.legend.setParentItem(self.view)
         self.legend.hide()
 
         # Accuracy: a second ViewBox sharing x, drawn behind the plot so it never takes the
@@ -218,7 +221,7 @@ class RangeOverlay(QObject):
             line.setVisible(visible)
         self.region.setVisible(visible and self._region_lr is not None)
         self.likely.setVisible(visible and self._likely_lr is not None)
-        self.legend.setVisible(visible and bool(self.legend.items))
+        self.legend.setVisible(visible and bool(self.legend.entries))
         self._show_accuracy_axis()
         if visible:
             self._layout_labels()
@@ -272,9 +275,10 @@ class RangeOverlay(QObject):
         return float(getattr(self, "_label_band_px", 0.0))
 
     def place_legend(self, corner: str) -> None:
-        """Put the legend in ``corner`` ("bottom-left" or "bottom-right") of the view."""
-        self.legend.setOffset(LEGEND_OFFSETS[corner])
-        self.legend.updateSize()
+        """Prefer ``corner`` ("bottom-left", "bottom-right", "top-left", "top-right") for the
+        legend; a freer corner still wins."""
+        self.legend.corners = (corner, *(c for c in LEGEND_CORNERS if c != corner))
+        self.legend.fit()
 
     # --- markers --------------------------------------------------------------------------
     def set_markers(self, markers: list[Marker]) -> None:
@@ -405,7 +409,7 @@ class RangeOverlay(QObject):
             tip = f"Likely best constant λ: {format_lr(a)} to {format_lr(b)}"
             self.likely.setToolTip(tip)
         self.likely.setVisible(self._visible and self._likely_lr is not None)
-        if self.legend.items:  # a curve is shown: its legend lists the band too
+        if self.legend.entries:  # a curve is shown: its legend lists the band too
             self._update_legend()
 
     @property

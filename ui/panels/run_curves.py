@@ -62,7 +62,7 @@ class RunCurvesPanel(PlotPanel):
         self._behind = False  # some runs still wait for their share of a streaming refresh
         self.plot.setLabel("bottom", "iteration")
         self.plot.setLabel("left", self.y_label, units=self.y_units)
-        self.legend = self.plot.addLegend(offset=(10, -10), labelTextSize="8pt")
+        self.legend = self.add_legend(curves=self._shown_curves)
         self.diverged_marks = _diverged_marks()
         self.colorbar: pg.ColorBarItem | None = None
         self.simulation_visible = True
@@ -124,8 +124,12 @@ class RunCurvesPanel(PlotPanel):
         names = store.names
         self.paths.set_runs(pens, names)
         # Runs of their own optimizers start together and part at the bottom left, where the
-        # legend usually sits: top right for them.
-        self.legend.setOffset((-10, 10) if store.optimizers is not None else (10, -10))
+        # legend usually sits: top right first for them (the freest corner wins anyway).
+        self.legend.corners = (
+            ("top-right", "bottom-left", "bottom-right", "top-left")
+            if store.optimizers is not None
+            else ("bottom-left", "top-right", "bottom-right", "top-left")
+        )
         self.curves = [RunCurve(self.paths, i) for i in range(store.runs)]
         # Beyond a handful of runs the colour bar names the λ; a long legend would hide curves.
         # The legend's samples stand for runs of the shared item: clicking one hides its run.
@@ -147,6 +151,12 @@ class RunCurvesPanel(PlotPanel):
         self._zoom = None
         self._behind = False
         self.refresh()
+
+    def _shown_curves(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """The shown runs' curves in view coordinates: where the legend should not sit."""
+        if not self.paths.isVisible():
+            return []
+        return [curve.getData() for curve in self.curves if curve.isVisible()]
 
     def _legend_sample_toggled(self, run: int) -> None:
         # A legend lists every run or none (_legend_indices): sample k is run k.
