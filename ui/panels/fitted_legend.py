@@ -54,6 +54,9 @@ MAX_COVER = 1 / 4
 WRAP_AT = 14
 #: Another corner must have this much less data under it (a fraction) to move the legend.
 MOVE_MARGIN = 0.25
+#: A point (a run's final loss, a trial) under a legend costs as much as this many line
+#: samples: hiding a marker hides a result, a stretch of line only its way there.
+POINT_WEIGHT = 4.0
 #: Lines of a panel's header a legend may take.
 HEADER_LINES = 2
 #: Curves and points sampled to score a corner: enough to see where data is, cheap per frame.
@@ -188,8 +191,28 @@ class FittedLegend(pg.LegendItem):
         self._apply_visibility()
         if self.moved_by_user:
             self._keep_inside()
-        else:
-            self.place()
+            return
+        self.place()
+        if choice is not None and not choice[1] and self.isVisible():
+            self._try_narrower(choice, room_w, room_h)
+
+    def _try_narrower(self, choice, room_w: float, room_h: float) -> None:
+        """Where every place has data under the legend, long names on two lines may leave
+        one free (a narrow loss vs λ hid its lowest point under the legend)."""
+        covered = self._score(self.corner)
+        if covered <= 0 or not any(len(name) > WRAP_AT for _i, name in self.entries):
+            return
+        size, _wrap, _rows = choice
+        rows = self._rows_that_fit(size, True, room_w, room_h)
+        if rows == len(self.entries):
+            self._show(size, True, rows)
+            best = min(self._candidates(), key=self._cost)
+            if self._cost(best) < covered * (1 - MOVE_MARGIN):
+                self.corner = best
+                self._anchor(best)
+                return
+        self._show(*choice)
+        self._anchor(self.corner)
 
     def _rows_that_fit(self, size: str, wrap: bool, room_w: float, room_h: float) -> int:
         """How many rows (the last one "+N more" if not all) fit in the room at ``size``, 0
@@ -243,11 +266,8 @@ class FittedLegend(pg.LegendItem):
         self._replace.stop()
         if not self.isVisible() or self.moved_by_user:
             return
-        candidates = (*self.corners, *(e for e in EDGES if e not in self.corners))
-        scores = {
-            where: self._score(where) + (EDGE_COST if where in EDGES else 0.0)
-            for where in candidates
-        }
+        candidates = self._candidates()
+        scores = {where: self._cost(where) for where in candidates}
         best = min(candidates, key=lambda c: scores[c])  # ties: the first allowed
         current = scores.get(self.corner, np.inf)
         if best != self.corner and scores[best] < current * (1 - MOVE_MARGIN):
@@ -255,6 +275,12 @@ class FittedLegend(pg.LegendItem):
         elif self.corner not in scores:
             self.corner = best
         self._anchor(self.corner)
+
+    def _candidates(self) -> tuple[str, ...]:
+        return (*self.corners, *(e for e in EDGES if e not in self.corners))
+
+    def _cost(self, where: str) -> float:
+        return self._score(where) + (EDGE_COST if where in EDGES else 0.0)
 
     def _anchor(self, where: str) -> None:
         fx, fy = POSITIONS[where]
@@ -352,7 +378,7 @@ def _covered(x, y, line: bool, x0: float, x1: float, y0: float, y1: float) -> fl
         at = np.interp(across, x, y)
         return float(np.count_nonzero((at >= y0) & (at <= y1))) / 4
     inside = (x >= x0) & (x <= x1) & (y >= y0) & (y <= y1)
-    return float(np.count_nonzero(inside))
+    return POINT_WEIGHT * float(np.count_nonzero(inside))
 
 
 class HeaderLegend(QLabel):
