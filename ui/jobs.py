@@ -54,6 +54,25 @@ class JobRunner(QObject):
         """The current exclusive job is running."""
         return self._current is not None
 
+    def stream(
+        self,
+        source,
+        on_batch: Callable[[object], None],
+        on_failed: Callable[[str], None] | None = None,
+        on_finished: Callable[[bool], None] | None = None,
+        batch_iterations: int = 5000,
+        batch_seconds: float = 0.03,
+    ) -> None:
+        """Start ``source.run(batch_iterations=…, batch_seconds=…)`` (a range test, a search,
+        a check: anything yielding batches that way) as the current job; a batch at most
+        every ``batch_iterations`` iterations or ``batch_seconds``, whichever comes first."""
+        self.start(
+            lambda: source.run(batch_iterations=batch_iterations, batch_seconds=batch_seconds),
+            on_batch,
+            on_failed,
+            on_finished,
+        )
+
     def start(
         self,
         make_batches: Callable[[], Iterator],

@@ -18,20 +18,16 @@ import re
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
-    QFrame,
     QLabel,
-    QScrollArea,
     QStatusBar,
     QTabWidget,
-    QVBoxLayout,
     QWidget,
 )
 
-from lrviz import export
 from lrviz.engine import Batch
 from lrviz.errors import LrvizError
 from lrviz.loaders import lr_finder
@@ -45,14 +41,15 @@ from lrviz.suggest.refine import check_lrs
 from lrviz.suggest.sources import SMOOTHING, undo_smoothing
 from lrviz.verify import SuggestionCheck, Verification
 
-from .dialogs.json_path import ask_json_path
 from .forms.range_test_form import RangeTestForm
 from .jobs import JobRunner
 from .panels.layers import LayerSwitch
 from .panels.range_overlay import RangeOverlay
 from .panels.range_readout import TARGET_TITLES, RangeReadout
 from .panels.verify_overlay import VerifyOverlay
+from .range_export import RangeExporter, range_code
 from .range_selection import RangeSelection
+from .tool_tabs import add_scrolling_tab
 
 REDRAW_INTERVAL_MS = 33  # ~30 Hz, and only when the curve changed
 # As for simulations: the ~30 ms limit sets the pace, so a fast objective cannot flood the
@@ -154,7 +151,14 @@ class RangeTool(QObject):
         self._saved: tuple[str | None, str | None] | None = None
         self._display_source: str | None = None  # the library whose smoothing is drawn
         self._dirty = False
-        self._last_dir: Path | None = None
+        self.exporter = RangeExporter(
+            host,
+            self.code,
+            lambda: TARGET_TITLES[self.readout.target_key],
+            lambda text, error: self.readout.show_message(text, error=error),
+            missing="Choose a range first.",
+            title="Save the chosen λ range",
+        )
         # A session's (curve name, chosen range), applied once that curve has been read.
         self._pending_range: tuple[str, tuple[float, float]] | None = None
 
@@ -193,20 +197,11 @@ class RangeTool(QObject):
 
     # --- composition ----------------------------------------------------------------------
     def _build_tab(self) -> None:
-        content = QWidget()
-        layout = QVBoxLayout(content)
-        layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(self.form)
-        layout.addWidget(self.readout, 1)
-        self.tab = QScrollArea()
-        self.tab.setWidgetResizable(True)
-        self.tab.setFrameShape(QFrame.Shape.NoFrame)
-        # Scroll down, never sideways: the controls dock is narrow and the form fits it.
-        self.tab.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.tab.setWidget(content)
-        self.controls.setTabToolTip(
-            self.controls.addTab(self.tab, "Range test"),
+        self.tab = add_scrolling_tab(
+            self.controls,
+            "Range test",
             "An LR range test: one training while λ grows, and the λ range it suggests.",
+            [(self.form, 0), (self.readout, 1)],
         )
 
     def _install_actions(self) -> None:
@@ -358,11 +353,13 @@ class RangeTool(QObject):
         self.form.show_status(f"Running: 0 of {n:,} iterations…")
         self._reveal()
         self.redraw_timer.start()
-        self.jobs.start(
-            lambda: test.run(batch_iterations=BATCH_ITERATIONS, batch_seconds=BATCH_SECONDS),
+        self.jobs.stream(
+            test,
             self._on_batch,
             self._on_failed,
             self._on_finished,
+            BATCH_ITERATIONS,
+            BATCH_SECONDS,
         )
         self.test_started.emit()
         return True
@@ -486,17 +483,10 @@ class RangeTool(QObject):
         target = target or self.readout.target_key
         if target.startswith("check_"):
             return self._check_code(target.removeprefix("check_"))
-        rng = self.selection.range
-        if rng is None:
-            return ""
         suggested = self.suggestion.suggested_lr if self.suggestion is not None else None
-        if suggested is not None and not rng[0] <= suggested <= rng[1]:
-            suggested = None  # a constant λ outside the chosen range would contradict it
-        if target == "json":
-            return export.range_json(*rng, suggested, extra=self._json_extra())
         # The optimizer the test ran with (a saved curve's is unknown: the code says so).
         optimizer = self.settings.config.optimizer if self.settings is not None else None
-        return export.snippets(*rng, suggested, optimizer=optimizer)[target]
+        return range_code(self.selection.range, suggested, target, optimizer, self._json_extra)
 
     def _check_code(self, target: str) -> str:
         """A check script over the likely band (empty without one)."""
@@ -509,37 +499,16 @@ class RangeTool(QObject):
         """Write the chosen range as JSON atomically (temporary file, then rename)."""
         if self.selection.range is None:
             raise ValueError("no range chosen yet")
-        text = self.code("json")
-        saved = export.save_text_atomic(path, text)
-        self._last_dir = saved.parent
-        self.readout.show_message(f"Saved {saved.name}")
-        return saved
+        return self.exporter.save(path)
 
     def save_json_dialog(self) -> Path | None:
         """Ask where to save the JSON (a sensible default name) and save it there."""
-        if self.selection.range is None:
-            self.readout.show_message("Choose a range first.", error=True)
-            return None
-        folder = self._last_dir or Path.home()
-        default = folder / f"{_slug(self.name) or 'lr'}-range.json"
-        path = ask_json_path(self.host, "Save the chosen λ range", default)
-        if path is None:
-            return None
-        try:
-            return self.save_json(path)
-        except (OSError, ValueError) as exc:
-            self.readout.show_message(f"Could not save: {exc}", error=True)
-            return None
+        default = f"{_slug(self.name) or 'lr'}-range.json"
+        return self.exporter.save_dialog(self.selection.range is not None, default, self.save_json)
 
     def copy_code(self) -> str:
         """Copy the export text shown to the clipboard and return it."""
-        text = self.code()
-        if not text:
-            self.readout.show_message("Choose a range first.", error=True)
-            return ""
-        QGuiApplication.clipboard().setText(text)
-        self.readout.show_message(f"Copied {TARGET_TITLES[self.readout.target_key]}.")
-        return text
+        return self.exporter.copy()
 
     def verify(self) -> bool:
         """Check the suggestion of the test run here: one constant-λ run per λ around it
@@ -563,11 +532,13 @@ class RangeTool(QObject):
             f"Verifying: {check.lrs.size} runs of {check.iterations:,} iterations around the "
             "suggestion…"
         )
-        self.verify_jobs.start(
-            lambda: check.run(batch_iterations=BATCH_ITERATIONS, batch_seconds=BATCH_SECONDS),
+        self.verify_jobs.stream(
+            check,
             self._on_verify_batch,
             self._on_failed,
             self._on_verify_finished,
+            BATCH_ITERATIONS,
+            BATCH_SECONDS,
         )
         return True
 

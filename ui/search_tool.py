@@ -19,20 +19,16 @@ import time
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
-    QFrame,
     QLabel,
-    QScrollArea,
     QStatusBar,
     QTabWidget,
-    QVBoxLayout,
     QWidget,
 )
 
-from lrviz import export
 from lrviz.lr_format import format_lr
 from lrviz.search import (
     CONFIRM,
@@ -48,12 +44,13 @@ from lrviz.search import (
 )
 from lrviz.smoothing import debiased_ema
 
-from .dialogs.json_path import ask_json_path
 from .forms.search_form import TARGET_TITLES, SearchForm, SearchRequest
 from .jobs import JobRunner
 from .panels.layers import LayerSwitch
 from .panels.search_overlay import SearchOverlay, stage_name
+from .range_export import RangeExporter, range_code
 from .range_selection import RangeSelection
+from .tool_tabs import add_scrolling_tab
 
 REDRAW_INTERVAL_MS = 33
 BATCH_ITERATIONS = 2000
@@ -177,7 +174,14 @@ class SearchTool(QObject):
         self._smoothing = 0.0  # of the loss curves drawn: EMA for minibatch objectives
         self._dirty_curves: set[int] = set()
         self._dirty_points = False
-        self._last_dir: Path | None = None
+        self.exporter = RangeExporter(
+            host,
+            self.code,
+            lambda: TARGET_TITLES[self.form.target_key],
+            lambda text, error: self.form.show_export_message(text, error=error),
+            missing="Run a search first.",
+            title="Save the search's λ range",
+        )
 
         self._build_tab()
         self.show_layer = QCheckBox("search")
@@ -220,18 +224,11 @@ class SearchTool(QObject):
 
     # --- composition ----------------------------------------------------------------------
     def _build_tab(self) -> None:
-        content = QWidget()
-        layout = QVBoxLayout(content)
-        layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(self.form)
-        self.tab = QScrollArea()
-        self.tab.setWidgetResizable(True)
-        self.tab.setFrameShape(QFrame.Shape.NoFrame)
-        self.tab.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.tab.setWidget(content)
-        self.controls.setTabToolTip(
-            self.controls.addTab(self.tab, "Search"),
+        self.tab = add_scrolling_tab(
+            self.controls,
+            "Search",
             "Search coarse to fine for the best constant λ, stopping poor candidates early.",
+            [(self.form, 0)],
         )
 
     def _wire(self) -> None:
@@ -298,11 +295,13 @@ class SearchTool(QObject):
         self.iteration_panel.plot.getViewBox().enableAutoRange()
         self._reveal()
         self.redraw_timer.start()
-        self.jobs.start(
-            lambda: search.run(batch_iterations=BATCH_ITERATIONS, batch_seconds=BATCH_SECONDS),
+        self.jobs.stream(
+            search,
             self._on_event,
             self._on_failed,
             self._on_finished,
+            BATCH_ITERATIONS,
+            BATCH_SECONDS,
         )
         self.started.emit()
         return True
@@ -316,49 +315,27 @@ class SearchTool(QObject):
         """Export text of the chosen range and the best λ for ``target`` (default: the
         form's); empty without a result."""
         target = target or self.form.target_key
-        rng = self.selection.range
-        if rng is None or self.result is None:
+        if self.result is None:
             return ""
-        best = self.result.best_lr
-        if best is not None and not rng[0] <= best <= rng[1]:
-            best = None  # a constant λ outside the chosen range would contradict it
-        if target == "json":
-            return export.range_json(*rng, best, extra=self._json_extra())
         optimizer = self.request.config.optimizer if self.request is not None else None
-        return export.snippets(*rng, best, optimizer=optimizer)[target]
+        return range_code(
+            self.selection.range, self.result.best_lr, target, optimizer, self._json_extra
+        )
 
     def copy_code(self) -> str:
-        text = self.code()
-        if not text:
-            self.form.show_export_message("Run a search first.", error=True)
-            return ""
-        QGuiApplication.clipboard().setText(text)
-        self.form.show_export_message(f"Copied {TARGET_TITLES[self.form.target_key]}.")
-        return text
+        return self.exporter.copy()
 
     def save_json(self, path: str | Path) -> Path:
         """Write the chosen range, the best λ and the search as JSON, atomically."""
         if self.selection.range is None or self.result is None:
             raise ValueError("no search result yet")
-        saved = export.save_text_atomic(path, self.code("json"))
-        self._last_dir = saved.parent
-        self.form.show_export_message(f"Saved {saved.name}")
-        return saved
+        return self.exporter.save(path)
 
     def save_json_dialog(self) -> Path | None:
-        if self.selection.range is None:
-            self.form.show_export_message("Run a search first.", error=True)
-            return None
-        folder = self._last_dir or Path.home()
         name = self.request.config.objective if self.request is not None else "lr"
-        path = ask_json_path(self.host, "Save the search's λ range", folder / f"{name}-search.json")
-        if path is None:
-            return None
-        try:
-            return self.save_json(path)
-        except (OSError, ValueError) as exc:
-            self.form.show_export_message(f"Could not save: {exc}", error=True)
-            return None
+        return self.exporter.save_dialog(
+            self.selection.range is not None, f"{name}-search.json", self.save_json
+        )
 
     def get_state(self) -> dict:
         return {"form": self.form.get_state()}

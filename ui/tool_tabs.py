@@ -10,7 +10,15 @@ as wide as its tabs, so the dock cannot be made narrower than they are.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QProxyStyle, QStyle, QTabWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QProxyStyle,
+    QScrollArea,
+    QStyle,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 #: name -> shorter tab label
 SHORT_LABELS = {"Range test": "Range"}
@@ -65,3 +73,22 @@ def fit_tool_tabs(tabs: QTabWidget, shortcut=lambda index: "") -> None:
     bar.setExpanding(False)
     # An explicit minimum width overrides the bar's hint: raise it to the bar's width.
     tabs.setMinimumWidth(max(tabs.minimumWidth(), bar.sizeHint().width()))
+
+
+def add_scrolling_tab(
+    tabs: QTabWidget, name: str, tooltip: str, widgets: list[tuple[QWidget, int]]
+) -> QScrollArea:
+    """A tool's tab named ``name``: ``widgets`` (each with its stretch) stacked in a page
+    that scrolls down, never sideways (the Controls dock is narrow and the forms fit it)."""
+    content = QWidget()
+    layout = QVBoxLayout(content)
+    layout.setContentsMargins(4, 4, 4, 4)
+    for widget, stretch in widgets:
+        layout.addWidget(widget, stretch)
+    tab = QScrollArea()
+    tab.setWidgetResizable(True)
+    tab.setFrameShape(QFrame.Shape.NoFrame)
+    tab.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    tab.setWidget(content)
+    tabs.setTabToolTip(tabs.addTab(tab, name), tooltip)
+    return tab

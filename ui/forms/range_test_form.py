@@ -16,9 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from lrviz.adaptive_lr import ADAPTIVE_OPTIMIZERS
 from lrviz.objectives import OBJECTIVES
-from lrviz.optimizers import OPTIMIZERS
 from lrviz.rangetest import (
     DEFAULT_MAX_LR,
     DEFAULT_MIN_LR,
@@ -32,7 +30,7 @@ from ..sci_spinbox import ScientificSpinBox
 from ..theme import mark
 from . import form_state
 from .formula_box import FormulaBox
-from .simulate_form import OPTIMIZER_LABELS
+from .problem_rows import ProblemRows
 from .spin_boxes import int_box
 
 OBJECTIVE_LABELS = {
@@ -47,11 +45,7 @@ OBJECTIVE_LABELS = {
     "expr": "Your formula…",
 }
 MINIBATCH_OBJECTIVES = ("logreg", "mlp")
-#: The form's defaults: a small network with Adam on minibatches gives a textbook curve
-#: (falls, flattens, explodes) in well under a second.
-DEFAULT_OBJECTIVE = "mlp"
-DEFAULT_OPTIMIZER = "adam"
-DEFAULT_BATCH_SIZE = 32
+#: Its problem's defaults are ProblemRows' (an MLP with Adam on minibatches of 32).
 DEFAULT_ITERATIONS = 500
 #: EMA weight of the bold curve and of the early stop. torch-lr-finder's 0.95: fastai's 0.98
 #: lags about a decade behind the raw loss on a 300-step, 7-decade ramp.
@@ -73,39 +67,15 @@ class RangeTestForm(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.objective = QComboBox()
-        for name in OBJECTIVES:
-            if name in OBJECTIVE_LABELS:
-                self.objective.addItem(OBJECTIVE_LABELS[name], name)
-        self.objective.setCurrentIndex(max(self.objective.findData(DEFAULT_OBJECTIVE), 0))
-        self.objective.setToolTip("The problem trained once while λ ramps up, step by step.")
-        for combo in (self.objective,):
-            combo.setSizeAdjustPolicy(
-                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
-            )
-            combo.setMinimumContentsLength(12)
-        self.optimizer = QComboBox()
-        # An adaptive optimizer picks its own λ and would ignore the ramp (rangetest refuses
-        # them too): the range test offers the ones that use the λ they are given.
-        for name in (n for n in OPTIMIZERS if n not in ADAPTIVE_OPTIMIZERS):
-            self.optimizer.addItem(OPTIMIZER_LABELS.get(name, name), name)
-        self.optimizer.setCurrentIndex(max(self.optimizer.findData(DEFAULT_OPTIMIZER), 0))
-        self.optimizer.setToolTip(
-            "The update rule of the test's training, with PyTorch's semantics."
+        self.problem_rows = rows = ProblemRows(
+            ((name, OBJECTIVE_LABELS[name]) for name in OBJECTIVES if name in OBJECTIVE_LABELS),
+            (
+                "The problem trained once while λ ramps up, step by step.",
+                "The update rule of the test's training, with PyTorch's semantics.",
+                "same test",
+            ),
         )
-        self.batch_size = int_box(
-            DEFAULT_BATCH_SIZE,
-            0,
-            100_000,
-            "Samples per step of the classifier (noisier when small); 0 uses the full batch.",
-        )
-        self.batch_size.setSpecialValueText("full batch")
-        self.seed = int_box(
-            0,
-            0,
-            2**31 - 1,
-            "The seed of the data, the start point and the minibatch order (same seed, same test).",
-        )
+        self.objective, self.optimizer, self.batch_size, self.seed = rows.widgets
 
         self.min_lr = ScientificSpinBox(DEFAULT_MIN_LR)
         self.min_lr.setToolTip(
@@ -149,12 +119,8 @@ class RangeTestForm(QWidget):
 
         problem = QGroupBox("Problem")
         problem_form = QFormLayout(problem)
-        problem_form.addRow("&Objective", self.objective)
         self.formula_box = FormulaBox(self)
-        self.formula_box.add_rows(problem_form)
-        problem_form.addRow("O&ptimizer", self.optimizer)
-        problem_form.addRow("&Batch size", self.batch_size)
-        problem_form.addRow("S&eed", self.seed)
+        rows.add_to(problem_form, after_objective=self.formula_box.add_rows)
         self._problem_form = problem_form
 
         ramp = QGroupBox("Ramp")

@@ -20,9 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from lrviz.adaptive_lr import ADAPTIVE_OPTIMIZERS
 from lrviz.export import SNIPPET_TITLES, SNIPPETS
-from lrviz.optimizers import OPTIMIZERS
 from lrviz.search import (
     CRITERIA,
     DEFAULT_ETA,
@@ -38,15 +36,12 @@ from lrviz.simulation_config import SimulationConfig
 from ..lr_range_row import add_lr_range_row
 from ..sci_spinbox import ScientificSpinBox
 from . import form_state
+from .problem_rows import ProblemRows
 from .range_test_form import MINIBATCH_OBJECTIVES, OBJECTIVE_LABELS
-from .simulate_form import OPTIMIZER_LABELS
 from .spin_boxes import float_box, int_box
 
-#: The range test's problem by default, so that "a range test, then a search" compare the
-#: same thing (the range test form's defaults).
-DEFAULT_OBJECTIVE = "mlp"
-DEFAULT_OPTIMIZER = "adam"
-DEFAULT_BATCH_SIZE = 32
+#: The range test's problem by default (ProblemRows' defaults, its length too), so that
+#: "a range test, then a search" compare the same thing.
 DEFAULT_ITERATIONS = 500
 DEFAULT_FORMULA = "x**2 + 25*y**2"
 CRITERION_LABELS = {"final": "final loss", "best": "best loss", "area": "area (speed)"}
@@ -79,40 +74,17 @@ class SearchForm(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.objective = QComboBox()
-        for name, label in {**OBJECTIVE_LABELS, "expr": "Your formula…"}.items():
-            self.objective.addItem(label, name)
-        self.objective.setCurrentIndex(self.objective.findData(DEFAULT_OBJECTIVE))
-        self.objective.setToolTip("The problem every candidate λ trains on.")
-        self.objective.setSizeAdjustPolicy(
-            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
-        )
-        self.objective.setMinimumContentsLength(12)
-        self.formula = QLineEdit(DEFAULT_FORMULA)
-        self.formula.setToolTip("The loss as a formula in x, in x and y, or in w[0] … w[n-1].")
-        self.optimizer = QComboBox()
-        for name in (n for n in OPTIMIZERS if n not in ADAPTIVE_OPTIMIZERS):
-            self.optimizer.addItem(OPTIMIZER_LABELS.get(name, name), name)
-        self.optimizer.setCurrentIndex(self.optimizer.findData(DEFAULT_OPTIMIZER))
-        self.optimizer.setToolTip(
-            "The update rule every candidate trains with, with PyTorch's semantics."
-        )
-        self.batch_size = int_box(
-            DEFAULT_BATCH_SIZE,
-            0,
-            100_000,
-            "Samples per step of the classifier (noisier when small); 0 uses the full batch.",
-        )
-        self.batch_size.setSpecialValueText("full batch")
-        self.seed = int_box(
-            0,
-            0,
-            2**31 - 1,
+        self.problem_rows = rows = ProblemRows(
+            {**OBJECTIVE_LABELS, "expr": "Your formula…"}.items(),
             (
-                "The seed of the data, the start point and the minibatch order (same seed, same "
-                "search)."
+                "The problem every candidate λ trains on.",
+                "The update rule every candidate trains with, with PyTorch's semantics.",
+                "same search",
             ),
         )
+        self.objective, self.optimizer, self.batch_size, self.seed = rows.widgets
+        self.formula = QLineEdit(DEFAULT_FORMULA)
+        self.formula.setToolTip("The loss as a formula in x, in x and y, or in w[0] … w[n-1].")
         self.iterations = int_box(
             DEFAULT_ITERATIONS,
             1,
@@ -161,11 +133,7 @@ class SearchForm(QWidget):
 
         problem = QGroupBox("Problem")
         problem_form = QFormLayout(problem)
-        problem_form.addRow("&Objective", self.objective)
-        problem_form.addRow("&Formula", self.formula)
-        problem_form.addRow("O&ptimizer", self.optimizer)
-        problem_form.addRow("&Batch size", self.batch_size)
-        problem_form.addRow("S&eed", self.seed)
+        rows.add_to(problem_form, after_objective=lambda f: f.addRow("&Formula", self.formula))
         problem_form.addRow("&Iterations", self.iterations)
         self._problem_form = problem_form
 
