@@ -86,6 +86,12 @@ def test_the_sharpness_key_and_every_2_over_lr_label_are_whole(qtbot, window):
     assert len(panel.labels) == 4
     for label in panel.labels:
         assert inside(label.sceneBoundingRect(), frame), label.toPlainText()
+    # and readable where a curve crosses it ('λ = 2: 2/λ = 1' under the λ = 1 dots): on a
+    # backing, above every curve
+    top_curve = max(item.zValue() for item in (*panel.curves, *panel.limits))
+    for label in panel.labels:
+        assert label.fill.style() != Qt.BrushStyle.NoBrush and label.fill.color().alpha() >= 150
+        assert label.zValue() > top_curve
 
 
 def test_the_comparison_legend_fits_its_text(qtbot, window):

@@ -20,6 +20,9 @@ from .. import theme
 from ..colors import run_colors
 from .plot_panel import PlotPanel
 
+#: Above the curves and dashed lines (z 0) and their symbols.
+LABEL_Z = 20
+
 #: 2/λ is drawn from at most this many points of the λ history.
 LIMIT_POINTS = 2000
 MAX_LABELS = 7  # more runs: no labels (the colours match the other panels' λ)
@@ -94,7 +97,12 @@ class SharpnessPanel(PlotPanel):
                 if store.runs <= MAX_LABELS:
                     # a shade nearer the text colour: readable on either background
                     shade = color.lighter(125) if theme.is_dark() else color.darker(120)
-                    label = pg.TextItem(color=shade, anchor=(1, 1))
+                    # On a backing, above every curve: the runs' dots crossed the text
+                    # ("λ = 2: 2/λ = 1" under the λ = 1 curve at 1024x700).
+                    label = pg.TextItem(
+                        color=shade, anchor=(1, 1), fill=pg.mkBrush(theme.current().legend_fill)
+                    )
+                    label.setZValue(LABEL_Z)
                     self.plot.addItem(label, ignoreBounds=True)
                     self.labels.append(label)
         self.message.setVisible(store.sharpness is None)
