@@ -98,6 +98,16 @@ def run(argv: list[str]) -> int:
             return 2
     if args.screenshot:
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
+        # The same picture whatever the user did last, and the user's settings untouched: a
+        # private settings folder, set before the window reads its preferences (a layout
+        # saved by an earlier run squeezed loss vs λ to 100 px in every --view simulate).
+        import atexit
+        import shutil
+        import tempfile
+
+        private = tempfile.mkdtemp(prefix="lrviz-screenshot-settings-")
+        atexit.register(shutil.rmtree, private, ignore_errors=True)
+        os.environ["LRVIZ_CONFIG_DIR"] = private
         target = Path(args.screenshot)
         if not target.parent.exists():
             sys.stderr.write(f"lrviz: error: folder {target.parent} does not exist\n")
@@ -126,6 +136,11 @@ def run(argv: list[str]) -> int:
     from .gui_thread_gc import GuiThreadCollector
 
     GuiThreadCollector(app)  # owned by the app: cycles are freed in the GUI thread only
+    if args.screenshot:
+        from . import desktop, session
+
+        session.PROMPT_ON_CLOSE = False  # nobody is there to answer
+        desktop.USE_PREFERENCES = False  # read by the window as it is made
     window = MainWindow()
     exit_code = {"value": 0}
     from . import startup_probe
@@ -134,10 +149,6 @@ def run(argv: list[str]) -> int:
         startup_probe.FirstPaint(window, app)  # owned by the window
 
     if args.screenshot:
-        from . import desktop, session
-
-        session.PROMPT_ON_CLOSE = False  # nobody is there to answer
-        desktop.USE_PREFERENCES = False  # the same picture whatever the user did last
         window.resize(*size)
 
         def save(shot=None) -> None:

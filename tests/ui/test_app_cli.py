@@ -117,3 +117,31 @@ def test_a_screenshot_has_the_size_asked_for(tmp_path):
         result = _run("--screenshot", str(tmp_path / "x.png"), "--size", bad, timeout=60)
         assert result.returncode == 2 and result.stderr.count("\n") == 1, bad
         assert "--size" in result.stderr
+
+
+def test_a_screenshot_neither_reads_nor_writes_the_users_settings(tmp_path):
+    """A layout an earlier run saved squeezed loss vs λ to 100 px in every --view simulate,
+    and --view logs added its demo sweep to the user's recent files."""
+    config = tmp_path / "config"
+    config.mkdir()
+    settings = config / "lrviz.json"
+    settings.write_text('{"theme": "dark", "recent": ["/nowhere/a.csv"]}\n', encoding="utf-8")
+    before = settings.read_bytes()
+    target = tmp_path / "logs.png"
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", LRVIZ_CONFIG_DIR=str(config))
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), "--screenshot", str(target), "--view", "logs"],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env=env,
+        cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stderr
+    assert settings.read_bytes() == before
+    assert sorted(p.name for p in config.iterdir()) == ["lrviz.json"]
+    from PySide6.QtGui import QImage
+
+    image = QImage(str(target))
+    menu_bar = image.pixelColor(image.width() // 2, 8)  # right of the menus' names
+    assert menu_bar.lightness() > 128, "the saved dark theme was applied to the screenshot"
