@@ -60,6 +60,9 @@ def config(runs: int, iterations: int) -> SimulationConfig:
 class Probe:
     """A 5 ms timer that records how late the GUI event loop serves it."""
 
+    #: a bench.stall_watch.StallWatch every probe arms (``--stalls``), or None
+    watch = None
+
     def __init__(self) -> None:
         from PySide6.QtCore import QElapsedTimer, QTimer
 
@@ -76,11 +79,15 @@ class Probe:
 
     def stop(self) -> None:
         self.timer.stop()
+        if Probe.watch is not None:
+            Probe.watch.disarm()
 
     def _tick(self) -> None:
         now = self.clock.nsecsElapsed() / 1e6
         if self._last is not None:
             self.delays.append(max(0.0, now - self._last - PROBE_MS))
+            if Probe.watch is not None:
+                Probe.watch.tick(now - self._last, self.delays[-1])
         self._last = now
 
     def figures(self) -> dict:
@@ -240,7 +247,23 @@ def main(argv=None) -> int:
         metavar="TRIALS",
         help="instead: open an Optuna study of this many trials (needs optuna)",
     )
+    parser.add_argument(
+        "--stalls",
+        metavar="FILE",
+        help="dump every thread's stack during each stall over 30 ms into FILE and print "
+        "the stalls' causes with counts (bench/stall_watch.py)",
+    )
     args = parser.parse_args(argv)
+    if args.stalls:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        import stall_watch
+
+        Probe.watch = stall_watch.StallWatch(args.stalls)
+        import atexit
+
+        atexit.register(
+            lambda: print(stall_watch.causes(args.stalls, Probe.watch.main), file=sys.stderr)
+        )
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication([])
