@@ -18,7 +18,6 @@ import collections
 import faulthandler
 import os
 import re
-import sys
 import threading
 import time
 
@@ -26,30 +25,36 @@ import time
 THRESHOLD_MS = 30.0
 _THREAD = re.compile(r"^(?:Current thread|Thread) (0x[0-9a-f]+) \(most recent call first\):")
 _FRAME = re.compile(r'^  File "(.*)", line (\d+) in (.*)$')
-_STALL = re.compile(r"^=== stall ([\d.]+) ms cpu ?(.*)$")
+_STALL = re.compile(r"^=== stall ([\d.]+) ms wall ([\d.]+) cpu ?(.*)$")
 
 
 class StallWatch:
     """Armed by :meth:`tick` on every probe tick, :meth:`disarm` when the probe stops;
-    :func:`causes` reads the file."""
+    :func:`causes` reads the file. Call :func:`register_thread` first thing in every worker
+    thread (QThreads are unknown to :mod:`threading` otherwise): their stacks are then matched
+    to the CPU time their OS thread used."""
 
     def __init__(self, path: str) -> None:
         self.path = path
         self._file = open(path, "w")  # faulthandler writes to its fd, the stall markers too
         self.main = threading.main_thread().ident
-        self._cpu: dict[int, float] = {}  # thread ident -> its CPU seconds at the last tick
+        self._cpu: dict[int, float] = {}  # OS thread id -> its CPU seconds at the last tick
 
     def tick(self, since_last_ms: float, late_ms: float) -> None:
         """The probe was served ``since_last_ms`` after its previous tick, ``late_ms`` late."""
         cpu = _thread_cpu()
         if since_last_ms >= THRESHOLD_MS:  # the watchdog may have dumped: close the stall
-            # What each thread spent on a CPU meanwhile: the GUI thread's own work, or
+            # What each OS thread spent on a CPU meanwhile: the GUI thread's own work, or
             # another thread's (which held the lock while the GUI thread waited for it).
-            used = " ".join(
-                f"{t:#x}={(c - self._cpu.get(t, c)) * 1000:.1f}" for t, c in sorted(cpu.items())
-            )
+            idents = {t.native_id: t.ident for t in threading.enumerate()}
+            used = []
+            for tid, seconds in sorted(cpu.items()):
+                ms = (seconds - self._cpu.get(tid, seconds)) * 1000
+                if ms >= 1.0:
+                    used.append(f"{tid}:{_comm(tid)}:{idents.get(tid, 0):#x}={ms:.1f}")
             self._file.flush()
-            os.write(self._file.fileno(), f"=== stall {late_ms:.1f} ms cpu {used}\n".encode())
+            line = f"=== stall {late_ms:.1f} ms wall {since_last_ms:.1f} cpu {' '.join(used)}\n"
+            os.write(self._file.fileno(), line.encode())
         self._cpu = cpu
         faulthandler.dump_traceback_later(THRESHOLD_MS / 1000, repeat=True, file=self._file)
 
@@ -59,15 +64,33 @@ class StallWatch:
         self._file.flush()
 
 
+def register_thread() -> None:
+    """Make the calling thread known to :mod:`threading` (its ident and OS thread id)."""
+    threading.current_thread()
+
+
 def _thread_cpu() -> dict[int, float]:
-    """CPU seconds each Python thread has used (its own clock: time.pthread_getcpuclockid)."""
+    """CPU seconds each OS thread of this process has used (Linux: each thread's own CPU
+    clock, ``MAKE_THREAD_CPUCLOCK(tid, CPUCLOCK_SCHED)``); empty elsewhere."""
+    try:
+        tids = [int(t) for t in os.listdir("/proc/self/task")]
+    except OSError:
+        return {}
     out = {}
-    for ident in sys._current_frames():
+    for tid in tids:
         try:
-            out[ident] = time.clock_gettime(time.pthread_getcpuclockid(ident))
-        except (OSError, OverflowError):
+            out[tid] = time.clock_gettime(((~tid) << 3) | 6)
+        except OSError:
             continue  # ended meanwhile
     return out
+
+
+def _comm(tid: int) -> str:
+    try:
+        with open(f"/proc/self/task/{tid}/comm") as f:
+            return f.read().strip().replace(" ", "_").replace(":", "_") or "?"
+    except OSError:
+        return "?"
 
 
 def _where(frames: list[tuple[str, int, str]]) -> str:
@@ -126,33 +149,41 @@ def read(path: str, main: int) -> list[dict]:
                     current.append((m.group(1), int(m.group(2)), m.group(3)))
             elif m := _STALL.match(line):
                 end_dump()
-                cpu = {}
-                for part in m.group(2).split():
-                    ident, ms = part.split("=")
-                    cpu[int(ident, 16)] = float(ms)
+                cpu = []
+                for part in m.group(3).split():
+                    who, ms = part.rsplit("=", 1)
+                    _tid, name, ident = who.split(":")
+                    cpu.append((name, int(ident, 16), float(ms)))
                 if float(m.group(1)) > THRESHOLD_MS and samples:
-                    stalls.append({"ms": float(m.group(1)), "cpu": cpu, "samples": samples})
+                    stalls.append(
+                        {
+                            "ms": float(m.group(1)),
+                            "wall": float(m.group(2)),
+                            "cpu": cpu,
+                            "samples": samples,
+                        }
+                    )
                 samples = []
     return stalls
 
 
 def cause(stall: dict, main: int) -> tuple[str, str]:
     """(kind, where) of one stall. The GUI thread used most of the stall on a CPU: its own
-    work ("GUI thread busy", where its stack was at the first sample). Otherwise it waited
-    for the interpreter lock (or, on a loaded machine, for a core): "GUI thread waiting", and
-    where the thread that used the most CPU meanwhile was."""
-    wall = stall["ms"] + 5.0  # the probe's interval: late by ms
-    cpu = stall["cpu"]
+    work ("GUI busy", where its stack was at the first sample). Another thread of the process
+    used most of it: the GUI thread waited for the interpreter lock ("GIL held by NAME", where
+    that thread's stack was). Neither: the process waited for a core (machine load)."""
+    wall = stall["wall"]
     first = stall["samples"][0]
-    gui_ms = cpu.get(main, 0.0)
-    if gui_ms >= 0.5 * wall:
-        return "GUI thread busy", _where(first.get(main, []))
-    others = {t: ms for t, ms in cpu.items() if t != main}
+    gui = sum(ms for _n, ident, ms in stall["cpu"] if ident == main)
+    others = [(ms, name, ident) for name, ident, ms in stall["cpu"] if ident != main]
+    if gui >= 0.5 * wall:
+        return "GUI busy", _where(first.get(main, []))
     if others:
-        busiest = max(others, key=others.get)
-        if others[busiest] >= 0.3 * wall:
-            return "GUI thread waiting, another thread ran", _where(first.get(busiest, []))
-    return "GUI thread waiting, no thread of ours ran (machine load)", _where(first.get(main, []))
+        ms, name, ident = max(others)
+        if ms >= 0.4 * wall:
+            where = _where(first[ident]) if ident in first else "(no Python frame known)"
+            return f"GIL held by {name}", where
+    return "no CPU for the process (machine load)", _where(first.get(main, []))
 
 
 def causes(path: str, main: int, top: int = 12) -> str:

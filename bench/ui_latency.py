@@ -259,6 +259,18 @@ def main(argv=None) -> int:
         import stall_watch
 
         Probe.watch = stall_watch.StallWatch(args.stalls)
+        from ui import worker
+
+        made = worker.GeneratorWorker.__init__
+
+        def registered(self, make_batches):  # each job's thread known by its ident
+            def batches():
+                stall_watch.register_thread()
+                return make_batches()
+
+            made(self, batches)
+
+        worker.GeneratorWorker.__init__ = registered
         import atexit
 
         atexit.register(

@@ -89,23 +89,6 @@ class LoadedLog:
         return getattr(self.data, "format", "?")
 
 
-class StoreLogWatcher:
-    """A store (:class:`lrviz.stores.StoreWatcher`) behind the LogWatcher interface the
-    library polls: ``poll() -> changed``, ``data``. Polled on the loader's worker thread."""
-
-    def __init__(self, url: str) -> None:
-        from lrviz.stores import StoreWatcher
-
-        self._watcher = StoreWatcher(url)
-
-    def poll(self) -> bool:
-        return bool(self._watcher.poll())
-
-    @property
-    def data(self):
-        return self._watcher.data
-
-
 def file_stamp(path: Path) -> tuple:
     """What changes when a log is written to: size and modification time of its files."""
     try:
@@ -179,16 +162,21 @@ class LogLibrary(QObject):
     def remove(self, log: LoadedLog) -> None:
         if log in self.logs:
             self.logs.remove(log)
+            _close_watcher(log)
             self._recolor()
             self.changed.emit()
 
     def clear(self) -> None:
+        for log in self.logs:
+            _close_watcher(log)
         self.logs.clear()
         self.changed.emit()
 
     def shutdown(self) -> None:
         self.watch_timer.stop()
         self.jobs.shutdown()
+        for log in self.logs:
+            _close_watcher(log)
 
     # --- what views read ------------------------------------------------------------------
     def visible_runs(self) -> list[LoadedRun]:
@@ -260,13 +248,19 @@ class LogLibrary(QObject):
         def batches() -> Iterator[tuple]:
             from lrviz.commands.inspect import sweep_reading
             from lrviz.loaders import LogWatcher
+            from lrviz.watch_process import ChildWatcher, wants_child
 
             for path, watcher in zip(paths, watchers, strict=True):
                 stamp = file_stamp(path)
                 try:
                     if watcher is None:
                         url = self._store_urls.get(path)
-                        watcher = StoreLogWatcher(url) if url else LogWatcher(path, mapping)
+                        if wants_child(_stamp_bytes(stamp), store=url is not None):
+                            # Parsed in a child process: the parse holds the child's
+                            # interpreter lock, not the one the GUI thread needs.
+                            watcher = ChildWatcher(url or path, mapping, store=url is not None)
+                        else:
+                            watcher = LogWatcher(path, mapping)
                     changed = watcher.poll()
                     if watcher.data is None:
                         raise LrvizError("nothing readable yet", path=str(path))
@@ -302,6 +296,8 @@ class LogLibrary(QObject):
         path, loaded, stamp, error = item
         data, watcher, ordered, sweep = loaded if loaded is not None else (None,) * 4
         existing = next((log for log in self.logs if log.path == path), None)
+        if replace and existing is None:
+            return  # a reload of a log removed meanwhile
         if error is None and loaded is None:
             if existing is not None:
                 existing.stamp = stamp
@@ -384,6 +380,20 @@ class LogLibrary(QObject):
 
 
 _NO_COLOR = QColor()  # until _recolor gives each run its own
+
+
+def _close_watcher(log: LoadedLog) -> None:
+    """A log read in a child process lets it go (its data stays)."""
+    close = getattr(log.watcher, "close", None)
+    if close is not None:
+        close()
+
+
+def _stamp_bytes(stamp: tuple) -> int:
+    """The bytes a :func:`file_stamp` counts: a file's size, or a folder's files' sizes."""
+    if len(stamp) == 2 and isinstance(stamp[0], int):
+        return stamp[0]
+    return sum(part[1] for part in stamp)
 
 
 def _source_key(path) -> str:

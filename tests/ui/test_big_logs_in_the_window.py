@@ -176,3 +176,33 @@ def test_a_log_derived_on_the_worker_shows_progress_then_its_summary(
     assert seen[0] == (True, "Drawing logs…", True)
     assert not window.progress.isVisible()
     assert window.status_text.text().startswith("1 log open · 1 run")
+
+
+def test_a_big_log_is_read_in_a_child_process_drawn_the_same_and_let_go(
+    qtbot, window, tmp_path, monkeypatch
+):
+    from lrviz import watch_process
+
+    steps = np.arange(2000)
+    loss = 2.0 * np.exp(-steps / 300) + 0.01 * np.cos(steps)
+    path = tmp_path / "metrics.csv"
+    rows = zip(steps.tolist(), loss.tolist(), strict=True)
+    path.write_text("step,train_loss\n" + "".join(f"{s},{b!r}\n" for s, b in rows))
+    monkeypatch.setattr(watch_process, "CHILD_BYTES", path.stat().st_size)  # "big"
+    open_and_draw(qtbot, window, path)
+    (log,) = window.library.logs
+    assert isinstance(log.watcher, watch_process.ChildWatcher) and log.watcher.alive
+    ((raw, _smooth),) = window.log_view.loss_layer.items.values()
+    x, y = raw.getOriginalDataset()
+    np.testing.assert_array_equal(x, steps)
+    np.testing.assert_array_equal(y, loss)
+    # live: appended rows come through the child too, each once
+    with open(path, "a") as f:
+        f.write("2000,0.125\n")
+    with qtbot.waitSignal(window.library.data_updated, timeout=30_000):
+        window.library.poll()
+    np.testing.assert_array_equal(log.runs[0].run.find("loss").x, np.arange(2001))
+    process = log.watcher._process
+    window.library.remove(log)
+    process.join(5)
+    assert not process.is_alive()  # removing the log ended its child

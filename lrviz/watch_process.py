@@ -1,0 +1,223 @@
+"""A big log or a store read and followed in a child process, its data handed back in pieces.
+
+Reading a 10,000,000-row CSV on a thread of the app froze the window for up to 300 ms at a
+time: pandas' parser, the joining of its chunks and the loaders' byte counts are C calls that
+hold the interpreter lock the GUI thread needs (docs/benchmarks.md, "Window responsiveness").
+In a child process they hold the child's own lock. The parent's thread only waits on a pipe
+(which holds no lock) and takes the result in pieces that each hold the lock for about a
+millisecond: the runs a few hundred at a time, each big array in 1 MB pieces written into
+memory the array then uses as it is (pickle protocol 5's out-of-band buffers, no copy).
+
+:class:`ChildWatcher` answers what the app asks of a :class:`~lrviz.loaders.LogWatcher`
+(``poll() -> changed``, ``data``, ``waiting``); the watcher itself (a ``LogWatcher``, or a
+:class:`~lrviz.stores.StoreWatcher` for a store) lives in the child, with all its state, so a
+live log is still read incrementally there and its guarantees (no row lost or shown twice)
+are the watcher's own. The child starts on the first poll and ends with :meth:`close`, when
+the watcher is garbage-collected, or with the app; a child that died is started again by the
+next poll, which then reads everything afresh.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import multiprocessing
+import os
+import pickle
+import threading
+import weakref
+
+import numpy as np
+
+from .errors import LrvizError
+
+#: Files at least this big are read in a child (a child costs ~0.5 s to start and import
+#: the loaders; smaller files parse in less than that).
+CHILD_BYTES = 32 << 20
+#: Bytes of an array sent in one message.
+PIECE_BYTES = 1 << 20
+#: Arrays at least this big travel out of band, in pieces; smaller ones inside the pickle.
+OUT_OF_BAND_BYTES = 64 << 10
+#: Runs unpickled in one piece (a few ms of interpreter lock each).
+RUNS_PER_MESSAGE = 200
+#: Seconds to wait for a killed child to be reaped.
+REAP_SECONDS = 2.0
+
+
+def wants_child(size_bytes: int, store: bool) -> bool:
+    """Read in a child: every store (Optuna's and SQLAlchemy's decoding of 10,000 trials
+    held the lock for tens of ms at a time), and files of :data:`CHILD_BYTES` or more."""
+    return store or size_bytes >= CHILD_BYTES
+
+
+class ChildWatcher:
+    """A :class:`~lrviz.loaders.LogWatcher` (``store=False``: ``target`` is a path, with
+    ``mapping``) or :class:`~lrviz.stores.StoreWatcher` (``store=True``: a URL or path) that
+    runs in a child process. Poll it from one thread at a time (a lock makes others wait)."""
+
+    def __init__(self, target: str | os.PathLike, mapping=None, store: bool = False) -> None:
+        self.target = os.fspath(target)
+        self.mapping = mapping
+        self.store = store
+        self.data = None  # what the child read (a LogData / StoreData), None before
+        self.waiting = False  # a line held back until it ends or settles (LogWatcher's)
+        self._conn = None
+        self._process = None
+        self._lock = threading.Lock()
+        self._finalizer = None
+
+    def poll(self) -> bool:
+        """Ask the child to poll its watcher; True when :attr:`data` changed. Raises
+        :class:`~lrviz.errors.LrvizError` as the watcher does (and when the child died)."""
+        with self._lock:
+            if self._process is None or not self._process.is_alive():
+                self._start()
+            try:
+                self._conn.send("poll")
+                reply = self._conn.recv()
+                if reply[0] == "error":
+                    raise LrvizError(*reply[1:])
+                _, changed, self.waiting, has_data = reply
+                if changed:
+                    self.data = receive_data(self._conn) if has_data else None
+                return changed
+            except (EOFError, OSError) as exc:
+                code = self._process.exitcode if self._process is not None else None
+                self._stop()
+                raise LrvizError(
+                    f"the process reading it ended unexpectedly (exit code {code}); "
+                    "it is read again on the next poll",
+                    self.target,
+                ) from exc
+
+    def close(self) -> None:
+        """End the child (what it read stays in :attr:`data`). Never waits for a poll in
+        progress: that poll ends with an error instead."""
+        if self._lock.acquire(blocking=False):
+            try:
+                self._stop()
+            finally:
+                self._lock.release()
+        else:
+            process = self._process
+            if process is not None and process.is_alive():
+                process.kill()  # the polling thread sees the pipe close, and reaps it
+
+    @property
+    def alive(self) -> bool:
+        return self._process is not None and self._process.is_alive()
+
+    def _start(self) -> None:
+        self._stop()
+        # spawn, not fork: the parent is a GUI with threads (see lrviz.engine_process).
+        context = multiprocessing.get_context("spawn")
+        self._conn, child_end = context.Pipe()
+        self._process = context.Process(
+            target=_serve,
+            args=(child_end, self.target, self.mapping, self.store),
+            name="lrviz-reader",
+            daemon=True,
+        )
+        self._process.start()
+        child_end.close()
+        self._finalizer = weakref.finalize(self, _end, self._process, self._conn)
+
+    def _stop(self) -> None:
+        if self._finalizer is not None:
+            self._finalizer()  # kills and reaps the child, once
+            self._finalizer = None
+        self._process = self._conn = None
+
+
+def _end(process, conn) -> None:
+    if process.is_alive():
+        process.kill()
+    process.join(REAP_SECONDS)
+    conn.close()
+
+
+def _serve(conn, target: str, mapping, store: bool) -> None:
+    """The child: a watcher, polled each time the parent asks."""
+    if store:
+        from lrviz.stores import StoreWatcher
+
+        watcher = StoreWatcher(target)
+
+        def poll() -> bool:
+            return bool(watcher.poll())
+
+    else:
+        from lrviz.loaders import LogWatcher
+
+        watcher = LogWatcher(target, mapping)
+        poll = watcher.poll
+    try:
+        while conn.recv() == "poll":
+            try:
+                changed = poll()
+            except LrvizError as exc:
+                conn.send(("error", exc.message, exc.path, exc.line, exc.column))
+                continue
+            except OSError as exc:
+                conn.send(("error", exc.strerror or str(exc), target, None, None))
+                continue
+            except Exception as exc:  # shown as the log's error, in one line
+                conn.send(("error", f"{type(exc).__name__}: {exc}", target, None, None))
+                continue
+            data = watcher.data
+            waiting = bool(getattr(watcher, "waiting", False))
+            conn.send(("polled", changed, waiting, data is not None))
+            if changed and data is not None:
+                send_data(conn, data)
+    except (EOFError, BrokenPipeError, KeyboardInterrupt):
+        return  # the parent has gone, or closed the pipe
+
+
+def send_data(conn, data) -> None:
+    """Send a LogData (or StoreData) as :func:`receive_data` takes it: the log without its
+    runs, then its runs :data:`RUNS_PER_MESSAGE` at a time, each group's big arrays in
+    pieces of :data:`PIECE_BYTES`."""
+    runs = list(data.runs)
+    shell = dataclasses.replace(data, runs=[])
+    groups = range(0, len(runs), RUNS_PER_MESSAGE)
+    conn.send_bytes(pickle.dumps((shell, len(groups)), protocol=5))
+    for start in groups:
+        buffers: list[pickle.PickleBuffer] = []
+        payload = pickle.dumps(
+            runs[start : start + RUNS_PER_MESSAGE],
+            protocol=5,
+            buffer_callback=lambda b, into=buffers: _in_band(b, into),
+        )
+        raws = [b.raw() for b in buffers]
+        conn.send((payload, [r.nbytes for r in raws]))
+        for raw in raws:
+            for at in range(0, raw.nbytes, PIECE_BYTES):
+                conn.send_bytes(raw[at : at + PIECE_BYTES])
+
+
+def _in_band(buffer: pickle.PickleBuffer, out_of_band: list) -> bool:
+    """Small buffers go in the pickle (True); big ones are kept for the pieces."""
+    if buffer.raw().nbytes < OUT_OF_BAND_BYTES:
+        return True
+    out_of_band.append(buffer)
+    return False
+
+
+def receive_data(conn):
+    """The LogData :func:`send_data` sent, rebuilt in pieces that each hold the interpreter
+    lock about a millisecond."""
+    shell, groups = pickle.loads(conn.recv_bytes())
+    runs = []
+    for _ in range(groups):
+        payload, sizes = conn.recv()
+        buffers = []
+        for size in sizes:
+            # np.empty, not bytearray: zero-filling 80 MB would hold the lock for ~20 ms.
+            buffer = np.empty(size, dtype=np.uint8)
+            view = memoryview(buffer)
+            at = 0
+            while at < size:
+                at += conn.recv_bytes_into(view[at:])
+            buffers.append(buffer)
+        runs.extend(pickle.loads(payload, buffers=buffers))
+    shell.runs = runs
+    return shell

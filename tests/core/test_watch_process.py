@@ -1,0 +1,221 @@
+"""Logs and stores read in a child process (lrviz.watch_process): the same data as reading
+them here, handed back in pieces; live growth, errors and a dead child handled."""
+
+from __future__ import annotations
+
+import multiprocessing
+import shutil
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lrviz import watch_process
+from lrviz.errors import LrvizError
+from lrviz.loaders import load
+from lrviz.loaders.model import LogData, Run, Series
+from lrviz.stores import StoreData, open_store
+from lrviz.watch_process import ChildWatcher, receive_data, send_data
+
+STUDY_DB = Path(__file__).resolve().parents[1] / "fixtures" / "stores" / "optuna" / "study.db"
+
+
+def same_log(a, b) -> None:
+    assert type(a) is type(b)
+    assert (a.format, a.path, a.skipped) == (b.format, b.path, b.skipped)
+    assert [r.name for r in a.runs] == [r.name for r in b.runs]
+    for ra, rb in zip(a.runs, b.runs, strict=True):
+        assert (ra.params, ra.source, ra.main) == (rb.params, rb.source, rb.main)
+        assert [(s.name, s.role, s.x_axis) for s in ra.series] == [
+            (s.name, s.role, s.x_axis) for s in rb.series
+        ]
+        for sa, sb in zip(ra.series, rb.series, strict=True):
+            assert sa.x.dtype == sb.x.dtype == np.float64
+            np.testing.assert_array_equal(sa.x, sb.x)
+            np.testing.assert_array_equal(sa.y, sb.y)  # NaNs in the same places too
+
+
+def through_a_pipe(data):
+    """``data`` sent and received as the child and the parent do (a thread sends)."""
+    parent, child = multiprocessing.Pipe()
+    sender = threading.Thread(target=send_data, args=(child, data))
+    sender.start()
+    got = receive_data(parent)
+    sender.join()
+    return got
+
+
+def test_runs_and_big_arrays_arrive_whole_in_pieces(monkeypatch):
+    # Three groups of runs, arrays both inside the pickle and out of band over many pieces.
+    monkeypatch.setattr(watch_process, "RUNS_PER_MESSAGE", 3)
+    monkeypatch.setattr(watch_process, "PIECE_BYTES", 1000)
+    rng = np.random.default_rng(0)
+    runs = []
+    for k in range(7):
+        n = 20_000 if k == 2 else 10 + k  # one 160 kB array: out of band, 160 pieces
+        y = rng.normal(size=n)
+        y[::7] = np.nan
+        runs.append(
+            Run(
+                f"trial_{k}",
+                params={"lr": 10.0**-k, "state": "complete"},
+                series=[Series("loss", "loss", "step", np.arange(n, dtype=float), y)],
+                source=f"/logs/{k}.csv",
+                main={"loss": "loss"},
+            )
+        )
+    data = LogData("csv", runs, path="/logs", skipped=["x: not a log"])
+    got = through_a_pipe(data)
+    same_log(got, data)
+    assert got.runs[2].series[0].y.flags.writeable  # usable as any array of the loaders
+
+
+def test_store_data_keeps_its_studies():
+    data = StoreData("optuna", [Run("t0", {"lr": 0.1})], "s", studies=["a", "b"], study="a")
+    got = through_a_pipe(data)
+    same_log(got, data)
+    assert (got.studies, got.study) == (["a", "b"], "a")
+
+
+def test_an_empty_log_arrives_empty():
+    got = through_a_pipe(LogData("csv", [], path="empty.csv"))
+    assert got.runs == [] and got.path == "empty.csv"
+
+
+def write_rows(path: Path, start: int, stop: int, header: bool = False) -> None:
+    with open(path, "a") as f:
+        if header:
+            f.write("step,lr,loss\n")
+        for i in range(start, stop):
+            f.write(f"{i},{1e-4 * (i + 1)!r},{1.0 / (i + 1)!r}\n")
+
+
+@pytest.fixture
+def watcher_of():
+    made = []
+
+    def make(*args, **kwargs):
+        w = ChildWatcher(*args, **kwargs)
+        made.append(w)
+        return w
+
+    yield make
+    for w in made:
+        w.close()
+        assert not w.alive
+
+
+def test_a_log_read_in_a_child_is_the_log_read_here_and_grows(tmp_path, watcher_of):
+    path = tmp_path / "train.csv"
+    write_rows(path, 0, 5000, header=True)
+    w = watcher_of(path)
+    assert w.poll() is True
+    same_log(w.data, load(path))
+    assert w.poll() is False  # nothing new: nothing sent
+    write_rows(path, 5000, 5003)
+    assert w.poll() is True
+    loss = w.data.runs[0].find("loss")
+    np.testing.assert_array_equal(loss.x, np.arange(5003.0))  # each row once, none lost
+    same_log(w.data, load(path))
+
+
+def test_a_line_being_written_is_held_back_and_said_so(tmp_path, watcher_of):
+    path = tmp_path / "train.csv"
+    write_rows(path, 0, 3, header=True)
+    with open(path, "a") as f:
+        f.write("3,0.1,")  # the training is writing this line
+    w = watcher_of(path)
+    assert w.poll() is True
+    assert len(w.data.runs[0].find("loss")) == 3
+    assert w.waiting is True  # the library keeps polling until it ends
+    with open(path, "a") as f:
+        f.write("0.25\n")
+    assert w.poll() is True
+    assert len(w.data.runs[0].find("loss")) == 4 and w.waiting is False
+
+
+def test_a_bad_file_says_where_in_one_line_and_reads_once_fixed(tmp_path, watcher_of):
+    path = tmp_path / "bad.csv"
+    path.write_bytes(b"\x00\x01\x02 binary" * 100)
+    w = watcher_of(path)
+    with pytest.raises(LrvizError) as err:
+        w.poll()
+    assert str(path) in str(err.value) and "\n" not in str(err.value)
+    assert w.alive  # an error of the log, not of the child: it stays
+    path.unlink()
+    write_rows(path, 0, 10, header=True)
+    assert w.poll() is True
+    assert len(w.data.runs[0].find("loss")) == 10
+
+
+def test_a_child_dead_before_a_poll_is_started_again(tmp_path, watcher_of):
+    path = tmp_path / "train.csv"
+    write_rows(path, 0, 100, header=True)
+    w = watcher_of(path)
+    assert w.poll() is True
+    w._process.kill()
+    w._process.join()
+    assert w.poll() is True  # a new child reads it all again
+    same_log(w.data, load(path))
+
+
+def test_a_child_dying_during_a_poll_is_an_error_then_read_again(tmp_path, watcher_of, monkeypatch):
+    path = tmp_path / "train.csv"
+    write_rows(path, 0, 100, header=True)
+    w = watcher_of(path)
+    assert w.poll() is True
+    dying = w._process
+    dying.kill()
+    dying.join()
+    monkeypatch.setattr(dying, "is_alive", lambda: True)  # it dies after the poll began
+    with pytest.raises(LrvizError, match="ended unexpectedly") as err:
+        w.poll()
+    assert str(path) in str(err.value)
+    assert len(w.data.runs[0].find("loss")) == 100  # what was read stays
+    assert w.poll() is True  # a new child reads it all again
+    same_log(w.data, load(path))
+
+
+def test_close_while_polling_does_not_wait_for_the_poll(tmp_path, watcher_of):
+    path = tmp_path / "train.csv"
+    write_rows(path, 0, 10, header=True)
+    w = watcher_of(path)
+    w.poll()
+    w._lock.acquire()  # as a poll in progress holds it
+    try:
+        w.close()  # kills the child instead of waiting
+        w._process.join(5)
+        assert not w._process.is_alive()
+    finally:
+        w._lock.release()
+
+
+def test_a_study_read_in_a_child_is_the_study_read_here_and_grows(tmp_path, watcher_of):
+    optuna = pytest.importorskip("optuna", reason='the optuna extra: pip install "lrviz[optuna]"')
+    db = tmp_path / "study.db"
+    shutil.copy(STUDY_DB, db)
+    url = f"sqlite:///{db}"
+    name = open_store(url).studies[0]
+    w = watcher_of(url, store=True)
+    assert w.poll() is True
+    same_log(w.data, open_store(url))
+    assert w.poll() is False
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.load_study(study_name=name, storage=url)
+    before = len(w.data.runs)
+    for value in (0.5, 0.25):
+        trial = study.ask({"lr": optuna.distributions.FloatDistribution(1e-5, 1, log=True)})
+        trial.report(value, 0)
+        study.tell(trial, value)
+    assert w.poll() is True
+    names = [r.name for r in w.data.runs]
+    # (Optuna's ask takes the fixture's waiting trial first: one new trial, one grown)
+    assert len(names) == before + 1 and len(set(names)) == len(names)  # each trial once
+    same_log(w.data, open_store(url))
+
+
+def test_what_goes_to_a_child():
+    assert watch_process.wants_child(0, store=True)
+    assert watch_process.wants_child(watch_process.CHILD_BYTES, store=False)
+    assert not watch_process.wants_child(watch_process.CHILD_BYTES - 1, store=False)
