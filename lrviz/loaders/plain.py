@@ -10,7 +10,7 @@ from lrviz.loaders.hparams import folder_params
 from lrviz.loaders.model import ColumnMapping, LogData
 from lrviz.loaders.naming import run_name
 from lrviz.loaders.registry import FileFormat
-from lrviz.loaders.tabular import table_run
+from lrviz.loaders.tabular import summary_rows, table_run
 
 FORMAT = "csv"
 
@@ -22,6 +22,9 @@ def build(table: Table, path: str, mapping: ColumnMapping | None = None) -> LogD
     params = {}
     if os.path.basename(path).lower() == "progress.csv":
         params = folder_params(os.path.dirname(os.path.abspath(path)))
+    rows = summary_rows(table, run_name(path), mapping=mapping, params=params, source=path)
+    if rows is not None:
+        return LogData(FORMAT, rows, path)  # one run per λ: a sweep's summary table
     run = table_run(table, run_name(path), mapping=mapping, params=params, source=path)
     return LogData(FORMAT, [run], path)
 

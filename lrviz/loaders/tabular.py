@@ -6,7 +6,8 @@ import numpy as np
 
 from lrviz.errors import LrvizError
 from lrviz.loaders.csvread import Table
-from lrviz.loaders.model import ColumnMapping, Run, axis_of, infer_role, make_series
+from lrviz.loaders.model import ColumnMapping, Run, Series, axis_of, infer_role, make_series
+from lrviz.lr_format import format_lr
 
 _AXIS_PRIORITY = ("step", "epoch", "time")
 
@@ -109,3 +110,70 @@ def table_run(
         if len(s):
             run.series.append(s)
     return run
+
+
+def summary_rows(
+    table: Table,
+    name: str,
+    *,
+    mapping: ColumnMapping | None = None,
+    params: dict | None = None,
+    source: str | None = None,
+) -> list[Run] | None:
+    """A table of one row per learning rate (a sweep's summary: ``lr,steps,final_val_loss``
+    with every run's ``steps`` the same) as one run per row, its λ in ``params["lr"]`` and each
+    other column a one-point series at its step: a sweep, drawn on loss vs λ. None for any
+    other table.
+
+    Read as a log, such a table is one point: every row is at the same step, and the log
+    keeps the last value of a repeated step. So a table is read as rows when its x column
+    holds one value on every row while its λ column holds several (one step cannot have
+    several learning rates in a training log). A mapping that chooses x is followed as given.
+    """
+    if table.nrows < 2 or (mapping is not None and mapping.x is not None):
+        return None
+    x, x_axis = choose_x(table)
+    lr_name = mapping.lr if mapping is not None and mapping.lr is not None else None
+    if lr_name is None:
+        lr_name = next(
+            (c for c in table.names if c in table.values and c != x and infer_role(c) == "lr"),
+            None,
+        )
+    if x is None or lr_name is None or lr_name not in table.values:
+        return None
+    xs, x_present = table.column(x)
+    held = np.isfinite(xs) if x_present is None else x_present & np.isfinite(xs)
+    lrs, lr_present = table.column(lr_name)
+    usable = np.isfinite(lrs) & (lrs > 0)
+    if lr_present is not None:
+        usable &= lr_present
+    steps = np.unique(xs[held])
+    if steps.size != 1 or not held.all() or np.unique(lrs[usable]).size < 2:
+        return None
+    step = float(steps[0])
+    loss_name = mapping.loss if mapping is not None else None
+    columns = [c for c in table.names if c in table.values and c not in (x, lr_name)]
+    runs = []
+    seen: dict[str, int] = {}
+    for row in np.flatnonzero(usable).tolist():
+        lr = float(lrs[row])
+        label = f"lr={format_lr(lr)}"
+        seen[label] = seen.get(label, 0) + 1
+        if seen[label] > 1:
+            label += f" #{seen[label]}"  # several rows of one λ (seeds)
+        run = Run(
+            name=label,
+            params={**(params or {}), "lr": lr, x: step},
+            source=source,
+            main={"loss": loss_name} if loss_name else {},
+        )
+        for col in columns:
+            y, present = table.column(col)
+            if present is not None and not present[row]:
+                continue
+            role = "loss" if col == loss_name else infer_role(col)
+            run.series.append(
+                Series(col, role, x_axis, np.array([step]), np.array([y[row]], dtype=np.float64))
+            )
+        runs.append(run)
+    return runs
