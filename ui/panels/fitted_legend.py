@@ -18,6 +18,8 @@ A legend the user dragged stays where it was put (kept inside the view).
 
 from __future__ import annotations
 
+import inspect
+import weakref
 from html import escape
 
 import numpy as np
@@ -92,8 +94,13 @@ class FittedLegend(pg.LegendItem):
         self.view = view
         self.corners = tuple(corners)
         self.corner = self.corners[0]
-        self.header = header
-        self.curves = curves
+        # Held weakly: the header is a widget of the panel and ``curves`` often one of its
+        # methods. Held strongly, the panel could be freed from inside this legend's own
+        # destruction (its last reference in this item's attributes), and the panel's scene
+        # then cleared items being destroyed: a segfault in the cycle collector
+        # (tests/ui/test_panel_symbols.py, about one run in three under load).
+        self._header = None if header is None else weakref.ref(header)
+        self._curves = weakref.WeakMethod(curves) if inspect.ismethod(curves) else curves
         self.entries: list[tuple[object, str]] = []
         self.hidden_entries: list[str] = []  # names behind "+N more"
         self.moved_by_user = False
@@ -111,6 +118,16 @@ class FittedLegend(pg.LegendItem):
         self.setParentItem(view)
         view.sigResized.connect(self.fit)
         view.sigRangeChanged.connect(self._range_changed)
+
+    @property
+    def header(self) -> HeaderLegend | None:
+        return None if self._header is None else self._header()
+
+    @property
+    def curves(self):
+        if isinstance(self._curves, weakref.WeakMethod):
+            return self._curves()
+        return self._curves
 
     # --- entries -------------------------------------------------------------------------
     def addItem(self, item, name) -> None:
@@ -156,10 +173,9 @@ class FittedLegend(pg.LegendItem):
     def _apply_visibility(self) -> None:
         in_plot = self._wanted and self._fits and bool(self.entries)
         super().setVisible(in_plot)
-        if self.header is not None:
-            self.header.set_entries(
-                self.entries if self._wanted and not self._fits else [], owner=self
-            )
+        header = self.header
+        if header is not None:
+            header.set_entries(self.entries if self._wanted and not self._fits else [], owner=self)
 
     # --- fitting ---------------------------------------------------------------------------
     def fit(self) -> None:
@@ -326,8 +342,9 @@ class FittedLegend(pg.LegendItem):
             arrays.append((x, y, item.opts.get("pen") is not None))
             if item.opts.get("symbol") is not None and arrays[-1][2]:
                 arrays.append((x, y, False))  # a line through points: both count
-        if self.curves is not None:
-            arrays.extend((x, y, True) for x, y in self.curves())
+        curves = self.curves
+        if curves is not None:
+            arrays.extend((x, y, True) for x, y in curves())
         if len(arrays) > SCORE_CURVES:
             picks = np.linspace(0, len(arrays) - 1, SCORE_CURVES).astype(int)
             arrays = [arrays[i] for i in picks]
