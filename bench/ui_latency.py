@@ -150,9 +150,11 @@ def _open_in_a_window(source: str, app):
     """(window, running probe, seconds): a new window opens ``source`` (a file or a store
     URL); returns once it is loaded and its logs are drawn (derived on a worker for a big
     log: ``LogView.drawn``), the probe still measuring."""
+    from ui.gui_thread_gc import freeze_startup
     from ui.main_window import MainWindow
 
     window = MainWindow()
+    freeze_startup()  # as the app does once its window is made
     window.resize(1400, 860)
     window.show()
     # a second on screen before the user opens something, as a user would

@@ -142,6 +142,9 @@ def run(argv: list[str]) -> int:
         session.PROMPT_ON_CLOSE = False  # nobody is there to answer
         desktop.USE_PREFERENCES = False  # read by the window as it is made
     window = MainWindow()
+    from .gui_thread_gc import freeze_startup
+
+    freeze_startup()  # full collections walk what is opened, not the app itself
     exit_code = {"value": 0}
     from . import startup_probe
 
