@@ -72,6 +72,7 @@ class Probe:
         self.timer.setInterval(PROBE_MS)
         self.timer.timeout.connect(self._tick)
         self._last: float | None = None
+        self.sampler = None  # a bench.stall_sampler.StallSampler told of every tick (--stalls)
 
     def start(self) -> None:
         self.clock.start()
@@ -83,6 +84,8 @@ class Probe:
             Probe.watch.disarm()
 
     def _tick(self) -> None:
+        if self.sampler is not None:
+            self.sampler.ticked()
         now = self.clock.nsecsElapsed() / 1e6
         if self._last is not None:
             self.delays.append(max(0.0, now - self._last - PROBE_MS))
@@ -107,10 +110,11 @@ def headless_seconds(cfg: SimulationConfig) -> float:
     return time.perf_counter() - started
 
 
-def in_the_window(cfg: SimulationConfig, app) -> dict:
+def in_the_window(cfg: SimulationConfig, app, stalls: bool = False) -> dict:
 
     from ui.main_window import MainWindow
 
+    paints = _time_paints() if stalls else None
     window = MainWindow()
     window.resize(1400, 860)
     window.show()
@@ -126,8 +130,13 @@ def in_the_window(cfg: SimulationConfig, app) -> dict:
         return drew
 
     panel.refresh = counted
+    timings = _time_the_gui_work(window, paints) if stalls else None
     done = {"t": None}
     window.simulation_finished.connect(lambda: done.update(t=time.perf_counter()))
+    if stalls:
+        from stall_sampler import StallSampler
+
+        probe.sampler = StallSampler()
     probe.start()
     started = time.perf_counter()
     window.start_simulation(cfg)
@@ -136,6 +145,10 @@ def in_the_window(cfg: SimulationConfig, app) -> dict:
         time.sleep(0.0005)
     elapsed = (done["t"] or time.perf_counter()) - started
     probe.stop()
+    if stalls:
+        probe.sampler.stop()
+        print(probe.sampler.report(), file=sys.stderr)
+        print(_timings_report(timings), file=sys.stderr)
     window.close()
     app.processEvents()
     return {
@@ -144,6 +157,80 @@ def in_the_window(cfg: SimulationConfig, app) -> dict:
         "seconds": elapsed,
         "finished": done["t"] is not None,
     }
+
+
+def _time_paints() -> dict:
+    """Record each plot widget's paint times (before the window is made: Qt looks the
+    override up once): {"_paints": [(widget id, seconds)], "_restore": [undo]}."""
+    from ui.panels.plot_panel import TimedGraphicsLayoutWidget
+
+    paints: list = []
+    paint = TimedGraphicsLayoutWidget.paintEvent
+
+    def timed_paint(widget, event) -> None:
+        paint(widget, event)
+        paints.append((id(widget), widget.paint_seconds))
+
+    TimedGraphicsLayoutWidget.paintEvent = timed_paint
+    return {
+        "_paints": paints,
+        "_restore": [lambda: setattr(TimedGraphicsLayoutWidget, "paintEvent", paint)],
+    }
+
+
+def _time_the_gui_work(window, timings: dict) -> dict:
+    """Record how long each panel's refresh and paint and each batch's handling take (GUI
+    thread, --stalls): {what: [seconds, ...]}."""
+    names = {}
+    for panel in (*window._simulation_panels(), window.loss_surface):
+        name = type(panel).__name__
+        names[id(panel.graphics)] = name
+        refresh = panel.refresh
+
+        def timed(refresh=refresh, name=name) -> bool:
+            t0 = time.perf_counter()
+            drew = refresh()
+            if drew:
+                timings.setdefault(f"refresh {name}", []).append(time.perf_counter() - t0)
+            return drew
+
+        panel.refresh = timed
+    timings["_names"] = names
+    runner = window.runner
+    on_batch = runner._on_batch
+
+    def timed_batch(batch) -> None:
+        t0 = time.perf_counter()
+        on_batch(batch)
+        timings.setdefault("batch handling", []).append(time.perf_counter() - t0)
+
+    runner._on_batch = timed_batch
+    redraw = window.redraw
+
+    def timed_redraw(*args, **kwargs) -> None:
+        t0 = time.perf_counter()
+        redraw(*args, **kwargs)
+        timings.setdefault("redraw tick", []).append(time.perf_counter() - t0)
+
+    window.redraw_timer.timeout.disconnect()
+    window.redraw_timer.timeout.connect(lambda: timed_redraw(drop_unpainted=True))
+    return timings
+
+
+def _timings_report(timings: dict) -> str:
+    for restore in timings.pop("_restore"):
+        restore()
+    names = timings.pop("_names")
+    for widget, seconds in timings.pop("_paints"):
+        timings.setdefault(f"paint {names.get(widget, 'other')}", []).append(seconds)
+    lines = ["GUI-thread work (count, median / p99 / max ms, total s):"]
+    for key in sorted(timings):
+        t = np.array(timings[key]) * 1000
+        lines.append(
+            f"  {key:<32} {t.size:6d}  {np.median(t):7.1f} / {np.percentile(t, 99):7.1f} / "
+            f"{t.max():7.1f}  {t.sum() / 1000:6.2f} s"
+        )
+    return "\n".join(lines)
 
 
 def _open_in_a_window(source: str, app):
@@ -255,6 +342,24 @@ def main(argv=None) -> int:
         help="dump every thread's stack during each stall over 30 ms into FILE and print "
         "the stalls' causes with counts (bench/stall_watch.py)",
     )
+    parser.add_argument(
+        "--gui-stalls",
+        action="store_true",
+        help="print where the GUI thread was during each stall over 30 ms (its Python stack; "
+        "whether it ran, waited for a core or was blocked), and each panel's refresh and "
+        "paint times (stderr; bench/stall_sampler.py)",
+    )
+    parser.add_argument(
+        "--simulations-only",
+        action="store_true",
+        help="only scenarios (a) and (b): the simulations streaming into the window",
+    )
+    parser.add_argument(
+        "--runs", type=int, default=None, help="only the simulation of this many runs"
+    )
+    parser.add_argument(
+        "--iterations", type=int, default=None, help="the simulations' iterations instead"
+    )
     args = parser.parse_args(argv)
     if args.stalls:
         sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -303,16 +408,22 @@ def main(argv=None) -> int:
         return 0
     rows = []
     simulations = {} if args.log_only else QUICK if args.quick else SCENARIOS
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
     for name, (runs, iterations) in simulations.items():
+        if args.runs is not None and runs != args.runs:
+            continue
+        if args.iterations is not None:
+            iterations = args.iterations
+            name = f"{runs} λ x {iterations:,} it, quadratic dim 100"
         cfg = config(runs, iterations)
         headless = headless_seconds(cfg)
-        measured = in_the_window(cfg, app)
+        measured = in_the_window(cfg, app, stalls=args.gui_stalls)
         measured["throughput_vs_headless"] = measured.pop("seconds") / headless
         rows.append({"name": name, **measured, "headless_seconds": headless})
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
     log_rows = LOG_ROWS[1] if args.quick else LOG_ROWS[0]
-    measured = open_and_pan_a_log(log_rows, app)
-    rows.append({"name": f"open and pan a {log_rows:,}-point log", **measured})
+    if not (args.simulations_only or args.runs is not None):
+        measured = open_and_pan_a_log(log_rows, app)
+        rows.append({"name": f"open and pan a {log_rows:,}-point log", **measured})
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0

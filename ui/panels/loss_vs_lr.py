@@ -11,6 +11,7 @@ from lrviz.run_store import RunStore
 
 from ..colors import DIVERGED, run_colors
 from .plot_panel import PlotPanel
+from .sweep_dots import SweepDots
 
 #: The stability limit in red-brown, the best constant step in green: theory's two λ.
 THEORY_COLORS = ((170, 60, 40), (30, 120, 60))
@@ -36,14 +37,14 @@ class LossVsLrPanel(PlotPanel):
         # a range test's curve: shown only while a layer that uses it is on the panel.
         self._statistic_users: set[str] = set()
         self.statistic.setVisible(False)
-        self.legend = self.add_legend()
+        # The runs' dots are not a PlotDataItem: the legend is told where they are, so it
+        # sits where they are not.
+        self.legend = self.add_legend(curves=self._dots_for_legend)
         self.trend = pg.PlotDataItem(pen=pg.mkPen((150, 150, 150), width=1), connect="finite")
-        # Pens and brushes as Qt objects made once: pyqtgraph caches a rendered symbol per
-        # pen and brush object, and a colour given as a tuple became a new pen every refresh,
-        # so every refresh rendered every run's symbol again (100 ms a frame at 1000 runs).
-        self.points = pg.PlotDataItem(
-            pen=None, symbol="o", symbolSize=8, symbolPen=pg.mkPen((200, 200, 200))
-        )
+        # The runs' points are one item of their own, each run's colour a level whose
+        # symbol is rendered once (see RunDots). Pens and brushes below are Qt objects made
+        # once: pyqtgraph caches a rendered symbol per pen and brush object.
+        self.points = RunDots()
         self.diverged = pg.PlotDataItem(
             pen=None,
             symbol="x",
@@ -146,9 +147,10 @@ class LossVsLrPanel(PlotPanel):
         if self._zeros_in_legend:
             self.legend.removeItem(self.zeros)
             self._zeros_in_legend = False
-        self._brushes = [pg.mkBrush(c) for c in run_colors(store)]
+        self._levels = self.points.set_colors(run_colors(store))
         own = store.optimizers is not None  # then the colours name optimizers, x is each λ₀
-        self.legend.rename(self.points, "run (colour = optimizer)" if own else "run (colour = λ)")
+        self.points.name = "run (colour = optimizer)" if own else "run (colour = λ)"
+        self.legend.rename(self.points, self.points.name)
         self._drawn_version = -1
         self.use_statistic("simulation", self.points.isVisible())
         self.refresh()
@@ -171,11 +173,7 @@ class LossVsLrPanel(PlotPanel):
         # A trend through runs of different optimizers, ordered by λ₀, would mean nothing.
         trend = ok if store.optimizers is None else np.zeros_like(ok)
         self.trend.setData(lrs[trend], loss[trend])
-        self.points.setData(
-            lrs[ok],
-            loss[ok],
-            symbolBrush=[b for b, keep in zip(self._brushes, ok, strict=True) if keep],
-        )
+        self.points.set_points(lrs[ok], loss[ok], self._levels[ok])
         # Diverged runs sit where they blew up, capped just above the highest point so a
         # 1e300 loss does not squash the interesting range.
         finite_positive = loss[np.isfinite(loss) & (loss > 0)]
@@ -188,3 +186,42 @@ class LossVsLrPanel(PlotPanel):
     def _redraw(self) -> None:
         self._drawn_version = -1
         self.refresh()
+
+
+class RunDots(SweepDots):
+    """The simulation's runs as dots, one colour each (see sweep_dots).
+
+    They were a PlotDataItem with a brush per run, which the plot's clip-to-view and
+    downsampling thinned whenever the view changed: pyqtgraph then raised "Number of brushes
+    does not match number of points (1000 != 666)" and drew no points, and it rendered a
+    symbol per point's brush. Here every point stays, and each colour's symbol is rendered
+    once per simulation.
+    """
+
+    def __init__(self) -> None:
+        pen = pg.mkPen((200, 200, 200))
+        super().__init__("o", 8, pen=pen, name="run (colour = λ)")
+        # What a legend's sample draws (pyqtgraph's ItemSample and the header's legend read
+        # an item's ``opts``): pyqtgraph's default symbol colours.
+        brush = pg.mkBrush((50, 50, 150))
+        self.opts = {
+            "pen": None,
+            "symbol": "o",
+            "size": 8,
+            "brush": brush,
+            "symbolBrush": brush,
+            "symbolPen": pen,
+            "antialias": True,
+        }
+
+    def set_colors(self, colors) -> np.ndarray:
+        """One colour per run (``QColor``s; runs beyond 256 share levels of the colour
+        map); returns each run's level, for :meth:`set_points`."""
+        keys = np.array([c.rgba() for c in colors], dtype=np.int64)
+        unique, first, levels = np.unique(keys, return_index=True, return_inverse=True)
+        self.set_palette([pg.mkBrush(colors[i]) for i in first])
+        return levels.reshape(-1).astype(np.intp)
+
+    def getOriginalDataset(self) -> tuple[np.ndarray, np.ndarray]:
+        """The points in data units (λ, loss), as pyqtgraph's items answer it."""
+        return self._data
