@@ -29,6 +29,7 @@ def _thread_cpu() -> dict[str, float]:
     """CPU seconds of each of this process's threads, by name (threads of one name summed)."""
     ticks = os.sysconf("SC_CLK_TCK")
     out: dict[str, float] = defaultdict(float)
+    python_names = {t.native_id: t.name for t in threading.enumerate()}
     for tid in os.listdir("/proc/self/task"):
         try:
             with open(f"/proc/self/task/{tid}/stat") as f:
@@ -37,9 +38,8 @@ def _thread_cpu() -> dict[str, float]:
             continue
         name = stat[stat.index("(") + 1 : stat.rindex(")")]
         fields = stat[stat.rindex(")") + 2 :].split()
-        out[f"{name}#{tid}" if name == "python" else name] += (
-            int(fields[11]) + int(fields[12])
-        ) / ticks
+        name = python_names.get(int(tid), name)
+        out["GUI" if name == "MainThread" else name] += (int(fields[11]) + int(fields[12])) / ticks
     return out
 
 
@@ -58,6 +58,13 @@ def _children_cpu() -> float:
         fields = stat[stat.rindex(")") + 2 :].split()
         total += (int(fields[11]) + int(fields[12])) / ticks
     return total
+
+
+def _schedstat(tid: int) -> tuple[float, float]:
+    """(seconds on a CPU, seconds runnable but waiting for one) of thread ``tid``."""
+    with open(f"/proc/self/task/{tid}/schedstat") as f:
+        run, wait, _ = f.read().split()
+    return int(run) / 1e9, int(wait) / 1e9
 
 
 def _site(frame) -> tuple[str, str]:
@@ -88,9 +95,9 @@ class StallSampler:
         self.every = every_ms / 1000
         self.probe = probe_ms / 1000
         self.gui = threading.get_ident()
-        self.gui_clock = time.pthread_getcpuclockid(self.gui)
+        self.gui_tid = threading.get_native_id()
         self.last_tick = time.perf_counter()
-        self.last_cpu = time.clock_gettime(self.gui_clock)
+        self.last_cpu = _schedstat(self.gui_tid)
         self.samples: list[dict] = []
         self.stalls: list[dict] = []
         self._threads_at_stall: dict | None = None
@@ -103,14 +110,16 @@ class StallSampler:
     def ticked(self) -> None:
         """The probe's tick (GUI thread)."""
         now = time.perf_counter()
-        cpu = time.clock_gettime(self.gui_clock)
+        cpu = _schedstat(self.gui_tid)
         late = now - self.last_tick - self.probe
         if late > self.late:
             # the watchdog adds what the other threads used meanwhile (not this thread's work)
             self.stalls.append(
                 {
                     "ms": 1000 * late,
-                    "gui_cpu_ms": 1000 * (cpu - self.last_cpu),
+                    "gui_cpu_ms": 1000 * (cpu[0] - self.last_cpu[0]),
+                    # runnable, but the machine's cores were busy with other threads
+                    "gui_runqueue_ms": 1000 * (cpu[1] - self.last_cpu[1]),
                     "threads_cpu_ms": {},
                     "child_cpu_ms": 0.0,
                     "samples": self._stall_samples,
@@ -178,9 +187,14 @@ class StallSampler:
             return "no stalls over the threshold"
         total = sum(s["ms"] for s in self.stalls)
         cpu = sum(s["gui_cpu_ms"] for s in self.stalls)
+        queued = sum(s["gui_runqueue_ms"] for s in self.stalls)
+        wall = sum(s["ms"] + 1000 * self.probe for s in self.stalls)
+        blocked = wall - cpu - queued
         lines.append(
-            f"{n} stalls > {self.late * 1000:.0f} ms, {total:.0f} ms in all; the GUI thread ran "
-            f"{cpu:.0f} ms of them ({100 * cpu / total:.0f}%)"
+            f"{n} stalls > {self.late * 1000:.0f} ms, {total:.0f} ms late in all; of their "
+            f"{wall:.0f} ms the GUI thread ran {cpu:.0f} ms ({100 * cpu / wall:.0f}%), waited for "
+            f"a core {queued:.0f} ms ({100 * queued / wall:.0f}%), was blocked (the GIL, a "
+            f"lock) {blocked:.0f} ms ({100 * blocked / wall:.0f}%)"
         )
         threads: Counter = Counter()
         for s in self.stalls:

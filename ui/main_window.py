@@ -540,7 +540,7 @@ class MainWindow(QMainWindow):
     def _on_state(self, state: str) -> None:
         self.simulate_form.set_run_state(state)
         # While a run streams, its curves are stroked off the GUI thread; otherwise exactly.
-        for panel in (self.loss_vs_iteration, self.lr_vs_iteration):
+        for panel in (self.loss_vs_iteration, self.lr_vs_iteration, self.loss_vs_lr):
             panel.set_streaming(state == "running")
         if state in ("finished", "stopped"):
             self.redraw()

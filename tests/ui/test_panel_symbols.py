@@ -100,3 +100,82 @@ def test_loss_vs_lr_keeps_every_runs_point_and_colour_when_the_view_changes(qtbo
     assert x.size == y.size == 1000  # every run's point, whatever the view shows
     np.testing.assert_allclose(10.0**x, store.lrs)
     np.testing.assert_allclose(10.0**y, store.final_loss())
+
+
+def test_streaming_frames_do_not_repaint_the_axes(qtbot, monkeypatch):
+    """An axis's grid lines span the plot, so every frame of the curves painted the axes
+    again, replaying their labels' text layout (4 ms an axis): cached, an axis is painted
+    only when its range changes."""
+    import pyqtgraph as pg
+
+    from ui.panels.run_curves import LossVsIterationPanel
+
+    config = SimulationConfig(
+        objective="quadratic", lrs=np.geomspace(1e-3, 0.01, 8), iterations=400
+    )
+    store = RunStore(config.lrs, config.iterations, envelopes=True)
+    painted = []
+    real = pg.AxisItem.paint
+    monkeypatch.setattr(pg.AxisItem, "paint", lambda s, *a: painted.append(s) or real(s, *a))
+    panel = LossVsIterationPanel()
+    qtbot.addWidget(panel)
+    panel.resize(500, 300)
+    panel.show()
+    panel.set_store(store)
+    panel.set_streaming(True)
+
+    def frame(batch) -> None:
+        seen = panel.graphics.paints
+        store.append(batch)
+        panel.refresh()
+        qtbot.waitUntil(lambda: panel.graphics.paints > seen)
+
+    batches = config.build().run(batch_iterations=20, batch_seconds=1e9)
+    frame(next(batches))
+    assert painted  # the axes were painted
+    painted.clear()
+    ranges, frames = set(), 0
+    for batch in batches:
+        frame(batch)
+        ranges.add(tuple(map(tuple, panel.plot.getViewBox().viewRange())))
+        frames += 1
+    panel.set_streaming(False)
+    assert frames == 19
+    # an axis is painted again only when the view's range changed (72 paints, not 19, for
+    # these 19 frames and 12 ranges before)
+    assert len(painted) <= 2 * len(ranges)
+
+
+def test_dots_are_drawn_in_their_levels_colours(qtbot):
+    """The dots' fragments are built once for all levels and drawn a level at a time: each
+    dot in its level's colour, a NaN dot not at all."""
+    import pyqtgraph as pg
+
+    from ui.panels.sweep_dots import SweepDots
+
+    widget = pg.PlotWidget()
+    qtbot.addWidget(widget)
+    widget.resize(300, 300)
+    widget.show()
+    widget.hideAxis("left")
+    widget.hideAxis("bottom")
+    dots = SweepDots("s", 12, pen=pg.mkPen(None))
+    dots.set_palette([pg.mkBrush(255, 0, 0), pg.mkBrush(0, 200, 0), pg.mkBrush(0, 0, 255)])
+    widget.addItem(dots)
+    x = np.array([1.0, 2.0, 3.0, 4.0, 5.0])
+    y = np.array([1.0, 2.0, 3.0, np.nan, 5.0])
+    dots.set_points(x, y, np.array([2, 0, 1, 0, 2]))
+    widget.setRange(xRange=(0, 6), yRange=(0, 6), padding=0)
+    image = widget.grab().toImage()
+    view = widget.getViewBox()
+
+    def colour_at(px, py):
+        point = widget.mapFromScene(view.mapViewToScene(pg.Point(px, py)))
+        c = image.pixelColor(point.x(), point.y())
+        return c.red(), c.green(), c.blue()
+
+    assert colour_at(1, 1) == (0, 0, 255)
+    assert colour_at(2, 2) == (255, 0, 0)
+    assert colour_at(3, 3) == (0, 200, 0)
+    assert colour_at(5, 5) == (0, 0, 255)
+    assert colour_at(4, 4) != (255, 0, 0)  # NaN: no dot

@@ -5,9 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PySide6.QtGui import QImage
 
-from ui.panels.run_paths import RunPaths
+from ui.panels.run_paths import RunPaths, steady_range
 
 
 @pytest.fixture
@@ -132,3 +134,41 @@ def test_live_image_follows_new_data(paths, qtbot):
         lambda: item._image is not None and item._image[0].key[-1] == version, timeout=10_000
     )
     assert item._raster.busy is False
+
+
+def test_a_live_view_shows_the_whole_run_and_a_steady_range(paths):
+    """While a run streams, an auto-ranging view whose range followed the data changed on
+    every frame, and its axes laid out their ticks again every frame: live, the x extent is
+    the whole run and y widens only when the data crosses a round step."""
+    _widget, item = paths
+    item.live_x_extent = (0.0, 999.0)
+    x = np.arange(100.0)
+    item.set_data([0, 1], x, [np.linspace(1.0, 2.0, 100), np.linspace(1.5, 1.9, 100)])
+    assert item.dataBounds(0) == pytest.approx((0.0, 99.0))  # not live: exact
+    item.set_live(True)
+    assert item.dataBounds(0) == (0.0, 999.0)
+    steady = item.dataBounds(1)
+    assert steady[0] <= 1.0 and steady[1] >= 2.0
+    # the data moves a little: the range stays
+    item.set_data([0, 1], x, [np.linspace(1.02, 1.97, 100), np.linspace(1.5, 1.9, 100)])
+    assert item.dataBounds(1) == steady
+    item.set_live(False)
+    assert item.dataBounds(1) == pytest.approx((1.02, 1.97))
+    item.set_live(True)
+    item.set_live(False)  # ends the stroking thread
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.floats(-1e6, 1e6, allow_nan=False),
+    st.floats(1e-6, 1e6, allow_nan=False),
+    st.floats(0.0, 0.05),
+)
+def test_a_steady_range_holds_the_data_and_moves_only_in_round_steps(lo, span, nudge):
+    hi = lo + span
+    a, b = steady_range(lo, hi)
+    assert a <= lo and b >= hi
+    assert b - a <= 3 * span  # never much wider than the data
+    # data a little inside the same grid keeps the same range unless it crossed a step
+    inner = steady_range(lo + nudge * span, hi - nudge * span)
+    assert inner[0] >= a - 1e-9 * abs(a) - 1e-12 and inner[1] <= b + 1e-9 * abs(b) + 1e-12

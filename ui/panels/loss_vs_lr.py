@@ -11,6 +11,7 @@ from lrviz.run_store import RunStore
 
 from ..colors import DIVERGED, run_colors
 from .plot_panel import PlotPanel
+from .run_paths import steady_range
 from .sweep_dots import SweepDots
 
 #: The stability limit in red-brown, the best constant step in green: theory's two λ.
@@ -134,6 +135,10 @@ class LossVsLrPanel(PlotPanel):
         self.legend.setVisible(visible)
         self.use_statistic("simulation", visible and self.store is not None)
 
+    def set_streaming(self, streaming: bool) -> None:
+        """A run is streaming into the panel: its points move every frame (see RunDots)."""
+        self.points.set_live(streaming)
+
     def use_statistic(self, owner: str, used: bool) -> None:
         """Say whether ``owner``'s layer, as shown now, plots the final/best loss choice."""
         if used:
@@ -213,12 +218,28 @@ class RunDots(SweepDots):
             "symbolPen": pen,
             "antialias": True,
         }
+        self.live = False
+
+    def set_live(self, live: bool) -> None:
+        """While a run streams, the view fits steady bounds (see :meth:`dataBounds`)."""
+        if bool(live) != self.live:
+            self.live = bool(live)
+            self.informViewBoundsChanged()
+
+    def dataBounds(self, ax: int, frac: float = 1.0, orthoRange=None):
+        """The points' extent; while live, widened to a grid the points cross only now and
+        then (as run_paths does): an auto-ranging view whose range changed with every frame
+        laid out its axes again every frame."""
+        lo, hi = super().dataBounds(ax, frac, orthoRange)
+        if not self.live or lo is None:
+            return (lo, hi)
+        return steady_range(lo, hi)
 
     def set_colors(self, colors) -> np.ndarray:
         """One colour per run (``QColor``s; runs beyond 256 share levels of the colour
         map); returns each run's level, for :meth:`set_points`."""
         keys = np.array([c.rgba() for c in colors], dtype=np.int64)
-        unique, first, levels = np.unique(keys, return_index=True, return_inverse=True)
+        _, first, levels = np.unique(keys, return_index=True, return_inverse=True)
         self.set_palette([pg.mkBrush(colors[i]) for i in first])
         return levels.reshape(-1).astype(np.intp)
 

@@ -7,7 +7,7 @@ import time
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtGui import QFontMetricsF
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QGraphicsItem, QHBoxLayout, QVBoxLayout, QWidget
 
 from lrviz.lr_format import format_lr
 
@@ -166,6 +166,11 @@ class PlotPanel(QWidget):
         self.plot: pg.PlotItem = self.graphics.addPlot(row=0, col=0, axisItems=axis_items)
         explain_plot_export(self.graphics)
         self.plot.showGrid(x=True, y=True, alpha=0.15)
+        # An axis (its grid lines span the plot) was painted again with every frame of the
+        # curves, replaying its labels' text layout: 4 ms an axis, a third of a streaming
+        # frame's paint. Cached as a pixmap, it is drawn again only when it changes.
+        for side in ("left", "bottom", "top", "right"):
+            self.plot.getAxis(side).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         # PlotItem.addItem imposes the plot's own settings on every item, so these must be
         # set here, not per curve. Peak downsampling keeps loss spikes visible on 10M-point
         # logs; clip-to-view only helps once the user zooms (inactive under x auto-range).

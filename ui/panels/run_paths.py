@@ -54,6 +54,8 @@ class RunPaths(pg.GraphicsObject):
         self._raster: CurveRaster | None = None
         self._image = None  # (frame, QImage) last stroked while live
         self._asked = None  # key of the frame asked for and not arrived yet
+        #: x extent of the whole run (data units), which a live view shows from the start
+        self.live_x_extent: tuple[float, float] | None = None
 
     def set_live(self, live: bool) -> None:
         """Streaming (stroke off the GUI thread, show the latest image) or not (paint
@@ -67,6 +69,7 @@ class RunPaths(pg.GraphicsObject):
             if self._raster is not None:
                 self._raster.close()
                 self._raster = None
+        self.informViewBoundsChanged()  # the view fits the exact bounds again (or steady ones)
         self.update()
 
     # --- data -------------------------------------------------------------------------------
@@ -136,12 +139,21 @@ class RunPaths(pg.GraphicsObject):
     # --- what pyqtgraph asks ---------------------------------------------------------------
 
     def dataBounds(self, ax: int, frac: float = 1.0, orthoRange=None):
-        """The shown runs' extent along ``ax``: a reduction over R rows, never a data scan."""
+        """The shown runs' extent along ``ax``: a reduction over R rows, never a data scan.
+
+        While live, the extent is steady (see :func:`steady_range`): the whole run along x,
+        and y widened to a grid that the data crosses only now and then. An auto-ranging
+        view whose range changed every frame had its axes lay out their ticks and labels
+        again every frame, the biggest part of a streaming frame's paint."""
+        if self.live and ax == 0 and self.live_x_extent is not None:
+            lo, hi = self.live_x_extent
+            return _log10(np.array([lo, hi])).tolist() if self._log[0] else (lo, hi)
         rows = self._bounds[self._shown]
         cols = rows[:, 2 * ax : 2 * ax + 2]
         if cols.size == 0 or np.isnan(cols).all():
             return (None, None)
-        return (float(np.nanmin(cols[:, 0])), float(np.nanmax(cols[:, 1])))
+        lo, hi = float(np.nanmin(cols[:, 0])), float(np.nanmax(cols[:, 1]))
+        return steady_range(lo, hi) if self.live else (lo, hi)
 
     def boundingRect(self) -> QRectF:
         return self._rect
@@ -273,6 +285,20 @@ class RunCurve:
 
     def isVisible(self) -> bool:
         return self._paths.isVisible() and self._paths.run_visible(self._run)
+
+
+def steady_range(lo: float, hi: float, steps: int = 8) -> tuple[float, float]:
+    """``(lo, hi)`` widened outwards to multiples of a round step (1, 2 or 5 x 10^k, about
+    a ``steps``-th of the span): a range that grows with the data changes only when the data
+    crosses the next multiple, not on every frame (view units: decades on a log axis)."""
+    span = hi - lo
+    if not (math.isfinite(lo) and math.isfinite(hi)) or span <= 0:
+        return (lo, hi)
+    raw = span / steps
+    decade = 10.0 ** math.floor(math.log10(raw))
+    step = next(m * decade for m in (1, 2, 5, 10) if m * decade >= raw)
+    # min/max: a multiple computed in floating point can land a hair inside the data
+    return (min(math.floor(lo / step) * step, lo), max(math.ceil(hi / step) * step, hi))
 
 
 def _log10(a: np.ndarray) -> np.ndarray:
