@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
@@ -39,13 +41,14 @@ class LossVsLrPanel(PlotPanel):
         self._statistic_users: set[str] = set()
         self.statistic.setVisible(False)
         # The runs' dots are not a PlotDataItem: the legend is told where they are, so it
-        # sits where they are not.
-        self.legend = self.add_legend(curves=self._dots_for_legend)
-        self.trend = pg.PlotDataItem(pen=pg.mkPen((150, 150, 150), width=1), connect="finite")
-        # The runs' points are one item of their own, each run's colour a level whose
-        # symbol is rendered once (see RunDots). Pens and brushes below are Qt objects made
-        # once: pyqtgraph caches a rendered symbol per pen and brush object.
+        # sits where they are not (through the dots alone: a method of the panel held by its
+        # own legend made a cycle whose collection crashed).
         self.points = RunDots()
+        self.legend = self.add_legend(curves=partial(_dots_for_legend, self.points))
+        self.trend = pg.PlotDataItem(pen=pg.mkPen((150, 150, 150), width=1), connect="finite")
+        # The runs' points are one item of their own (self.points, above), each run's colour
+        # a level whose symbol is rendered once (see RunDots). Pens and brushes below are Qt
+        # objects made once: pyqtgraph caches a rendered symbol per pen and brush object.
         self.diverged = pg.PlotDataItem(
             pen=None,
             symbol="x",
@@ -191,6 +194,11 @@ class LossVsLrPanel(PlotPanel):
     def _redraw(self) -> None:
         self._drawn_version = -1
         self.refresh()
+
+
+def _dots_for_legend(dots) -> list:
+    x, y = dots.getData()
+    return [(x, y)] if dots.isVisible() and len(x) else []
 
 
 class RunDots(SweepDots):
