@@ -138,15 +138,17 @@ def test_live_image_follows_new_data(paths, qtbot):
 
 def test_a_live_view_shows_the_whole_run_and_a_steady_range(paths):
     """While a run streams, an auto-ranging view whose range followed the data changed on
-    every frame, and its axes laid out their ticks again every frame: live, the x extent is
-    the whole run and y widens only when the data crosses a round step."""
+    every frame, and its axes laid out their ticks again every frame: live, x and y widen
+    only when the data crosses a round step."""
     _widget, item = paths
-    item.live_x_extent = (0.0, 999.0)
     x = np.arange(100.0)
     item.set_data([0, 1], x, [np.linspace(1.0, 2.0, 100), np.linspace(1.5, 1.9, 100)])
     assert item.dataBounds(0) == pytest.approx((0.0, 99.0))  # not live: exact
     item.set_live(True)
-    assert item.dataBounds(0) == (0.0, 999.0)
+    assert item.dataBounds(0) == (0.0, 100.0)  # steps of 50
+    item.set_data([0, 1], np.arange(121.0), [np.linspace(1.0, 2.0, 121)] * 2)
+    assert item.dataBounds(0) == (0.0, 150.0)  # the next step
+    item.set_data([0, 1], x, [np.linspace(1.0, 2.0, 100), np.linspace(1.5, 1.9, 100)])
     steady = item.dataBounds(1)
     assert steady[0] <= 1.0 and steady[1] >= 2.0
     # the data moves a little: the range stays

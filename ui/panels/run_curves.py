@@ -123,7 +123,6 @@ class RunCurvesPanel(PlotPanel):
         pens = [pg.mkPen(color, width=width) for color in run_colors(store)]
         names = store.names
         self.paths.set_runs(pens, names)
-        self.paths.live_x_extent = (0.0, float(max(store.capacity - 1, 0)))  # the whole run
         # Runs of their own optimizers start together and part at the bottom left, where the
         # legend usually sits: top right first for them (the freest corner wins anyway).
         self.legend.corners = (

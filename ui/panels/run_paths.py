@@ -54,8 +54,6 @@ class RunPaths(pg.GraphicsObject):
         self._raster: CurveRaster | None = None
         self._image = None  # (frame, QImage) last stroked while live
         self._asked = None  # key of the frame asked for and not arrived yet
-        #: x extent of the whole run (data units), which a live view shows from the start
-        self.live_x_extent: tuple[float, float] | None = None
 
     def set_live(self, live: bool) -> None:
         """Streaming (stroke off the GUI thread, show the latest image) or not (paint
@@ -141,19 +139,19 @@ class RunPaths(pg.GraphicsObject):
     def dataBounds(self, ax: int, frac: float = 1.0, orthoRange=None):
         """The shown runs' extent along ``ax``: a reduction over R rows, never a data scan.
 
-        While live, the extent is steady (see :func:`steady_range`): the whole run along x,
-        and y widened to a grid that the data crosses only now and then. An auto-ranging
-        view whose range changed every frame had its axes lay out their ticks and labels
-        again every frame, the biggest part of a streaming frame's paint."""
-        if self.live and ax == 0 and self.live_x_extent is not None:
-            lo, hi = self.live_x_extent
-            return _log10(np.array([lo, hi])).tolist() if self._log[0] else (lo, hi)
+        While live, the extent is steady (see :func:`steady_range`): widened to a grid that
+        the data crosses only now and then (along x in quarters of the span: the curves
+        fill most of the width). An auto-ranging view whose range changed with every frame
+        laid out its axes again every frame, and every frame's picture was stroked for a new
+        transform."""
         rows = self._bounds[self._shown]
         cols = rows[:, 2 * ax : 2 * ax + 2]
         if cols.size == 0 or np.isnan(cols).all():
             return (None, None)
         lo, hi = float(np.nanmin(cols[:, 0])), float(np.nanmax(cols[:, 1]))
-        return steady_range(lo, hi) if self.live else (lo, hi)
+        if not self.live:
+            return (lo, hi)
+        return steady_range(lo, hi, steps=4 if ax == 0 else 8)
 
     def boundingRect(self) -> QRectF:
         return self._rect
