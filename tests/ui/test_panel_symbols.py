@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from lrviz.run_store import RunStore
 from lrviz.simulation_config import SimulationConfig
@@ -179,3 +180,53 @@ def test_dots_are_drawn_in_their_levels_colours(qtbot):
     assert colour_at(3, 3) == (0, 200, 0)
     assert colour_at(5, 5) == (0, 0, 255)
     assert colour_at(4, 4) != (255, 0, 0)  # NaN: no dot
+
+
+def test_a_bigger_palette_after_the_dots_paints_them(qtbot):
+    """A second simulation of more runs gave loss vs λ's dots a palette of more levels than
+    their last grouping had: paint indexed past the grouping's end, and the exception
+    inside Qt's paint crashed the process."""
+    import pyqtgraph as pg
+
+    from ui.panels.sweep_dots import SweepDots
+
+    widget = pg.PlotWidget()
+    qtbot.addWidget(widget)
+    widget.resize(200, 200)
+    widget.show()
+    dots = SweepDots("s", 12, pen=pg.mkPen(None))
+    widget.addItem(dots)
+    dots.set_palette([pg.mkBrush(255, 0, 0)])
+    dots.set_points([1.0, 2.0], [1.0, 2.0], np.array([0, 0]))
+    widget.grab()
+    dots.set_palette([pg.mkBrush(255, 0, 0), pg.mkBrush(0, 200, 0), pg.mkBrush(0, 0, 255)])
+    widget.setRange(xRange=(0, 3), yRange=(0, 3), padding=0)
+    image = widget.grab().toImage()  # painted, the two dots in level 0's colour
+    view = widget.getViewBox()
+    point = widget.mapFromScene(view.mapViewToScene(pg.Point(2, 2)))
+    assert image.pixelColor(point.x(), point.y()).red() == 255
+
+
+@pytest.mark.parametrize("make", ["LossVsIterationPanel", "LossVsLrPanel"])
+def test_a_panel_is_freed_as_soon_as_it_is_dropped(qtbot, make):
+    """A legend held its panel's method (where the curves are): a cycle that only the
+    garbage collector freed, in an order that crashed Qt about half the time
+    (QGraphicsScene::clear on an item already deleted, tests/ui/test_panel_symbols.py)."""
+    import gc
+    import weakref
+
+    from ui.panels import loss_vs_lr, run_curves
+
+    kind = {
+        "LossVsIterationPanel": run_curves.LossVsIterationPanel,
+        "LossVsLrPanel": loss_vs_lr.LossVsLrPanel,
+    }[make]
+    gc.collect()
+    gc.disable()
+    try:
+        panel = kind()
+        ref = weakref.ref(panel)
+        del panel
+        assert ref() is None  # freed by its reference count, not left to the collector
+    finally:
+        gc.enable()

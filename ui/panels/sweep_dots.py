@@ -72,6 +72,7 @@ class SweepDots(pg.GraphicsObject):
         self._sizes = np.array(
             [(p.width(), p.height()) for p in self._pixmaps], dtype=np.float64
         ).reshape(-1, 2)
+        self._group()
         self.update()
 
     def set_points(self, x, y, levels=None) -> None:
@@ -81,9 +82,15 @@ class SweepDots(pg.GraphicsObject):
         levels = np.zeros(x.size, dtype=np.intp) if levels is None else levels
         self._levels = np.asarray(levels, dtype=np.intp)
         self._order = np.argsort(self._levels, kind="stable")
+        self._group()
+        self._remap()
+
+    def _group(self) -> None:
+        """Where each level's dots start in ``_order``, for the palette as it is now (a new
+        palette of more levels than the dots' last grouping made paint index past its end,
+        an exception inside Qt's paint that crashed the process)."""
         count = max(len(self._pixmaps), 1)
         self._starts = np.searchsorted(self._levels[self._order], np.arange(count + 1))
-        self._remap()
 
     def getData(self) -> tuple[np.ndarray, np.ndarray]:
         """The dots in view units, as pyqtgraph's items answer it (log10 on a log axis)."""
