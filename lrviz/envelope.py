@@ -132,6 +132,138 @@ class Envelope:
         return np.full(self.runs, np.nan)
 
 
+class EnvelopeView:
+    """An :class:`Envelope` as a panel draws it, kept up to date incrementally.
+
+    ``x`` and ``y`` are what :meth:`Envelope.curves` gives for every run (each bucket's min
+    then max, then the pending iterations), mapped to view units once: log10 where the axis
+    is logarithmic, with a non-positive value as ``-inf`` (a gap on the axis, and the
+    smallest value under min/max, so merging buckets in view units gives what mapping the
+    merged buckets gives). :meth:`update` maps only the buckets completed since the last
+    update and the pending iterations; when the envelope has merged its buckets, it merges
+    the ones it has mapped the same way. A frame of 256 runs then costs the new columns, not
+    the 2,000 of every curve (a dozen passes over them were most of a frame's refresh).
+
+    Columns ``[0, frozen)`` of ``y`` never change once written (a merge makes new arrays),
+    so another thread may read them while this one updates; the columns after them are
+    rewritten by every update.
+    """
+
+    def __init__(self, envelope: Envelope, log: bool) -> None:
+        self.envelope = envelope
+        self.log = bool(log)
+        self.bucket = 1
+        self.full = 0  # buckets of the envelope mapped into y
+        self.width = 0  # columns of y in use (the full buckets' and the pending ones)
+        self.version = -1  # the envelope's version at the last update
+        self.generation = 0  # changes when y is a new array (a merge): frozen columns differ
+        runs = envelope.runs
+        self.y = np.empty((runs, 0))
+        self.x = np.empty(0)
+        # per run, over the frozen columns: the finite min and max (NaN: none) and whether
+        # a non-positive value (-inf) is among them
+        self._lo = np.full(runs, np.nan)
+        self._hi = np.full(runs, np.nan)
+        self._nonpositive = np.zeros(runs, dtype=bool)
+
+    @property
+    def frozen(self) -> int:
+        """Leading columns of ``y`` that no later update changes (until a merge)."""
+        return self.full * self._per_bucket(self.bucket)
+
+    @staticmethod
+    def _per_bucket(bucket: int) -> int:
+        return 1 if bucket == 1 else 2
+
+    def update(self) -> bool:
+        """Catch up with the envelope. Returns True if anything changed."""
+        env = self.envelope
+        if env.version == self.version:
+            return False
+        self.version = env.version
+        if env.bucket != self.bucket:
+            self._merge_to(env.bucket)
+        per = self._per_bucket(env.bucket)
+        pending = env._pending
+        width = env.count * per + pending.shape[1]
+        if self.y.shape[1] < width:
+            self._grow(max(width, 2 * env.capacity + 2 * pending.shape[1]))
+        if env.count > self.full:
+            new = slice(self.full, env.count)
+            cols = slice(self.full * per, env.count * per)
+            if per == 1:
+                self.y[:, cols] = self._map(env.lo[:, new])
+            else:
+                self.y[:, cols][:, 0::2] = self._map(env.lo[:, new])
+                self.y[:, cols][:, 1::2] = self._map(env.hi[:, new])
+            lo, hi, nonpositive = _summary(self.y[:, cols])
+            self._lo, self._hi = np.fmin(self._lo, lo), np.fmax(self._hi, hi)
+            self._nonpositive |= nonpositive
+            starts = np.arange(self.full, env.count, dtype=np.float64) * env.bucket
+            self.x[cols] = starts if per == 1 else np.repeat(starts, 2)
+            self.full = env.count
+        tail = slice(env.count * per, width)
+        self.y[:, tail] = self._map(pending)
+        self.x[tail] = env.count * env.bucket + np.arange(pending.shape[1], dtype=np.float64)
+        self.width = width
+        return True
+
+    def summary(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per run: the lowest and highest finite value in view units (NaN: none) and
+        whether there is a non-positive one (``-inf``), over every column in use."""
+        lo, hi, nonpositive = _summary(self.y[:, self.frozen : self.width])
+        return np.fmin(self._lo, lo), np.fmax(self._hi, hi), self._nonpositive | nonpositive
+
+    def _map(self, values: np.ndarray) -> np.ndarray:
+        if not self.log:
+            return values
+        out = np.full(values.shape, -np.inf)
+        with np.errstate(invalid="ignore"):
+            np.log10(values, out=out, where=values > 0)
+        out[np.isnan(values)] = np.nan
+        return out
+
+    def _grow(self, width: int) -> None:
+        y = np.empty((self.y.shape[0], width))
+        x = np.empty(width)
+        y[:, : self.width] = self.y[:, : self.width]
+        x[: self.width] = self.x[: self.width]
+        self.y, self.x = y, x
+        self.generation += 1
+
+    def _merge_to(self, bucket: int) -> None:
+        """The envelope doubled its buckets (once or more): merge the mapped ones alike."""
+        y, full, b = self.y, self.full, self.bucket
+        lo = y[:, : self.frozen : self._per_bucket(b)]
+        hi = y[:, self._per_bucket(b) - 1 : self.frozen : self._per_bucket(b)]
+        while b < bucket:
+            half = full // 2  # an odd last bucket is dropped: it is mapped again from env
+            lo = np.fmin(lo[:, 0 : 2 * half : 2], lo[:, 1 : 2 * half : 2])
+            hi = np.fmax(hi[:, 0 : 2 * half : 2], hi[:, 1 : 2 * half : 2])
+            full, b = half, 2 * b
+        self.y = np.empty((y.shape[0], y.shape[1]))  # a new array: frames keep the old one
+        self.y[:, 0 : 2 * full : 2] = lo
+        self.y[:, 1 : 2 * full : 2] = hi
+        self.x = np.empty(y.shape[1])
+        self.x[: 2 * full] = np.repeat(np.arange(full, dtype=np.float64) * b, 2)
+        self.full, self.bucket, self.width = full, b, 2 * full
+        self.generation += 1
+        self._lo, self._hi, self._nonpositive = _summary(self.y[:, : 2 * full])
+
+
+def _summary(part: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per row of ``part``: finite min, finite max (NaN: none), any ``-inf``."""
+    finite = np.where(np.isfinite(part), part, np.nan)
+    if part.shape[1] == 0:
+        nan = np.full(part.shape[0], np.nan)
+        return nan, nan.copy(), np.zeros(part.shape[0], dtype=bool)
+    return (
+        np.fmin.reduce(finite, axis=1),
+        np.fmax.reduce(finite, axis=1),
+        (part == -np.inf).any(axis=1),
+    )
+
+
 def window(values: np.ndarray, start: int, columns: int) -> tuple[np.ndarray, np.ndarray]:
     """Min/max envelope of ``values`` (``(n, R)`` full resolution, rows from iteration
     ``start``) at about ``columns`` buckets: what a zoomed-in view draws. Returns

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lrviz.envelope import Envelope, window
+from lrviz.envelope import Envelope, EnvelopeView, window
 
 
 def brute_force(values: np.ndarray, bucket: int) -> tuple[np.ndarray, np.ndarray]:
@@ -97,3 +97,53 @@ def test_curves_of_several_runs_at_once_equal_each_run_s_curve():
             cx, cy = env.curve(run)
             np.testing.assert_array_equal(x, cx)
             np.testing.assert_array_equal(row, cy)
+
+
+def _mapped(values: np.ndarray, log: bool) -> np.ndarray:
+    """What the panels draw of envelope values: log10, non-positive as -inf, NaN kept."""
+    if not log:
+        return values
+    out = np.full(values.shape, -np.inf)
+    np.log10(values, out=out, where=values > 0)
+    out[np.isnan(values)] = np.nan
+    return out
+
+
+def _summary(mapped: np.ndarray):
+    finite = np.where(np.isfinite(mapped), mapped, np.nan)
+    lo = np.array([np.min(r[~np.isnan(r)]) if (~np.isnan(r)).any() else np.nan for r in finite])
+    hi = np.array([np.max(r[~np.isnan(r)]) if (~np.isnan(r)).any() else np.nan for r in finite])
+    return lo, hi, (mapped == -np.inf).any(axis=1)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.integers(0, 23), min_size=1, max_size=25),
+    st.booleans(),
+    st.integers(0, 2**32 - 1),
+    st.lists(st.sampled_from([0.0, -1.0, np.nan, np.inf]), max_size=8),
+)
+def test_an_envelope_view_is_the_envelope_mapped_whatever_the_batches(sizes, log, seed, odd):
+    """Updated batch by batch, merges included, the view holds exactly what mapping the
+    whole envelope gives (bitwise), and the same per-run summary; its frozen columns never
+    change between merges (the stroking thread draws them meanwhile)."""
+    rng = np.random.default_rng(seed)
+    runs = 3
+    envelope = Envelope(runs, capacity=8)
+    view = EnvelopeView(envelope, log)
+    for size in sizes:
+        values = rng.lognormal(0.0, 3.0, (size, runs))
+        for k, value in enumerate(odd if size else ()):  # zeros, negatives, NaN, inf
+            values[rng.integers(size), k % runs] = value
+        frozen = view.y[:, : view.frozen].copy()
+        generation = view.generation
+        envelope.add(values)
+        view.update()
+        if view.generation == generation:
+            np.testing.assert_array_equal(view.y[:, : frozen.shape[1]], frozen)
+        x, y = envelope.curves(np.arange(runs))
+        np.testing.assert_array_equal(view.x[: view.width], x)
+        expected = _mapped(y, log)
+        np.testing.assert_array_equal(view.y[:, : view.width], expected)
+        for got, want in zip(view.summary(), _summary(expected), strict=True):
+            np.testing.assert_array_equal(got, want)

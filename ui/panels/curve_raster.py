@@ -49,6 +49,8 @@ def stroke(frame: Frame) -> QImage:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, frame.antialias)
         painter.setTransform(frame.transform)
         for pen, (x, y) in zip(frame.pens, frame.curves, strict=True):
+            if len(x) < 2:
+                continue
             painter.setPen(pen)
             painter.drawPath(pg.arrayToQPath(x, y, connect="finite"))
     finally:

@@ -15,11 +15,12 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QLabel
 
 from lrviz.adaptive_lr import DEFAULT_MAX_LR_FACTOR, DEFAULT_MIN_LR_FACTOR
-from lrviz.envelope import Envelope, window
+from lrviz.envelope import Envelope, EnvelopeView, window
 from lrviz.lr_format import format_lr
 from lrviz.run_store import RunStore
 
 from ..colors import DIVERGED, lr_colormap, run_colors
+from .fitted_legend import SCORE_CURVES as LEGEND_SCORE_CURVES
 from .plot_panel import PlotPanel
 from .run_paths import RunCurve, RunPaths
 
@@ -60,6 +61,9 @@ class RunCurvesPanel(PlotPanel):
         self._drawn_counts = np.empty(0, dtype=np.int64)  # iterations drawn per run
         self._zoom: tuple[int, int] | None = None  # iteration range drawn at full detail
         self._behind = False  # some runs still wait for their share of a streaming refresh
+        self._view: EnvelopeView | None = None  # the envelope in view units, kept up to date
+        self._marks: dict[int, tuple[float, float]] = {}  # diverged run -> its × (settled)
+        self._marks_generation = -1
         self.plot.setLabel("bottom", "iteration")
         self.plot.setLabel("left", self.y_label, units=self.y_units)
         self.legend = self.add_legend(curves=self._shown_curves)
@@ -150,13 +154,19 @@ class RunCurvesPanel(PlotPanel):
         self._drawn_counts = np.full(store.runs, -1, dtype=np.int64)
         self._zoom = None
         self._behind = False
+        self._view = None
+        self._marks, self._marks_generation = {}, -1
         self.refresh()
 
     def _shown_curves(self) -> list[tuple[np.ndarray, np.ndarray]]:
         """The shown runs' curves in view coordinates: where the legend should not sit."""
         if not self.paths.isVisible():
             return []
-        return [curve.getData() for curve in self.curves if curve.isVisible()]
+        shown = [curve for curve in self.curves if curve.isVisible()]
+        if len(shown) > LEGEND_SCORE_CURVES:  # the ones the legend would pick, and only them
+            picks = np.linspace(0, len(shown) - 1, LEGEND_SCORE_CURVES).astype(int)
+            shown = [shown[i] for i in picks]
+        return [curve.getData() for curve in shown]
 
     def _legend_sample_toggled(self, run: int) -> None:
         # A legend lists every run or none (_legend_indices): sample k is run k.
@@ -189,6 +199,10 @@ class RunCurvesPanel(PlotPanel):
         if store is None or (store.version == self._drawn_version and not self._behind):
             return False
         self._drawn_version = store.version
+        envelope = self.envelope(store)
+        if envelope is not None and self._zoom_range(store) is None:
+            self._draw_envelope(store, envelope)
+            return True
         counts = np.where(store.diverged_at >= 0, store.diverged_at + 1, store.count)
         changed = counts != self._drawn_counts
         diverged = (store.diverged_at >= 0) & (store.diverged_at < store.count)
@@ -210,6 +224,48 @@ class RunCurvesPanel(PlotPanel):
         self._drawn_counts[changed] = counts[changed]
         self._mark_divergence(store, x, drawn, floor)
         return True
+
+    def _draw_envelope(self, store: RunStore, envelope: Envelope) -> None:
+        """Every run from the store's envelope, mapped to view units incrementally (see
+        :class:`lrviz.envelope.EnvelopeView`): a frame costs the columns that changed."""
+        log = self.paths.log_y
+        view = self._view
+        if view is None or view.envelope is not envelope or view.log != log:
+            view = self._view = EnvelopeView(envelope, log)
+        view.update()
+        floor = self._view_floor(view)
+        self.paths.set_block(view, floor)
+        self._behind = False
+        self._drawn_counts[:] = -1  # the per-run drawing, when it takes over, draws them all
+        self._mark_divergence_in_view(store, view, floor)
+
+    def _view_floor(self, view: EnvelopeView) -> float | None:
+        """Where a non-positive value sits, in view units (None: it is a gap)."""
+        return None
+
+    def _mark_divergence_in_view(self, store: RunStore, view: EnvelopeView, floor) -> None:
+        """A × at each diverged run's last drawn point up to its divergence; a mark whose
+        bucket is complete stays until the view merges its buckets."""
+        if view.generation != self._marks_generation:
+            self._marks, self._marks_generation = {}, view.generation
+        runs = np.flatnonzero((store.diverged_at >= 0) & (store.diverged_at < store.count))
+        x = view.x[: view.width]
+        marks = []
+        for i in runs.tolist():
+            mark = self._marks.get(i)
+            if mark is None:
+                y = view.y[i, : view.width]
+                if floor is not None:
+                    y = np.maximum(y, floor)
+                drawn = np.flatnonzero(np.isfinite(y) & (x <= store.diverged_at[i]))
+                if not drawn.size:
+                    continue
+                k = int(drawn[-1])
+                mark = (float(x[k]), float(10.0 ** y[k]) if view.log else float(y[k]))
+                if k < view.frozen:
+                    self._marks[i] = mark  # its bucket is complete: it stays
+            marks.append(mark)
+        self.diverged_marks.setData([m[0] for m in marks], [m[1] for m in marks])
 
     def _points_per_run(self, store: RunStore) -> int:
         """About how many points a run's curve has now."""
@@ -310,6 +366,13 @@ class LossVsIterationPanel(RunCurvesPanel):
         with np.errstate(invalid="ignore"):
             positive = ys[np.isfinite(ys) & (ys > 0)]
         return float(positive.min()) if positive.size else None
+
+    def _view_floor(self, view: EnvelopeView) -> float | None:
+        """The smallest positive loss of every run, in view units (see _floor)."""
+        if not self.log_y.isChecked() or not view.log:
+            return None
+        lo, _hi, _nonpositive = view.summary()
+        return float(np.nanmin(lo)) if not np.isnan(lo).all() else None
 
     def display_values(self, data: np.ndarray, floor: float | None = None) -> np.ndarray:
         if not self.log_y.isChecked() or floor is None:

@@ -54,6 +54,7 @@ class RunPaths(pg.GraphicsObject):
         self._raster: CurveRaster | None = None
         self._image = None  # (frame, QImage) last stroked while live
         self._asked = None  # key of the frame asked for and not arrived yet
+        self._block: _Block | None = None  # every run's curve from an envelope view
 
     def set_live(self, live: bool) -> None:
         """Streaming (stroke off the GUI thread, show the latest image) or not (paint
@@ -75,6 +76,7 @@ class RunPaths(pg.GraphicsObject):
     def set_runs(self, pens: list, names: list[str]) -> None:
         """One run per pen, all empty and shown."""
         runs = len(pens)
+        self._block = None
         self._pens, self._names = list(pens), list(names)
         self._x = [np.empty(0)] * runs
         self._y = [np.empty(0)] * runs
@@ -89,6 +91,7 @@ class RunPaths(pg.GraphicsObject):
         runs = np.asarray(runs, dtype=np.intp)
         if runs.size == 0:
             return
+        self._leave_block()
         x = np.asarray(x, dtype=np.float64)
         ys = np.asarray(ys, dtype=np.float64).reshape(runs.size, x.size)
         shown_x = _log10(x) if self._log[0] else x
@@ -106,7 +109,29 @@ class RunPaths(pg.GraphicsObject):
             self._paths[i] = None
         self._geometry_changed()
 
+    def set_block(self, view, floor: float | None) -> None:
+        """Every run shows its row of ``view`` (a :class:`lrviz.envelope.EnvelopeView`,
+        already in view units; x linear). ``floor`` (view units) is where non-positive
+        values sit on a log axis; None: they are gaps. Nothing is copied but the columns
+        the view rewrites on its next update: a frame of a streaming run costs what
+        changed, and each curve is put together where it is drawn (for a live panel, on the
+        stroking thread)."""
+        block = _Block(view, floor, self._log[1])
+        self._block = block
+        self._bounds = block.bounds()
+        self._paths = [None] * len(self._paths)
+        self._geometry_changed()
+
+    def _leave_block(self) -> None:
+        """Each run's own arrays again (a zoomed-in view draws them from the history)."""
+        block, self._block = self._block, None
+        if block is not None:
+            for i in range(len(self._x)):
+                self._x[i], self._y[i] = block.curve(i)
+
     def curve(self, run: int) -> tuple[np.ndarray, np.ndarray]:
+        if self._block is not None:
+            return self._block.curve(run)
         return self._x[run], self._y[run]
 
     def shown_curves(self) -> list[tuple[str, np.ndarray, np.ndarray]]:
@@ -114,7 +139,7 @@ class RunPaths(pg.GraphicsObject):
         of the panel's data holds."""
         out = []
         for i in np.flatnonzero(self._shown):
-            x, y = self._x[i], self._y[i]
+            x, y = self.curve(i)
             if x.size == 0:
                 continue
             x = 10.0**x if self._log[0] else x
@@ -129,6 +154,11 @@ class RunPaths(pg.GraphicsObject):
 
     def run_visible(self, run: int) -> bool:
         return bool(self._shown[run])
+
+    @property
+    def log_y(self) -> bool:
+        """The y axis is logarithmic (the data is held in log10)."""
+        return self._log[1]
 
     def setLogMode(self, x: bool, y: bool) -> None:
         """Called by the plot when an axis turns log: the panel re-sends the data."""
@@ -177,7 +207,7 @@ class RunPaths(pg.GraphicsObject):
         pixel_y = abs(vectors[1].y()) or 1.0
         best, best_distance = None, HOVER_PIXELS * pixel_y
         for i in np.flatnonzero(self._shown):
-            xs, ys = self._x[i], self._y[i]
+            xs, ys = self.curve(i)
             if xs.size == 0 or not xs[0] <= x <= xs[-1]:
                 continue
             k = min(int(np.searchsorted(xs, x)), xs.size - 1)
@@ -193,11 +223,12 @@ class RunPaths(pg.GraphicsObject):
 
     def _paint_vectors(self, painter) -> None:
         for i in np.flatnonzero(self._shown):
-            if self._x[i].size < 2:
-                continue
             path = self._paths[i]
             if path is None:
-                path = self._paths[i] = pg.arrayToQPath(self._x[i], self._y[i], connect="finite")
+                x, y = self.curve(i)
+                if x.size < 2:
+                    continue
+                path = self._paths[i] = pg.arrayToQPath(x, y, connect="finite")
             painter.setPen(self._pens[i])
             painter.drawPath(path)
 
@@ -232,10 +263,15 @@ class RunPaths(pg.GraphicsObject):
         return True
 
     def _ask(self, key, transform, width: int, height: int, dpr: float, antialias) -> None:
-        shown = [i for i in np.flatnonzero(self._shown) if self._x[i].size >= 2]
+        if self._block is not None:  # each curve put together on the stroking thread
+            shown = np.flatnonzero(self._shown).tolist()
+            curves = _BlockCurves(self._block, shown)
+        else:
+            shown = [i for i in np.flatnonzero(self._shown) if self._x[i].size >= 2]
+            curves = [(self._x[i], self._y[i]) for i in shown]
         frame = Frame(
             key,
-            [(self._x[i], self._y[i]) for i in shown],
+            curves,
             [self._pens[i] for i in shown],
             transform,
             width,
@@ -283,6 +319,100 @@ class RunCurve:
 
     def isVisible(self) -> bool:
         return self._paths.isVisible() and self._paths.run_visible(self._run)
+
+
+class _Block:
+    """What :meth:`RunPaths.set_block` was given, as it stood: the view's frozen columns
+    (which it never rewrites) and a copy of the rest, so another thread can draw it while
+    the view moves on."""
+
+    def __init__(self, view, floor: float | None, log: bool) -> None:
+        frozen, width = view.frozen, view.width
+        self.x = view.x[:width].copy()
+        self._frozen = view.y[:, :frozen]
+        self._tail = view.y[:, frozen:width].copy()
+        self.floor, self.log = floor, log
+        self._summary = view.summary()
+        self._done = None  # (values as drawn, points kept, runs kept whole), when asked
+
+    def row(self, run: int) -> np.ndarray:
+        """Run ``run``'s values as drawn: non-positive ones at the floor, or gaps."""
+        y = np.concatenate([self._frozen[run], self._tail[run]])
+        return self._as_drawn(y)
+
+    def _as_drawn(self, y: np.ndarray) -> np.ndarray:
+        if self.floor is not None:
+            np.maximum(y, self.floor, out=y)  # -inf (a zero, a negative) to the floor
+        elif self.log:
+            y[y == -np.inf] = np.nan
+        return y
+
+    def curve(self, run: int) -> tuple[np.ndarray, np.ndarray]:
+        ys, keep, whole = self._curves()
+        if whole[run]:
+            return self.x, ys[run]
+        return self.x[keep[run]], ys[run][keep[run]]
+
+    def _curves(self):
+        """Every run's values as drawn, which points to keep, and which runs keep them all:
+        worked out once, over the whole block (a few array operations, where one per run
+        held the interpreter lock for most of a frame), by whichever thread asks first."""
+        done = self._done
+        if done is None:
+            ys = self._as_drawn(np.concatenate([self._frozen, self._tail], axis=1))
+            keep = _not_inside_flat_stretches(ys)
+            done = self._done = (ys, keep, keep.all(axis=1))
+        return done
+
+    def _drawn(self, values: np.ndarray) -> np.ndarray:
+        """Which values are drawn (finite; -inf too where it goes to the floor)."""
+        drawn = np.isfinite(values)
+        if self.floor is not None:
+            drawn |= values == -np.inf
+        return drawn
+
+    def bounds(self) -> np.ndarray:
+        """(runs, 4): x min, x max, y min, y max of each run as drawn (NaN: nothing)."""
+        lo, hi, nonpositive = self._summary
+        runs = lo.size
+        out = np.full((runs, 4), np.nan)
+        if self.floor is not None:
+            lo = np.where(nonpositive, self.floor, lo)
+            hi = np.where(nonpositive, np.fmax(hi, self.floor), hi)
+        out[:, 2], out[:, 3] = lo, hi
+        has = ~np.isnan(lo)
+        width = self.x.size
+        if width == 0 or not has.any():
+            return out
+        # x: the first and last drawn column (the first and last, unless a run's ends are
+        # gaps: a diverged run's last values are NaN); searched only for those runs
+        first = np.zeros(runs, dtype=np.intp)
+        last = np.full(runs, width - 1, dtype=np.intp)
+        for i in np.flatnonzero(has & ~self._drawn(self._column(0))):
+            first[i] = int(np.argmax(self._drawn(self.row(i))))
+        for i in np.flatnonzero(has & ~self._drawn(self._column(width - 1))):
+            last[i] = width - 1 - int(np.argmax(self._drawn(self.row(i))[::-1]))
+        out[has, 0] = self.x[first[has]]
+        out[has, 1] = self.x[last[has]]
+        return out
+
+    def _column(self, k: int) -> np.ndarray:
+        frozen = self._frozen.shape[1]
+        return self._frozen[:, k] if k < frozen else self._tail[:, k - frozen]
+
+
+class _BlockCurves:
+    """A frame's curves from a block: each put together as the stroking thread reaches it."""
+
+    def __init__(self, block: _Block, runs: list[int]) -> None:
+        self._block, self._runs = block, runs
+
+    def __len__(self) -> int:
+        return len(self._runs)
+
+    def __iter__(self):
+        for run in self._runs:
+            yield self._block.curve(run)
 
 
 def steady_range(lo: float, hi: float, steps: int = 8) -> tuple[float, float]:

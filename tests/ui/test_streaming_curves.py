@@ -1,0 +1,92 @@
+"""A streaming panel draws its curves from an incrementally mapped envelope
+(lrviz.envelope.EnvelopeView): frame by frame, the curves, their bounds and the × marks are
+what re-deriving every curve from the envelope draws."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from lrviz.run_store import RunStore
+from lrviz.simulation_config import SimulationConfig
+from ui.panels.run_curves import LossVsIterationPanel, LrVsIterationPanel
+from ui.panels.run_paths import RunPaths
+
+
+def _reference(panel, store):
+    """The curves as drawn before: every run's envelope curve through display_values and
+    RunPaths.set_data (log10, non-positive values at the floor or gaps, flat stretches
+    dropped)."""
+    envelope = panel.envelope(store)
+    runs = np.arange(store.runs)
+    x, ys = envelope.curves(runs)
+    floor = panel._floor(store, ys)
+    if floor is not None:
+        # the smallest positive loss of all, bucket maxima included: Envelope.min_positive
+        # reads the minima only, and missed a bucket's 1e-323 beside its exact 0
+        with np.errstate(invalid="ignore"):
+            floor = float(ys[np.isfinite(ys) & (ys > 0)].min())
+    paths = RunPaths()
+    paths.setLogMode(False, panel.paths.log_y)
+    paths.set_runs([None] * store.runs, store.names)
+    paths.set_data(runs, x, panel.display_values(ys, floor))
+    marks = []
+    for i in np.flatnonzero((store.diverged_at >= 0) & (store.diverged_at < store.count)):
+        y = panel.display_values(ys[i], floor)
+        ok = np.flatnonzero(np.isfinite(y) & (x <= store.diverged_at[i]))
+        if ok.size:
+            marks.append((x[ok[-1]], y[ok[-1]]))
+    return paths, marks
+
+
+@pytest.mark.parametrize(
+    ("panel_type", "log_y", "schedule"),
+    [
+        (LossVsIterationPanel, True, None),
+        (LossVsIterationPanel, False, None),
+        (LrVsIterationPanel, True, {"policy": "cosine", "total_steps": 1500}),
+    ],
+)
+def test_streamed_curves_are_the_envelopes_curves_frame_by_frame(
+    qtbot, panel_type, log_y, schedule
+):
+    # λ = 0.1 = 1/L reaches a loss of exactly 0 (drawn at the floor); λ > 0.2 diverges
+    # (its ×); the cosine's λ reaches 0 at iteration 1500 (a gap on the log axis); 5,000
+    # iterations merge the envelope's buckets three times.
+    config = SimulationConfig(
+        objective="quadratic",
+        lrs=np.array([1e-3, 0.01, 0.05, 0.1, 0.19, 0.25, 0.4]),
+        iterations=5000,
+        dim=2,
+        condition=1.0,
+        curvature=10.0,
+        schedule=schedule,
+    )
+    store = RunStore(config.lrs, config.iterations, envelopes=True)
+    panel = panel_type()
+    qtbot.addWidget(panel)
+    if panel_type is LossVsIterationPanel:
+        panel.log_y.setChecked(log_y)
+    panel.set_store(store)
+    panel.set_streaming(True)
+    frames = 0
+    for batch in config.build().run(batch_iterations=317, batch_seconds=1e9):
+        store.append(batch)
+        assert panel.refresh()
+        frames += 1
+        reference, marks = _reference(panel, store)
+        for i in range(store.runs):
+            x, y = panel.curves[i].getData()
+            ex, ey = reference.curve(i)
+            np.testing.assert_array_equal(x, ex)
+            np.testing.assert_allclose(y, ey, rtol=1e-12, atol=0)
+        np.testing.assert_allclose(panel.paths._bounds, reference._bounds, rtol=1e-12)
+        mx, my = panel.diverged_marks.getData()
+        got = sorted(zip(mx, 10.0**my if panel.paths.log_y else my, strict=True))
+        assert len(got) == len(marks)
+        np.testing.assert_allclose(
+            np.array(got).reshape(-1, 2), np.array(sorted(marks)).reshape(-1, 2), rtol=1e-9
+        )
+    panel.set_streaming(False)
+    assert frames == 16 and store.diverged_at[-1] >= 0
+    assert panel.envelope(store).bucket == 8  # merged three times
