@@ -360,7 +360,17 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--iterations", type=int, default=None, help="the simulations' iterations instead"
     )
+    parser.add_argument(
+        "--read-in-thread",
+        action="store_true",
+        help="read big logs and stores on the loader's thread, not in a child process "
+        "(the way before lrviz/watch_process.py, for comparison)",
+    )
     args = parser.parse_args(argv)
+    if args.read_in_thread:
+        from lrviz import watch_process
+
+        watch_process.wants_child = lambda size_bytes, store: False
     if args.stalls:
         sys.path.insert(0, str(Path(__file__).resolve().parent))
         import stall_watch

@@ -39,6 +39,10 @@ PIECE_BYTES = 1 << 20
 OUT_OF_BAND_BYTES = 64 << 10
 #: Runs unpickled in one piece (a few ms of interpreter lock each).
 RUNS_PER_MESSAGE = 200
+#: How much lower the child's priority is than the app's: on a busy machine the window's
+#: thread, which needs a core for a moment every few ms, is served before the parse (on
+#: Linux, nice only orders the processes of one session, the app and its child).
+CHILD_NICENESS = 10
 #: Seconds to wait for a killed child to be reaped.
 REAP_SECONDS = 2.0
 
@@ -137,6 +141,16 @@ def _end(process, conn) -> None:
 
 def _serve(conn, target: str, mapping, store: bool) -> None:
     """The child: a watcher, polled each time the parent asks."""
+    try:
+        # A session of its own: Linux's scheduler shares the cores between sessions first,
+        # so the parse no longer spends the app's share, which the window's thread needs.
+        os.setsid()
+    except (AttributeError, OSError):  # not on this system: as it is
+        pass
+    try:
+        os.nice(CHILD_NICENESS)
+    except (AttributeError, OSError):  # no os.nice (Windows), or not allowed: as it is
+        pass
     if store:
         from lrviz.stores import StoreWatcher
 

@@ -89,6 +89,24 @@ class LoadedLog:
         return getattr(self.data, "format", "?")
 
 
+class StoreLogWatcher:
+    """A store (:class:`lrviz.stores.StoreWatcher`) read on the loader's own thread, behind
+    the LogWatcher interface the library polls (``poll() -> changed``, ``data``); stores
+    are read in a child process instead (:mod:`lrviz.watch_process`) unless that is off."""
+
+    def __init__(self, url: str) -> None:
+        from lrviz.stores import StoreWatcher
+
+        self._watcher = StoreWatcher(url)
+
+    def poll(self) -> bool:
+        return bool(self._watcher.poll())
+
+    @property
+    def data(self):
+        return self._watcher.data
+
+
 def file_stamp(path: Path) -> tuple:
     """What changes when a log is written to: size and modification time of its files."""
     try:
@@ -259,6 +277,8 @@ class LogLibrary(QObject):
                             # Parsed in a child process: the parse holds the child's
                             # interpreter lock, not the one the GUI thread needs.
                             watcher = ChildWatcher(url or path, mapping, store=url is not None)
+                        elif url:
+                            watcher = StoreLogWatcher(url)
                         else:
                             watcher = LogWatcher(path, mapping)
                     changed = watcher.poll()

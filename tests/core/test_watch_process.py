@@ -4,6 +4,7 @@ them here, handed back in pieces; live growth, errors and a dead child handled."
 from __future__ import annotations
 
 import multiprocessing
+import os
 import shutil
 import threading
 from pathlib import Path
@@ -219,3 +220,17 @@ def test_what_goes_to_a_child():
     assert watch_process.wants_child(0, store=True)
     assert watch_process.wants_child(watch_process.CHILD_BYTES, store=False)
     assert not watch_process.wants_child(watch_process.CHILD_BYTES - 1, store=False)
+
+
+@pytest.mark.skipif(not hasattr(os, "setsid"), reason="sessions and nice are POSIX")
+def test_the_child_gives_way_to_the_app(tmp_path, watcher_of):
+    """A session of its own and a lower priority: the parse must not take the cores the
+    window's thread needs (Linux shares them between sessions first)."""
+    path = tmp_path / "train.csv"
+    write_rows(path, 0, 10, header=True)
+    w = watcher_of(path)
+    w.poll()
+    pid = w._process.pid
+    assert os.getsid(pid) == pid != os.getsid(0)
+    ours = os.getpriority(os.PRIO_PROCESS, 0)
+    assert os.getpriority(os.PRIO_PROCESS, pid) == min(19, ours + watch_process.CHILD_NICENESS)
