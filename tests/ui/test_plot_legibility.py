@@ -131,8 +131,21 @@ def test_the_demo_legends_are_whole_inside_their_plots(qtbot, window, size):
     with qtbot.waitSignal(window.simulation_finished, timeout=60_000):
         window.start_demo()
     window.redraw()
-    assert assert_legend_readable(window.loss_vs_lr) == "plot"
+    assert_legend_readable(window.loss_vs_lr)
     assert assert_legend_readable(window.loss_vs_iteration) == "plot"
+    # and hides none of the runs' points (at 1024x700 it sat on the lowest loss)
+    panel = window.loss_vs_lr
+    if panel.legend.isVisible():
+        box = panel.legend.sceneBoundingRect()
+        view = panel.plot.getViewBox()
+        for item in (panel.points, panel.diverged):
+            x, y = item.getData()
+            hidden = [
+                (a, b)
+                for a, b in zip(x, y, strict=True)
+                if box.contains(view.mapViewToScene(pg_point(a, b)))
+            ]
+            assert not hidden
 
 
 @pytest.mark.parametrize("size", [(1024, 700), (1920, 1080)])
@@ -223,3 +236,35 @@ def test_a_legend_with_no_room_in_its_plot_moves_to_the_header_and_back(qtbot):
     assert not panel.header_legend.isVisible()
     legend.setVisible(False)  # its layer hidden: in neither place
     assert not legend.isVisible() and not panel.header_legend.isVisible()
+
+
+def _store(diverge: bool):
+    from lrviz.engine import Batch
+    from lrviz.run_store import RunStore
+
+    lrs = np.array([0.01, 0.1, 0.3])
+    store = RunStore(lrs, 50)
+    loss = np.outer(np.geomspace(1.0, 1e-2, 50), [1.0, 1.0, 1.0])
+    diverged_at = np.full(3, -1)
+    if diverge:
+        loss[20:, 2] = np.nan
+        diverged_at[2] = 20
+    store.append(Batch(0, loss, np.tile(lrs, (50, 1)), None, diverged_at, None, True))
+    return store
+
+
+def test_the_legends_list_diverged_only_once_a_run_has(qtbot):
+    """Every legend listed '× diverged' before any run diverged, and in the edge of
+    stability's, where none does: a row for nothing on the plot."""
+    from ui.panels.loss_vs_lr import LossVsLrPanel
+    from ui.panels.run_curves import LossVsIterationPanel
+
+    for panel in (LossVsLrPanel(), LossVsIterationPanel()):
+        qtbot.addWidget(panel)
+        panel.set_store(_store(diverge=False))
+        panel.refresh()
+        names = [name for _item, name in panel.legend.entries]
+        assert "diverged" not in names
+        panel.set_store(_store(diverge=True))
+        panel.refresh()
+        assert "diverged" in [name for _item, name in panel.legend.entries]

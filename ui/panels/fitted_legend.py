@@ -24,7 +24,7 @@ from html import escape
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, Qt, QTimer
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFontMetrics
 from PySide6.QtWidgets import QLabel, QSizePolicy
 
@@ -51,7 +51,7 @@ EDGES = ("left", "right", "top", "bottom")
 #: What an edge's middle must save over the best corner to be chosen (a corner reads better).
 EDGE_COST = 1.0
 #: Above this fraction of its view's area, a legend goes to the panel's header.
-MAX_COVER = 1 / 4
+MAX_COVER = 1 / 5
 #: Names longer than this many characters may take two lines in a narrow view.
 WRAP_AT = 14
 #: Another corner must have this much less data under it (a fraction) to move the legend.
@@ -59,8 +59,11 @@ MOVE_MARGIN = 0.25
 #: A point (a run's final loss, a trial) under a legend costs as much as this many line
 #: samples: hiding a marker hides a result, a stretch of line only its way there.
 POINT_WEIGHT = 4.0
+#: Line samples under a legend (a curve across its whole width counts 4) that send it to the
+#: header when the header has the room.
+LINE_COVER = 4.0
 #: Lines of a panel's header a legend may take.
-HEADER_LINES = 2
+HEADER_LINES = 3
 #: Curves and points sampled to score a corner: enough to see where data is, cheap per frame.
 SCORE_CURVES = 64
 SCORE_POINTS = 256
@@ -106,6 +109,7 @@ class FittedLegend(pg.LegendItem):
         self.moved_by_user = False
         self._wanted = True  # the owner shows the legend
         self._fits = True
+        self._covering = False  # it would hide a marker: in the header instead
         self._more: pg.PlotDataItem | None = None
         self._shown_key = None  # (font, rows) the layout holds now
         self._refit = QTimer(self)
@@ -116,7 +120,10 @@ class FittedLegend(pg.LegendItem):
         self._replace.setInterval(PLACE_INTERVAL_MS)
         self._replace.timeout.connect(self.place)
         self.setParentItem(view)
-        view.sigResized.connect(self.fit)
+        # Deferred, never run inside the signal: a view resized while its widget tree is
+        # torn down (a closed panel freed by the collector) must not rebuild the legend's
+        # items then (a segfault now and then).
+        view.sigResized.connect(self._schedule_fit)
         view.sigRangeChanged.connect(self._range_changed)
 
     @property
@@ -144,16 +151,31 @@ class FittedLegend(pg.LegendItem):
         self.entries = []
         self._entries_changed()
 
+    def has(self, item) -> bool:
+        """Whether ``item`` has an entry."""
+        return any(i is item for i, _name in self.entries)
+
+    def name_when(self, item, name: str, shown: bool) -> None:
+        """An entry for ``item`` while ``shown`` (a marker for what may not happen: no
+        "diverged" before a run diverges), none otherwise."""
+        if shown and not self.has(item):
+            self.addItem(item, name)
+        elif not shown and self.has(item):
+            self.removeItem(item)
+
     def rename(self, item, name: str) -> None:
         """Give ``item``'s entry a new name (the legend refits to it)."""
         self.entries = [(i, str(name) if i is item else n) for i, n in self.entries]
         self._entries_changed()
 
+    def _schedule_fit(self, *_args) -> None:
+        self._refit.start(0)
+
     def _entries_changed(self) -> None:
+        # Laid out once, soon: a run's legend gains its entries one by one, and each layout
+        # made (and threw away) a row of items per entry so far.
         self._shown_key = None
-        self._show(self.labelTextSize(), False, len(self.entries))  # at once, fitted soon
-        self._apply_visibility()
-        self._refit.start(0)  # many entries added in a row fit once
+        self._refit.start(0)
 
     # --- visibility ------------------------------------------------------------------------
     def setVisible(self, visible: bool) -> None:
@@ -171,11 +193,11 @@ class FittedLegend(pg.LegendItem):
         return self._wanted
 
     def _apply_visibility(self) -> None:
-        in_plot = self._wanted and self._fits and bool(self.entries)
-        super().setVisible(in_plot)
+        in_header = not self._fits or self._covering
+        super().setVisible(self._wanted and not in_header and bool(self.entries))
         header = self.header
         if header is not None:
-            header.set_entries(self.entries if self._wanted and not self._fits else [], owner=self)
+            header.set_entries(self.entries if self._wanted and in_header else [], owner=self)
 
     # --- fitting ---------------------------------------------------------------------------
     def fit(self) -> None:
@@ -184,6 +206,7 @@ class FittedLegend(pg.LegendItem):
         width, height = self.view.width(), self.view.height()
         if width < 1 or height < 1:
             return
+        self._covering = False
         room_w, room_h = width - 2 * MARGIN, height - 2 * MARGIN
         small = width < SMALL_VIEW[0] or height < SMALL_VIEW[1]
         count = len(self.entries)
@@ -199,7 +222,7 @@ class FittedLegend(pg.LegendItem):
         self._fits = count == 0 or choice is not None
         if choice is not None:
             self._show(*choice)
-            # A legend over a quarter of a small plot hides what it names: the header instead.
+            # A legend over a fifth of a small plot hides what it names: the header instead.
             if self.header is not None and self.width() * self.height() > MAX_COVER * (
                 width * height
             ):
@@ -208,9 +231,10 @@ class FittedLegend(pg.LegendItem):
         if self.moved_by_user:
             self._keep_inside()
             return
-        self.place()
+        self.place(to_header=False)
         if choice is not None and not choice[1] and self.isVisible():
             self._try_narrower(choice, room_w, room_h)
+        self._leave_markers_free()
 
     def _try_narrower(self, choice, room_w: float, room_h: float) -> None:
         """Where every place has data under the legend, long names on two lines may leave
@@ -276,9 +300,11 @@ class FittedLegend(pg.LegendItem):
         if not self.moved_by_user and self.isVisible() and not self._replace.isActive():
             self._replace.start()
 
-    def place(self) -> None:
+    def place(self, to_header: bool = True) -> None:
         """Move to the allowed corner (or, where all of them are covered, the middle of an
-        edge) with the least data under it."""
+        edge) with the least data under it; to the header (if ``to_header`` and it has the
+        room) where even that hides a marker. Back from the header only on :meth:`fit`, so
+        that a streaming run does not make it come and go."""
         self._replace.stop()
         if not self.isVisible() or self.moved_by_user:
             return
@@ -291,6 +317,21 @@ class FittedLegend(pg.LegendItem):
         elif self.corner not in scores:
             self.corner = best
         self._anchor(self.corner)
+        if to_header:
+            self._leave_markers_free()
+
+    def _leave_markers_free(self) -> None:
+        """Where the legend would hide a run's point (the demo's lowest loss in a narrow
+        loss vs λ) or a curve across its width (the edge of stability's λ = 1 in a small
+        loss vs iteration), the header names the entries instead, if it has the room for
+        them all."""
+        header = self.header
+        if header is None or not self.isVisible() or self.moved_by_user:
+            return
+        hides = self._markers_under(self.corner) or self._score(self.corner) >= LINE_COVER
+        if hides and header.has_room(self.entries):
+            self._covering = True
+            self._apply_visibility()
 
     def _candidates(self) -> tuple[str, ...]:
         return (*self.corners, *(e for e in EDGES if e not in self.corners))
@@ -321,14 +362,28 @@ class FittedLegend(pg.LegendItem):
             if other is not self and isinstance(other, pg.LegendItem) and other.isVisible():
                 if pixels.intersects(other.mapRectToParent(other.boundingRect())):
                     return 1e9
-        top_left = self.view.mapToView(pixels.topLeft())
-        bottom_right = self.view.mapToView(pixels.bottomRight())
-        x0, x1 = sorted((top_left.x(), bottom_right.x()))
-        y0, y1 = sorted((top_left.y(), bottom_right.y()))
+        x0, x1, y0, y1 = self._data_box(corner)
         score = 0.0
         for x, y, line in self._data():
             score += _covered(x, y, line, x0, x1, y0, y1)
         return score
+
+    def _markers_under(self, where: str) -> int:
+        """How many markers (points, ×) lie under the legend at ``where``."""
+        x0, x1, y0, y1 = self._data_box(where)
+        count = 0
+        for x, y, line in self._data():
+            if not line:
+                count += int(_covered(x, y, False, x0, x1, y0, y1) / POINT_WEIGHT)
+        return count
+
+    def _data_box(self, where: str) -> tuple[float, float, float, float]:
+        pixels = self.corner_rect(where)
+        top_left = self.view.mapToView(pixels.topLeft())
+        bottom_right = self.view.mapToView(pixels.bottomRight())
+        x0, x1 = sorted((top_left.x(), bottom_right.x()))
+        y0, y1 = sorted((top_left.y(), bottom_right.y()))
+        return x0, x1, y0, y1
 
     def _data(self):
         """``(x, y, is_line)`` in view coordinates of what the view shows, sampled."""
@@ -343,8 +398,8 @@ class FittedLegend(pg.LegendItem):
             if item.opts.get("symbol") is not None and arrays[-1][2]:
                 arrays.append((x, y, False))  # a line through points: both count
         curves = self.curves
-        if curves is not None:
-            arrays.extend((x, y, True) for x, y in curves())
+        if curves is not None:  # (x, y) of a line, or (x, y, False) of markers
+            arrays.extend((x, y, *kind) if kind else (x, y, True) for x, y, *kind in curves())
         if len(arrays) > SCORE_CURVES:
             picks = np.linspace(0, len(arrays) - 1, SCORE_CURVES).astype(int)
             arrays = [arrays[i] for i in picks]
@@ -401,7 +456,10 @@ def _covered(x, y, line: bool, x0: float, x1: float, y0: float, y1: float) -> fl
 class HeaderLegend(QLabel):
     """One line of a panel's header naming what a legend too big for its plot names: a
     coloured sample and a name per entry, as many as the line has room for, then "+N more"
-    (the tooltip lists them all)."""
+    (the tooltip lists them all). ``changed`` says its entries changed (the panel may give it
+    a row of its own)."""
+
+    changed = Signal()
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -419,6 +477,20 @@ class HeaderLegend(QLabel):
         else:
             self._owners.pop(key, None)
         self._compose()
+        self.changed.emit()
+
+    def line_width(self, entries=None) -> float:
+        """Pixels the entries take on one line."""
+        entries = self.entries() if entries is None else entries
+        metrics = QFontMetrics(self.font())
+        gap = metrics.horizontalAdvance("   ")
+        widths = [metrics.horizontalAdvance(f"{_sample(item)[0]} {name}") for item, name in entries]
+        return sum(widths) + gap * max(len(widths) - 1, 0)
+
+    def has_room(self, entries) -> bool:
+        """Whether ``entries`` fit on one line as wide as the panel."""
+        panel = self.parentWidget()
+        return panel is not None and self.line_width(entries) <= panel.width() - 16
 
     def entries(self) -> list[tuple[object, str]]:
         return [entry for entries in self._owners.values() for entry in entries]

@@ -67,8 +67,7 @@ class LossVsLrPanel(PlotPanel):
         )
         for item in (self.trend, self.points, self.diverged, self.zeros):
             self.plot.addItem(item)
-        self.legend.addItem(self.points, "run (colour = λ)")
-        self.legend.addItem(self.diverged, "diverged")
+        self.legend.addItem(self.points, "run (colour = λ)")  # "diverged" once one does
         self._zeros_in_legend = False
         self.theory_lines: list[pg.InfiniteLine] = []
         view = self.plot.getViewBox()
@@ -155,6 +154,7 @@ class LossVsLrPanel(PlotPanel):
         if self._zeros_in_legend:
             self.legend.removeItem(self.zeros)
             self._zeros_in_legend = False
+        self.legend.removeItem(self.diverged)  # until a run of this store diverges
         self._levels = self.points.set_colors(run_colors(store))
         own = store.optimizers is not None  # then the colours name optimizers, x is each λ₀
         self.points.name = "run (colour = optimizer)" if own else "run (colour = λ)"
@@ -189,6 +189,7 @@ class LossVsLrPanel(PlotPanel):
         cap = top * 3 if not np.any(ok) else loss[ok].max() * 3
         shown = np.where(np.isfinite(loss) & (loss > 0), np.minimum(loss, cap), cap)
         self.diverged.setData(lrs[diverged], shown[diverged])
+        self.legend.name_when(self.diverged, "diverged", bool(diverged.any()))
         return True
 
     def _redraw(self) -> None:
@@ -198,7 +199,7 @@ class LossVsLrPanel(PlotPanel):
 
 def _dots_for_legend(dots) -> list:
     x, y = dots.getData()
-    return [(x, y)] if dots.isVisible() and len(x) else []
+    return [(x, y, False)] if dots.isVisible() and len(x) else []  # markers, not a line
 
 
 class RunDots(SweepDots):

@@ -184,11 +184,16 @@ class PlotPanel(QWidget):
         self.header_legend = HeaderLegend()
         self.header.addWidget(self.header_legend, 100)
         self.header.addStretch(1)
+        # The legend's own row, for when the options leave its line too little room.
+        self.legend_row = QHBoxLayout()
+        self.legend_row.setContentsMargins(6, 0, 6, 0)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addLayout(self.header)
+        layout.addLayout(self.legend_row)
         layout.addWidget(self.graphics, 1)
+        self.header_legend.changed.connect(self._place_header_legend)
 
     def add_legend(self, **kwargs) -> FittedLegend:
         """The plot's legend, fitted to its view (see :class:`FittedLegend` for
@@ -197,6 +202,30 @@ class PlotPanel(QWidget):
         legend = FittedLegend(self.plot.getViewBox(), **kwargs)
         self.plot.legend = legend  # where pyqtgraph puts the items added with a name
         return legend
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._place_header_legend()
+
+    def _place_header_legend(self) -> None:
+        """The header's legend beside the options where they leave it the room for all its
+        entries, else on a row of its own below them."""
+        legend = self.header_legend
+        if not legend.entries():
+            return
+        others = 0
+        for i in range(self.header.count()):
+            widget = self.header.itemAt(i).widget()
+            if widget is not None and widget is not legend and not widget.isHidden():
+                others += widget.sizeHint().width() + self.header.spacing()
+        inline = legend.line_width() <= self.width() - others - 16
+        in_header = self.header.indexOf(legend) >= 0
+        if inline and not in_header:
+            self.legend_row.removeWidget(legend)
+            self.header.insertWidget(0, legend, 100)
+        elif not inline and in_header:
+            self.header.removeWidget(legend)
+            self.legend_row.addWidget(legend)
 
     def add_toggle(self, text: str, checked: bool, tooltip: str, slot) -> QCheckBox:
         box = QCheckBox(text)

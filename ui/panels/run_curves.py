@@ -145,8 +145,7 @@ class RunCurvesPanel(PlotPanel):
             sample.visibleChanged.connect(partial(self._legend_sample_toggled, index))
             self._legend_samples.append(sample)
             self.legend.addItem(sample, names[index])
-        self.plot.addItem(self.diverged_marks)
-        self.legend.addItem(self.diverged_marks, "diverged")
+        self.plot.addItem(self.diverged_marks)  # in the legend once a run diverges
         # Colours name the runs (each its own optimizer), not λ: no λ colour bar then.
         self._set_colorbar(store.lrs if store.optimizers is None else store.lrs[:1])
         self.set_simulation_visible(self.simulation_visible)
@@ -322,6 +321,7 @@ class RunCurvesPanel(PlotPanel):
                 xs.append(float(x[finite[-1]]))
                 marks.append(float(y[finite[-1]]))
         self.diverged_marks.setData(xs, marks)
+        self.legend.name_when(self.diverged_marks, "diverged", bool(xs))
 
 
 class LossVsIterationPanel(RunCurvesPanel):
