@@ -268,3 +268,22 @@ def test_the_legends_list_diverged_only_once_a_run_has(qtbot):
         panel.set_store(_store(diverge=True))
         panel.refresh()
         assert "diverged" in [name for _item, name in panel.legend.entries]
+
+
+@pytest.mark.parametrize("kind", ["loss vs iteration", "loss surface"])
+def test_a_legend_holds_its_panel_only_weakly(qtbot, kind):
+    """The legend (an item of the panel's own scene) held a bound method of the panel: the
+    panel lived until the collector freed the legend, whose dealloc then freed the panel
+    and its scene, which deleted the legend again (a segfault in test_panel_symbols, about
+    one run in six)."""
+    from ui.panels.loss_surface import LossSurfacePanel
+    from ui.panels.run_curves import LossVsIterationPanel
+
+    panel = LossVsIterationPanel() if kind == "loss vs iteration" else LossSurfacePanel()
+    qtbot.addWidget(panel)
+    strong = [
+        name
+        for name, value in vars(panel.legend).items()
+        if value is panel or getattr(value, "__self__", None) is panel
+    ]
+    assert not strong
