@@ -172,10 +172,10 @@ class FittedLegend(pg.LegendItem):
         self._refit.start(0)
 
     def _entries_changed(self) -> None:
-        # Laid out once, soon: a run's legend gains its entries one by one, and each layout
-        # made (and threw away) a row of items per entry so far.
         self._shown_key = None
-        self._refit.start(0)
+        self._show(self.labelTextSize(), False, len(self.entries))  # at once, fitted soon
+        self._apply_visibility()
+        self._refit.start(0)  # many entries added in a row fit once
 
     # --- visibility ------------------------------------------------------------------------
     def setVisible(self, visible: bool) -> None:
