@@ -265,6 +265,7 @@ class RunCurvesPanel(PlotPanel):
                     self._marks[i] = mark  # its bucket is complete: it stays
             marks.append(mark)
         self.diverged_marks.setData([m[0] for m in marks], [m[1] for m in marks])
+        self.legend.name_when(self.diverged_marks, "diverged", bool(marks))
 
     def _points_per_run(self, store: RunStore) -> int:
         """About how many points a run's curve has now."""
