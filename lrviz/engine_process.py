@@ -18,7 +18,6 @@ simulation stays paused and memory stays bounded.
 from __future__ import annotations
 
 import multiprocessing
-import os
 import threading
 from collections.abc import Iterator
 
@@ -30,11 +29,6 @@ from .errors import LrvizError
 AHEAD = 2
 #: Seconds to wait for a killed child to be reaped.
 REAP_SECONDS = 2.0
-#: How much nicer (lower priority) than the app the child runs. On a machine with fewer
-#: free cores than busy threads the window's thread waited for a core for two thirds of
-#: each stall, behind the engine at the same priority (docs/benchmarks.md); at a lower
-#: priority the engine takes whatever the window leaves, which is nearly all of it.
-NICENESS = 10
 
 
 class EngineProcessError(LrvizError):
@@ -146,7 +140,6 @@ class RemoteSimulation:
 
 def _serve(conn, config, record_weights: bool, batch_iterations: int, batch_seconds: float):
     """The child: build the simulation, then compute a batch each time the parent asks."""
-    _lower_priority(NICENESS)
     try:
         simulation = config.build()
         simulation.record_weights = record_weights
@@ -166,12 +159,3 @@ def _serve(conn, config, record_weights: bool, batch_iterations: int, batch_seco
             conn.send(("failed", f"{type(exc).__name__}: {exc}"))
         except (OSError, ValueError):
             pass
-
-
-def _lower_priority(steps: int) -> None:
-    """Make this process ``steps`` nicer where the platform can (POSIX; elsewhere it keeps
-    the app's priority)."""
-    try:
-        os.nice(steps)
-    except (AttributeError, OSError):
-        pass

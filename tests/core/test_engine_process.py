@@ -3,7 +3,6 @@ resumed without losing one, failures reported in one line."""
 
 from __future__ import annotations
 
-import os
 import types
 
 import numpy as np
@@ -125,22 +124,3 @@ def test_an_interrupted_stream_ends_at_once_and_resumes_without_losing_a_batch()
         [b.loss for b in config.build().run(batch_iterations=300, batch_seconds=1e9)]
     )
     np.testing.assert_array_equal(got, expected)
-
-
-@pytest.mark.skipif(not hasattr(os, "getpriority"), reason="POSIX priorities")
-def test_the_child_runs_at_a_lower_priority_than_the_app():
-    """At the app's priority the engine took the core the window's thread waited for (two
-    thirds of each stall, measured on a busy 2-core machine): it runs NICENESS nicer."""
-    from lrviz import engine_process
-
-    config = _config(iterations=200_000)
-    remote = _remote(config)
-    try:
-        stream = remote.run(batch_iterations=100, batch_seconds=1e9)
-        next(stream)  # the child has started and computed a batch
-        mine = os.getpriority(os.PRIO_PROCESS, 0)
-        child = os.getpriority(os.PRIO_PROCESS, remote._process.pid)
-        stream.close()
-    finally:
-        remote.close()
-    assert child == min(mine + engine_process.NICENESS, 19)

@@ -12,6 +12,7 @@ any frame still waiting, so a slow stroke never queues frames behind it.
 from __future__ import annotations
 
 import threading
+import time
 import weakref
 
 import numpy as np
@@ -114,6 +115,10 @@ class CurveRaster(QObject):
 
 #: Seconds the idle thread waits before it checks whether its raster still exists.
 IDLE_CHECK_SECONDS = 1.0
+#: After stroking a frame the thread rests this many times as long (at most
+#: MAX_REST_SECONDS) before the next: at most half a core a panel while a run streams.
+REST_FACTOR = 1.0
+MAX_REST_SECONDS = 0.25
 
 
 def _stroke_frames(raster_ref, queue: _Queue) -> None:
@@ -126,7 +131,9 @@ def _stroke_frames(raster_ref, queue: _Queue) -> None:
             if queue.closed:
                 return
             frame, queue.wanted = queue.wanted, None
+        started = time.perf_counter()
         image = stroke(frame)
+        stroked = time.perf_counter() - started
         with queue.wake:
             queue.busy = queue.wanted is not None
         raster = raster_ref()
@@ -134,6 +141,13 @@ def _stroke_frames(raster_ref, queue: _Queue) -> None:
             return
         raster._deliver(frame, image)
         del raster  # no reference while idle: the item may go away
+        # Rest as long as the stroke took before the next one (a frame asked for meanwhile
+        # waits, newest wins; closing does not): stroking back to back, the panels' threads
+        # took CPU the engine needed on 2 cores, for frames the eye does not need at once.
+        until = time.perf_counter() + min(stroked * REST_FACTOR, MAX_REST_SECONDS)
+        with queue.wake:
+            while not queue.closed and (left := until - time.perf_counter()) > 0:
+                queue.wake.wait(left)
 
 
 def image_transform(item_to_device: QTransform, corner: QPointF, dpr: float) -> QTransform:
