@@ -54,12 +54,17 @@ def test_closing_the_stream_pauses_and_run_resumes_without_losing_a_batch():
         rest = list(remote.run(batch_iterations=300, batch_seconds=1e9))  # resume
     finally:
         remote.close()
-    got = np.concatenate([b.loss for b in first + rest])
-    expected = np.concatenate(
-        [b.loss for b in config.build().run(batch_iterations=300, batch_seconds=1e9)]
-    )
-    np.testing.assert_array_equal(got, expected)
+    np.testing.assert_array_equal(_losses(first + rest), _headless_losses(config))
     assert [b.start for b in first + rest] == list(range(0, 3000, 300))
+
+
+def _losses(batches) -> np.ndarray:
+    return np.concatenate([b.loss for b in batches])
+
+
+def _headless_losses(config) -> np.ndarray:
+    """The same run in this process, batched as the child batches it."""
+    return _losses(config.build().run(batch_iterations=300, batch_seconds=1e9))
 
 
 class _FailsInTheChild:
@@ -119,8 +124,4 @@ def test_an_interrupted_stream_ends_at_once_and_resumes_without_losing_a_batch()
         rest = list(remote.run(batch_iterations=300, batch_seconds=1e9))
     finally:
         remote.close()
-    got = np.concatenate([b.loss for b in first + rest])
-    expected = np.concatenate(
-        [b.loss for b in config.build().run(batch_iterations=300, batch_seconds=1e9)]
-    )
-    np.testing.assert_array_equal(got, expected)
+    np.testing.assert_array_equal(_losses(first + rest), _headless_losses(config))

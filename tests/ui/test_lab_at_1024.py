@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QStyle, QStyleOptionTab, QToolButton
+from rect_checks import inside
 
 
 def small_window(qtbot, window):
@@ -60,15 +61,6 @@ def run_example(qtbot, window, key):
     with qtbot.waitSignal(window.simulation_finished, timeout=180_000):
         qtbot.mouseClick(form.example_button, Qt.MouseButton.LeftButton)
     window.redraw()
-
-
-def inside(rect, outer, slack=1.0):
-    return (
-        rect.left() >= outer.left() - slack
-        and rect.right() <= outer.right() + slack
-        and rect.top() >= outer.top() - slack
-        and rect.bottom() <= outer.bottom() + slack
-    )
 
 
 def test_the_sharpness_key_and_every_2_over_lr_label_are_whole(qtbot, window):

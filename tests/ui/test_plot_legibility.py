@@ -8,6 +8,7 @@ import itertools
 import numpy as np
 import pytest
 from PySide6.QtGui import QImage, QPainter
+from rect_checks import inside
 
 from ui.panels.plot_panel import PlotPanel
 
@@ -94,15 +95,6 @@ def sized_window(qtbot, window, size):
     qtbot.waitUntil(lambda: window.width() == size[0])
     window._initial_dock_sizes()
     return window
-
-
-def inside(rect, outer, slack=1.0):
-    return (
-        rect.left() >= outer.left() - slack
-        and rect.right() <= outer.right() + slack
-        and rect.top() >= outer.top() - slack
-        and rect.bottom() <= outer.bottom() + slack
-    )
 
 
 def assert_legend_readable(panel, legend=None):
