@@ -137,10 +137,10 @@ def run(argv: list[str]) -> int:
 
     GuiThreadCollector(app)  # owned by the app: cycles are freed in the GUI thread only
     if args.screenshot:
-        from . import desktop, session
+        from . import session
 
+        # (the user's preferences are out of reach already: the private settings folder above)
         session.PROMPT_ON_CLOSE = False  # nobody is there to answer
-        desktop.USE_PREFERENCES = False  # read by the window as it is made
     window = MainWindow()
     from .gui_thread_gc import freeze_startup
 
