@@ -26,8 +26,10 @@ The reading
    deterministic problem) has no onset, and takes the point where the loss stops improving;
 4. the confidence is high when the onset comes within ``HIGH_SPAN`` decades of where the loss
    starts to improve (one sharp transition) and nothing else is wrong;
-5. the likely band ``suggested × 10**[BAND_BELOW, BAND_ABOVE]``: the spread of the best λ
-   around the suggestion on the dev set (cross-validated coverage in ``docs/benchmarks.md``);
+5. the likely band ``suggested × 10**[BAND_BELOW, BAND_ABOVE]``: the shortest interval that
+   held 85% of the dev set's best λs around their suggestions (the spread has a long tail
+   below, which quantiles would pay for on every curve; cross-validated coverage in
+   ``docs/benchmarks.md``);
 6. ``max_lr``: ``suggested × 10**MAX_ABOVE``, never past the bottom of the curve.
 
 The constants live in :class:`Constants`; :data:`DEFAULT` holds the values chosen by
@@ -62,8 +64,8 @@ class Constants:
     #: ... but never above the bottom × 10**bottom_cap
     bottom_cap: float = 0.0
     #: likely band around the suggestion (decades)
-    band_below: float = -0.7
-    band_above: float = 0.38
+    band_below: float = -0.45
+    band_above: float = 0.44
     #: max λ for a cyclical schedule: suggestion × 10**max_above, never past the bottom
     max_above: float = 0.5
     #: "high" confidence: the loss starts to jump within this many decades of where it

@@ -88,16 +88,16 @@ def test_cross_validated_figures_hold(result):
     assert f["median_regret"] <= 0.13
     assert f["max_below_divergence"] == 43  # every recommended max lr trains
     assert f["ordered"] == 43  # min < suggested < max on every curve
-    assert f["band_coverage"] >= 31 and f["band_width"] <= 1.1
+    assert f["band_coverage"] >= 35 and f["band_width"] <= 1.0  # the targets: >= 80%, <= 1 decade
 
 
 def test_a_check_run_over_the_band_closes_the_loop(result):
     """The truth sweep stands in for the user's check runs over the likely band."""
     curves = result["curves"]
     once = advice.figures(curves, result["after_check"], "all")
-    assert once["regret_hits"] >= 40 and once["median_regret"] <= 0.02
+    assert once["regret_hits"] >= 41 and once["median_regret"] <= 0.02
     followed = advice.figures(curves, result["after_two_checks"], "all")
-    assert followed["hits"] >= 42 and followed["regret_hits"] >= 40
+    assert followed["hits"] >= 42 and followed["regret_hits"] >= 42
 
 
 def test_high_confidence_means_something(result):
@@ -167,3 +167,11 @@ def test_the_plateau_is_measured_not_assumed(result):
     assert 0 < p["within_case_sd"] < p["error_sd"] and 0 < p["case_sd"] < p["error_sd"]
     medians = list(p["oracle_median_regret"].values())
     assert medians == sorted(medians) and medians[0] < 0.05 < medians[-1]
+
+
+def test_the_band_is_the_shortest_interval_holding_its_share():
+    # a long tail below: quantiles would widen the band for it, the shortest interval does not
+    values = [-1.3, -1.2, -0.4, -0.3, -0.2, -0.1, 0.0, 0.1, 0.2, 0.3]
+    assert advice.shortest_interval(values, 0.8) == pytest.approx((-0.4, 0.3))
+    assert advice.shortest_interval(values, 1.0) == pytest.approx((-1.3, 0.3))
+    assert advice.shortest_interval([0.5], 0.85) == pytest.approx((0.5, 0.5))
