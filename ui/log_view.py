@@ -195,13 +195,8 @@ class LogView(QObject):
         self._show_range_curve(scene.range_curve)
         self._apply_y_range()
         label = {"step": "step", "epoch": "epoch", "time": "wall time"}.get(axis, axis)
-        # Runs whose λ is a parameter, not a logged series: say so instead of empty axes.
-        self.lr_panel.plot.setTitle(
-            "no run logs λ per step (a sweep's λ is on loss vs λ)"
-            if scene.runs and not scene.lr
-            else None,
-            size="9pt",
-        )
+        # Runs whose λ is a parameter, or not logged at all: say so instead of empty axes.
+        self.lr_panel.set_logs_without_lr(*no_lr_message(scene))
         self.loss_panel.plot.setTitle(
             f"the {scene.runs:,} lowest final losses of {scene.runs + scene.hidden_runs:,} runs"
             if scene.hidden_runs
@@ -388,6 +383,22 @@ class LogView(QObject):
         if len(points) > 4:
             parts.append(f"+{len(points) - 4} more")
         return "   ".join(parts)
+
+
+def no_lr_message(scene: log_scene.Scene) -> tuple[str | None, str]:
+    """Why the λ vs iteration panel draws none of ``scene``'s runs (headline, hint), or
+    (None, "") when it draws some, or there are none."""
+    if not scene.runs or scene.lr:
+        return None, ""
+    headline = (
+        "This log records no per-step λ" if scene.runs == 1 else ("These logs record no per-step λ")
+    )
+    if scene.sweep.get("lr", np.empty(0)).size:
+        return headline, "Each trial ran at one fixed λ: see its loss against it on loss vs λ."
+    return headline, (
+        "Log the learning rate at each step (a learning-rate column or scalar, e.g. "
+        "Lightning's LearningRateMonitor) to see its schedule here."
+    )
 
 
 def _small(runs) -> bool:

@@ -7,12 +7,20 @@ import time
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtGui import QFontMetricsF
-from PySide6.QtWidgets import QCheckBox, QGraphicsItem, QHBoxLayout, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QGraphicsItem,
+    QHBoxLayout,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from lrviz.lr_format import format_lr
 
 from ..theme import apply_plot_theme
 from ..tooltips import explain_plot_export
+from .empty_state import EmptyState
 from .fitted_legend import FittedLegend, HeaderLegend
 
 
@@ -192,8 +200,28 @@ class PlotPanel(QWidget):
         layout.setSpacing(0)
         layout.addLayout(self.header)
         layout.addLayout(self.legend_row)
-        layout.addWidget(self.graphics, 1)
+        # The plot, or in its place a sentence saying why there is nothing to plot.
+        self.body = QStackedWidget()
+        self.body.addWidget(self.graphics)
+        self.empty_state = EmptyState()
+        self.body.addWidget(self.empty_state)
+        layout.addWidget(self.body, 1)
         self.header_legend.changed.connect(self._place_header_legend)
+
+    def show_empty(self, headline: str | None, hint: str = "") -> None:
+        """Show ``headline`` (why nothing is plotted) and ``hint`` (what would fill the
+        panel) in the plot's place; None shows the plot again."""
+        if headline is None:
+            self.body.setCurrentWidget(self.graphics)
+            return
+        self.empty_state.set_text(headline, hint)
+        self.body.setCurrentWidget(self.empty_state)
+
+    def empty_text(self) -> str | None:
+        """What the panel says instead of its plot, or None while it shows the plot."""
+        if self.body.currentWidget() is not self.empty_state:
+            return None
+        return self.empty_state.text()
 
     def add_legend(self, **kwargs) -> FittedLegend:
         """The plot's legend, fitted to its view (see :class:`FittedLegend` for

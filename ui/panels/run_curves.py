@@ -405,11 +405,31 @@ class LrVsIterationPanel(RunCurvesPanel):
         self.clip_note.setStyleSheet("color: #a04a00;")
         self.clip_note.hide()
         self.header.insertWidget(0, self.clip_note)
+        self._no_lr: tuple[str, str] | None = None  # why the shown logs draw no λ here
 
     def set_store(self, store: RunStore) -> None:
         # No legend: the runs have the colours loss vs iteration's legend names.
         self.clip_note.hide()
         super().set_store(store)
+        self._show_empty_state()
+
+    def set_logs_without_lr(self, headline: str | None, hint: str = "") -> None:
+        """The shown logs draw nothing here (``headline`` says why, ``hint`` where their
+        λ is instead), or None when they do. The panel says so in place of an empty plot
+        while the simulation's curves are not shown either."""
+        self._no_lr = None if headline is None else (headline, hint)
+        self._show_empty_state()
+
+    def set_simulation_visible(self, visible: bool) -> None:
+        super().set_simulation_visible(visible)
+        self._show_empty_state()
+
+    def _show_empty_state(self) -> None:
+        simulation_shown = self.store is not None and self.simulation_visible and not self.covered
+        if self._no_lr is None or simulation_shown:
+            self.show_empty(None)
+        else:
+            self.show_empty(*self._no_lr)
 
     def refresh(self) -> bool:
         drew = super().refresh()

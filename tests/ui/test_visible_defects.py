@@ -1,0 +1,57 @@
+"""The visible defects a user met in the window (issue: desktop defects), each driven as a
+user meets it; every test here failed before its fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import Qt
+
+from lrviz.simulation_config import SimulationConfig
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+SHORT = SimulationConfig(objective="quadratic", lrs=np.geomspace(1e-3, 1.0, 4), iterations=50)
+
+
+def open_and_wait(qtbot, window, *paths):
+    with qtbot.waitSignal(
+        window.library.busy, check_params_cb=lambda busy: not busy, timeout=20_000
+    ):
+        window.open_paths([str(p) for p in paths])
+    with qtbot.waitSignal(window.log_view.drawn, timeout=30_000):
+        window.log_view.redraw()
+
+
+def test_logs_without_a_per_step_lr_say_so_instead_of_an_empty_plot(qtbot, window):
+    """A sweep, a store or a loss-only log drew an empty λ vs iteration plot with ticks
+    that meant nothing (λ 2 to 5 over steps 0.1 to 0.9): it says why in their place."""
+    panel = window.lr_vs_iteration
+    with qtbot.waitSignal(window.simulation_finished, timeout=30_000):
+        window.start_simulation(SHORT)
+    assert panel.empty_text() is None  # the simulation's schedules are plotted
+    open_and_wait(qtbot, window, FIXTURES / "logs" / "sweep")
+    text = panel.empty_text()
+    assert text is not None and "no per-step λ" in text and "loss vs λ" in text
+    assert panel.body.currentWidget() is panel.empty_state
+    # Ticking the simulation back shows its schedules: the plot returns.
+    window.sources.simulation_item.setCheckState(0, Qt.CheckState.Checked)
+    assert panel.empty_text() is None
+    window.sources.simulation_item.setCheckState(0, Qt.CheckState.Unchecked)
+    assert "no per-step λ" in panel.empty_text()
+
+
+def test_a_single_log_without_lr_gets_its_own_hint(qtbot, window):
+    open_and_wait(qtbot, window, FIXTURES / "logs" / "tensorboard")
+    text = window.lr_vs_iteration.empty_text()
+    assert text.startswith("This log records no per-step λ")
+    assert "learning rate at each step" in text
+
+
+def test_a_log_with_lr_shows_its_schedule(qtbot, window):
+    open_and_wait(qtbot, window, FIXTURES / "logs" / "sweep")
+    assert window.lr_vs_iteration.empty_text() is not None
+    open_and_wait(qtbot, window, FIXTURES / "logs" / "lightning_logs")
+    # Some shown runs log λ: their schedules are drawn, no empty state.
+    assert window.lr_vs_iteration.empty_text() is None
+    assert window.lr_vs_iteration.body.currentWidget() is window.lr_vs_iteration.graphics
