@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PySide6.QtCore import Qt
 
 from lrviz.simulation_config import SimulationConfig
@@ -55,3 +56,39 @@ def test_a_log_with_lr_shows_its_schedule(qtbot, window):
     # Some shown runs log λ: their schedules are drawn, no empty state.
     assert window.lr_vs_iteration.empty_text() is None
     assert window.lr_vs_iteration.body.currentWidget() is window.lr_vs_iteration.graphics
+
+
+def belief_points_under_the_legend(view) -> int:
+    """How many points of the lesson's belief curves the legend drawn in the plot hides."""
+    legend = getattr(view, "belief_legend", None) or view.belief_plot.legend
+    if legend is None or not legend.isVisible():
+        return 0
+    box = view.belief_plot.getViewBox()
+    pixels = legend.mapRectToParent(legend.boundingRect())
+    corner_a, corner_b = box.mapToView(pixels.topLeft()), box.mapToView(pixels.bottomRight())
+    x0, x1 = sorted((corner_a.x(), corner_b.x()))
+    y0, y1 = sorted((corner_a.y(), corner_b.y()))
+    hidden = 0
+    for pair in view.belief_curves:
+        for curve in pair:
+            x, y = curve.getData()
+            hidden += int(np.count_nonzero((x >= x0) & (x <= x1) & (y >= y0) & (y <= y1)))
+    return hidden
+
+
+@pytest.mark.parametrize("size", [(1024, 700), (1920, 1080)])
+def test_the_lesson_legend_hides_none_of_its_curves(qtbot, window, size):
+    """The belief plot's 3-column legend sat across the top of the plot at 1024x700 and
+    covered the λ = 10 curve once the white dog had come (p(dog) of a white dog near 1)."""
+    window.resize(*size)
+    tool = window.lesson_tool
+    window.controls.setCurrentWidget(tool.tab)
+    view = window.lesson_view
+    legend = getattr(view, "belief_legend", None) or view.belief_plot.legend
+    for steps in (tool.learner.white_dog + 3, tool.learner.steps):
+        while tool.learner.steps_taken < steps:
+            tool.step()
+        # the legend fits itself (font, rows, corner) on the next event-loop turn
+        refit = getattr(legend, "_refit", None)
+        qtbot.waitUntil(lambda: refit is None or not refit.isActive())  # noqa: B023
+        assert belief_points_under_the_legend(view) == 0, steps

@@ -20,6 +20,7 @@ from lrviz.lr_format import format_lr
 from .. import theme
 from ..theme import apply_plot_theme
 from ..tooltips import explain_plot_export
+from .fitted_legend import FittedLegend, HeaderLegend
 
 FEATURE_LABELS = {"bias": "bias", "colour": "colour", "shape": "face", "size": "size"}
 FEATURE_TIPS = {
@@ -174,16 +175,22 @@ class LessonView(QWidget):
             angle=90,
             pen=pg.mkPen((150, 150, 150), width=1),
             label="the white dog",
-            # low, under the legend's row (at 0.72 the legend covered it)
+            # high, left of the line: before the white dog every belief is at most ½ (low,
+            # at 0.3, the good λ's curves ran through the words)
             labelOpts={
-                "position": 0.3,
+                "position": 0.93,
                 "color": theme.role_color("hint"),
                 "anchors": [(1, 0), (1, 0)],
             },
         )
         self.belief_plot.addItem(self.white_dog_line)
-        self.belief_legend = self.belief_plot.addLegend(
-            offset=(8, 4), labelTextSize="8pt", colCount=3
+        # Fitted as the panels' legends are: in the freest corner, else above the plot (a
+        # 3-column legend at the top covered the λ = 10 curve at 1024x700).
+        self.belief_header = HeaderLegend()
+        self.belief_legend = FittedLegend(
+            self.belief_plot.getViewBox(),
+            corners=("top-right", "bottom-right", "top-left", "bottom-left"),
+            header=self.belief_header,
         )
         self.belief_curves: list[tuple[pg.PlotDataItem, pg.PlotDataItem]] = []
         # What exporting this view takes (by a plot panel's names): the belief plot.
@@ -196,7 +203,13 @@ class LessonView(QWidget):
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.setChildrenCollapsible(False)
         self.splitter.addWidget(columns)
-        self.splitter.addWidget(self.beliefs)
+        beliefs = QWidget()
+        beliefs_layout = QVBoxLayout(beliefs)
+        beliefs_layout.setContentsMargins(6, 0, 6, 0)
+        beliefs_layout.setSpacing(0)
+        beliefs_layout.addWidget(self.belief_header)
+        beliefs_layout.addWidget(self.beliefs, 1)
+        self.splitter.addWidget(beliefs)
         self.splitter.setStretchFactor(0, 11)
         self.splitter.setStretchFactor(1, 9)
         layout = QVBoxLayout(self)
@@ -252,3 +265,7 @@ class LessonView(QWidget):
         for r, (dog, cat) in enumerate(self.belief_curves):
             dog.setData(x, lesson.beliefs[: step + 1, r, WHITE_DOG])
             cat.setData(x, lesson.beliefs[: step + 1, r, WHITE_CAT])
+        # The axes stay put while the curves grow: the legend moves off them by itself only
+        # when the view changes, so it looks again here (a growing run's rule: it may leave
+        # for the header, and comes back on a resize or a new lesson).
+        self.belief_legend.place()
