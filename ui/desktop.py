@@ -417,10 +417,12 @@ class Desktop(QObject):
             self.window.loss_vs_iteration,
             self.window.loss_vs_lr,
             self.window.lr_vs_iteration,
-            self.window.sharpness,
         ):
             if panel.store is not None:
                 panel.set_store(panel.store)
+        # Its runs keep their colours; only the labels' backing and the message change (a
+        # new store would reset the view the user zoomed into).
+        self.window.sharpness.restyle()
         self.window.redraw()
 
     # --- preferences ----------------------------------------------------------------------

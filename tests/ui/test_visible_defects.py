@@ -92,3 +92,43 @@ def test_the_lesson_legend_hides_none_of_its_curves(qtbot, window, size):
         refit = getattr(legend, "_refit", None)
         qtbot.waitUntil(lambda: refit is None or not refit.isActive())  # noqa: B023
         assert belief_points_under_the_legend(view) == 0, steps
+
+
+def test_a_theme_switch_recolours_the_sharpness_panel_and_keeps_its_zoom(qtbot, window):
+    """After a theme switch the 2/λ labels' backing, their text, the curves and the empty
+    plot's message take the new theme's colours, and the view the user zoomed into stays
+    (the panel was rebuilt from its store, which reset the zoom and kept the message grey
+    #5a5a5a, hard to read on the dark plot)."""
+    from ui import theme
+
+    panel = window.sharpness
+    assert panel.message.color.name() == theme.role_color("hint")  # (light, at start)
+    window.desktop.set_theme("dark")
+    assert panel.message.color.name() == theme.DARK.roles["hint"]
+    window.desktop.set_theme("light")
+    config = SimulationConfig(
+        objective="quadratic", lrs=np.array([0.01, 0.05]), iterations=40, sharpness_every=5
+    )
+    with qtbot.waitSignal(window.simulation_finished, timeout=30_000):
+        window.start_simulation(config)
+    window.redraw()
+    assert len(panel.labels) == 2
+    light_pens = [curve.opts["pen"].color().name() for curve in panel.curves]
+    view = panel.plot.getViewBox()
+    view.setXRange(10, 20, padding=0)  # the user zooms in
+    window.desktop.set_theme("dark")
+    for label in panel.labels:
+        fill = label.fill.color()
+        assert (fill.name(), fill.alpha()) == ("#202226", 0xE0)  # DARK.legend_fill
+    assert panel.message.color.name() == theme.DARK.roles["hint"]
+    # the runs take the dark colour map's colours, as the other panels do
+    from ui.colors import run_colors
+
+    dark_pens = [curve.opts["pen"].color().name() for curve in panel.curves]
+    assert dark_pens == [c.name() for c in run_colors(window.runner.store)]
+    assert [label.color.name() for label in panel.labels] != light_pens
+    (x0, x1), _ = view.viewRange()
+    assert (x0, x1) == pytest.approx((10, 20))
+    window.desktop.set_theme("light")
+    for label in panel.labels:
+        assert label.fill.color().name() == "#ffffff"

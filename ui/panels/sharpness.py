@@ -61,7 +61,7 @@ class SharpnessPanel(PlotPanel):
         self.key.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
         self.header.insertWidget(0, self.key)
         self.labels: list[pg.TextItem] = []
-        self.message = pg.TextItem(EMPTY_MESSAGE, color=(90, 90, 90), anchor=(0.5, 0.5))
+        self.message = pg.TextItem(EMPTY_MESSAGE, color=theme.role_color("hint"), anchor=(0.5, 0.5))
         self.message.setTextWidth(320)
         self.plot.getViewBox().addItem(self.message, ignoreBounds=True)
         self.plot.getViewBox().sigRangeChanged.connect(self._place_message)
@@ -76,18 +76,10 @@ class SharpnessPanel(PlotPanel):
         self.store = store
         self.curves, self.limits, self.labels = [], [], []
         if store.sharpness is not None:
-            for name, color in zip(store.names, run_colors(store), strict=True):
-                curve = pg.PlotDataItem(
-                    pen=pg.mkPen(color, width=1.5),
-                    symbol="o",
-                    symbolSize=4,
-                    symbolPen=None,
-                    symbolBrush=color,
-                    connect="finite",
-                )
-                limit = pg.PlotDataItem(
-                    pen=pg.mkPen(color, width=1.2, style=Qt.PenStyle.DashLine), connect="finite"
-                )
+            for name in store.names:
+                # (pens and colours: restyle, below, as after a theme switch)
+                curve = pg.PlotDataItem(symbol="o", symbolSize=4, symbolPen=None, connect="finite")
+                limit = pg.PlotDataItem(connect="finite")
                 curve.setToolTip(f"{name}: sharpness")
                 limit.setToolTip(f"{name}: 2/λ, where gradient descent becomes unstable")
                 for item in (limit, curve):
@@ -95,20 +87,37 @@ class SharpnessPanel(PlotPanel):
                 self.curves.append(curve)
                 self.limits.append(limit)
                 if store.runs <= MAX_LABELS:
-                    # a shade nearer the text colour: readable on either background
-                    shade = color.lighter(125) if theme.is_dark() else color.darker(120)
                     # On a backing, above every curve: the runs' dots crossed the text
                     # ("λ = 2: 2/λ = 1" under the λ = 1 curve at 1024x700).
-                    label = pg.TextItem(
-                        color=shade, anchor=(1, 1), fill=pg.mkBrush(theme.current().legend_fill)
-                    )
+                    label = pg.TextItem(anchor=(1, 1))
                     label.setZValue(LABEL_Z)
                     self.plot.addItem(label, ignoreBounds=True)
                     self.labels.append(label)
+        self.restyle()
         self.message.setVisible(store.sharpness is None)
         self._drawn_version = -1
         self.plot.getViewBox().enableAutoRange()
         self.refresh()
+
+    def restyle(self) -> None:
+        """The runs' curves and labels (text and backing) and the empty plot's message in
+        the theme's colours (a theme switch calls this: the data and the view, zoom
+        included, stay as they were)."""
+        fill = pg.mkBrush(theme.current().legend_fill)
+        # The λ colour map drops its darkest end on a dark background: the runs' colours too.
+        colors = run_colors(self.store) if self.curves else []
+        for curve, limit, color in zip(self.curves, self.limits, colors, strict=True):
+            curve.setPen(pg.mkPen(color, width=1.5))
+            curve.setSymbolBrush(color)
+            limit.setPen(pg.mkPen(color, width=1.2, style=Qt.PenStyle.DashLine))
+        for label, color in zip(self.labels, colors, strict=False):
+            # a shade nearer the text colour: readable on either background
+            shade = color.lighter(125) if theme.is_dark() else color.darker(120)
+            label.fill = fill  # (TextItem has no setter: painted from this attribute)
+            label.setColor(shade)
+            label.update()
+        self.message.setColor(theme.role_color("hint"))
+        self.message.update()
 
     def refresh(self) -> bool:
         """Redraw if the store changed since the last draw. Returns True if it drew."""
