@@ -204,8 +204,12 @@ class LogView(QObject):
             size="9pt",
         )
         if scene.runs:
-            self.loss_panel.plot.setLabel("bottom", label, units="s" if axis == "time" else None)
-            self.lr_panel.plot.setLabel("bottom", label, units="s" if axis == "time" else None)
+            # Steps, and the epochs of a log that counts whole ones, are ticked at whole
+            # numbers (a 3-epoch Keras log read "epoch 0.5, 1.5"; HF's epochs are fractions).
+            counting = axis == "step" or (axis == "epoch" and _whole_numbers(scene.loss))
+            for panel in (self.loss_panel, self.lr_panel):
+                panel.plot.setLabel("bottom", label, units="s" if axis == "time" else None)
+                panel.plot.getAxis("bottom").integer_ticks = counting
         for name in self._zoom_jobs:
             self._follow_view(name)  # a zoomed-in view gets the new data in detail too
         self.drawn.emit()
@@ -385,20 +389,53 @@ class LogView(QObject):
         return "   ".join(parts)
 
 
+#: What would put a log's λ on the λ vs iteration panel, by its format (see LOG_FORMATS).
+NO_LR_HINT = (
+    "Log the learning rate at each step (a learning-rate column or scalar, e.g. Lightning's "
+    "LearningRateMonitor) to see its schedule here."
+)
+NO_LR_HINTS = {
+    "fastai-csv": "fastai's CSVLogger writes no learning rate; its Recorder keeps one a batch "
+    "(learn.recorder.lrs): save it as an lr column to see the schedule here.",
+    "tensorboard-csv": "TensorBoard's CSV holds one tag: download the learning-rate tag too, "
+    "or open the run's event files.",
+    "tensorboard-events": "No learning-rate scalar in these events: log one (e.g. "
+    "writer.add_scalar('lr', …) or Lightning's LearningRateMonitor) to see it here.",
+    "wandb-csv": "The chart exported holds no learning-rate metric: export the chart of the "
+    "learning rate too.",
+    "keras-csv": "Keras logs the learning rate only when a scheduler callback runs before "
+    "the CSVLogger: add one to see the schedule here.",
+}
+
+
 def no_lr_message(scene: log_scene.Scene) -> tuple[str | None, str]:
     """Why the λ vs iteration panel draws none of ``scene``'s runs (headline, hint), or
     (None, "") when it draws some, or there are none."""
     if not scene.runs or scene.lr:
         return None, ""
     headline = (
-        "This log records no per-step λ" if scene.runs == 1 else ("These logs record no per-step λ")
+        "This log records no per-step λ" if scene.runs == 1 else "These runs record no per-step λ"
     )
     if scene.sweep.get("lr", np.empty(0)).size:
         return headline, "Each trial ran at one fixed λ: see its loss against it on loss vs λ."
-    return headline, (
-        "Log the learning rate at each step (a learning-rate column or scalar, e.g. "
-        "Lightning's LearningRateMonitor) to see its schedule here."
-    )
+    formats = {getattr(getattr(c.key, "log", None), "format", "") for c in scene.loss}
+    hint = NO_LR_HINTS.get(formats.pop(), NO_LR_HINT) if len(formats) == 1 else NO_LR_HINT
+    return headline, hint
+
+
+#: Values of each curve looked at to tell whole-number x (the first ones: enough to see
+#: a fractional epoch, cheap for a 10M-point log in the GUI thread).
+WHOLE_SAMPLE = 4096
+
+
+def _whole_numbers(curves) -> bool:
+    """Whether the curves' x look like whole numbers (sampled: see WHOLE_SAMPLE)."""
+    for curve in curves:
+        x = curve.x[:WHOLE_SAMPLE]
+        x = x[np.isfinite(x)]
+        if x.size and not np.all(x == np.round(x)):
+            return False
+    return True
 
 
 def _small(runs) -> bool:

@@ -75,6 +75,8 @@ def test_hugging_face_output_folder_uses_the_latest_checkpoint():
     log = load(LOGS / "hf_output")
     assert log.format == "hf-trainer-state"
     assert log.runs[0].get("loss").x.tolist() == [2, 4, 6]
+    # named after the run's folder, not only "checkpoint-6" (every checkpoint is called so)
+    assert log.runs[0].name == "hf_output/checkpoint-6"
 
 
 def test_folder_of_tensorboard_csv_downloads_merges_runs(tmp_path):

@@ -46,7 +46,8 @@ def test_a_single_log_without_lr_gets_its_own_hint(qtbot, window):
     open_and_wait(qtbot, window, FIXTURES / "logs" / "tensorboard")
     text = window.lr_vs_iteration.empty_text()
     assert text.startswith("This log records no per-step λ")
-    assert "learning rate at each step" in text
+    # what would show it, for this format: TensorBoard's CSV download holds one tag
+    assert "download the learning-rate tag" in text
 
 
 def test_a_log_with_lr_shows_its_schedule(qtbot, window):
@@ -132,3 +133,56 @@ def test_a_theme_switch_recolours_the_sharpness_panel_and_keeps_its_zoom(qtbot, 
     window.desktop.set_theme("light")
     for label in panel.labels:
         assert label.fill.color().name() == "#ffffff"
+
+
+def bottom_ticks(panel) -> list[float]:
+    axis = panel.plot.getAxis("bottom")
+    lo, hi = axis.range
+    return [v for _spacing, values in axis.tickValues(lo, hi, axis.width()) for v in values]
+
+
+def test_a_log_of_whole_epochs_is_ticked_at_whole_epochs(qtbot, window):
+    """A 3-epoch Keras log read "epoch 0.2, 0.4, ... 1.8" at 1920x1080: epochs it never
+    had. Whole-number steps and epochs get whole-number ticks; HF's fractional epochs not."""
+    window.resize(1920, 1080)
+    open_and_wait(qtbot, window, FIXTURES / "logs" / "keras" / "training.log.csv")
+    assert window.inspect_form.axis == "epoch"
+    for panel in (window.loss_vs_iteration, window.lr_vs_iteration):
+        axis = panel.plot.getAxis("bottom")
+        # laid out at the window's width and fitted to epochs 0 to 2
+        qtbot.waitUntil(lambda a=axis: a.width() > 500 and a.range[1] > 1.9)
+        ticks = bottom_ticks(panel)
+        assert ticks and all(float(v).is_integer() for v in ticks), ticks
+
+
+def test_fractional_epochs_keep_their_fine_ticks(qtbot, window):
+    open_and_wait(qtbot, window, FIXTURES / "logs" / "hf" / "trainer_state.json")
+    window.inspect_form.x_axis.setCurrentIndex(window.inspect_form.x_axis.findData("epoch"))
+    with qtbot.waitSignal(window.log_view.drawn, timeout=30_000):
+        window.log_view.redraw()
+    assert window.inspect_form.axis == "epoch"
+    assert not window.loss_vs_iteration.plot.getAxis("bottom").integer_ticks
+
+
+def test_fine_log_labels_read_as_every_lr_does():
+    """The λ axis of a 3e-5..5e-5 schedule read "5e-05 4.5e-05" beside decades written
+    "1e-4", and "0.0009" beside "1e-3"."""
+    import numpy as np
+
+    from ui.panels.plot_panel import _even_labels
+
+    assert _even_labels(np.array([3e-5, 3.5e-5, 4e-5, 4.5e-5, 5e-5])) == [
+        "3e-5",
+        "3.5e-5",
+        "4e-5",
+        "4.5e-5",
+        "5e-5",
+    ]
+    assert _even_labels(np.array([5e-4, 7e-4, 9e-4])) == ["5e-4", "7e-4", "9e-4"]
+    assert _even_labels(np.array([0.35, 0.4, 0.45])) == ["0.35", "0.4", "0.45"]
+
+
+def test_a_fastai_log_says_where_its_lr_is(qtbot, window):
+    open_and_wait(qtbot, window, FIXTURES / "logs" / "fastai" / "history.csv")
+    text = window.lr_vs_iteration.empty_text()
+    assert text.startswith("This log records no per-step λ") and "learn.recorder.lrs" in text

@@ -33,15 +33,30 @@ class ScientificAxis(pg.AxisItem):
     #: Pixels of blank kept between two tick labels: less and "5000 10000 15000" reads as one.
     LABEL_GAP = 10
 
+    #: A counting axis (integer data) keeps ticks between whole numbers only while it
+    #: spans less than this: "step 2.5" or "epoch 0.2" of a 3-epoch log means nothing.
+    INTEGER_SPAN = 2.0
+
     def __init__(self, orientation: str, **kwargs) -> None:
         super().__init__(orientation, **kwargs)
         self.enableAutoSIPrefix(False)
         self._fine = False  # the current log ticks are evenly spaced values, not 1-2-5
+        self.integer_ticks = False  # the data on this axis are whole numbers (steps, epochs)
 
     def tickSpacing(self, minVal, maxVal, size):
         """pyqtgraph's spacing, widened (1, 2, 5 times a power of ten) until the widest
         label fits between two ticks: it counts ticks per pixel, not label widths, and a
-        growing run's iteration axis ran '20000 40000 60000' into each other."""
+        growing run's iteration axis ran '20000 40000 60000' into each other. On a
+        counting axis (:attr:`integer_ticks`), no tick falls between two whole numbers."""
+        levels = self._label_spacing(minVal, maxVal, size)
+        if not (self.integer_ticks and not self.logMode and levels):
+            return levels
+        if abs(maxVal - minVal) < self.INTEGER_SPAN:
+            return levels
+        whole = [(step, offset) for step, offset in levels if step >= 1 - 1e-9]
+        return whole or [(1.0, 0.0)]
+
+    def _label_spacing(self, minVal, maxVal, size):
         levels = super().tickSpacing(minVal, maxVal, size)
         span = abs(maxVal - minVal)
         horizontal = self.orientation in ("bottom", "top")
@@ -311,9 +326,23 @@ def _even_log_ticks(lo: float, hi: float, room: int):
 
 
 def _even_labels(numbers: np.ndarray) -> list[str]:
-    """Labels for evenly spaced values: as many significant digits as tell them apart."""
+    """Labels for evenly spaced values, written as every λ is (``format_lr``: 9e-4, 4.5e-5,
+    0.25) when that tells them apart, else with as many significant digits as do (and no
+    padded exponent: 4.5e-5, not 4.5e-05 beside a decade's 1e-4)."""
+    labels = [format_lr(v, invalid="") for v in numbers]
+    if len(set(labels)) == len(labels):
+        return labels
     for digits in range(2, 8):
-        labels = [f"{v:.{digits}g}" for v in numbers]
+        labels = [_short_exponent(f"{v:.{digits}g}") for v in numbers]
         if len(set(labels)) == len(labels):
             return labels
-    return [f"{v:.8g}" for v in numbers]
+    return [_short_exponent(f"{v:.8g}") for v in numbers]
+
+
+def _short_exponent(text: str) -> str:
+    """``4.5e-05`` -> ``4.5e-5``, ``1.2e+06`` -> ``1.2e6``."""
+    mantissa, e, exponent = text.partition("e")
+    if not e:
+        return text
+    sign = "-" if exponent.startswith("-") else ""
+    return f"{mantissa}e{sign}{int(exponent.lstrip('+-'))}"
