@@ -28,7 +28,7 @@ from lrviz.limits import MAX_DIM
 from lrviz.lr_format import format_lr
 from lrviz.objectives import OBJECTIVES
 from lrviz.optimizers import OPTIMIZERS, hypergrad_lr_for
-from lrviz.schedules import POLICY_LABELS, schedule_for_run
+from lrviz.schedules import POLICY_LABELS
 from lrviz.simulation_config import SimulationConfig
 from lrviz.simulation_presets import SIMULATION_PRESETS
 
@@ -37,6 +37,7 @@ from ..sci_spinbox import ScientificSpinBox
 from ..theme import mark
 from . import form_state
 from .formula_box import FORMULA_DEBOUNCE_MS, FormulaBox  # noqa: F401 (re-exported)
+from .schedule_fields import ScheduleFields
 from .spin_boxes import float_box, int_box
 
 OBJECTIVE_LABELS = {
@@ -110,7 +111,9 @@ class SimulateForm(QWidget):
         for name in OPTIMIZERS:
             self.optimizer.addItem(OPTIMIZER_LABELS.get(name, name), name)
         self.optimizer.setToolTip("The update rule each run applies, with PyTorch's semantics.")
-        _narrow(self.optimizer, 14)
+        # 12 characters: with the schedule's rows the Training box must still fit the
+        # Controls dock of a 1024-pixel window beside its scroll bar.
+        _narrow(self.optimizer, 12)
 
         self.curvature = float_box(
             10.0,
@@ -144,6 +147,9 @@ class SimulateForm(QWidget):
         self.sharpness_every.setSpecialValueText("off")
         self.sharpness_every.setPrefix("every ")
         self.sharpness_every.setSuffix(" iterations")
+        # Its hint is as wide as "every 1,000,000 iterations" (187 px): the widest field,
+        # which cut the form at the right once the schedule's rows brought a scroll bar.
+        self.sharpness_every.setMinimumWidth(140)
         self._build_examples()
 
         self.lr_min = ScientificSpinBox(1e-4)
@@ -162,10 +168,13 @@ class SimulateForm(QWidget):
         for policy, label in POLICY_LABELS.items():
             self.schedule.addItem(label, policy)
         self.schedule.setToolTip(
-            "How λ changes over each run (PyTorch's formulas fitted to the run's length, each "
-            "run's λ the schedule's peak), as λ vs iteration shows."
+            "How λ changes over each run (PyTorch's formulas, each run's λ the schedule's "
+            "peak, steps and periods fitted to the run unless set below), as λ vs "
+            "iteration shows."
         )
-        _narrow(self.schedule, 14)
+        _narrow(self.schedule, 12)
+        # Warm-up, decay and cycle parameters: the rows of the chosen schedule only.
+        self.schedule_fields = ScheduleFields()
         self.seed = int_box(
             0,
             0,
@@ -194,6 +203,7 @@ class SimulateForm(QWidget):
         training_form.addRow("Runs", self.lr_count)
         training_form.addRow("Iterations", self.iterations)
         training_form.addRow("Schedule", self.schedule)
+        self.schedule_fields.add_rows(training_form, self.schedule)
         training_form.addRow("Sharpness", self.sharpness_every)
         self._training_form = training_form
 
@@ -235,6 +245,7 @@ class SimulateForm(QWidget):
         self.stop_button.clicked.connect(self.stop_requested)
         self.objective.currentIndexChanged.connect(self._show_relevant_options)
         self.optimizer.currentIndexChanged.connect(self._show_relevant_options)
+        self.schedule.currentIndexChanged.connect(self._show_relevant_options)
         self._paused = False
         self._show_relevant_options()
         self.set_run_state("idle")
@@ -269,7 +280,7 @@ class SimulateForm(QWidget):
         # HD and DoG choose their own λ at every step: no schedule on top.
         if self.optimizer.currentData() in ADAPTIVE_OPTIMIZERS:
             return None
-        return schedule_for_run(self.schedule.currentData(), self.iterations.value())
+        return self.schedule_fields.schedule(self.iterations.value())
 
     # --- examples (lrviz.simulation_presets) ---------------------------------------------------
     def _build_examples(self) -> None:
@@ -400,6 +411,7 @@ class SimulateForm(QWidget):
         self.sharpness_every.setValue(config.sharpness_every or 0)
         policy = (config.schedule or {}).get("policy", "constant")
         self.schedule.setCurrentIndex(max(self.schedule.findData(policy), 0))
+        self.schedule_fields.set_schedule(config.schedule)
         beta = hypergrad_lr_for(config.optimizer, config.hypergrad_lr)
         if beta is not None:
             self.beta_preset.setCurrentIndex(self.beta_preset.findData(CUSTOM_BETA))
@@ -429,6 +441,7 @@ class SimulateForm(QWidget):
             "beta": self.beta,
             "sharpness_every": self.sharpness_every,
             "schedule": self.schedule,
+            **self.schedule_fields.state_widgets(),
         }
 
     def get_state(self) -> dict:
@@ -487,7 +500,9 @@ class SimulateForm(QWidget):
             self.momentum, optimizer in ("momentum", "nesterov", "sgdn-hd")
         )
         self._training_form.setRowVisible(self.beta_row, self._uses_beta())
-        self._training_form.setRowVisible(self.schedule, optimizer not in ADAPTIVE_OPTIMIZERS)
+        scheduled = optimizer not in ADAPTIVE_OPTIMIZERS
+        self._training_form.setRowVisible(self.schedule, scheduled)
+        self.schedule_fields.show_for(self.schedule.currentData(), scheduled)
         hint = ADAPTIVE_HINTS["dog" if optimizer == "dog" else "hd"]
         self.adaptive_hint.setText(hint)
         self._training_form.setRowVisible(self.adaptive_hint, optimizer in ADAPTIVE_OPTIMIZERS)
