@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
+from PySide6.QtWidgets import QProxyStyle, QStyle
 
 from . import colors
 
@@ -133,9 +134,11 @@ def apply_theme(name: str, windows=(), app=None) -> Theme:
     pg.setConfigOptions(background=theme.plot_background, foreground=theme.plot_foreground)
     if app is None:
         return theme
-    if app.style().name().lower() != "fusion":
+    if not isinstance(app.style(), FramedIndicators):
         # Fusion draws with the palette on every platform; native styles ignore a dark one.
-        app.setStyle("Fusion")
+        global _style
+        _style = FramedIndicators()
+        app.setStyle(_style)
     # Only when it changes: setting it re-polishes every widget of the app. (No application
     # style sheet: with one, Qt objects freed by the garbage collector in a worker thread
     # start timers there.)
@@ -155,6 +158,29 @@ def apply_theme(name: str, windows=(), app=None) -> Theme:
             if isinstance(role, str):
                 _color_role(widget, role)
     return theme
+
+
+class FramedIndicators(QProxyStyle):
+    """Fusion, with a check box's frame drawn in the theme's disabled-text colour on a dark
+    background: Fusion frames it a shade darker than the window, which on the dark theme's
+    near-black lists left an unticked box invisible (the Sources list's "Simulation") and a
+    ticked one a bare ✓."""
+
+    def __init__(self) -> None:
+        super().__init__("Fusion")
+
+    def drawPrimitive(self, element, option, painter, widget=None) -> None:
+        super().drawPrimitive(element, option, painter, widget)
+        # (an item view's check is drawn through PE_IndicatorCheckBox too)
+        if element == QStyle.PrimitiveElement.PE_IndicatorCheckBox and is_dark():
+            painter.save()
+            painter.setPen(QColor(_current.disabled_text))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRect(option.rect.adjusted(0, 0, -1, -1))
+            painter.restore()
+
+
+_style: FramedIndicators | None = None  # the app's style (the app does not keep it alive)
 
 
 def palette(theme: Theme) -> QPalette:

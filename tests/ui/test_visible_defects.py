@@ -186,3 +186,36 @@ def test_a_fastai_log_says_where_its_lr_is(qtbot, window):
     open_and_wait(qtbot, window, FIXTURES / "logs" / "fastai" / "history.csv")
     text = window.lr_vs_iteration.empty_text()
     assert text.startswith("This log records no per-step λ") and "learn.recorder.lrs" in text
+
+
+def test_an_unticked_box_in_a_dark_list_has_a_visible_frame(qtbot):
+    """In the dark theme the Sources list's unticked "Simulation" box was invisible and a
+    ticked run a bare ✓ (Fusion frames a box a shade darker than the window)."""
+    from PySide6.QtGui import QColor
+    from PySide6.QtWidgets import QTreeWidget, QTreeWidgetItem
+
+    from ui import theme
+
+    theme.apply_theme("dark")
+    try:
+        tree = QTreeWidget()
+        qtbot.addWidget(tree)
+        tree.setHeaderHidden(True)
+        item = QTreeWidgetItem(["Simulation"])
+        item.setCheckState(0, Qt.CheckState.Unchecked)
+        tree.addTopLevelItem(item)
+        tree.resize(200, 60)
+        tree.show()
+        qtbot.waitExposed(tree)
+        image = tree.viewport().grab().toImage()
+        rect = tree.visualItemRect(item)
+        frame = QColor(theme.DARK.disabled_text)
+        hits = 0
+        for x in range(rect.left(), rect.left() + 30):
+            for y in range(rect.top(), rect.bottom()):
+                c = image.pixelColor(x, y)
+                near = abs(c.red() - frame.red()) + abs(c.green() - frame.green())
+                hits += near + abs(c.blue() - frame.blue()) < 30
+        assert hits >= 20  # the box's four sides, drawn in a colour that reads on the list
+    finally:
+        theme.apply_theme("light")
