@@ -524,11 +524,12 @@ def run_schedule(
     return PeakScaled(schedule, float(np.asarray(params[peak_name]).reshape(-1)[0]))
 
 
-#: What each policy is called where one is chosen from a list (the Simulate form).
+#: What each policy is called where one is chosen from a list (the Simulate form; its
+#: parameters, fitted or set, are in the rows below it: the name promises no numbers).
 POLICY_LABELS = {
     "constant": "constant λ",
-    "step": "step decay (÷10 twice)",
-    "exponential": "exponential decay (to 1 %)",
+    "step": "step decay",
+    "exponential": "exponential decay",
     "cosine": "cosine annealing",
     "cosine_restarts": "cosine, warm restarts",
     "triangular": "cyclical: triangular",

@@ -210,3 +210,12 @@ def test_a_config_shown_in_the_form_runs_as_it_was(qtbot):
     qtbot.addWidget(form)
     form.set_config(SimulationConfig(lrs=np.array([0.1]), iterations=200, schedule=spec))
     assert form.config().schedule == spec
+
+
+def test_the_schedule_names_promise_no_numbers_the_rows_may_change(qtbot):
+    """The list read "step decay (÷10 twice)" and "exponential decay (to 1 %)": true only
+    of the fitted values, wrong once γ or the step is set in the rows below."""
+    from lrviz.schedules import POLICY_LABELS
+
+    for label in POLICY_LABELS.values():
+        assert not any(ch.isdigit() for ch in label.replace("triangular2", "")), label
