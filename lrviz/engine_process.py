@@ -57,6 +57,9 @@ class RemoteSimulation:
         self._process = None
         self._asked = 0  # batches asked for and not received yet
         self._interrupted = threading.Event()
+        # Held by the stream reading the pipe: a resume's stream waits for an interrupted
+        # one to notice and go (see run).
+        self._reading = threading.Lock()
 
     def interrupt(self) -> None:
         """Make a running ``run()`` return at once, even while it waits for the child's next
@@ -70,8 +73,18 @@ class RemoteSimulation:
 
     def run(self, batch_iterations: int = 50, batch_seconds: float = 0.03) -> Iterator[Batch]:
         """The child's batches, in order, until the simulation is done. Closing the
-        generator between batches pauses the child."""
-        self._interrupted.clear()
+        generator between batches pauses the child.
+
+        One stream reads the pipe at a time: a resume that starts before the interrupted
+        stream has noticed (it looks every 50 ms) waits for it, and clears the interruption
+        only then. Clearing it at once let the paused stream read on beside the new one:
+        two threads on one pipe took each other's batches, and one could wait forever for
+        a message the other had read."""
+        with self._reading:
+            self._interrupted.clear()
+            yield from self._stream(batch_iterations, batch_seconds)
+
+    def _stream(self, batch_iterations: int, batch_seconds: float) -> Iterator[Batch]:
         if self._process is None and not self._done:
             self._start(batch_iterations, batch_seconds)
         while not self._done and not self._interrupted.is_set():

@@ -40,7 +40,7 @@ from .task_layouts import TaskLayouts
 from .tool_tabs import compact_tabs
 from .tooltips import DockTips, explain_qt_buttons
 
-#: The timer draws one panel a tick (see redraw): three panels that change, ~25 Hz each.
+#: The timer draws one panel a tick (see redraw): the loss panel every other tick.
 REDRAW_INTERVAL_MS = 13  # batches only mark data dirty; this timer draws
 MAX_REDRAW_INTERVAL_MS = 1000
 
@@ -203,6 +203,7 @@ class MainWindow(QMainWindow):
         self._pending_progress: tuple[int, int, float] | None = None
         self._awaiting_paint: dict = {}  # panel -> its paint count when it last drew
         self._next_panel = 0  # the timer draws one panel a tick, in turn
+        self._loss_turn = True  # the loss panel draws every other tick
         self.redraw_timer = QTimer(self)
         self.redraw_timer.setInterval(REDRAW_INTERVAL_MS)
         self.redraw_timer.timeout.connect(lambda: self.redraw(drop_unpainted=True))
@@ -401,8 +402,9 @@ class MainWindow(QMainWindow):
         """Draw whatever changed since the last draw (the timer calls it with
         ``drop_unpainted``; a direct call always draws, every panel).
 
-        The timer draws one panel a tick, in turn: refreshing and painting three panels at
-        once was one stall of their summed cost (100-300 ms on the loaded 2-core machine).
+        The timer draws one panel a tick (the loss panel every other tick, the others in
+        turn between: see _turns): refreshing and painting three panels at once was one
+        stall of their summed cost (100-300 ms on the loaded 2-core machine).
         It is paced on what a frame really costs (updating the curves plus painting them):
         drawing takes at most a fifth of the time while the engine shares this process's
         interpreter lock, half when it runs in its own process; and a frame is dropped while
@@ -418,13 +420,12 @@ class MainWindow(QMainWindow):
         self._show_progress()
         self._awaiting_paint = {}
         if drop_unpainted:
-            first = self._next_panel % len(panels)
-            panels = panels[first:] + panels[:first]
-        for k, panel in enumerate(panels):
+            panels = self._turns(panels)
+        for panel in panels:
             if panel.refresh():
                 self._awaiting_paint[panel] = panel.graphics.paints
                 if drop_unpainted:
-                    self._next_panel += k + 1
+                    self._took_turn(panel, panels)
                     break
         if self._awaiting_paint:
             paint = sum(p.graphics.paint_seconds for p in self._awaiting_paint)
@@ -432,6 +433,23 @@ class MainWindow(QMainWindow):
             share = 2 if isinstance(self.runner.simulation, RemoteSimulation) else 5
             interval = int(min(MAX_REDRAW_INTERVAL_MS, max(REDRAW_INTERVAL_MS, share * cost_ms)))
             self.redraw_timer.setInterval(interval)
+
+    def _turns(self, panels: tuple) -> tuple:
+        """The order in which this tick offers the panels a draw: every other tick the loss
+        panel first (the one a user watches, issue 9's 20 Hz), in between the next of the
+        others in turn (one panel in three left the loss panel a third of the ticks)."""
+        loss, others = panels[0], panels[1:]
+        first = self._next_panel % len(others)
+        others = others[first:] + others[:first]
+        return (loss, *others) if self._loss_turn else (*others, loss)
+
+    def _took_turn(self, panel, turns: tuple) -> None:
+        if panel is self.loss_vs_iteration:
+            self._loss_turn = False
+        else:
+            self._loss_turn = True
+            others = [p for p in turns if p is not self.loss_vs_iteration]
+            self._next_panel += others.index(panel) + 1
 
     def open_paths(self, paths) -> None:
         """Open logs (files or folders) or a session (``.lrviz``); the sources list and the

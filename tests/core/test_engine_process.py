@@ -125,3 +125,42 @@ def test_an_interrupted_stream_ends_at_once_and_resumes_without_losing_a_batch()
     finally:
         remote.close()
     np.testing.assert_array_equal(_losses(first + rest), _headless_losses(config))
+
+
+def test_a_resume_never_reads_the_pipe_while_the_interrupted_stream_still_does():
+    """A pause interrupts the stream waiting for the child's next batch; a resume started
+    before that stream had noticed cleared the interruption, so the paused stream read on
+    beside the new one: two threads reading one pipe took each other's batches (and could
+    block in a read whose message the other had taken: the window test's resume then never
+    finished). The new stream waits for the old one to go, which sees its interruption."""
+    import threading
+
+    config = SimulationConfig(
+        objective="quadratic", lrs=np.geomspace(1e-3, 0.3, 64), iterations=10**8, dim=200
+    )
+    remote = _remote(config)
+    old_batches, errors = [], []
+    first = threading.Event()
+
+    def paused_reader() -> None:  # the job thread a pause halts
+        try:
+            for batch in remote.run(batch_iterations=10**8, batch_seconds=0.4):
+                old_batches.append(batch)
+                first.set()
+        except Exception as exc:  # the test reports it
+            errors.append(exc)
+
+    thread = threading.Thread(target=paused_reader)
+    thread.start()
+    try:
+        assert first.wait(60)
+        remote.interrupt()  # pause ...
+        resumed = remote.run()  # ... and resume at once, before the old stream polls again
+        batch = next(resumed)
+        resumed.close()
+        thread.join(30)
+        assert not thread.is_alive() and not errors
+        assert old_batches[-1].stop == batch.start  # nothing taken twice, nothing lost
+    finally:
+        remote.close()
+        thread.join(30)

@@ -185,6 +185,60 @@ def test_dots_are_drawn_in_their_levels_colours(qtbot):
     assert colour_at(4, 4) != (255, 0, 0)  # NaN: no dot
 
 
+def test_dots_of_256_levels_are_one_draw_call_each_in_its_levels_colour(qtbot):
+    """A paint drew a level at a time: 256 drawPixmapFragments calls (and a shiboken wrap
+    each, an import-hook call apiece) for a simulation's 256 colours of runs. The levels'
+    symbols share one atlas now: one call a paint, and each dot still shows its own level's
+    part of the atlas."""
+    import pyqtgraph as pg
+    from PySide6.QtGui import QImage, QPainter
+
+    from ui.panels.sweep_dots import SweepDots
+
+    levels = 256
+    colours = [(k, 255 - k, (37 * k) % 256) for k in range(levels)]
+    widget = pg.PlotWidget()
+    qtbot.addWidget(widget)
+    widget.resize(700, 700)
+    widget.show()
+    widget.hideAxis("left")
+    widget.hideAxis("bottom")
+    dots = SweepDots("s", 14, pen=pg.mkPen(None))
+    dots.set_palette([pg.mkBrush(*c) for c in colours])
+    widget.addItem(dots)
+    x, y = np.meshgrid(np.arange(16.0), np.arange(16.0))
+    dots.set_points(x.ravel(), y.ravel(), np.arange(levels)[::-1])  # dot i: level 255 - i
+    widget.setRange(xRange=(-1, 16), yRange=(-1, 16), padding=0)
+    image = widget.grab().toImage()
+    view = widget.getViewBox()
+    for i, (px, py) in enumerate(zip(x.ravel(), y.ravel(), strict=True)):
+        point = widget.mapFromScene(view.mapViewToScene(pg.Point(px, py)))
+        c = image.pixelColor(point.x(), point.y())
+        assert (c.red(), c.green(), c.blue()) == colours[levels - 1 - i]
+
+    calls = []
+
+    class CountingPainter:
+        def __init__(self, painter):
+            self._painter = painter
+
+        def drawPixmapFragments(self, *args):
+            calls.append(args)
+            return self._painter.drawPixmapFragments(*args)
+
+        def __getattr__(self, name):
+            return getattr(self._painter, name)
+
+    target = QImage(700, 700, QImage.Format.Format_ARGB32_Premultiplied)
+    painter = QPainter(target)
+    try:
+        painter.setTransform(dots.sceneTransform())
+        dots.paint(CountingPainter(painter), None)
+    finally:
+        painter.end()
+    assert len(calls) == 1
+
+
 def test_a_bigger_palette_after_the_dots_paints_them(qtbot):
     """A second simulation of more runs gave loss vs λ's dots a palette of more levels than
     their last grouping had: paint indexed past the grouping's end, and the exception

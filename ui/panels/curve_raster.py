@@ -35,9 +35,16 @@ class Frame:
         self.key = key
         self.antialias = bool(antialias)  # as the view paints its other items
         self.curves = curves  # [(x, y)], one per pen
-        self.pens = [QPen(pen) for pen in pens]  # copies: the GUI thread keeps its own
+        self.pens = pens  # the stroking thread's own copies (see stroking_pens), never changed
         self.transform = QTransform(transform)
         self.width, self.height, self.dpr = int(width), int(height), float(dpr)
+
+
+def stroking_pens(pens) -> tuple:
+    """Copies of ``pens`` for the stroking thread, made once for every frame of a set of
+    runs (the GUI thread keeps its own): copying 256 pens a frame cost a millisecond of the
+    GUI thread's frame."""
+    return tuple(QPen(pen) for pen in pens)
 
 
 def stroke(frame: Frame) -> QImage:

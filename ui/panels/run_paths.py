@@ -24,7 +24,7 @@ from PySide6.QtCore import QPointF, QRectF
 from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import QWidget
 
-from .curve_raster import CurveRaster, Frame, image_transform, transform_key
+from .curve_raster import CurveRaster, Frame, image_transform, stroking_pens, transform_key
 
 #: Hovering this close to a curve (pixels) names its run in the tooltip.
 HOVER_PIXELS = 8
@@ -41,6 +41,7 @@ class RunPaths(pg.GraphicsObject):
         super().__init__()
         self._log = (False, False)
         self._pens: list = []
+        self._stroking_pens: tuple | None = None
         self._names: list[str] = []
         self._x: list[np.ndarray] = []
         self._y: list[np.ndarray] = []
@@ -78,6 +79,7 @@ class RunPaths(pg.GraphicsObject):
         runs = len(pens)
         self._block = None
         self._pens, self._names = list(pens), list(names)
+        self._stroking_pens = None  # made when a frame is first stroked
         self._x = [np.empty(0)] * runs
         self._y = [np.empty(0)] * runs
         self._paths = [None] * runs
@@ -269,10 +271,12 @@ class RunPaths(pg.GraphicsObject):
         else:
             shown = [i for i in np.flatnonzero(self._shown) if self._x[i].size >= 2]
             curves = [(self._x[i], self._y[i]) for i in shown]
+        if self._stroking_pens is None:
+            self._stroking_pens = stroking_pens(self._pens)
         frame = Frame(
             key,
             curves,
-            [self._pens[i] for i in shown],
+            [self._stroking_pens[i] for i in shown],
             transform,
             width,
             height,

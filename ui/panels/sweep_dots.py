@@ -3,8 +3,9 @@
 pyqtgraph's scatter keeps a style per point: 10,000 trials with a brush each cost ~10 s of
 symbol rendering on the GUI thread, and even one brush costs ~100 ms a ``setData`` and a
 paint. Here a dot's colour is one of a few dozen levels of the λ colour map (neighbouring
-trials differ by less than the eye can tell), each level's symbol is rendered once, and a
-paint is one ``drawPixmapFragments`` per level over arrays; the trend line through the dots
+trials differ by less than the eye can tell), each level's symbol is rendered once into one
+atlas pixmap, and a paint is one ``drawPixmapFragments`` over arrays, whatever the number of
+levels (each fragment names its level's part of the atlas); the trend line through the dots
 is one cached path.
 """
 
@@ -14,12 +15,9 @@ import numpy as np
 import pyqtgraph as pg
 from pyqtgraph import functions as fn
 from pyqtgraph.graphicsItems.ScatterPlotItem import renderSymbol
-from pyqtgraph.Qt.compat import wrapinstance
 from pyqtgraph.Qt.internals import PrimitiveArray
-from PySide6.QtCore import QRectF
-from PySide6.QtGui import QPainter, QPixmap
-
-_FRAGMENT = QPainter.PixmapFragment
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QImage, QPainter, QPixmap
 
 #: Colour levels of the dots: banding is invisible at 64 along a perceptual colour map.
 LEVELS = 64
@@ -43,8 +41,9 @@ class SweepDots(pg.GraphicsObject):
         self._levels = np.zeros(0, dtype=np.intp)
         self._order = np.zeros(0, dtype=np.intp)  # points grouped by level
         self._starts = np.zeros(1, dtype=np.intp)
-        self._pixmaps: list[QPixmap] = []
-        self._sizes = np.zeros((0, 2))  # each level's pixmap width and height
+        self._levels_drawn = 0  # colour levels with a symbol in the atlas
+        self._atlas: QPixmap | None = None  # every level's symbol, side by side
+        self._sources = np.zeros((0, 4))  # each level's left, top, width, height in it
         self._brushes: list = []
         self._outline = True
         self._line = None
@@ -65,13 +64,23 @@ class SweepDots(pg.GraphicsObject):
 
     def _render(self) -> None:
         pen = self._pen if self._outline else pg.mkPen(None)
-        self._pixmaps = [
-            QPixmap.fromImage(renderSymbol(self._symbol, self._size, pen, brush))
-            for brush in self._brushes
-        ]
-        self._sizes = np.array(
-            [(p.width(), p.height()) for p in self._pixmaps], dtype=np.float64
-        ).reshape(-1, 2)
+        images = [renderSymbol(self._symbol, self._size, pen, brush) for brush in self._brushes]
+        self._levels_drawn = len(images)
+        self._sources = np.zeros((len(images), 4))
+        self._atlas = None
+        if images:
+            # One row, a pixel apart (smooth scaling never reads a neighbour's edge).
+            widths = np.array([image.width() for image in images], dtype=np.float64)
+            heights = np.array([image.height() for image in images], dtype=np.float64)
+            lefts = np.concatenate([[0.0], np.cumsum(widths + 1)[:-1]])
+            atlas = QImage(int(lefts[-1] + widths[-1]), int(heights.max()), images[0].format())
+            atlas.fill(Qt.GlobalColor.transparent)
+            painter = QPainter(atlas)
+            for left, image in zip(lefts.tolist(), images, strict=True):
+                painter.drawImage(QPointF(left, 0.0), image)
+            painter.end()
+            self._atlas = QPixmap.fromImage(atlas)
+            self._sources = np.column_stack([lefts, np.zeros_like(lefts), widths, heights])
         self._group()
         self.update()
 
@@ -89,7 +98,7 @@ class SweepDots(pg.GraphicsObject):
         """Where each level's dots start in ``_order``, for the palette as it is now (a new
         palette of more levels than the dots' last grouping made paint index past its end,
         an exception inside Qt's paint that crashed the process)."""
-        count = max(len(self._pixmaps), 1)
+        count = max(self._levels_drawn, 1)
         self._starts = np.searchsorted(self._levels[self._order], np.arange(count + 1))
 
     def getData(self) -> tuple[np.ndarray, np.ndarray]:
@@ -151,39 +160,26 @@ class SweepDots(pg.GraphicsObject):
                 self._line = pg.arrayToQPath(self._x, self._y, connect="finite")
             painter.setPen(self._line_pen)
             painter.drawPath(self._line)
-        if not self._pixmaps:
+        if self._atlas is None:
             return
-        # Every dot's fragment in one pass over arrays, grouped by level (sorted once in
-        # set_points); then one drawPixmapFragments per level over its slice. Per-level
-        # array work made a paint of 256 colours of runs cost 10-20 ms.
+        # Every dot's fragment in one pass over arrays, in level order (sorted once in
+        # set_points), and one drawPixmapFragments for all of them: a call per level cost a
+        # Python call and a shiboken wrap each, 256 a paint for 256 colours of runs.
         order = self._order[: self._starts[-1]]  # dots of a level with a symbol
         points = np.vstack([self._x[order], self._y[order]])
         points = fn.transformCoordinates(painter.transform(), points)
         points = fn.clip_array(points, -(2**30), 2**30)
         painter.resetTransform()
         ok = np.isfinite(points).all(axis=0)
-        kept = np.concatenate([[0], np.cumsum(ok)])[self._starts]  # level bounds, kept dots
-        self._fragments.resize(int(kept[-1]))
-        if kept[-1] == 0:
+        count = int(np.count_nonzero(ok))
+        self._fragments.resize(count)
+        if count == 0:
             return
         frags = self._fragments.ndarray()
         frags[:, 0:2] = points[:, ok].T
-        frags[:, 2:4] = 0.0
-        frags[:, 4:6] = self._sizes[self._levels[order][ok]]
+        frags[:, 2:6] = self._sources[self._levels[order][ok]]
         frags[:, 6:10] = (1.0, 1.0, 0.0, 1.0)
-        sliced = self._fragments.use_ptr_to_array
-        for level, pixmap in enumerate(self._pixmaps):
-            a, b = int(kept[level]), int(kept[level + 1])
-            if b <= a:
-                continue
-            if sliced:  # a pointer into the fragments and a count: no copy
-                start = wrapinstance(frags.ctypes.data + a * frags.strides[0], _FRAGMENT)
-                painter.drawPixmapFragments(start, b - a, pixmap)
-            else:
-                part = PrimitiveArray(QPainter.PixmapFragment, 10)
-                part.resize(b - a)
-                part.ndarray()[:] = frags[a:b]
-                painter.drawPixmapFragments(*part.drawargs(), pixmap)
+        painter.drawPixmapFragments(*self._fragments.drawargs(), self._atlas)
 
 
 def _log10(a: np.ndarray) -> np.ndarray:
