@@ -18,6 +18,7 @@ simulation stays paused and memory stays bounded.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import threading
 from collections.abc import Iterator
 
@@ -153,6 +154,13 @@ class RemoteSimulation:
 
 def _serve(conn, config, record_weights: bool, batch_iterations: int, batch_seconds: float):
     """The child: build the simulation, then compute a batch each time the parent asks."""
+    try:
+        # A session of its own: Linux's scheduler shares the cores between sessions first
+        # (autogroups), so on a busy machine the engine and the window no longer split one
+        # share between them (the window's threads slowed the run, and the run the window).
+        os.setsid()
+    except (AttributeError, OSError):  # not on this system: as it is
+        pass
     try:
         simulation = config.build()
         simulation.record_weights = record_weights

@@ -3,6 +3,7 @@ resumed without losing one, failures reported in one line."""
 
 from __future__ import annotations
 
+import os
 import types
 
 import numpy as np
@@ -164,3 +165,16 @@ def test_a_resume_never_reads_the_pipe_while_the_interrupted_stream_still_does()
     finally:
         remote.close()
         thread.join(30)
+
+
+@pytest.mark.skipif(not hasattr(os, "getsid"), reason="sessions are a POSIX idea")
+def test_the_child_runs_in_a_session_of_its_own():
+    """Linux shares the cores between sessions first: in the app's session, the engine and
+    the window's threads split one share of a busy machine between them."""
+    config = _config(iterations=10**7)
+    remote = _remote(config)
+    try:
+        next(remote.run(batch_iterations=100, batch_seconds=1e9))
+        assert os.getsid(remote._process.pid) != os.getsid(0)
+    finally:
+        remote.close()
