@@ -38,6 +38,11 @@ class Frame:
         self.pens = pens  # the stroking thread's own copies (see stroking_pens), never changed
         self.transform = QTransform(transform)
         self.width, self.height, self.dpr = int(width), int(height), float(dpr)
+        # A frame of a streaming envelope (see run_paths._Block): its frozen columns are
+        # stroked once into a picture the next frames reuse while ``base_key`` holds.
+        self.block = None
+        self.runs: list[int] = []
+        self.base_key = None
 
 
 def stroking_pens(pens) -> tuple:
@@ -49,21 +54,70 @@ def stroking_pens(pens) -> tuple:
 
 def stroke(frame: Frame) -> QImage:
     """The image of ``frame``: transparent but for its curves (any thread)."""
+    image = _blank(frame)
+    _stroke_onto(image, frame, frame.curves)
+    return image
+
+
+def _blank(frame: Frame) -> QImage:
     # Pixel ratio 1: ``frame.transform`` already scales to the image's pixels.
     image = QImage(frame.width, frame.height, QImage.Format.Format_ARGB32_Premultiplied)
     image.fill(Qt.GlobalColor.transparent)
+    return image
+
+
+def _stroke_onto(image: QImage, frame: Frame, curves) -> None:
     painter = QPainter(image)
     try:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, frame.antialias)
         painter.setTransform(frame.transform)
-        for pen, (x, y) in zip(frame.pens, frame.curves, strict=True):
+        for pen, (x, y) in zip(frame.pens, curves, strict=True):
             if len(x) < 2:
                 continue
             painter.setPen(pen)
             painter.drawPath(pg.arrayToQPath(x, y, connect="finite"))
     finally:
         painter.end()
-    return image
+
+
+#: Columns that become frozen are drawn with the tail, frame after frame, until this many
+#: have gathered; then they join the picture of the frozen part in one piece: a curve of
+#: 2,000 columns is a dozen pieces, not one a frame (where pieces meet, Qt's cosmetic lines
+#: may step a pixel apart from one path through them).
+EXTEND_COLUMNS = 128
+
+
+class FrozenPicture:
+    """The frozen columns of a streaming envelope's curves, stroked once (stroking
+    thread only).
+
+    Stroking every curve whole, every frame, cost the stroking thread ~100 ms a frame at
+    256 runs, and with it a core the engine and the window needed. The columns of an
+    envelope view up to its ``frozen`` count never change until it merges its buckets; as
+    long as the view, the transform and the runs drawn stay (``Frame.base_key``), a frame
+    copies the picture of them and strokes only the rest, from the picture's last column
+    on (the pieces meet at a shared point; pens are opaque, so drawing it twice changes
+    nothing; where pieces meet, a pixel may differ, see EXTEND_COLUMNS)."""
+
+    def __init__(self) -> None:
+        self.key = None
+        self.image: QImage | None = None
+        self.columns = 0  # columns [0, columns) are in the picture
+
+    def stroke(self, frame: Frame) -> QImage:
+        block = frame.block
+        frozen, width = block.frozen_count, block.width
+        if self.image is None or self.key != frame.base_key or frozen < self.columns:
+            self.key, self.image, self.columns = frame.base_key, _blank(frame), 0
+        if frozen - self.columns >= EXTEND_COLUMNS or (self.columns == 0 and frozen >= 2):
+            start = max(self.columns - 1, 0)
+            _stroke_onto(self.image, frame, block.pieces(frame.runs, start, frozen))
+            self.columns = frozen
+        image = self.image.copy()
+        start = max(self.columns - 1, 0)
+        if width - start >= 2:
+            _stroke_onto(image, frame, block.pieces(frame.runs, start, width))
+        return image
 
 
 class _Queue:
@@ -129,6 +183,7 @@ MAX_REST_SECONDS = 0.25
 
 
 def _stroke_frames(raster_ref, queue: _Queue) -> None:
+    frozen = FrozenPicture()
     while True:
         with queue.wake:
             while queue.wanted is None and not queue.closed:
@@ -139,7 +194,7 @@ def _stroke_frames(raster_ref, queue: _Queue) -> None:
                 return
             frame, queue.wanted = queue.wanted, None
         started = time.perf_counter()
-        image = stroke(frame)
+        image = stroke(frame) if frame.block is None else frozen.stroke(frame)
         stroked = time.perf_counter() - started
         with queue.wake:
             queue.busy = queue.wanted is not None

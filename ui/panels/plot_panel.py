@@ -93,13 +93,12 @@ class ScientificAxis(pg.AxisItem):
         those (2.1 to 2.4), evenly spaced values instead, so there are always enough labels."""
         ticks = super().logTickValues(minVal, maxVal, size, stdTicks)
         self._fine = False
-        inside = sum(
-            1
-            for _spacing, values in ticks
-            for v in values
-            if minVal <= v <= maxVal
-            and np.isclose(10 ** (v - np.floor(v + 1e-9)), (1.0, 2.0, 5.0), rtol=1e-6).any()
-        )
+        # One pass over every level's values (a numpy call per value cost an axis's layout
+        # a few ms, on every range change of a streaming run)
+        values = np.concatenate([np.asarray(v, dtype=np.float64) for _s, v in ticks] or [[]])
+        values = values[(values >= minVal) & (values <= maxVal)]
+        mantissa = 10 ** (values - np.floor(values + 1e-9))
+        inside = int(np.isclose(mantissa[:, None], (1.0, 2.0, 5.0), rtol=1e-6).any(axis=1).sum())
         if inside >= self.MIN_LABELS or not (np.isfinite(minVal) and np.isfinite(maxVal)):
             return ticks
         fine = _even_log_ticks(minVal, maxVal, self._label_room())

@@ -283,6 +283,12 @@ class RunPaths(pg.GraphicsObject):
             dpr,
             antialias,
         )
+        block = self._block
+        if block is not None:  # its frozen columns' picture is kept while these hold
+            frame.block, frame.runs = block, shown
+            floor = block.floor if block.uses_floor else None
+            frame.base_key = (key[:-1], block.view, block.generation, tuple(shown))
+            frame.base_key += (self._stroking_pens, floor, antialias)
         if self._raster is None:
             self._raster = CurveRaster()
             self._raster.ready.connect(self._stroked)
@@ -338,6 +344,26 @@ class _Block:
         self.floor, self.log = floor, log
         self._summary = view.summary()
         self._done = None  # (values as drawn, points kept, runs kept whole), when asked
+        # What a picture of the frozen columns depends on (curve_raster.FrozenPicture): the
+        # view and its generation, and the floor only where a value sits on it.
+        self.view, self.generation = view, view.generation
+        self.frozen_count, self.width = frozen, width
+        self.uses_floor = floor is not None and bool(self._summary[2].any())
+
+    def pieces(self, runs: list[int], start: int, stop: int) -> list:
+        """``(x, y)`` of each of ``runs`` over columns ``[start, stop)``, as drawn (flat
+        stretches inside the piece kept to their ends, as :meth:`curve` keeps them)."""
+        frozen = self._frozen.shape[1]
+        parts = []
+        if start < frozen:
+            parts.append(self._frozen[runs, start : min(stop, frozen)])
+        if stop > frozen:
+            parts.append(self._tail[runs, max(start - frozen, 0) : stop - frozen])
+        ys = self._as_drawn(np.concatenate(parts, axis=1))
+        x = self.x[start:stop]
+        keep = _not_inside_flat_stretches(ys)
+        whole = keep.all(axis=1)
+        return [(x, ys[k]) if whole[k] else (x[keep[k]], ys[k][keep[k]]) for k in range(len(runs))]
 
     def row(self, run: int) -> np.ndarray:
         """Run ``run``'s values as drawn: non-positive ones at the floor, or gaps."""
