@@ -158,3 +158,48 @@ def _argb(image) -> np.ndarray:
 
     image = image.convertToFormat(QImage.Format.Format_ARGB32)
     return np.array(image.constBits(), dtype=np.uint8).reshape(image.height(), image.width(), 4)
+
+
+def test_a_streaming_frame_is_painted_once(qtbot):
+    """A streaming refresh told the view of the curves' new bounds and repainted, and the
+    paint asked for the new image; the image's arrival repainted again: two paints of the
+    whole plot a frame. Within the steady extent the view already fits, a refresh asks for
+    the image at once and the plot is painted when it arrives."""
+    from PySide6.QtWidgets import QApplication
+
+    config = SimulationConfig(
+        objective="quadratic", lrs=np.geomspace(1e-3, 0.15, 16), iterations=4000, dim=5
+    )
+    store = RunStore(config.lrs, config.iterations, envelopes=True)
+    panel = LossVsIterationPanel()
+    qtbot.addWidget(panel)
+    panel.resize(600, 400)
+    panel.show()
+    qtbot.waitExposed(panel)
+    panel.set_store(store)
+    panel.set_streaming(True)
+    paths, graphics = panel.paths, panel.graphics
+    changes = []
+    panel.plot.getViewBox().sigRangeChanged.connect(lambda *_: changes.append(1))
+    frames = paints = 0
+    for batch in config.build().run(batch_iterations=40, batch_seconds=1e9):
+        store.append(batch)
+        if store.count == 400:  # the view has settled on its steady range: count from here
+            paints, changes[:] = graphics.paints, []
+        if not panel.refresh():
+            continue
+        frames += store.count > 400
+        qtbot.waitUntil(  # the image of this frame shown, nothing else asked for
+            lambda: (
+                paths._image is not None
+                and paths._image[0].key[-1] == paths._version
+                and paths._asked is None
+            ),
+            timeout=10_000,
+        )
+        QApplication.processEvents()  # its paint
+    painted = graphics.paints - paints
+    panel.set_streaming(False)
+    assert frames == 90 and len(changes) <= 10
+    # one paint a frame (two before), and a few more where the steady range moved
+    assert painted <= frames + 3 * len(changes)

@@ -64,6 +64,7 @@ class RunCurvesPanel(PlotPanel):
         self._view: EnvelopeView | None = None  # the envelope in view units, kept up to date
         self._marks: dict[int, tuple[float, float]] = {}  # diverged run -> its × (settled)
         self._marks_generation = -1
+        self._marks_shown = None  # the marks the × item shows now
         self.plot.setLabel("bottom", "iteration")
         self.plot.setLabel("left", self.y_label, units=self.y_units)
         self.legend = self.add_legend(curves=self._shown_curves)
@@ -155,6 +156,7 @@ class RunCurvesPanel(PlotPanel):
         self._behind = False
         self._view = None
         self._marks, self._marks_generation = {}, -1
+        self._marks_shown = None
         self.refresh()
 
     def _shown_curves(self) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -264,7 +266,9 @@ class RunCurvesPanel(PlotPanel):
                 if k < view.frozen:
                     self._marks[i] = mark  # its bucket is complete: it stays
             marks.append(mark)
-        self.diverged_marks.setData([m[0] for m in marks], [m[1] for m in marks])
+        if marks != self._marks_shown:  # setting the same marks repainted the plot anyway
+            self._marks_shown = marks
+            self.diverged_marks.setData([m[0] for m in marks], [m[1] for m in marks])
         self.legend.name_when(self.diverged_marks, "diverged", bool(marks))
 
     def _points_per_run(self, store: RunStore) -> int:
@@ -322,6 +326,7 @@ class RunCurvesPanel(PlotPanel):
                 xs.append(float(x[finite[-1]]))
                 marks.append(float(y[finite[-1]]))
         self.diverged_marks.setData(xs, marks)
+        self._marks_shown = None  # these, not the envelope view's
         self.legend.name_when(self.diverged_marks, "diverged", bool(xs))
 
 

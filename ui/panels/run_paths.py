@@ -55,6 +55,8 @@ class RunPaths(pg.GraphicsObject):
         self._raster: CurveRaster | None = None
         self._image = None  # (frame, QImage) last stroked while live
         self._asked = None  # key of the frame asked for and not arrived yet
+        self._last_paint = None  # (view key, transform, size, dpr, antialias) last asked for
+        self._informed = None  # the steady extent the view was last told of, while live
         self._block: _Block | None = None  # every run's curve from an envelope view
 
     def set_live(self, live: bool) -> None:
@@ -64,6 +66,7 @@ class RunPaths(pg.GraphicsObject):
         if live == self.live:
             return
         self.live = live
+        self._last_paint, self._informed = None, None
         if not live:
             self._image, self._asked = None, None
             if self._raster is not None:
@@ -249,11 +252,14 @@ class RunPaths(pg.GraphicsObject):
         corner = QPointF(math.floor(area.left()), math.floor(area.top()))
         width = math.ceil((area.right() - corner.x()) * dpr)
         height = math.ceil((area.bottom() - corner.y()) * dpr)
-        key = (transform_key(to_device), corner.x(), corner.y(), width, height, dpr, self._version)
+        view_key = (transform_key(to_device), corner.x(), corner.y(), width, height, dpr)
+        key = (*view_key, self._version)
         current = self._image is not None and self._image[0].key == key
         if not current and self._asked != key:
             antialias = painter.testRenderHint(QPainter.RenderHint.Antialiasing)
-            self._ask(key, image_transform(to_device, corner, dpr), width, height, dpr, antialias)
+            transform = image_transform(to_device, corner, dpr)
+            self._last_paint = (view_key, transform, width, height, dpr, antialias)
+            self._ask(key, transform, width, height, dpr, antialias)
         if self._image is not None:
             frame, image = self._image
             back, invertible = frame.transform.inverted()
@@ -304,18 +310,44 @@ class RunPaths(pg.GraphicsObject):
         self.update()
 
     def _geometry_changed(self) -> None:
-        rows = self._bounds[self._shown] if self._bounds.size else self._bounds
-        if rows.size == 0 or np.isnan(rows).all():
-            rect = QRectF()
-        else:
-            x0, x1 = np.nanmin(rows[:, 0]), np.nanmax(rows[:, 1])
-            y0, y1 = np.nanmin(rows[:, 2]), np.nanmax(rows[:, 3])
-            rect = QRectF(float(x0), float(y0), float(x1 - x0), float(y1 - y0))
         self._version += 1
+        if self.live:  # the steady extent: it changes only now and then (see dataBounds)
+            steady = (self.dataBounds(0), self.dataBounds(1))
+            rect = _rect(*steady[0], *steady[1])
+            if steady == self._informed and rect == self._rect and self._stroke_ahead():
+                return
+            self._informed = steady
+        else:
+            rows = self._bounds[self._shown] if self._bounds.size else self._bounds
+            if rows.size == 0 or np.isnan(rows).all():
+                rect = QRectF()
+            else:
+                rect = _rect(
+                    np.nanmin(rows[:, 0]),
+                    np.nanmax(rows[:, 1]),
+                    np.nanmin(rows[:, 2]),
+                    np.nanmax(rows[:, 3]),
+                )
         self.prepareGeometryChange()
         self._rect = rect
         self.informViewBoundsChanged()
         self.update()
+
+    def _stroke_ahead(self) -> bool:
+        """While live, new data within the extent the view already fits asks for its image
+        at once (for the view of the last paint) and repaints only when the image arrives:
+        telling the view and repainting now painted every frame twice, once to ask and once
+        to show (a view box repaints whenever an item's bounds change). False: there is no
+        paint to go by yet."""
+        last = self._last_paint
+        if last is None:
+            return False
+        key = (*last[0], self._version)
+        if self._image is not None and self._image[0].key == key:
+            self.update()
+        elif self._asked != key:
+            self._ask(key, *last[1:])
+        return True
 
 
 class RunCurve:
@@ -457,6 +489,13 @@ def steady_range(lo: float, hi: float, steps: int = 8) -> tuple[float, float]:
     step = next(m * decade for m in (1, 2, 5, 10) if m * decade >= raw)
     # min/max: a multiple computed in floating point can land a hair inside the data
     return (min(math.floor(lo / step) * step, lo), max(math.ceil(hi / step) * step, hi))
+
+
+def _rect(x0, x1, y0, y1) -> QRectF:
+    """The rectangle from x0 to x1 and y0 to y1 (empty where a bound is missing)."""
+    if any(v is None or not math.isfinite(v) for v in (x0, x1, y0, y1)):
+        return QRectF()
+    return QRectF(float(x0), float(y0), float(x1 - x0), float(y1 - y0))
 
 
 def _log10(a: np.ndarray) -> np.ndarray:
