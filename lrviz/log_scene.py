@@ -115,7 +115,13 @@ class DerivationCache:
             entry = self._pairs.get(key)
             self._used.add(key)
         if entry is None or entry[0] is not loss or entry[1] is not lr:
-            entry = (loss, lr, log_views.loss_against_lr(run, loss))
+            pairs = log_views.loss_against_lr(run, loss)
+            if pairs is not None and _same_values(pairs[1], loss.y):
+                # Every loss point paired, in order (an LR-finder CSV): its loss is the
+                # series' own array, so loss vs λ's smoothing is the learning curve's (a
+                # 10M-point log smoothed once, not twice; the copy is let go).
+                pairs = (pairs[0], loss.y)
+            entry = (loss, lr, pairs)
             with self._lock:
                 self._pairs[key] = entry
         return entry[2]
@@ -136,6 +142,15 @@ class DerivationCache:
             self._pairs = {k: v for k, v in self._pairs.items() if k in self._used}
             self._smoothed = {k: v for k, v in self._smoothed.items() if k in self._used}
             self._used = set()
+
+
+def _same_values(a: np.ndarray, b) -> bool:
+    return (
+        isinstance(b, np.ndarray)
+        and b.dtype == np.float64
+        and a.shape == b.shape
+        and np.array_equal(a, b, equal_nan=True)
+    )
 
 
 def choose_axis(axes: list[str], wanted: str) -> str:
@@ -193,7 +208,7 @@ def derive(
                 )
     shown = [c.smoothed if c.smoothed is not None else c.y for c in scene.loss]
     shown = [y for y in shown if y.size]
-    values = np.concatenate(shown) if shown else np.empty(0)
+    values = shown[0] if len(shown) == 1 else np.concatenate(shown) if shown else np.empty(0)
     scene.robust = {log: log_views.robust_range(values, log=log) for log in (False, True)}
     cache.forget_unused()
     return scene
@@ -212,11 +227,22 @@ def zoom(curves: list[Curve], lo: float, hi: float, columns: int = COLUMNS) -> l
     return out
 
 
+def _float64(values) -> np.ndarray:
+    """``values`` as float64, the very array when it is one: the cache knows arrays by
+    identity, and ``np.asarray(a, dtype=np.float64)`` makes a new view of an unpickled array
+    every time (its dtype is not numpy's own instance), so a log read in a child process
+    was smoothed again by every derivation."""
+    if isinstance(values, np.ndarray) and values.dtype == np.float64:
+        return values
+    return np.asarray(values, dtype=np.float64)
+
+
 def _curve(key, label, x, y, weight: float, cache: DerivationCache, columns: int) -> Curve:
-    x = np.asarray(x, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64)
+    x = _float64(x)
+    y = _float64(y)
     smoothed = cache.smoothed(y, weight) if weight > 0 else None
-    finite = x[np.isfinite(x)]
+    held = np.isfinite(x)
+    finite = x if held.all() else x[held]
     return Curve(
         key=key,
         label=label,

@@ -42,7 +42,9 @@ class ReadPrefix:
         if self.length < WINDOW:
             self._head_crc = zlib.crc32(data[: WINDOW - self.length], self._head_crc)
         self.length += len(data)
-        if self.length - len(data) < FULL_CHECK_BYTES:
+        if self.length <= FULL_CHECK_BYTES:
+            # Longer prefixes are checked by their windows alone (still_holds): the checksum
+            # of all 480 MB of a 10M-row log took the reading 0.45 s and was never looked at.
             self._crc = zlib.crc32(data, self._crc)
         self._tail += data[-WINDOW:]
         if len(self._tail) > WINDOW:

@@ -143,14 +143,17 @@ def summary_rows(
         return None
     xs, x_present = table.column(x)
     held = np.isfinite(xs) if x_present is None else x_present & np.isfinite(xs)
+    # One value on every row, told by its min and max (np.unique sorted a 10M-row log's
+    # steps to find that out: 0.9 s of reading it).
+    if not held.all() or xs.min() != xs.max():
+        return None
     lrs, lr_present = table.column(lr_name)
     usable = np.isfinite(lrs) & (lrs > 0)
     if lr_present is not None:
         usable &= lr_present
-    steps = np.unique(xs[held])
-    if steps.size != 1 or not held.all() or np.unique(lrs[usable]).size < 2:
+    if np.unique(lrs[usable]).size < 2:
         return None
-    step = float(steps[0])
+    step = float(xs[0])
     loss_name = mapping.loss if mapping is not None else None
     columns = [c for c in table.names if c in table.values and c not in (x, lr_name)]
     runs = []

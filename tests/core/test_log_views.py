@@ -129,3 +129,23 @@ def test_the_curves_drawn_of_a_big_sweep_are_its_lowest_final_losses():
     runs = [run(v) for v in (0.5, float("nan"), 0.1, 0.9, 0.3)]
     assert lowest_final_losses(runs, 3) == [0, 2, 4]  # in their own order
     assert lowest_final_losses(runs, 10) == [0, 1, 2, 3, 4]
+
+
+@pytest.mark.parametrize("log", [False, True])
+@pytest.mark.parametrize("holes", [False, True])
+def test_the_robust_band_leaves_the_curve_it_reads_as_it_was(log, holes):
+    """The band partitions one copy of the values in place, never the curve's own array."""
+    y = np.random.default_rng(0).lognormal(size=5000)
+    if holes:
+        y[::7] = np.nan
+    before = y.copy()
+    lo, hi = log_views.robust_range(y, log=log)
+    np.testing.assert_array_equal(y, before)
+    finite = before[np.isfinite(before)]
+    if log:
+        band = 10.0 ** np.percentile(np.log10(finite), [5, 95])
+        assert lo < band[0] and hi > band[1]
+    else:
+        lo_p, hi_p = np.percentile(finite, [5, 95])
+        assert lo == pytest.approx(lo_p - 0.1 * (hi_p - lo_p))
+        assert hi == pytest.approx(hi_p + 0.1 * (hi_p - lo_p))

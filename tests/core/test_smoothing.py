@@ -105,3 +105,30 @@ def test_all_non_finite_or_empty():
 def test_rejects_weights_outside_0_1(weight):
     with pytest.raises(ValueError, match="smoothing weight"):
         debiased_ema([1.0, 2.0], weight)
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n=st.integers(1, 3000),
+    weight=st.sampled_from([0.01, 0.5, 0.6]),
+    piece=st.integers(1, 700),
+    huge=st.booleans(),
+)
+def test_a_series_scanned_in_many_pieces_matches_the_recursion(seed, n, weight, piece, huge):
+    """A long log is scanned a piece of blocks at a time (each numpy call short): the pieces,
+    the last partial block and a block that overflows join up as the recursion does."""
+    from unittest import mock
+
+    from lrviz import smoothing
+
+    rng = np.random.default_rng(seed)
+    values = rng.lognormal(sigma=1.0, size=n)
+    if huge:
+        values[rng.integers(n)] = 1e300  # that block's scaled sum overflows: redone by loop
+    before = values.copy()
+    with mock.patch.object(smoothing, "PIECE_VALUES", piece):
+        assert_matches_reference(values.tolist(), weight)
+        got = debiased_ema(values, weight)
+    np.testing.assert_array_equal(values, before)  # the input is left as it was
+    assert got is not values
