@@ -68,6 +68,10 @@ class ChildWatcher:
         self._process = None
         self._lock = threading.Lock()
         self._finalizer = None
+        #: Told how a poll goes, on the polling thread: ``progress(stage, fraction)``, stage
+        #: ``"reading"`` (the child reads; fraction None) then ``"taking in"`` (its data
+        #: arrives; the fraction received, 0 to 1). None: not told.
+        self.progress = None
 
     def poll(self) -> bool:
         """Ask the child to poll its watcher; True when :attr:`data` changed. Raises
@@ -76,13 +80,18 @@ class ChildWatcher:
             if self._process is None or not self._process.is_alive():
                 self._start()
             try:
+                self._tell("reading", None)
                 self._conn.send("poll")
                 reply = self._conn.recv()
                 if reply[0] == "error":
                     raise LrvizError(*reply[1:])
                 _, changed, self.waiting, has_data = reply
                 if changed:
-                    self.data = receive_data(self._conn) if has_data else None
+                    self.data = (
+                        receive_data(self._conn, lambda done: self._tell("taking in", done))
+                        if has_data
+                        else None
+                    )
                 return changed
             except (EOFError, OSError) as exc:
                 code = self._process.exitcode if self._process is not None else None
@@ -105,6 +114,10 @@ class ChildWatcher:
             process = self._process
             if process is not None and process.is_alive():
                 process.kill()  # the polling thread sees the pipe close, and reaps it
+
+    def _tell(self, stage: str, fraction: float | None) -> None:
+        if self.progress is not None:
+            self.progress(stage, fraction)
 
     @property
     def alive(self) -> bool:
@@ -151,6 +164,10 @@ def _serve(conn, target: str, mapping, store: bool) -> None:
         os.nice(CHILD_NICENESS)
     except (AttributeError, OSError):  # no os.nice (Windows), or not allowed: as it is
         pass
+    if not store:
+        # pandas (~0.5 s to import) is imported while the file's bytes are being read: the
+        # read waits on the disk without the interpreter lock, and the parse needs it next.
+        threading.Thread(target=_import_the_parser, name="lrviz-import", daemon=True).start()
     if store:
         from lrviz.stores import StoreWatcher
 
@@ -186,6 +203,13 @@ def _serve(conn, target: str, mapping, store: bool) -> None:
         return  # the parent has gone, or closed the pipe
 
 
+def _import_the_parser() -> None:
+    try:
+        import pandas  # noqa: F401
+    except ImportError:  # the loaders say so when they need it
+        pass
+
+
 def send_data(conn, data) -> None:
     """Send a LogData (or StoreData) as :func:`receive_data` takes it: the log without its
     runs, then its runs :data:`RUNS_PER_MESSAGE` at a time, each group's big arrays in
@@ -193,7 +217,7 @@ def send_data(conn, data) -> None:
     runs = list(data.runs)
     shell = dataclasses.replace(data, runs=[])
     groups = range(0, len(runs), RUNS_PER_MESSAGE)
-    conn.send_bytes(pickle.dumps((shell, len(groups)), protocol=5))
+    conn.send_bytes(pickle.dumps((shell, len(groups), _array_bytes(runs)), protocol=5))
     for start in groups:
         buffers: list[pickle.PickleBuffer] = []
         payload = pickle.dumps(
@@ -216,11 +240,25 @@ def _in_band(buffer: pickle.PickleBuffer, out_of_band: list) -> bool:
     return False
 
 
-def receive_data(conn):
+def _array_bytes(runs) -> int:
+    """The bytes of the runs' series: about what the pieces carry (to say how far along)."""
+    return sum(s.x.nbytes + s.y.nbytes for run in runs for s in getattr(run, "series", ()))
+
+
+def receive_data(conn, progress=None):
     """The LogData :func:`send_data` sent, rebuilt in pieces that each hold the interpreter
-    lock about a millisecond."""
-    shell, groups = pickle.loads(conn.recv_bytes())
+    lock about a millisecond; ``progress(fraction)`` is told after each group of runs and
+    each piece of a big array (fraction of the series' bytes received, at most 1)."""
+    shell, groups, total = pickle.loads(conn.recv_bytes())
     runs = []
+    received = 0  # bytes of the pieces, and of the groups' series once unpickled
+    unpickled = 0
+
+    def tell() -> None:
+        if progress is not None:
+            progress(min(1.0, received / total) if total else 1.0)
+
+    tell()
     for _ in range(groups):
         payload, sizes = conn.recv()
         buffers = []
@@ -230,8 +268,15 @@ def receive_data(conn):
             view = memoryview(buffer)
             at = 0
             while at < size:
-                at += conn.recv_bytes_into(view[at:])
+                got = conn.recv_bytes_into(view[at:])
+                at += got
+                received += got
+                tell()
             buffers.append(buffer)
-        runs.extend(pickle.loads(payload, buffers=buffers))
+        group = pickle.loads(payload, buffers=buffers)
+        unpickled += _array_bytes(group)
+        received = max(received, unpickled)
+        runs.extend(group)
+        tell()
     shell.runs = runs
     return shell

@@ -132,6 +132,8 @@ class LogLibrary(QObject):
     data_updated()       a watched log was re-read
     failed(str)          one line per file that could not be read
     busy(bool)           loading started / ended
+    loading(str, int)    how a big log or store read in a child process is coming along:
+                         a status line and the percent taken in (-1 while it is read)
     needs_mapping(str)   a log loaded, but none of its columns reads as loss or λ (path)
     """
 
@@ -139,6 +141,7 @@ class LogLibrary(QObject):
     data_updated = Signal()
     failed = Signal(str)
     busy = Signal(bool)
+    loading = Signal(str, int)
     needs_mapping = Signal(str)
 
     def __init__(self, parent: QObject | None = None) -> None:
@@ -281,6 +284,9 @@ class LogLibrary(QObject):
                             watcher = StoreLogWatcher(url)
                         else:
                             watcher = LogWatcher(path, mapping)
+                    if isinstance(watcher, ChildWatcher):
+                        # A first read says how it goes; a live log's ticks say nothing.
+                        watcher.progress = None if replace else self._teller(path)
                     changed = watcher.poll()
                     if watcher.data is None:
                         raise LrvizError("nothing readable yet", path=str(path))
@@ -311,6 +317,23 @@ class LogLibrary(QObject):
             lambda _completed: self._on_loader_done(paths),
             exclusive=False,
         )
+
+    def _teller(self, path: Path):
+        """What a ChildWatcher tells as it reads ``path``, as ``loading`` (on the loader's
+        thread; Qt hands it to the window's), once per line and percent."""
+        name = _source_name(self._store_urls.get(path) or path)
+        last = [None]
+
+        def tell(stage: str, fraction: float | None) -> None:
+            if stage == "reading":
+                said = (f"Reading {name}…", -1)
+            else:
+                said = (f"Taking in {name}…", int(100 * (fraction or 0.0)))
+            if said != last[0]:
+                last[0] = said
+                self.loading.emit(*said)
+
+        return tell
 
     def _on_loaded(self, item: tuple, mapping, replace: bool) -> None:
         path, loaded, stamp, error = item
@@ -407,6 +430,16 @@ def _close_watcher(log: LoadedLog) -> None:
     close = getattr(log.watcher, "close", None)
     if close is not None:
         close()
+
+
+def _source_name(source) -> str:
+    """A log's file name, or a store's URL with its password hidden."""
+    from lrviz.stores.locate import hide_password
+
+    text = str(source)
+    if "://" not in text:
+        return Path(text).name or text
+    return hide_password(text)
 
 
 def _stamp_bytes(stamp: tuple) -> int:

@@ -79,9 +79,13 @@ class LogActions(QObject):
         form.open_folder_requested.connect(self.open_folder_dialog)
         self.library.failed.connect(self._on_failed)
         self.library.busy.connect(self._on_busy)
+        self.library.loading.connect(self._on_loading)
         self.library.changed.connect(self._on_changed)
         self.library.needs_mapping.connect(self._suggest_mapping)
         self._had_logs = False
+        self._loading_bar = False  # the bar shows loading (busy, or a percent taken in)
+        self._load_said = "Loading logs…"  # the status line a load wrote last
+        self._drawing = False  # a derivation runs (LogView.busy)
 
     # --- menus ----------------------------------------------------------------------------
     def _build_menu(self, file_menu: QMenu) -> None:
@@ -237,13 +241,38 @@ class LogActions(QObject):
             self.status.setText("Loading logs…")
             progress.setRange(0, 0)  # busy indicator
             progress.show()
-        elif progress.maximum() == 0:
+            self._loading_bar = True
+        elif self._loading_bar or progress.maximum() == 0:
+            self._loading_bar = False
+            loading = self.status.text() in ("Loading logs…", self._load_said)
+            if self._drawing:
+                # Loaded, and its curves are still being worked out: say so, not done.
+                if loading:
+                    self.status.setText("Drawing logs…")
+                progress.setRange(0, 0)
+                return
             # Loading is not a simulation: no "100%" left behind, just the summary.
             progress.setRange(0, 1)
             progress.setValue(0)
             progress.hide()
-            if self.status.text() == "Loading logs…":
+            if loading:
                 self._show_summary()
+
+    def _on_loading(self, words: str, percent: int) -> None:
+        """A big log or store read in a child: what it is doing, and how far it has taken
+        the data in (a percent, or -1 while the child reads)."""
+        if not self.library.jobs.busy:
+            return  # a late word of a load that has ended
+        self._load_said = words if percent < 0 else f"{words} {percent}%"
+        self.status.setText(self._load_said)
+        progress = self.progress
+        if percent < 0:
+            progress.setRange(0, 0)
+        else:
+            progress.setRange(0, 100)
+            progress.setValue(percent)
+        progress.show()
+        self._loading_bar = True
 
     def report_failure(self, message: str) -> None:
         """Something done with the logs failed elsewhere (a derivation on a worker)."""
@@ -253,6 +282,7 @@ class LogActions(QObject):
         """A big log's curves are being worked out on a worker (LogView.busy): a busy bar
         and a word in the status bar, as while it loads; its summary once drawn."""
         progress = self.progress
+        self._drawing = busy
         if busy:
             if not self.library.jobs.busy:
                 self.status.setText("Drawing logs…")

@@ -37,12 +37,12 @@ def same_log(a, b) -> None:
             np.testing.assert_array_equal(sa.y, sb.y)  # NaNs in the same places too
 
 
-def through_a_pipe(data):
+def through_a_pipe(data, progress=None):
     """``data`` sent and received as the child and the parent do (a thread sends)."""
     parent, child = multiprocessing.Pipe()
     sender = threading.Thread(target=send_data, args=(child, data))
     sender.start()
-    got = receive_data(parent)
+    got = receive_data(parent, progress)
     sender.join()
     return got
 
@@ -67,9 +67,14 @@ def test_runs_and_big_arrays_arrive_whole_in_pieces(monkeypatch):
             )
         )
     data = LogData("csv", runs, path="/logs", skipped=["x: not a log"])
-    got = through_a_pipe(data)
+    told = []
+    got = through_a_pipe(data, told.append)
     same_log(got, data)
     assert got.runs[2].series[0].y.flags.writeable  # usable as any array of the loaders
+    # how far along, told as it arrives: from 0 to all of it, never back, piece by piece
+    assert told[0] == 0.0 and told[-1] == 1.0
+    assert told == sorted(told)
+    assert len(told) > 300  # the 320 kB of trial_2's series, 1000 bytes a piece
 
 
 def test_store_data_keeps_its_studies():
@@ -111,7 +116,11 @@ def test_a_log_read_in_a_child_is_the_log_read_here_and_grows(tmp_path, watcher_
     path = tmp_path / "train.csv"
     write_rows(path, 0, 5000, header=True)
     w = watcher_of(path)
+    told = []
+    w.progress = lambda stage, fraction: told.append((stage, fraction))
     assert w.poll() is True
+    assert told[0] == ("reading", None) and told[-1] == ("taking in", 1.0)
+    assert {stage for stage, _ in told} == {"reading", "taking in"}
     same_log(w.data, load(path))
     assert w.poll() is False  # nothing new: nothing sent
     write_rows(path, 5000, 5003)

@@ -206,3 +206,63 @@ def test_a_big_log_is_read_in_a_child_process_drawn_the_same_and_let_go(
     window.library.remove(log)
     process.join(5)
     assert not process.is_alive()  # removing the log ended its child
+
+
+def test_a_log_read_in_a_child_says_how_it_comes_along_then_its_summary(
+    qtbot, window, tmp_path, monkeypatch
+):
+    """A big log read in a child process: the status line says it is being read, then how
+    much of it has been taken in (a percent on the bar), then that it is being drawn, and the
+    summary once it is on the panels; the bar goes."""
+    from lrviz import watch_process
+
+    monkeypatch.setattr(log_view_module, "INLINE_RUNS", -1)  # derived on a worker
+    steps = np.arange(20_000)
+    path = tmp_path / "metrics.csv"
+    rows = zip(steps.tolist(), (1.0 / (steps + 1)).tolist(), strict=True)
+    path.write_text("step,train_loss\n" + "".join(f"{s},{b!r}\n" for s, b in rows))
+    monkeypatch.setattr(watch_process, "CHILD_BYTES", path.stat().st_size)  # "big"
+    said = []
+    window.library.loading.connect(
+        lambda words, percent: said.append(
+            (words, percent, window.status_text.text(), window.progress.value())
+        )
+    )
+    with qtbot.waitSignal(window.log_view.drawn, timeout=30_000):
+        with qtbot.waitSignal(window.library.busy, timeout=30_000, check_params_cb=lambda b: not b):
+            window.open_paths([str(path)])
+    qtbot.waitUntil(lambda: not window.log_view.derivations.running)
+    qtbot.waitUntil(lambda: not window.progress.isVisible())
+    assert said[0][:2] == ("Reading metrics.csv…", -1)
+    taking = [(words, percent) for words, percent, *_ in said[1:]]
+    assert {words for words, _ in taking} == {"Taking in metrics.csv…"}
+    percents = [percent for _, percent in taking]
+    # its x and y arrive as two pieces (the child sends 1 MB a piece): 0, half, all
+    assert percents == sorted(percents) and percents[0] == 0 and percents[-1] == 100
+    assert any(0 < p < 100 for p in percents)
+    assert window.status_text.text().startswith("1 log open · 1 run")
+
+
+def test_a_log_loaded_while_its_curves_are_still_worked_out_says_it_is_drawing(
+    qtbot, window, monkeypatch
+):
+    """The loader ends while the derivation it started still runs: the busy bar stays and
+    says so (it went, with the summary, seconds before a 10M-point log was drawn)."""
+    from types import SimpleNamespace
+
+    actions = window.log_actions
+    library = window.library
+    real_jobs = library.jobs
+    monkeypatch.setattr(library, "jobs", SimpleNamespace(busy=True))
+    library.busy.emit(True)
+    library.loading.emit("Taking in big.csv…", 100)
+    actions.show_drawing(True)  # the derivation starts before the loader's thread ends
+    assert window.status_text.text() == "Taking in big.csv… 100%"
+    monkeypatch.setattr(library, "jobs", SimpleNamespace(busy=False))
+    library.busy.emit(False)
+    assert window.status_text.text() == "Drawing logs…"
+    assert window.progress.isVisible() and window.progress.maximum() == 0
+    actions.show_drawing(False)
+    assert not window.progress.isVisible()
+    assert window.status_text.text() != "Drawing logs…"
+    monkeypatch.setattr(library, "jobs", real_jobs)
