@@ -32,6 +32,9 @@ TRAIN_AND_VALIDATION = "\x00train+validation"
 COLUMNS = 2048
 #: The most learning curves drawn at once (the lowest final losses of a bigger sweep).
 MAX_CURVES = 200
+#: Points checked in one numpy call where a derivation walks a whole curve (see
+#: :func:`_row_for_row`).
+PIECE_POINTS = 1 << 18
 
 
 @dataclass(frozen=True)
@@ -153,16 +156,22 @@ def _row_for_row(lr, loss) -> tuple[np.ndarray, np.ndarray] | None:
         return None
     lx, ly, x = lr.x, lr.y, loss.x
     if not (
-        x.size
-        and lx.shape == x.shape
-        and ly.dtype == np.float64
-        and loss.y.dtype == np.float64
-        and np.array_equal(lx, x)
-        and bool(np.all(x[1:] > x[:-1]))
-        and bool(np.all(np.isfinite(lx)))
-        and bool(np.all(np.isfinite(ly) & (ly > 0)))
+        x.size and lx.shape == x.shape and ly.dtype == np.float64 and loss.y.dtype == np.float64
     ):
         return None
+    # A piece at a time: each numpy call a few ms, so that the GUI thread waiting for the
+    # interpreter lock gets it between them.
+    for at in range(0, x.size, PIECE_POINTS):
+        piece = slice(at, at + PIECE_POINTS)
+        on = x[at : at + PIECE_POINTS + 1]  # one more: the step from this piece to the next
+        ys = ly[piece]
+        if not (
+            np.array_equal(lx[piece], x[piece])
+            and np.all(on[1:] > on[:-1])
+            and np.all(np.isfinite(lx[piece]))
+            and np.all(np.isfinite(ys) & (ys > 0))
+        ):
+            return None
     return ly, loss.y
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from unittest import mock
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -257,9 +259,10 @@ def test_lr_and_loss_logged_on_the_same_rows_pair_without_a_search(monkeypatch):
     bad_lr=st.sampled_from([None, float("nan"), 0.0, -1.0, float("inf")]),
     loss=st.lists(st.floats(0.0, 5.0) | st.just(float("nan")), min_size=30, max_size=30),
     shift=st.booleans(),
+    piece=st.integers(1, 8),
 )
 def test_pairs_found_row_for_row_are_the_pairs_pair_lr_loss_finds(
-    steps, ordered, lr, bad_lr, loss, shift
+    steps, ordered, lr, bad_lr, loss, shift, piece
 ):
     from lrviz.suggest.pairing import pair_lr_loss
 
@@ -271,7 +274,8 @@ def test_pairs_found_row_for_row_are_the_pairs_pair_lr_loss_finds(
     lr_x = x + 1 if shift and n else x.copy()
     lr_series = Series("lr", "lr", "step", lr_x, lr_y)
     loss_series = Series("loss", "loss", "step", x, np.array(loss[:n]))
-    quick = log_scene._row_for_row(lr_series, loss_series)
+    with mock.patch.object(log_scene, "PIECE_POINTS", piece):
+        quick = log_scene._row_for_row(lr_series, loss_series)
     want = pair_lr_loss(lr_series, loss_series)
     if quick is None:
         return  # pair_lr_loss pairs them
@@ -279,6 +283,19 @@ def test_pairs_found_row_for_row_are_the_pairs_pair_lr_loss_finds(
     np.testing.assert_array_equal(quick[0], want[0])
     np.testing.assert_array_equal(quick[1], want[1])
     assert ordered or n < 2 or bool(np.all(np.diff(x) > 0))
+
+
+@pytest.mark.parametrize("at", [1, 3, 4, 5])
+def test_steps_that_go_back_between_two_pieces_are_not_row_for_row(at):
+    x = np.arange(8.0)
+    x[at] = x[at - 1]  # a repeated step where piece meets piece (pieces of 4)
+    lr = Series("lr", "lr", "step", x, np.geomspace(1e-4, 1, 8))
+    loss = Series("loss", "loss", "step", x, np.linspace(2, 1, 8))
+    with mock.patch.object(log_scene, "PIECE_POINTS", 4):
+        assert log_scene._row_for_row(lr, loss) is None
+        ordered = Series("loss", "loss", "step", np.arange(8.0), loss.y)
+        lr_ordered = Series("lr", "lr", "step", np.arange(8.0), lr.y)
+        assert log_scene._row_for_row(lr_ordered, ordered) is not None
 
 
 def test_a_loss_paired_by_interpolation_is_smoothed_on_its_own():
