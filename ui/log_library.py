@@ -320,16 +320,18 @@ class LogLibrary(QObject):
 
     def _teller(self, path: Path):
         """What a ChildWatcher tells as it reads ``path``, as ``loading`` (on the loader's
-        thread; Qt hands it to the window's), once per line and percent."""
+        thread; Qt hands it to the window's): each stage, then every 5% (each word repaints
+        the status bar on the GUI thread)."""
         name = _source_name(self._store_urls.get(path) or path)
-        last = [None]
+        last = [("", -1)]
 
         def tell(stage: str, fraction: float | None) -> None:
             if stage == "reading":
                 said = (f"Reading {name}…", -1)
             else:
                 said = (f"Taking in {name}…", int(100 * (fraction or 0.0)))
-            if said != last[0]:
+            words, percent = last[0]
+            if said[0] != words or said[1] >= percent + 5 or (said[1] == 100 > percent):
                 last[0] = said
                 self.loading.emit(*said)
 
