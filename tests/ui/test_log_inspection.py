@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from log_waits import open_and_wait
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QDialog
@@ -32,16 +33,6 @@ def lightning_csv(tmp_path):
     path.parent.mkdir()
     path.write_text(HEADER + lightning_rows(0, 60), newline="")
     return path
-
-
-def open_and_wait(qtbot, window, *paths):
-    with qtbot.waitSignal(
-        window.library.busy, check_params_cb=lambda busy: not busy, timeout=20_000
-    ):
-        window.open_paths([str(p) for p in paths])
-    # small logs are drawn at once, big ones once derived on the worker: drawn either way
-    with qtbot.waitSignal(window.log_view.drawn, timeout=30_000):
-        window.log_view.redraw()
 
 
 def loss_curves(window):

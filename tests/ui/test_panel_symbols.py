@@ -150,6 +150,19 @@ def test_streaming_frames_do_not_repaint_the_axes(qtbot, monkeypatch):
     assert len(painted) <= 2 * len(ranges)
 
 
+def axisless_plot(qtbot, size):
+    """A shown plot of ``size`` x ``size`` pixels without axes: its view fills the widget."""
+    import pyqtgraph as pg
+
+    widget = pg.PlotWidget()
+    qtbot.addWidget(widget)
+    widget.resize(size, size)
+    widget.show()
+    widget.hideAxis("left")
+    widget.hideAxis("bottom")
+    return widget
+
+
 def test_dots_are_drawn_in_their_levels_colours(qtbot):
     """The dots' fragments are built once for all levels and drawn a level at a time: each
     dot in its level's colour, a NaN dot not at all."""
@@ -157,12 +170,7 @@ def test_dots_are_drawn_in_their_levels_colours(qtbot):
 
     from ui.panels.sweep_dots import SweepDots
 
-    widget = pg.PlotWidget()
-    qtbot.addWidget(widget)
-    widget.resize(300, 300)
-    widget.show()
-    widget.hideAxis("left")
-    widget.hideAxis("bottom")
+    widget = axisless_plot(qtbot, 300)
     dots = SweepDots("s", 12, pen=pg.mkPen(None))
     dots.set_palette([pg.mkBrush(255, 0, 0), pg.mkBrush(0, 200, 0), pg.mkBrush(0, 0, 255)])
     widget.addItem(dots)
@@ -197,12 +205,7 @@ def test_dots_of_256_levels_are_one_draw_call_each_in_its_levels_colour(qtbot):
 
     levels = 256
     colours = [(k, 255 - k, (37 * k) % 256) for k in range(levels)]
-    widget = pg.PlotWidget()
-    qtbot.addWidget(widget)
-    widget.resize(700, 700)
-    widget.show()
-    widget.hideAxis("left")
-    widget.hideAxis("bottom")
+    widget = axisless_plot(qtbot, 700)
     dots = SweepDots("s", 14, pen=pg.mkPen(None))
     dots.set_palette([pg.mkBrush(*c) for c in colours])
     widget.addItem(dots)

@@ -6,16 +6,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from log_waits import open_and_wait
 
 STORES = Path(__file__).resolve().parents[1] / "fixtures" / "stores"
-
-
-def open_and_wait(qtbot, window, *paths):
-    with qtbot.waitSignal(window.library.busy, timeout=30_000, check_params_cb=lambda b: not b):
-        window.open_paths([str(p) for p in paths])
-    # small logs are drawn at once, big ones once derived on the worker: drawn either way
-    with qtbot.waitSignal(window.log_view.drawn, timeout=30_000):
-        window.log_view.redraw()
 
 
 def test_an_mlflow_store_opens_as_a_sweep_with_its_failed_runs_marked(qtbot, window):

@@ -7,21 +7,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from log_waits import open_and_wait
 from PySide6.QtCore import Qt
 
 from lrviz.simulation_config import SimulationConfig
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 SHORT = SimulationConfig(objective="quadratic", lrs=np.geomspace(1e-3, 1.0, 4), iterations=50)
-
-
-def open_and_wait(qtbot, window, *paths):
-    with qtbot.waitSignal(
-        window.library.busy, check_params_cb=lambda busy: not busy, timeout=20_000
-    ):
-        window.open_paths([str(p) for p in paths])
-    with qtbot.waitSignal(window.log_view.drawn, timeout=30_000):
-        window.log_view.redraw()
 
 
 def test_logs_without_a_per_step_lr_say_so_instead_of_an_empty_plot(qtbot, window):

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from log_waits import open_and_wait
 from PySide6.QtCore import Qt
 
 from lrviz.simulation_config import SimulationConfig
@@ -81,14 +82,6 @@ def test_logs_report_idle_only_when_their_loader_threads_have_ended(qtbot, windo
 
 
 TRUTH = FIXTURES / "lr_truth" / "curves"
-
-
-def open_and_wait(qtbot, window, path):
-    with qtbot.waitSignal(window.library.busy, timeout=20_000, check_params_cb=lambda b: not b):
-        window.open_paths([str(path)])
-    # small logs are drawn at once, big ones once derived on the worker: drawn either way
-    with qtbot.waitSignal(window.log_view.drawn, timeout=30_000):
-        window.log_view.redraw()
 
 
 def test_a_lightning_curve_is_in_view_and_no_marker_label_is_cut_off(qtbot, window):
