@@ -111,15 +111,49 @@ def final_and_best(series) -> tuple[float, float]:
     return float(finite[-1]), float(finite.min())
 
 
+#: Where a store says which sweep a run belongs to (lrviz.stores.model's ``params``).
+SWEEP_KEYS = ("study", "experiment")
+
+
+def sweep_group(run) -> tuple[str, str] | None:
+    """(key, name) of the sweep a run belongs to: its Optuna study or MLflow experiment, or
+    None for a run of a log (every such run is taken as one sweep)."""
+    params = getattr(run, "params", None) or {}
+    for key in SWEEP_KEYS:
+        name = params.get(key)
+        if name is not None:
+            return key, str(name)
+    return None
+
+
+def sweep_name(reading: dict) -> str | None:
+    """The study (experiment) a sweep reading (``inspect``'s ``sweep``) is of, when said."""
+    return next((str(reading[k]) for k in SWEEP_KEYS if k in reading), None)
+
+
+def sweep_groups(runs) -> list[tuple[tuple[str, str] | None, list[int]]]:
+    """The runs' sweeps in the order first seen, each with its runs' positions. One Optuna
+    database often holds several studies, one MLflow store several experiments: their
+    trials are different experiments, not one sweep to compare λ across."""
+    groups: dict = {}
+    for i, run in enumerate(runs):
+        groups.setdefault(sweep_group(run), []).append(i)
+    return list(groups.items())
+
+
 def sweep_points(runs) -> dict[str, np.ndarray]:
     """Loss vs λ across trials: every run with a known lr and a loss series gives a point.
 
-    Returns arrays ``lr``, ``final``, ``best``, ``diverged`` and ``index`` (position in
-    ``runs``), sorted by lr. A trial diverged when its store says so (an Optuna trial pruned
+    Returns arrays ``lr``, ``final``, ``best``, ``diverged``, ``index`` (position in
+    ``runs``) and ``group`` (which sweep: the position in :func:`sweep_groups`), sorted by
+    group, then lr. A trial diverged when its store says so (an Optuna trial pruned
     or failed: ``params["diverged"]``) or its loss ended non-finite (NaN, inf): the panel
     marks it ×, as it marks a simulated run that blew up, instead of a dot at its last
     finite value.
     """
+    group_of = {}
+    for g, (_key, members) in enumerate(sweep_groups(runs)):
+        group_of.update(dict.fromkeys(members, g))
     rows = []
     for i, run in enumerate(runs):
         params = getattr(run, "params", None) or {}
@@ -133,15 +167,16 @@ def sweep_points(runs) -> dict[str, np.ndarray]:
         final, best = final_and_best(series)
         y = np.asarray(series.y, dtype=np.float64)
         diverged = bool(params.get("diverged")) or (y.size > 0 and not np.isfinite(y[-1]))
-        rows.append((lr, final, best, float(diverged), i))
+        rows.append((group_of[i], lr, final, best, float(diverged), i))
     rows.sort()
-    table = np.array(rows, dtype=np.float64).reshape(-1, 5)
+    table = np.array(rows, dtype=np.float64).reshape(-1, 6)
     return {
-        "lr": table[:, 0],
-        "final": table[:, 1],
-        "best": table[:, 2],
-        "diverged": table[:, 3].astype(bool),
-        "index": table[:, 4].astype(int),
+        "lr": table[:, 1],
+        "final": table[:, 2],
+        "best": table[:, 3],
+        "diverged": table[:, 4].astype(bool),
+        "index": table[:, 5].astype(int),
+        "group": table[:, 0].astype(int),
     }
 
 

@@ -271,7 +271,7 @@ class LogView(QObject):
         lr = table["lr"][ok]
         levels = np.rint(lr_positions(lr) * (SWEEP_LEVELS - 1)).astype(np.intp) if lr.size else None
         self.sweep_points.set_outline(lr.size <= DENSE_DOTS)
-        self.sweep_points.set_points(lr, y[ok], levels)
+        self.sweep_points.set_points(lr, y[ok], levels, groups=table["group"][ok])
         # Trials that went NaN/inf, were pruned or failed: × along the top of the points, as
         # diverged simulated runs are, never a dot that stretches the axis to 1e27.
         top = float(y[ok].max()) * 3 if ok.any() else 1.0

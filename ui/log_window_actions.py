@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from lrviz.log_views import sweep_name
 from lrviz.lr_format import format_lr
 from lrviz.session import SUFFIX as SESSION_SUFFIX
 from lrviz.suggest import Suggestion
@@ -307,6 +308,7 @@ class LogActions(QObject):
         logs = self.library.logs
         runs = sum(len(log.runs) for log in logs)
         text = f"{len(logs)} log{'s' * (len(logs) > 1)} open · {runs:,} run{'s' * (runs != 1)}"
+        tip = ""
         skipped = sum(len(getattr(log.data, "skipped", [])) for log in logs)
         if skipped:
             text += f" · {skipped} file{'s' * (skipped != 1)} skipped (see Sources)"
@@ -316,16 +318,30 @@ class LogActions(QObject):
             sweep = logs[0].sweep
             if sweep is not None:
                 a, b = sweep["bracket"]
+                of = sweep_name(sweep) if "sweeps" in sweep else None
                 text += (
-                    f" · best λ across trials {format_lr(sweep['best_lr'])} "
-                    f"(bracket {format_lr(a)}–{format_lr(b)})"
+                    f" · best λ across trials{f' of {of}' if of else ''} "
+                    f"{format_lr(sweep['best_lr'])} (bracket {format_lr(a)}–{format_lr(b)})"
                 )
+                others = len(sweep.get("sweeps", ())) - 1
+                if others > 0:
+                    # A store of several studies: each is read on its own (inspect's lines).
+                    if "experiment" in sweep:
+                        kind = "experiments" if others > 1 else "experiment"
+                    else:
+                        kind = "studies" if others > 1 else "study"
+                    text += f" · {others} more {kind}, each read on its own"
+                    tip = "\n".join(
+                        f"{sweep_name(r)}: best λ {format_lr(r['best_lr'])} — {r['why']}"
+                        for r in sweep["sweeps"]
+                    )
                 # A check run after a range test (journey 8): how far the suggestion was.
                 shown = self.shown_suggestion()
                 if shown is not None and shown.suggested_lr:
                     ratio = sweep["best_lr"] / shown.suggested_lr
                     text += f", {ratio:.2g}× the suggested {format_lr(shown.suggested_lr)}"
         self.status.setText(text if logs else "Ready")
+        self.status.setToolTip(tip)
 
     def _suggest_mapping(self, path: str) -> None:
         # No modal surprise while files open (or a screenshot is taken): say what to do.

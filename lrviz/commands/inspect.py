@@ -7,6 +7,7 @@ import sys
 
 import numpy as np
 
+from lrviz import log_views
 from lrviz.commands.output import print_json
 from lrviz.loaders import LogData, load
 
@@ -84,10 +85,38 @@ def summary(log: LogData) -> dict:
 def sweep_reading(log: LogData) -> dict | None:
     """For a sweep (runs with an ``lr`` each: a study, an MLflow experiment, a sweep folder,
     a check run), the best λ across its trials and the bracket around it, as ``suggest
-    --refine`` reads a check run (:func:`lrviz.suggest.refine.measured_best_from_log`)."""
-    from lrviz.suggest.refine import measured_best_from_log
+    --refine`` reads a check run (:func:`lrviz.suggest.refine.measured_best_from_log`).
 
-    measured = measured_best_from_log(log)
+    A store holding several studies (experiments) is read per study: the reading of the
+    one with the most λs (the first of equals), named by a ``study`` (``experiment``) key,
+    and ``sweeps``, every study's reading in the store's order. λs of different studies are
+    never compared with each other (another model, another objective)."""
+    groups = log_views.sweep_groups(log.runs)
+    if len(groups) <= 1:
+        reading = _reading(log.runs)
+        if reading is not None and groups and groups[0][0] is not None:
+            key, name = groups[0][0]
+            reading[key] = name
+        return reading
+    readings = []
+    for group, members in groups:
+        reading = _reading([log.runs[i] for i in members])
+        if reading is None:
+            continue
+        if group is not None:
+            reading[group[0]] = group[1]
+        readings.append(reading)
+    if not readings:
+        return None
+    main = dict(max(readings, key=lambda r: r["lrs"]))  # max keeps the first of equals
+    main["sweeps"] = readings
+    return main
+
+
+def _reading(runs) -> dict | None:
+    from lrviz.suggest.refine import measured_best_of_runs
+
+    measured = measured_best_of_runs(runs)
     if measured is None:
         return None
     lr = measured.lr
@@ -132,11 +161,13 @@ def text(log: LogData) -> str:
             lines.append("    (no series)")
     sweep = data.get("sweep")
     if sweep is not None:
-        a, b = sweep["bracket"]
-        lines.append(
-            f"best lr across trials: {_fmt(sweep['best_lr'])} (bracket {_fmt(a)} .. {_fmt(b)}; "
-            f"{sweep['why']})"
-        )
+        for reading in sweep.get("sweeps", [sweep]):
+            a, b = reading["bracket"]
+            of = log_views.sweep_name(reading)
+            lines.append(
+                f"best lr across trials{f' of {of}' if of else ''}: {_fmt(reading['best_lr'])} "
+                f"(bracket {_fmt(a)} .. {_fmt(b)}; {reading['why']})"
+            )
     if log.skipped:
         lines.append(log.skipped_text(limit=len(log.skipped)))
     return "\n".join(lines)

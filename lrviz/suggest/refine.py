@@ -125,10 +125,15 @@ def measured_best_from_log(log) -> MeasuredBest | None:
     """The measured best of a loaded sweep (:func:`lrviz.loaders.load` of the check's
     folder, or any sweep whose runs carry an ``lr`` parameter): each run's last validation
     loss, or its last training loss when it logged no validation loss."""
+    return measured_best_of_runs(log.runs)
+
+
+def measured_best_of_runs(runs) -> MeasuredBest | None:
+    """:func:`measured_best_from_log` of some of a log's runs (one study of several)."""
     from lrviz.log_views import validation_series
 
     lrs, finals, firsts = [], [], []
-    for run in log.runs:
+    for run in runs:
         lr = run.params.get("lr")
         if isinstance(lr, bool) or not isinstance(lr, (int, float)):
             continue

@@ -78,6 +78,30 @@ def test_sweep_points_sorted_by_lr_with_final_and_best():
     assert table["final"][0] == 1.0
 
 
+def test_sweep_points_keep_each_study_apart():
+    """One Optuna database holds several studies: their trials are grouped (the panel's
+    line joins a group's dots only), each group sorted by λ, groups in the order seen."""
+    runs = [
+        _run(lr=0.1, study="b"),
+        _run(lr=0.001, study="a"),
+        _run(lr=0.01, study="b"),
+        _run(lr=0.003, study="a"),
+        _run(lr=0.03, experiment="mlflow-exp"),
+    ]
+    table = log_views.sweep_points(runs)
+    np.testing.assert_array_equal(table["lr"], [0.01, 0.1, 0.001, 0.003, 0.03])
+    np.testing.assert_array_equal(table["group"], [0, 0, 1, 1, 2])
+    np.testing.assert_array_equal(table["index"], [2, 0, 1, 3, 4])
+    groups = log_views.sweep_groups(runs)
+    assert [g for g, _ in groups] == [("study", "b"), ("study", "a"), ("experiment", "mlflow-exp")]
+    assert [members for _, members in groups] == [[0, 2], [1, 3], [4]]
+    # Runs of a log say nothing of a study: one sweep, as before.
+    plain = log_views.sweep_points([_run(lr=0.1), _run(lr=0.01)])
+    np.testing.assert_array_equal(plain["group"], [0, 0])
+    assert log_views.sweep_name({"study": "a", "best_lr": 0.1}) == "a"
+    assert log_views.sweep_name({"best_lr": 0.1}) is None
+
+
 def test_robust_range_ignores_spikes():
     y = np.ones(1000)
     y[::100] = 1e6

@@ -78,6 +78,29 @@ def test_optuna_json(capsys):
     assert chosen["runs"][0]["params"]["lr"] == 0.0001
 
 
+def test_a_store_of_several_studies_is_read_per_study(capsys):
+    """study.db holds lr-sweep (11 trials), multi-objective (3) and lr-init (2): the best λ
+    is each study's own, never one reading across trials of different studies (which took
+    lr-init's and multi-objective's λs as more points of lr-sweep: "9 of 11 λs trained")."""
+    pytest.importorskip("optuna", reason='the optuna extra: pip install "lrviz[optuna]"')
+    sweep = inspect_json(capsys, STUDY_DB)["sweep"]
+    assert [r["study"] for r in sweep["sweeps"]] == ["lr-sweep", "multi-objective", "lr-init"]
+    assert [r["lrs"] for r in sweep["sweeps"]] == [10, 3, 2]
+    alone = inspect_json(capsys, STUDY_DB, "--study", "lr-sweep")["sweep"]
+    assert "sweeps" not in alone and alone["study"] == "lr-sweep"
+    # The headline is the biggest study's reading, the same as opening that study alone.
+    assert sweep["study"] == "lr-sweep" and sweep["lrs"] == alone["lrs"] == 10
+    assert sweep["best_lr"] == pytest.approx(alone["best_lr"], rel=1e-12)
+    assert sweep["why"] == alone["why"] and sweep["why"].startswith("8 of 10 λs trained")
+    assert main(["inspect", str(STUDY_DB)]) == 0
+    lines = [x for x in capsys.readouterr().out.splitlines() if x.startswith("best lr across")]
+    assert [x.split(":")[0] for x in lines] == [
+        "best lr across trials of lr-sweep",
+        "best lr across trials of multi-objective",
+        "best lr across trials of lr-init",
+    ]
+
+
 def test_text_summary_of_a_store(capsys):
     assert main(["inspect", str(MLRUNS), "--study", "other"]) == 0
     out = capsys.readouterr().out

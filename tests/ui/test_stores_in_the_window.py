@@ -40,6 +40,33 @@ def test_an_optuna_study_opens_by_url_and_polls_live(qtbot, window):
     assert window.library.logs[0] is log
 
 
+def test_the_studies_of_one_database_are_not_joined_into_one_sweep(qtbot, window):
+    """study.db holds three studies: loss vs λ's line joins each study's dots only (it ran
+    from lr-init's trials through lr-sweep's and multi-objective's as one sweep), and the
+    status bar names the study whose best λ it gives."""
+    pytest.importorskip("optuna")
+    from PySide6.QtGui import QImage, QPainter, QPainterPath
+
+    open_and_wait(qtbot, window, STORES / "optuna" / "study.db")
+    dots = window.log_view.sweep_points
+    image = QImage(200, 200, QImage.Format.Format_ARGB32)
+    painter = QPainter(image)
+    dots.paint(painter, None)  # the line is built where it is painted
+    painter.end()
+    line = dots._line
+    starts = [
+        i
+        for i in range(line.elementCount())
+        if line.elementAt(i).type == QPainterPath.ElementType.MoveToElement
+    ]
+    groups = window.log_view.scene.sweep["group"]
+    assert len(set(groups.tolist())) == 3
+    assert len(starts) == 3  # one stretch of line per study
+    status = window.status_text.text()
+    assert "best λ across trials of lr-sweep" in status and "2 more studies" in status
+    assert "multi-objective: best λ" in window.status_text.toolTip()
+
+
 def test_a_sweep_trial_that_went_nan_is_a_cross_not_a_dot(qtbot, window):
     sweep = STORES.parent / "logs" / "sweep"
     open_and_wait(qtbot, window, sweep)

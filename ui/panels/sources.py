@@ -216,6 +216,9 @@ class SourcesPanel(QWidget):
         self.tree.setRootIsDecorated(True)
         # Rows of one height: the view lays out 10,000 runs without asking each its size.
         self.tree.setUniformRowHeights(True)
+        # A study's trials are "lr-sweep/trial 0", "lr-sweep/trial 1", ...: cut on the right,
+        # in a narrow dock every row read "lr-sweep/…". The middle keeps what tells them apart.
+        self.tree.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.tree.customContextMenuRequested.connect(self._context_menu)
         self.tree.setToolTip(

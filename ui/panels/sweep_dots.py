@@ -47,6 +47,7 @@ class SweepDots(pg.GraphicsObject):
         self._brushes: list = []
         self._outline = True
         self._line = None
+        self._groups: np.ndarray | None = None  # the line joins dots of one group
         self._rect = QRectF()
         self._fragments = PrimitiveArray(QPainter.PixmapFragment, 10)
 
@@ -84,10 +85,13 @@ class SweepDots(pg.GraphicsObject):
         self._group()
         self.update()
 
-    def set_points(self, x, y, levels=None) -> None:
+    def set_points(self, x, y, levels=None, groups=None) -> None:
+        """Dots at (x, y); the line (when the item has a pen for it) joins consecutive dots
+        of the same ``groups`` value only: trials of two studies are not one sweep."""
         x = np.asarray(x, dtype=np.float64)
         y = np.asarray(y, dtype=np.float64)
         self._data = (x, y)
+        self._groups = None if groups is None else np.asarray(groups).ravel()
         levels = np.zeros(x.size, dtype=np.intp) if levels is None else levels
         self._levels = np.asarray(levels, dtype=np.intp)
         self._order = np.argsort(self._levels, kind="stable")
@@ -157,7 +161,7 @@ class SweepDots(pg.GraphicsObject):
             return
         if self._line_pen is not None and self._x.size >= 2:
             if self._line is None:
-                self._line = pg.arrayToQPath(self._x, self._y, connect="finite")
+                self._line = _line_path(self._x, self._y, self._groups)
             painter.setPen(self._line_pen)
             painter.drawPath(self._line)
         if self._atlas is None:
@@ -184,3 +188,14 @@ class SweepDots(pg.GraphicsObject):
 
 def _log10(a: np.ndarray) -> np.ndarray:
     return np.log10(a, out=np.full(a.shape, np.nan), where=a > 0)
+
+
+def _line_path(x: np.ndarray, y: np.ndarray, groups: np.ndarray | None):
+    """The line through the dots in order, broken at non-finite points and, when ``groups``
+    is given, between dots of different groups."""
+    if groups is None or groups.size != x.size:
+        return pg.arrayToQPath(x, y, connect="finite")
+    ok = np.isfinite(x) & np.isfinite(y)
+    joined = np.zeros(x.size, dtype=bool)  # joined[i]: a segment from dot i to dot i + 1
+    joined[:-1] = ok[:-1] & ok[1:] & (groups[:-1] == groups[1:])
+    return pg.arrayToQPath(x[ok], y[ok], connect=joined[ok])
