@@ -71,6 +71,31 @@ def test_a_log_lr_axis_names_at_least_two_lrs_apart(qtbot, width, lrs, padding):
     assert not _overlaps(rects)
 
 
+@pytest.mark.parametrize("height", [160, 300, 600])
+@pytest.mark.parametrize("losses", [(0.55, 2.6), (0.3, 0.9), (1.2, 9.0), (0.9, 1.6)])
+def test_a_log_loss_axis_within_a_decade_is_labelled_along_its_whole_length(qtbot, height, losses):
+    """A log loss axis from 0.55 to 2.6 (a Keras log) read '1 1.5 2 2.5': evenly spaced
+    values crowd the top of a log axis, and its lower 40% had no label at all."""
+    panel = PlotPanel("Loss vs iteration")
+    qtbot.addWidget(panel)
+    panel.plot.setLogMode(x=False, y=True)
+    panel.resize(500, height)
+    panel.show()
+    qtbot.waitExposed(panel)
+    panel.plot.plot([0.0, 1.0], list(losses))
+    lo, hi = np.log10(losses)
+    panel.plot.setYRange(lo, hi, padding=0)
+    panel.graphics.repaint()
+    rects = _label_rects(panel.plot.getAxis("left"))
+    texts = [t for _r, t in rects]
+    assert len(rects) >= 3, texts
+    assert not _overlaps(rects)
+    marks = np.sort(np.log10([float(t) for t in texts]))
+    # A label near each end (the first was 38% up the axis), none of it blank for half.
+    assert marks[0] - lo <= 0.3 * (hi - lo) and hi - marks[-1] <= 0.3 * (hi - lo), texts
+    assert np.diff(marks).max() <= 0.5 * (hi - lo), texts
+
+
 @pytest.mark.parametrize(
     ("lrs", "named"),
     [((1.0, 2.0, 4.0, 8.0), ["1", "2", "5"]), ((1e-3, 1.0), ["1e-3", "0.01", "0.1", "1"])],

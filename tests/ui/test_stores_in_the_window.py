@@ -62,9 +62,24 @@ def test_the_studies_of_one_database_are_not_joined_into_one_sweep(qtbot, window
     groups = window.log_view.scene.sweep["group"]
     assert len(set(groups.tolist())) == 3
     assert len(starts) == 3  # one stretch of line per study
+    # (the store's one-second poll may be saying "Loading logs…" a moment)
+    qtbot.waitUntil(lambda: "best λ" in window.status_text.text(), timeout=10_000)
     status = window.status_text.text()
     assert "best λ across trials of lr-sweep" in status and "2 more studies" in status
     assert "multi-objective: best λ" in window.status_text.toolTip()
+    # Trials' names are cut in the middle ("lr-sw…ial 3", not "lr-sweep/…" on every row), the
+    # store's own row on the right (its file name first).
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QStyleOptionViewItem
+
+    tree, model = window.sources.tree, window.sources.model
+    store_row = model.index(1)
+    modes = []
+    for index in (store_row, model.index(3, 0, store_row)):
+        option = QStyleOptionViewItem()
+        tree.itemDelegate().initStyleOption(option, index)
+        modes.append(option.textElideMode)
+    assert modes == [Qt.TextElideMode.ElideRight, Qt.TextElideMode.ElideMiddle]
 
 
 def test_a_sweep_trial_that_went_nan_is_a_cross_not_a_dot(qtbot, window):

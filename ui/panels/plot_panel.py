@@ -101,7 +101,7 @@ class ScientificAxis(pg.AxisItem):
         inside = int(np.isclose(mantissa[:, None], (1.0, 2.0, 5.0), rtol=1e-6).any(axis=1).sum())
         if inside >= self.MIN_LABELS or not (np.isfinite(minVal) and np.isfinite(maxVal)):
             return ticks
-        fine = _even_log_ticks(minVal, maxVal, self._label_room())
+        fine = _even_log_ticks(minVal, maxVal, self._label_room(), self._end_margin())
         if fine is None:
             return ticks
         self._fine = True
@@ -153,6 +153,12 @@ class ScientificAxis(pg.AxisItem):
             return np.ones(values.shape, dtype=bool)
         margin = 12.0 * (hi - lo) / length
         return (values >= lo + margin) & (values <= hi - margin)
+
+    def _end_margin(self) -> float:
+        """How near an end of the axis (in its units) a tick's label is left out."""
+        lo, hi = sorted(self.range)
+        length = self.width() if self.orientation in ("bottom", "top") else self.height()
+        return 12.0 * (hi - lo) / length if hi > lo and length > 0 else 0.0
 
     def _label_room(self) -> int:
         if self.orientation in ("bottom", "top"):
@@ -304,12 +310,38 @@ def _apart(text_specs: list, gap: float) -> list:
     return kept
 
 
-def _even_log_ticks(lo: float, hi: float, room: int):
-    """Tick levels (positions in log10) at evenly spaced values between 10**lo and 10**hi:
-    the nice step (1, 2 or 5 times a power of ten) that gives 3 to ``room`` labels."""
+#: Values a log axis spanning less than a decade labels, most telling first: the decade,
+#: then 2 and 5, then the values between. Evenly spaced values (1, 1.5, 2, 2.5 from 0.55
+#: to 2.6) crowd the top of a log axis and leave its bottom half unlabelled.
+_FINE_MANTISSAS = ((1.0,), (2.0, 5.0), (1.5, 3.0), (4.0, 6.0, 8.0), (1.2, 2.5, 7.0), (9.0,))
+
+
+def _even_log_ticks(lo: float, hi: float, room: int, margin: float = 0.0):
+    """Tick levels (positions in log10) for a view spanning less of a decade than three of
+    1, 2 and 5 fill: values of :data:`_FINE_MANTISSAS` taken in order of preference, each
+    at least a ``3``-to-``room``-th of the span from every one taken (so they spread evenly
+    over the axis as drawn), none within ``margin`` of an end (pyqtgraph leaves out a label
+    that would stick out); evenly spaced values for a view narrower still."""
     a, b = 10.0**lo, 10.0**hi
     if not (np.isfinite(a) and np.isfinite(b) and b > a > 0):
         return None
+    span = hi - lo
+    decades = np.arange(np.floor(lo) - 1, np.ceil(hi) + 1)
+    chosen: list[float] = []
+    gap = span / max(3, min(room, 6))
+    for mantissas in _FINE_MANTISSAS:
+        for value in np.sort(np.log10(np.outer(10.0**decades, mantissas)).ravel()):
+            inside = lo + margin <= value <= hi - margin
+            if inside and all(abs(value - c) >= gap * 0.999 for c in chosen):
+                chosen.append(float(value))
+    if len(chosen) >= 3:
+        return [(None, sorted(chosen))]
+    return _linear_even_ticks(a, b, room)
+
+
+def _linear_even_ticks(a: float, b: float, room: int):
+    """Evenly spaced values between a and b: the nice step (1, 2 or 5 times a power of
+    ten) that gives 3 to ``room`` labels (a view of 2.1 to 2.4)."""
     span = b - a
     for target in range(max(3, min(room, 6)), 2, -1):
         raw = span / target

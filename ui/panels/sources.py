@@ -10,7 +10,14 @@ from __future__ import annotations
 
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QPixmap
-from PySide6.QtWidgets import QLabel, QMenu, QTreeView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QLabel,
+    QMenu,
+    QStyledItemDelegate,
+    QTreeView,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ..log_library import LoadedLog, LoadedRun, LogLibrary
 from ..theme import mark
@@ -33,6 +40,17 @@ def swatch(color: QColor, size: int = 12) -> QIcon:
     pixmap = QPixmap(size, size)
     pixmap.fill(color)
     return QIcon(pixmap)
+
+
+class _RunNamesElidedInTheMiddle(QStyledItemDelegate):
+    """A study's trials are "lr-sweep/trial 0", "lr-sweep/trial 1", ...: cut on the right,
+    in a narrow dock every row read "lr-sweep/…"; the middle keeps what tells them apart.
+    A log's own row keeps its file name whole first, cut on the right."""
+
+    def initStyleOption(self, option, index) -> None:
+        super().initStyleOption(option, index)
+        run = index.parent().isValid()
+        option.textElideMode = Qt.TextElideMode.ElideMiddle if run else Qt.TextElideMode.ElideRight
 
 
 class SourcesModel(QAbstractItemModel):
@@ -216,9 +234,7 @@ class SourcesPanel(QWidget):
         self.tree.setRootIsDecorated(True)
         # Rows of one height: the view lays out 10,000 runs without asking each its size.
         self.tree.setUniformRowHeights(True)
-        # A study's trials are "lr-sweep/trial 0", "lr-sweep/trial 1", ...: cut on the right,
-        # in a narrow dock every row read "lr-sweep/…". The middle keeps what tells them apart.
-        self.tree.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.tree.setItemDelegate(_RunNamesElidedInTheMiddle(self.tree))
         self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.tree.customContextMenuRequested.connect(self._context_menu)
         self.tree.setToolTip(
