@@ -80,6 +80,13 @@ def test_the_studies_of_one_database_are_not_joined_into_one_sweep(qtbot, window
         tree.itemDelegate().initStyleOption(option, index)
         modes.append(option.textElideMode)
     assert modes == [Qt.TextElideMode.ElideRight, Qt.TextElideMode.ElideMiddle]
+    # The only run of a log is its file name: its start tells more ("d09_bnmlp_b…").
+    open_and_wait(qtbot, window, STORES.parent / "logs" / "keras" / "history.csv")
+    log_row = model.index(2)
+    assert model.rowCount(log_row) == 1
+    option = QStyleOptionViewItem()
+    tree.itemDelegate().initStyleOption(option, model.index(0, 0, log_row))
+    assert option.textElideMode == Qt.TextElideMode.ElideRight
 
 
 def test_a_sweep_trial_that_went_nan_is_a_cross_not_a_dot(qtbot, window):

@@ -45,12 +45,16 @@ def swatch(color: QColor, size: int = 12) -> QIcon:
 class _RunNamesElidedInTheMiddle(QStyledItemDelegate):
     """A study's trials are "lr-sweep/trial 0", "lr-sweep/trial 1", ...: cut on the right,
     in a narrow dock every row read "lr-sweep/…"; the middle keeps what tells them apart.
-    A log's own row keeps its file name whole first, cut on the right."""
+    A log's own row, and the only run of a log (its file name), keep their start, cut on
+    the right."""
 
     def initStyleOption(self, option, index) -> None:
         super().initStyleOption(option, index)
-        run = index.parent().isValid()
-        option.textElideMode = Qt.TextElideMode.ElideMiddle if run else Qt.TextElideMode.ElideRight
+        parent = index.parent()
+        siblings = parent.isValid() and index.model().rowCount(parent) > 1
+        option.textElideMode = (
+            Qt.TextElideMode.ElideMiddle if siblings else Qt.TextElideMode.ElideRight
+        )
 
 
 class SourcesModel(QAbstractItemModel):
