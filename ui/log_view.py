@@ -17,6 +17,7 @@ from .forms.inspect_form import InspectForm
 from .latest_job import LatestJob
 from .log_library import LogLibrary
 from .panels.log_layer import LogLayer
+from .panels.log_legend import LogLegend
 from .panels.loss_vs_lr import LossVsLrPanel
 from .panels.run_curves import LossVsIterationPanel, LrVsIterationPanel
 from .panels.sweep_dots import SweepDots
@@ -68,6 +69,7 @@ class LogView(QObject):
         self.loss_panel, self.lr_panel, self.loss_lr_panel = loss_panel, lr_panel, loss_lr_panel
         self.range_tool = range_tool
         self.loss_layer = LogLayer(loss_panel.plot)
+        self.loss_legend = LogLegend(loss_panel.plot, self.loss_layer, loss_panel.header_legend)
         self.lr_layer = LogLayer(lr_panel.plot)
         self.loss_lr_layer = LogLayer(loss_lr_panel.plot)
         # A study's 10,000 trials as dots of one item each (not a pyqtgraph scatter: a
@@ -178,6 +180,7 @@ class LogView(QObject):
         self._refresh_pickers()
         axis = scene.axis
         self.loss_layer.show(scene.loss, [_color(c.key) for c in scene.loss])
+        self.loss_legend.update()
         self.lr_layer.show(scene.lr, [_color(c.key) for c in scene.lr])
         self.loss_lr_layer.show(scene.loss_lr, [_color(c.key) for c in scene.loss_lr])
         self._draw_sweep()

@@ -11,6 +11,10 @@ Rules, in order:
 4. Otherwise the log files directly inside: one file (Hugging Face output folders: the newest
    ``trainer_state.json``, checkpoints included) loads as that file; several files of one
    format are merged into one log.
+5. No log directly inside, but sub-folders each holding a metrics CSV (``runs/a/metrics.csv``,
+   ``runs/b/metrics.csv``: a training script's own layout): ``sweep-dir`` too, one run per
+   folder, ``params["lr"]`` from a folder name that says it (``lr_0.01``, ``lr=3e-4``) or from
+   a constant λ column.
 
 Only regular files are read: a named pipe or a device named like a log is skipped (a pipe would
 block forever), and so is a file that cannot be read; each goes into ``LogData.skipped`` with
@@ -155,17 +159,20 @@ def _plan(root: str, tree: list, allow_empty: bool, skipped: list[str]) -> Folde
         ]
         return FolderPlan("lightning-dir", root, items)
 
-    trials = []
+    trials, with_params = [], False
     for d, files in tree:
         if d == root:
             continue
-        params_file = find_params_file(d)
         metrics = _metrics_file(d, files)
-        if params_file and metrics:
-            trials.append(
-                PlanItem(_rel(root, d), [metrics], params_with_lr(read_params_file(params_file)))
-            )
-    if trials:
+        if metrics is None:
+            continue
+        params_file = find_params_file(d)
+        params = params_with_lr(read_params_file(params_file)) if params_file else {}
+        with_params = with_params or params_file is not None
+        if "lr" not in params:  # {"batch": 32} in the file, or no file: λ in the folder's name
+            params.update(_lr_from_name(os.path.basename(d)))
+        trials.append(PlanItem(_rel(root, d), [metrics], params))
+    if with_params:  # a sweep (a trial that lost its params file is still one of it)
         return FolderPlan("sweep-dir", root, trials)
 
     event_dirs = [(d, [f for f in files if tfevents.is_event_file(f)]) for d, files in tree]
@@ -186,11 +193,32 @@ def _plan(root: str, tree: list, allow_empty: bool, skipped: list[str]) -> Folde
         for f in top_files
         if f.lower().endswith(_LOG_SUFFIXES) and f not in ("params.json", "config.json")
     ]
+    if not logs and trials:
+        return FolderPlan("sweep-dir", root, trials)  # rule 5: runs in their own folders
     if not logs:
         if allow_empty:
             return FolderPlan(None, root)
         raise nothing_found(root, skipped)
     return FolderPlan(None, root, single_files=logs)
+
+
+#: A folder named for its λ: ``lr_0.01``, ``lr=3e-4``, ``run-lr0.1``, ``learning_rate_1e-3``.
+_LR_IN_NAME = re.compile(
+    r"(?:^|[^a-z])(?:lr|learning_rate)[=_:-]?((?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?)(?![\d.])",
+    re.IGNORECASE,
+)
+
+
+def _lr_from_name(name: str) -> dict:
+    """``{"lr": λ}`` when a folder's name states a positive λ, else ``{}``."""
+    match = _LR_IN_NAME.search(name)
+    if match is None:
+        return {}
+    try:
+        lr = float(match.group(1))
+    except ValueError:
+        return {}
+    return {"lr": lr} if 0 < lr < float("inf") else {}
 
 
 def nothing_found(root: str, skipped: list[str]) -> LrvizError:

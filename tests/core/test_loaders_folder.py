@@ -6,6 +6,8 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from lrviz.errors import LrvizError
 from lrviz.loaders import load
@@ -121,3 +123,69 @@ def test_yaml_reader():
     assert find_lr({"optimizer.lr": 0.5}) == 0.5
     assert find_lr({"learning_rate": "3e-4"}) == 0.0003
     assert parse_yaml("{}\n") == {}
+
+
+def test_sub_folders_of_metrics_csvs_without_params_are_runs(tmp_path):
+    """runs/a/metrics.csv, runs/b/log.csv (a training script's own layout) said "no training
+    logs found in this folder"."""
+    for name, file in (("a", "metrics.csv"), ("b", "log.csv")):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / file).write_text("step,loss\n0,2.0\n1,1.5\n")
+    log = load(tmp_path)
+    assert log.format == "sweep-dir" and [r.name for r in log.runs] == ["a", "b"]
+    assert all("lr" not in r.params for r in log.runs)
+    assert log.runs[1].find("loss").y.tolist() == [2.0, 1.5]
+
+
+def test_folders_named_for_their_lr_are_a_sweep(tmp_path):
+    from lrviz.commands.inspect import sweep_reading
+
+    for lr, final in (("1e-3", 1.2), ("0.01", 0.6), ("0.1", 0.9)):
+        run = tmp_path / f"lr_{lr}"
+        run.mkdir()
+        (run / "metrics.csv").write_text(f"step,loss\n0,2.0\n1,{final}\n")
+    # a params file without λ: the folder's name still says it
+    (tmp_path / "lr_0.01" / "params.json").write_text('{"batch": 32}')
+    log = load(tmp_path)
+    assert sorted(r.params["lr"] for r in log.runs) == [0.001, 0.01, 0.1]
+    assert sweep_points(log.runs)["lr"].tolist() == [0.001, 0.01, 0.1]
+    assert sweep_reading(log)["lrs"] == 3
+
+
+def test_a_log_directly_inside_still_wins_over_sub_folders(tmp_path):
+    (tmp_path / "top.csv").write_text("step,loss\n0,2.0\n1,1.0\n")
+    (tmp_path / "old").mkdir()
+    (tmp_path / "old" / "metrics.csv").write_text("step,loss\n0,3.0\n")
+    log = load(tmp_path)
+    assert log.format == "csv" and [r.name for r in log.runs] == ["top"]
+
+
+@pytest.mark.parametrize(
+    ("name", "lr"),
+    [
+        ("lr_0.01", 0.01),
+        ("lr=3e-4", 3e-4),
+        ("run-lr0.1", 0.1),
+        ("learning_rate_1e-3", 1e-3),
+        ("exp_lr1e-2_bs32", 1e-2),
+        ("LR_1", 1.0),
+        ("lr_schedule", None),
+        ("flr_0.1", None),
+        ("lr_0", None),
+        ("lr_0.01.5", None),
+        ("version_0", None),
+    ],
+)
+def test_lr_in_a_folder_name(name, lr):
+    from lrviz.loaders.folder import _lr_from_name
+
+    assert _lr_from_name(name) == ({} if lr is None else {"lr": lr})
+
+
+@given(st.floats(min_value=1e-12, max_value=1e3, allow_nan=False, allow_infinity=False))
+def test_lr_in_a_folder_name_reads_back_as_written(lr):
+    from lrviz.loaders.folder import _lr_from_name
+
+    for text in (repr(lr), f"{lr:g}", f"{lr:.3e}"):
+        assert _lr_from_name(f"lr_{text}") == {"lr": float(text)}
+        assert _lr_from_name(f"trial_3_lr={text}_seed1") == {"lr": float(text)}

@@ -89,6 +89,52 @@ def test_smoothing_slider_redraws_with_debiased_ema(qtbot, window, lightning_csv
     assert not smooth.isVisible()
 
 
+def test_the_logs_curves_have_a_legend_saying_which_is_raw(qtbot, window, lightning_csv):
+    """A log drew a bold and a faint line on loss vs iteration and nothing named them."""
+    open_and_wait(qtbot, window, lightning_csv)
+    legend = window.log_view.loss_legend.legend
+    ((raw, smooth),) = loss_curves(window)
+    names = [name for _item, name in legend.entries]
+    label = window.log_view.loss_layer.curves[0].label
+    assert names == [f"{label} (raw)", f"{label} (smoothed)"]
+    # each sample is drawn with the pen of the curve it names
+    assert [item.opts["pen"].color() for item, _n in legend.entries] == [
+        raw.pen.color(),
+        smooth.pen.color(),
+    ]
+    assert legend.wanted()
+    window.inspect_form.set_smoothing(0.0)
+    window.log_view.redraw()
+    assert [name for _item, name in legend.entries] == [label]
+    # two runs: each named by its colour, and one entry says what the faint lines are
+    window.inspect_form.set_smoothing(0.6)
+    second = lightning_csv.parent.parent / "version_1" / "metrics.csv"
+    second.parent.mkdir()
+    second.write_text(HEADER + lightning_rows(0, 40), newline="")
+    open_and_wait(qtbot, window, second)
+    names = [name for _item, name in legend.entries]
+    assert len(names) == 3 and names[-1] == "faint: as logged (raw)"
+    # no logs, no legend
+    window.library.clear()
+    with qtbot.waitSignal(window.log_view.drawn, timeout=30_000):
+        window.log_view.redraw()
+    assert legend.entries == [] and not legend.wanted()
+
+
+def test_many_logged_runs_are_named_by_the_sources_list_not_a_legend(qtbot, window, tmp_path):
+    from ui.panels.log_legend import MAX_RUNS
+
+    for i in range(MAX_RUNS + 1):
+        run = tmp_path / f"run_{i}"
+        run.mkdir()
+        (run / "params.json").write_text(f'{{"lr": {10.0**-i}}}')
+        (run / "metrics.csv").write_text(f"step,loss\n0,2.0\n1,{1.0 + i / 10}\n2,0.9\n")
+    open_and_wait(qtbot, window, tmp_path)
+    assert len(window.log_view.loss_layer.curves) == MAX_RUNS + 1
+    legend = window.log_view.loss_legend.legend
+    assert legend.entries == [] and not legend.wanted()
+
+
 def test_unticking_a_run_hides_it(qtbot, window, lightning_csv):
     open_and_wait(qtbot, window, lightning_csv)
     item = window.sources.run_items()[0]
