@@ -55,6 +55,7 @@ class Desktop(QObject):
             ("range test", w.range_tool),
             ("inspect", w.inspect_form),
             ("loss vs iteration", w.loss_vs_iteration),
+            ("λ vs iteration", w.lr_vs_iteration),
             ("loss vs λ", w.loss_vs_lr),
             ("sharpness", w.sharpness),
             ("loss surface", w.loss_surface),
@@ -195,6 +196,18 @@ class Desktop(QObject):
         action.setChecked(log_y.isChecked())
         action.toggled.connect(log_y.setChecked)
         log_y.toggled.connect(action.setChecked)
+        lr_log_y = w.lr_vs_iteration.log_y
+        lr_action = m.action(
+            view,
+            "Logarithmic &λ axis",
+            None,
+            "Ctrl+Shift+L",
+            tip="Draw λ vs iteration on a logarithmic axis (off: a warmup from 0 shows whole).",
+            checkable=True,
+        )
+        lr_action.setChecked(lr_log_y.isChecked())
+        lr_action.toggled.connect(lr_log_y.setChecked)
+        lr_log_y.toggled.connect(lr_action.setChecked)
         theme_menu = view.addMenu("&Theme")
         theme_menu.setToolTipsVisible(True)
         theme_menu.menuAction().setToolTip("Light or dark colours for the window and its plots.")

@@ -138,6 +138,10 @@ def test_ctrl_l_f1_and_ctrl_q(qtbot, window):
     _press(window, "Ctrl+L")
     assert log_y.isChecked() is not before
     assert window.desktop.menus.actions["Logarithmic loss axis"].isChecked() is not before
+    lr_log_y = window.lr_vs_iteration.log_y
+    _press(window, "Ctrl+Shift+L")
+    assert not lr_log_y.isChecked()
+    assert not window.desktop.menus.actions["Logarithmic λ axis"].isChecked()
     _press(window, QKeySequence(QKeySequence.StandardKey.HelpContents).toString())
     guide = window.desktop.guide
     qtbot.waitUntil(guide.isVisible)

@@ -174,6 +174,22 @@ def test_log_y_toggle_and_statistic(qtbot, window):
     np.testing.assert_array_equal(y, store.loss[: store.count, best])
     panel.log_y.setChecked(True)
     assert panel.plot.getAxis("left").logMode
+    # λ vs iteration has its own: off, λ is drawn as it is (a warmup from 0 would show)
+    lr_vs_iteration = window.lr_vs_iteration
+    assert lr_vs_iteration.log_y.isChecked() and lr_vs_iteration.plot.getAxis("left").logMode
+    lr_vs_iteration.log_y.setChecked(False)
+    assert not lr_vs_iteration.plot.getAxis("left").logMode
+    used = store.lr[: store.count, best]  # (drawn at fewer points where it holds still)
+
+    def among_used(drawn):
+        lo, hi = used.min() * (1 - 1e-9), used.max() * (1 + 1e-9)
+        return drawn.size > 0 and bool(np.all((drawn >= lo) & (drawn <= hi)))
+
+    _, lr = lr_vs_iteration.curves[best].getData()
+    assert among_used(lr)  # λ as it is
+    lr_vs_iteration.log_y.setChecked(True)
+    _, lr = lr_vs_iteration.curves[best].getData()
+    assert among_used(10.0**lr)  # log10 λ
     lr_panel = window.loss_vs_lr
     _, final = lr_panel.points.getData()
     lr_panel.statistic.setCurrentIndex(1)

@@ -48,6 +48,7 @@ def _prepare(qtbot, window, sweep: Path) -> None:
     window.inspect_form.set_smoothing(0.25)
     window.inspect_form.robust.setChecked(True)
     window.loss_vs_iteration.log_y.setChecked(False)
+    window.lr_vs_iteration.log_y.setChecked(False)
     window.loss_vs_lr.statistic.setCurrentIndex(1)
     tool = window.range_tool
     tool.form.iterations.setValue(200)
@@ -93,6 +94,8 @@ def test_save_close_reopen_gives_the_same_state(qtbot, tmp_path):
     # and the window shows it, not only says it
     assert second.controls.currentWidget() is second.range_tool.tab
     assert not second.loss_vs_iteration.log_y.isChecked()
+    assert not second.lr_vs_iteration.log_y.isChecked()
+    assert not second.lr_vs_iteration.plot.getAxis("left").logMode
     assert second.loss_vs_lr.statistic.currentText() == "best loss"
     runs = second.library.logs[0].runs
     assert [r.visible for r in runs] == [True, False, True, True]

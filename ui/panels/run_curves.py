@@ -12,7 +12,7 @@ from functools import partial
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import QLabel
+from PySide6.QtWidgets import QCheckBox, QLabel
 
 from lrviz.adaptive_lr import DEFAULT_MAX_LR_FACTOR, DEFAULT_MIN_LR_FACTOR
 from lrviz.envelope import Envelope, EnvelopeView, window
@@ -402,6 +402,14 @@ class LrVsIterationPanel(RunCurvesPanel):
     def __init__(self, parent=None) -> None:
         super().__init__("λ vs iteration", parent)
         self.plot.setLogMode(x=False, y=True)
+        # Off: a warmup from 0 or a decay to 0 shows whole (a log axis has no 0), and a
+        # linear schedule reads as the straight line it is. Switched from View ▸ Logarithmic
+        # λ axis (Ctrl+Shift+L): a check box in the header took a row from this small panel
+        # (a quarter of its plot at 1024x700), so the box holds the state but is not shown.
+        self.log_y = QCheckBox("log y", self)
+        self.log_y.setChecked(True)
+        self.log_y.toggled.connect(self._set_log_y)
+        self.log_y.hide()
         self.show_legend = False
         self.legend.setVisible(False)
         # Hypergradient descent's guard holds λ inside its bounds around λ₀: say so, and for
@@ -459,6 +467,17 @@ class LrVsIterationPanel(RunCurvesPanel):
 
     def envelope(self, store: RunStore) -> Envelope | None:
         return store.lr_envelope
+
+    def get_state(self) -> dict:
+        return {"log_y": self.log_y.isChecked()}
+
+    def set_state(self, state: dict) -> None:
+        if isinstance(state.get("log_y"), bool):
+            self.log_y.setChecked(state["log_y"])
+
+    def _set_log_y(self, on: bool) -> None:
+        self.plot.setLogMode(x=False, y=on)
+        self.redraw_all()
 
     def _set_colorbar(self, lrs: np.ndarray) -> None:
         pass  # the y axis already is λ
