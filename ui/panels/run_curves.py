@@ -408,6 +408,7 @@ class LrVsIterationPanel(RunCurvesPanel):
         # (a quarter of its plot at 1024x700), so the box holds the state but is not shown.
         self.log_y = QCheckBox("log y", self)
         self.log_y.setChecked(True)
+        self.log_y.setToolTip("Draw λ on a logarithmic axis (Ctrl+Shift+L).")
         self.log_y.toggled.connect(self._set_log_y)
         self.log_y.hide()
         self.show_legend = False
