@@ -33,6 +33,7 @@ from .panels.lesson_view import LessonView
 from .panels.loss_surface import LossSurfacePanel
 from .panels.loss_vs_lr import LossVsLrPanel
 from .panels.run_curves import LossVsIterationPanel, LrVsIterationPanel
+from .panels.run_highlight import RunHighlight
 from .panels.sharpness import SharpnessPanel
 from .panels.sources import SourcesPanel
 from .simulation_runner import SimulationRunner
@@ -87,6 +88,10 @@ class MainWindow(QMainWindow):
         self.loss_vs_lr_layers = LayerSwitch(self)
         self.loss_vs_lr_layers.register("simulation", self._show_simulation_layer)
         self.lr_vs_iteration = LrVsIterationPanel()
+        # A run hovered on one panel is drawn wider on both run panels and ringed on loss vs λ.
+        self.highlight = RunHighlight(
+            (self.loss_vs_iteration, self.lr_vs_iteration), self.loss_vs_lr, self
+        )
         self.loss_surface = LossSurfacePanel()  # shown for 2-D problems
         self.sharpness = SharpnessPanel()
         self.lesson_view = LessonView()

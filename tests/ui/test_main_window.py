@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from PySide6.QtCore import Qt
 
 from lrviz.simulation_config import SimulationConfig
@@ -195,6 +196,41 @@ def test_log_y_toggle_and_statistic(qtbot, window):
     lr_panel.statistic.setCurrentIndex(1)
     _, best = lr_panel.points.getData()
     assert np.all(best <= final + 1e-12)
+
+
+def test_hovering_a_run_highlights_it_on_every_panel(qtbot, window):
+    """PRODUCT.md: "hovering a run highlights it everywhere" (it only named it)."""
+    with qtbot.waitSignal(window.simulation_finished, timeout=60_000):
+        window.start_demo()
+    store = window.runner.store
+    loss_panel, lr_panel = window.loss_vs_iteration, window.lr_vs_iteration
+    (loss_overlay, lr_overlay) = [overlay for _panel, overlay in window.highlight._curves]
+    ring = window.highlight._ring
+    trained = np.flatnonzero(store.diverged_at < 0)
+    run = int(trained[len(trained) // 2])
+    x, y = loss_panel.paths.curve(run)
+    with qtbot.waitSignal(window.highlight.changed, check_params_cb=lambda r: r == run):
+        assert loss_panel.paths.hover_at(x[x.size // 2], y[x.size // 2]) == run
+    for panel, overlay in ((loss_panel, loss_overlay), (lr_panel, lr_overlay)):
+        assert overlay.isVisible()
+        _, shown_y = overlay.getData()
+        np.testing.assert_array_equal(shown_y, panel.paths.curve(run)[1])
+        assert overlay.opts["pen"].color() == panel.paths.pen(run).color()
+        assert overlay.opts["pen"].widthF() > panel.paths.pen(run).widthF()
+    (dot,) = ring.points()
+    assert dot.pos().x() == pytest.approx(np.log10(store.lrs[run]))
+    assert dot.pos().y() == pytest.approx(np.log10(store.final_loss()[run]))
+    # from the λ panel to another run, then off every run
+    other = int(trained[0])
+    lx, ly = lr_panel.paths.curve(other)
+    assert lr_panel.paths.hover_at(lx[-1], ly[-1]) == other
+    assert window.highlight.run == other
+    np.testing.assert_array_equal(loss_overlay.getData()[1], loss_panel.paths.curve(other)[1])
+    far = float(np.nanmax(ly)) + 5.0
+    assert lr_panel.paths.hover_at(lx[-1], far) is None
+    assert window.highlight.run is None
+    assert not loss_overlay.isVisible() and not lr_overlay.isVisible()
+    assert len(ring.points()) == 0
 
 
 def test_form_hides_options_that_do_not_apply(qtbot, window):

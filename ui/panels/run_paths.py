@@ -20,7 +20,7 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF
+from PySide6.QtCore import QPointF, QRectF, Signal
 from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import QWidget
 
@@ -34,8 +34,11 @@ class RunPaths(pg.GraphicsObject):
     """The curves of R runs, one pen each, in view coordinates (log10 where the axis is log).
 
     ``set_runs`` replaces the pens (one per run); ``set_data`` gives some runs new data;
-    ``curve(i)`` is what run ``i`` shows, as ``(x, y)``.
+    ``curve(i)`` is what run ``i`` shows, as ``(x, y)``. ``hovered`` says which run the
+    pointer is over (None once it is over none), for the panels to highlight it.
     """
+
+    hovered = Signal(object)
 
     def __init__(self) -> None:
         super().__init__()
@@ -58,6 +61,7 @@ class RunPaths(pg.GraphicsObject):
         self._last_paint = None  # (view key, transform, size, dpr, antialias) last asked for
         self._informed = None  # the steady extent the view was last told of, while live
         self._block: _Block | None = None  # every run's curve from an envelope view
+        self._hovered: int | None = None
 
     def set_live(self, live: bool) -> None:
         """Streaming (stroke off the GUI thread, show the latest image) or not (paint
@@ -88,6 +92,7 @@ class RunPaths(pg.GraphicsObject):
         self._paths = [None] * runs
         self._shown = np.ones(runs, dtype=bool)
         self._bounds = np.full((runs, 4), np.nan)
+        self._hover(None)  # other runs now
         self._geometry_changed()
 
     def set_data(self, runs, x: np.ndarray, ys: np.ndarray) -> None:
@@ -200,9 +205,25 @@ class RunPaths(pg.GraphicsObject):
     def hoverEvent(self, event) -> None:
         """Name the run under the pointer (the tooltip Qt shows for this item)."""
         if event.isExit():
+            self._hover(None)
             return
-        run = self.run_at(event.pos().x(), event.pos().y())
+        self.hover_at(event.pos().x(), event.pos().y())
+
+    def hover_at(self, x: float, y: float) -> int | None:
+        """The pointer is at (x, y), view coordinates: name the run there, say which."""
+        run = self.run_at(x, y)
         self.setToolTip(self._names[run] if run is not None else "")
+        self._hover(run)
+        return run
+
+    def _hover(self, run: int | None) -> None:
+        if run != self._hovered:
+            self._hovered = run
+            self.hovered.emit(run)
+
+    def pen(self, run: int):
+        """The pen run ``run`` is drawn with."""
+        return self._pens[run]
 
     def run_at(self, x: float, y: float) -> int | None:
         """The shown run whose curve passes nearest (x, y), within HOVER_PIXELS."""
