@@ -20,6 +20,7 @@ from .panels.log_layer import LogLayer
 from .panels.log_legend import LogLegend
 from .panels.loss_vs_lr import LossVsLrPanel
 from .panels.run_curves import LossVsIterationPanel, LrVsIterationPanel
+from .panels.run_highlight import LogRunHighlight
 from .panels.sweep_dots import SweepDots
 
 RANGE_TEST_FORMATS = log_scene.RANGE_TEST_FORMATS
@@ -72,6 +73,8 @@ class LogView(QObject):
         self.loss_legend = LogLegend(loss_panel.plot, self.loss_layer, loss_panel.header_legend)
         self.lr_layer = LogLayer(lr_panel.plot)
         self.loss_lr_layer = LogLayer(loss_lr_panel.plot)
+        # A logged run hovered on one panel is drawn wider on each panel that draws it.
+        self.highlight = LogRunHighlight((self.loss_layer, self.lr_layer, self.loss_lr_layer))
         # A study's 10,000 trials as dots of one item each (not a pyqtgraph scatter: a
         # brush per point cost seconds on the GUI thread).
         self.sweep_points = SweepDots(

@@ -121,6 +121,29 @@ def test_the_logs_curves_have_a_legend_saying_which_is_raw(qtbot, window, lightn
     assert legend.entries == [] and not legend.wanted()
 
 
+def test_hovering_a_logged_run_highlights_it_on_every_panel_that_draws_it(qtbot, window):
+    open_and_wait(qtbot, window, Path(__file__).parents[1] / "fixtures/logs/lightning_logs")
+    view = window.log_view
+    layer, highlight = view.loss_layer, view.highlight
+    n = len(layer.curves)
+    assert n == 2
+    x, y = layer.paths.curve(n + 1)  # version_1's smoothed curve
+    with qtbot.waitSignal(highlight.changed):
+        assert layer.paths.hover_at(x[x.size // 2], y[x.size // 2]) == n + 1
+    key = layer.curves[1].key
+    assert highlight.key is key
+    for each, overlay in highlight._overlays:
+        draws = any(c.key is key for c in each.curves)
+        has_points = overlay.getData()[0] is not None and len(overlay.getData()[0]) > 0
+        assert overlay.isVisible() == (draws and has_points)
+    loss_overlay = highlight._overlays[0][1]
+    np.testing.assert_array_equal(loss_overlay.getData()[1], y)
+    assert loss_overlay.opts["pen"].widthF() > layer.paths.pen(n + 1).widthF()
+    # off every curve: nothing highlighted
+    assert layer.paths.hover_at(x[x.size // 2], float(np.nanmax(y)) + 5.0) is None
+    assert highlight.key is None and not loss_overlay.isVisible()
+
+
 def test_many_logged_runs_are_named_by_the_sources_list_not_a_legend(qtbot, window, tmp_path):
     from ui.panels.log_legend import MAX_RUNS
 

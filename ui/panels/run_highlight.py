@@ -10,6 +10,8 @@ that curve, and nothing at all while the pointer is over no run.
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QObject, Signal
@@ -81,3 +83,44 @@ class RunHighlight(QObject):
         x = np.log10(point[0]) if x_log else point[0]
         y = np.log10(point[1]) if y_log else point[1]
         self._ring.setData([x], [y])
+
+
+class LogRunHighlight(QObject):
+    """The same for the logs' runs: a run hovered in one of ``layers`` (LogLayers of
+    different panels, each drawing its own subset of the runs) is drawn wider in every
+    layer that draws it, found by its key (the Sources entry)."""
+
+    changed = Signal(object)
+
+    def __init__(self, layers, parent=None) -> None:
+        super().__init__(parent)
+        self.key = None
+        self._overlays = []
+        for layer in layers:
+            overlay = pg.PlotCurveItem()
+            overlay.setZValue(50)
+            layer.plot.addItem(overlay, ignoreBounds=True)
+            self._overlays.append((layer, overlay))
+            layer.paths.hovered.connect(partial(self._hovered, layer))
+
+    def _hovered(self, layer, index: int | None) -> None:
+        n = len(layer.curves)
+        self.show_key(None if index is None or n == 0 else layer.curves[index % n].key)
+
+    def show_key(self, key) -> None:
+        """Highlight the run whose key is ``key`` in every layer (None: nothing)."""
+        self.key = key
+        for layer, overlay in self._overlays:
+            n = len(layer.curves)
+            found = [i for i, c in enumerate(layer.curves) if key is not None and c.key is key]
+            if not found or not layer.visible:
+                overlay.setData([], [])
+                overlay.hide()
+                continue
+            i = found[0]
+            # The bold curve when smoothing draws one, else the logged one (raw i, smoothed n + i).
+            j = n + i if layer.paths.run_visible(n + i) else i
+            x, y = layer.paths.curve(j)
+            overlay.setData(x, y, pen=pg.mkPen(layer.paths.pen(j).color(), width=WIDTH))
+            overlay.setVisible(x.size > 0)
+        self.changed.emit(key)
