@@ -19,7 +19,7 @@ from lrviz.envelope import Envelope, EnvelopeView, window
 from lrviz.lr_format import format_lr
 from lrviz.run_store import RunStore
 
-from ..colors import DIVERGED, lr_colormap, run_colors
+from ..colors import DIVERGED, lr_colormap, run_pens
 from .fitted_legend import SCORE_CURVES as LEGEND_SCORE_CURVES
 from .plot_panel import PlotPanel
 from .run_paths import RunCurve, RunPaths
@@ -69,7 +69,9 @@ class RunCurvesPanel(PlotPanel):
         self.plot.setLabel("left", self.y_label, units=self.y_units)
         self.legend = self.add_legend(curves=self._shown_curves)
         self.diverged_marks = _diverged_marks()
-        self.colorbar: pg.ColorBarItem | None = None
+        self.plot.addItem(self.diverged_marks)  # in the legend once a run diverges
+        self.colorbar: pg.ColorBarItem | None = None  # the λ colour bar, while shown
+        self._spare_colorbar: pg.ColorBarItem | None = None  # the one bar, made once
         self.simulation_visible = True
         self.covered = False
         self.show_legend = True
@@ -116,16 +118,15 @@ class RunCurvesPanel(PlotPanel):
 
     def set_store(self, store: RunStore) -> None:
         """Replace the curves with one per run of ``store``."""
-        self.plot.removeItem(self.diverged_marks)
-        # A fresh item: pyqtgraph caches the view of a removed item, and re-adding the old
-        # one raised AttributeError ('GraphicsLayoutWidget' has no autoRangeEnabled) on the
-        # second run, then on every redraw.
-        self.diverged_marks = _diverged_marks()
+        # The same × item, emptied: it stays in the plot (removing it and adding it back
+        # raised AttributeError in pyqtgraph, which caches a removed item's view, and a fresh
+        # one per run cost ~8 ms of the run's start).
+        self.diverged_marks.setData([], [])
         self.legend.clear()
         self.store = store
         # Runs of their own optimizers are few, and told apart by colour: a wider line.
         width = 1 if store.optimizers is None else 1.6
-        pens = [pg.mkPen(color, width=width) for color in run_colors(store)]
+        pens = run_pens(store, width)
         names = store.names
         self.paths.set_runs(pens, names)
         # Runs of their own optimizers start together and part at the bottom left, where the
@@ -146,7 +147,7 @@ class RunCurvesPanel(PlotPanel):
             sample.visibleChanged.connect(partial(self._legend_sample_toggled, index))
             self._legend_samples.append(sample)
             self.legend.addItem(sample, names[index])
-        self.plot.addItem(self.diverged_marks)  # in the legend once a run diverges
+        # the × item is in the legend once a run diverges
         # Colours name the runs (each its own optimizer), not λ: no λ colour bar then.
         self._set_colorbar(store.lrs if store.optimizers is None else store.lrs[:1])
         self.set_simulation_visible(self.simulation_visible)
@@ -174,20 +175,31 @@ class RunCurvesPanel(PlotPanel):
         self.paths.set_run_visible(run, self._legend_samples[run].isVisible())
 
     def _set_colorbar(self, lrs: np.ndarray) -> None:
-        if self.colorbar is not None:
-            self.graphics.removeItem(self.colorbar)
-            self.colorbar = None
-        if lrs.size < 2:
+        """The λ colour bar beside the plot, from the smallest λ to the largest (none for
+        fewer than two). One bar, made once and given each run's range: a ColorBarItem is a
+        plot of its own, and making one took 15-50 ms of every run's start."""
+        lo = hi = 0.0
+        if lrs.size >= 2:
+            lo, hi = float(np.log10(lrs.min())), float(np.log10(lrs.max()))
+        if not hi > lo:
+            if self.colorbar is not None:
+                self.graphics.removeItem(self.colorbar)
+                self.colorbar = None
             return
-        lo, hi = float(np.log10(lrs.min())), float(np.log10(lrs.max()))
-        if hi <= lo:
-            return
-        bar = pg.ColorBarItem(
-            values=(lo, hi), colorMap=lr_colormap(), interactive=False, width=12, label="λ"
-        )
+        bar = self._colorbar_item()
+        bar.setColorMap(lr_colormap())  # the theme's (the dark one drops the darkest end)
+        bar.setLevels((lo, hi))
         bar.axis.setTicks([[(v, format_lr(10.0**v, invalid="")) for v in colorbar_ticks(lo, hi)]])
-        self.graphics.addItem(bar, row=0, col=1)
-        self.colorbar = bar
+        if self.colorbar is None:
+            self.graphics.addItem(bar, row=0, col=1)
+            self.colorbar = bar
+
+    def _colorbar_item(self) -> pg.ColorBarItem:
+        if self._spare_colorbar is None:
+            self._spare_colorbar = pg.ColorBarItem(
+                values=(0.0, 1.0), colorMap=lr_colormap(), interactive=False, width=12, label="λ"
+            )
+        return self._spare_colorbar
 
     def refresh(self) -> bool:
         """Redraw if the store changed since the last draw. Returns True if it drew.
@@ -347,6 +359,7 @@ class LossVsIterationPanel(RunCurvesPanel):
             self._set_log_y,
         )
         self.plot.setLogMode(x=False, y=True)
+        self._colorbar_item()  # made with the window, not when the first run starts
 
     def values(self, store: RunStore) -> np.ndarray:
         return store.loss
