@@ -65,3 +65,66 @@ def test_a_store_writes_its_history_as_batches_arrive_not_up_front():
         assert small.loss.shape == (small.rows, 2) and small.lr.shape == (small.rows, 2)
     np.testing.assert_array_equal(small.loss, np.concatenate(reference))
     assert small.diverged_at[1] >= 0 and np.isnan(small.loss[-1, 1])
+
+
+# --- the history as batches write it ---------------------------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from lrviz.engine import Batch  # noqa: E402
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    stride=st.integers(1, 4),
+    cuts=st.lists(st.integers(1, 9), min_size=1, max_size=8),
+    skips=st.lists(st.integers(0, 5), min_size=8, max_size=8),
+    repeat=st.booleans(),
+    has_accuracy=st.booleans(),
+    batch_accuracy=st.lists(st.booleans(), min_size=8, max_size=8),
+)
+def test_the_history_holds_what_batches_wrote_and_nan_elsewhere(
+    stride, cuts, skips, repeat, has_accuracy, batch_accuracy
+):
+    """Each batch writes its rows (every stride-th iteration); rows no batch wrote (a gap
+    between batches, accuracy a batch did not bring) are NaN, as when the store NaN-filled
+    every new row before writing it."""
+    runs, iterations = 3, 200
+    store = RunStore(np.array([0.1, 0.2, 0.3]), iterations, has_accuracy, budget=10**9)
+    store.stride = stride  # as a store over its budget keeps every stride-th iteration
+    rows = -(-iterations // stride)
+    store._loss = np.full((rows, runs), -7.0)  # reserved memory holds anything
+    store._lr = np.full((rows, runs), -7.0)
+    store._accuracy = np.full((rows, runs), -7.0) if has_accuracy else None
+    expected = {"loss": np.full((rows, runs), np.nan), "lr": np.full((rows, runs), np.nan)}
+    expected["accuracy"] = np.full((rows, runs), np.nan)
+    rng = np.random.default_rng(0)
+    start = 0
+    batches = []
+    for k, n in enumerate(cuts):
+        start += skips[k]  # iterations no batch brings (a gap)
+        loss, lr, accuracy = rng.random((n, runs)), rng.random((n, runs)), rng.random((n, runs))
+        with_accuracy = batch_accuracy[k]
+        batch = Batch(
+            start, loss, lr, accuracy if with_accuracy else None, np.full(runs, -1), None, False
+        )
+        batches.append(batch)
+        if repeat and k:
+            batches.append(batches[-2])  # a batch seen twice (a resume) changes nothing
+        for i in range(start, start + n):
+            if i % stride == 0:
+                expected["loss"][i // stride] = loss[i - start]
+                expected["lr"][i // stride] = lr[i - start]
+                if with_accuracy:
+                    expected["accuracy"][i // stride] = accuracy[i - start]
+        start += n
+    for batch in batches:
+        store.append(batch)
+    filled = store.loss.shape[0]
+    kept = [b.stop for b in batches if -(-b.start // stride) * stride < b.stop]
+    assert filled == (-(-max(kept) // stride) if kept else 0)
+    np.testing.assert_array_equal(store.loss, expected["loss"][:filled])
+    np.testing.assert_array_equal(store.lr, expected["lr"][:filled])
+    if has_accuracy:
+        np.testing.assert_array_equal(store.accuracy, expected["accuracy"][:filled])
