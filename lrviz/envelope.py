@@ -254,16 +254,27 @@ class EnvelopeView:
 
 
 def _summary(part: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per row of ``part``: finite min, finite max (NaN: none), any ``-inf``."""
-    finite = np.where(np.isfinite(part), part, np.nan)
+    """Per row of ``part``: finite min, finite max (NaN: none), any ``-inf``.
+
+    Two reductions over ``part`` as it is (fmin and fmax pass NaN by), and the masked ones
+    only for the rows where they met an infinity: a row's fmin is ``-inf`` exactly when it
+    holds one. Masking every row first (a copy, then four passes) took 10 ms for 1000 runs x
+    2,100 columns, each merge of an envelope view's buckets and every frame's tail; this
+    1.5 ms (tests/core/test_envelope.py checks it against the masked reductions)."""
+    rows = part.shape[0]
     if part.shape[1] == 0:
-        nan = np.full(part.shape[0], np.nan)
-        return nan, nan.copy(), np.zeros(part.shape[0], dtype=bool)
-    return (
-        np.fmin.reduce(finite, axis=1),
-        np.fmax.reduce(finite, axis=1),
-        (part == -np.inf).any(axis=1),
-    )
+        nan = np.full(rows, np.nan)
+        return nan, nan.copy(), np.zeros(rows, dtype=bool)
+    lo = np.fmin.reduce(part, axis=1)
+    hi = np.fmax.reduce(part, axis=1)
+    nonpositive = lo == -np.inf
+    infinite = np.flatnonzero(np.isinf(lo) | np.isinf(hi))
+    if infinite.size:
+        some = part[infinite]
+        finite = np.where(np.isfinite(some), some, np.nan)
+        lo[infinite] = np.fmin.reduce(finite, axis=1)
+        hi[infinite] = np.fmax.reduce(finite, axis=1)
+    return lo, hi, nonpositive
 
 
 def window(values: np.ndarray, start: int, columns: int) -> tuple[np.ndarray, np.ndarray]:

@@ -147,3 +147,28 @@ def test_an_envelope_view_is_the_envelope_mapped_whatever_the_batches(sizes, log
         np.testing.assert_array_equal(view.y[:, : view.width], expected)
         for got, want in zip(view.summary(), _summary(expected), strict=True):
             np.testing.assert_array_equal(got, want)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    rows=st.integers(1, 6),
+    columns=st.integers(0, 9),
+    values=st.lists(
+        st.sampled_from([np.nan, np.inf, -np.inf, 1.0, -2.0, 0.5, 3.0, 0.0]),
+        min_size=54,
+        max_size=54,
+    ),
+)
+def test_a_summary_is_the_finite_min_and_max_and_any_minus_infinity(rows, columns, values):
+    """The per-run summary an envelope view keeps (bounds of the curves drawn), against
+    the definition: min and max of the finite values (NaN where none), and whether a
+    -inf (a non-positive value on a log axis) is among them."""
+    from lrviz.envelope import _summary
+
+    part = np.array(values[: rows * columns]).reshape(rows, columns)
+    lo, hi, nonpositive = _summary(part)
+    for k in range(rows):
+        finite = part[k][np.isfinite(part[k])]
+        np.testing.assert_array_equal(lo[k], finite.min() if finite.size else np.nan)
+        np.testing.assert_array_equal(hi[k], finite.max() if finite.size else np.nan)
+        assert nonpositive[k] == bool((part[k] == -np.inf).any())
