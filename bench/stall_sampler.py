@@ -15,6 +15,7 @@ the lock was held by C code that does not release it (its ``lag_ms``).
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import threading
@@ -97,12 +98,19 @@ class StallSampler:
         self.gui = threading.get_ident()
         self.gui_tid = threading.get_native_id()
         self.last_tick = time.perf_counter()
+        #: when the sampler began (a stall's "at" is in seconds from it); a caller may set it
+        self.started = self.last_tick
         self.last_cpu = _schedstat(self.gui_tid)
         self.samples: list[dict] = []
         self.stalls: list[dict] = []
         self._threads_at_stall: dict | None = None
         self._children_at_stall = 0.0
         self._stall_samples: list[dict] = []
+        #: (seconds from ``started``, generation, ms, thread name, objects collected) of every
+        #: collection of the cycle collector over 2 ms (gc.callbacks)
+        self.collections: list[tuple[float, int, float, str, int]] = []
+        self._gc_began: dict[int, float] = {}
+        gc.callbacks.append(self._on_gc)
         self._running = True
         self._watch = threading.Thread(target=self._run, name="stall-watchdog", daemon=True)
         self._watch.start()
@@ -117,6 +125,7 @@ class StallSampler:
             self.stalls.append(
                 {
                     "ms": 1000 * late,
+                    "at": self.last_tick - self.started,
                     "gui_cpu_ms": 1000 * (cpu[0] - self.last_cpu[0]),
                     # runnable, but the machine's cores were busy with other threads
                     "gui_runqueue_ms": 1000 * (cpu[1] - self.last_cpu[1]),
@@ -128,7 +137,27 @@ class StallSampler:
         self._stall_samples = []
         self.last_tick, self.last_cpu = now, cpu
 
+    def _on_gc(self, phase: str, info: dict) -> None:
+        now = time.perf_counter()
+        thread = threading.get_ident()
+        if phase == "start":
+            self._gc_began[thread] = now
+            return
+        began = self._gc_began.pop(thread, None)
+        if began is not None and now - began > 0.002:
+            self.collections.append(
+                (
+                    began - self.started,
+                    info["generation"],
+                    1000 * (now - began),
+                    threading.current_thread().name,
+                    info.get("collected", 0),
+                )
+            )
+
     def stop(self) -> None:
+        if self._on_gc in gc.callbacks:
+            gc.callbacks.remove(self._on_gc)
         self._running = False
         self._watch.join(1.0)
 
@@ -222,4 +251,30 @@ class StallSampler:
             lines.append(f"  {count:4d}  {key[0]}  [{key[1]}]")
         lagged = [s for s in self.samples if s["lag_ms"] > 10]
         lines.append(f"samples the watchdog took > 10 ms late (lock held in C): {len(lagged)}")
+        return "\n".join(lines)
+
+    def each_stall(self, depth: int = 8) -> str:
+        """Every stall, in order: when it began (seconds from ``started``), how long, the GUI
+        thread's CPU and run-queue wait, the threads that ran meanwhile, and the GUI thread's
+        stack at each distinct site sampled during it (innermost first)."""
+        lines = [f"each stall > {self.late * 1000:.0f} ms:"]
+        for s in self.stalls:
+            others = ", ".join(
+                f"{k} {v:.0f}"
+                for k, v in sorted(s["threads_cpu_ms"].items(), key=lambda kv: -kv[1])
+            )
+            lines.append(
+                f"  at {s['at']:7.2f} s  {s['ms']:6.0f} ms  GUI ran {s['gui_cpu_ms']:.0f}, waited "
+                f"for a core {s['gui_runqueue_ms']:.0f}; threads (ms): {others}"
+            )
+            seen = set()
+            for sample in s["samples"]:
+                stack = tuple(sample["stack"][:depth])
+                if stack in seen:
+                    continue
+                seen.add(stack)
+                lines.append(f"      [{sample['late_ms']:.0f} ms] " + " < ".join(stack))
+        lines.append("collections of the cycle collector over 2 ms (at s, generation, ms, thread):")
+        for at, generation, ms, thread, _ in self.collections:
+            lines.append(f"  at {at:7.2f} s  gen {generation}  {ms:6.1f} ms  {thread}")
         return "\n".join(lines)

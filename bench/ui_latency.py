@@ -278,7 +278,7 @@ class Phases:
         return "; ".join(f"{what} {t:.2f} s" for what, t in self.marks)
 
 
-def _open_in_a_window(source: str, app, phases: Phases | None = None):
+def _open_in_a_window(source: str, app, phases: Phases | None = None, stalls: bool = False):
     """(window, running probe, seconds): a new window opens ``source`` (a file or a store
     URL); returns once it is loaded and its logs are drawn (derived on a worker for a big
     log: ``LogView.drawn``), the probe still measuring."""
@@ -292,6 +292,10 @@ def _open_in_a_window(source: str, app, phases: Phases | None = None):
     # a second on screen before the user opens something, as a user would
     _serve(app, lambda: False, seconds=1.0)
     probe = Probe()
+    if stalls:
+        from stall_sampler import StallSampler
+
+        probe.sampler = StallSampler()
     done = {"loaded": None, "drawn": None}
     window.library.busy.connect(lambda busy: busy or done.update(loaded=time.perf_counter()))
     window.log_view.drawn.connect(
@@ -299,6 +303,8 @@ def _open_in_a_window(source: str, app, phases: Phases | None = None):
     )
     probe.start()
     started = time.perf_counter()
+    if probe.sampler is not None:
+        probe.sampler.started = started
     if phases is not None:
         phases.started = started
         phases.install()
@@ -330,7 +336,15 @@ def _pan(app, view, lo: float, hi: float, pans: int = PANS, span: float = 0.05) 
         _serve(app, lambda deadline=deadline: time.perf_counter() >= deadline)
 
 
-def open_and_pan_a_log(rows: int, app) -> dict:
+def _stall_report(probe) -> None:
+    """--gui-stalls: where the GUI thread was in each stall over 30 ms (stderr)."""
+    if probe.sampler is not None:
+        probe.sampler.stop()
+        print(probe.sampler.report(), file=sys.stderr)
+        print(probe.sampler.each_stall(), file=sys.stderr)
+
+
+def open_and_pan_a_log(rows: int, app, stalls: bool = False) -> dict:
     """Open a ``rows``-row step,lr,loss CSV in the window, wait until it is drawn, then pan
     the loss panel across it ``PANS`` times: the GUI event-loop delays meanwhile."""
     import tempfile
@@ -340,15 +354,16 @@ def open_and_pan_a_log(rows: int, app) -> dict:
     path = Path(tempfile.mkdtemp()) / "big_log.csv"
     load.write_step_lr_loss(path, rows)
     phases = Phases()
-    window, probe, opened = _open_in_a_window(str(path), app, phases)
+    window, probe, opened = _open_in_a_window(str(path), app, phases, stalls)
     _pan(app, window.loss_vs_iteration.plot.getViewBox(), 0, rows)  # a tenth at a time
     probe.stop()
+    _stall_report(probe)
     window.close()
     path.unlink()
     return {**probe.figures(), "seconds_to_drawn": opened, "phases": phases.report()}
 
 
-def open_a_study(trials: int, app) -> dict:
+def open_a_study(trials: int, app, stalls: bool = False) -> dict:
     """Open a ``trials``-trial Optuna study (SQLite) in the window: time until it is loaded
     and drawn, and the GUI event-loop delays meanwhile."""
     import tempfile
@@ -358,12 +373,13 @@ def open_a_study(trials: int, app) -> dict:
     path = Path(tempfile.mkdtemp()) / "study.db"
     stores.build_study(path, trials, 20)
     phases = Phases()
-    window, probe, drawn = _open_in_a_window(f"sqlite:///{path}", app, phases)
+    window, probe, drawn = _open_in_a_window(f"sqlite:///{path}", app, phases, stalls)
     opened = probe.figures()
     # then pan loss vs λ (log λ from 1e-5 to 1) and the learning curves across
     _pan(app, window.loss_vs_lr.plot.getViewBox(), -5, 0, pans=5, span=0.3)
     _pan(app, window.loss_vs_iteration.plot.getViewBox(), 0, 20, pans=5, span=0.3)
     probe.stop()
+    _stall_report(probe)
     runs = sum(len(log.runs) for log in window.library.logs)
     window.close()
     return {
@@ -461,7 +477,7 @@ def main(argv=None) -> int:
     session.PROMPT_ON_CLOSE = False  # the benchmark's windows close without a question
     if args.study:
         sys.path.insert(0, str(Path(__file__).resolve().parent))
-        row = open_a_study(args.study, app)
+        row = open_a_study(args.study, app, stalls=args.gui_stalls)
         print(
             json.dumps(row, indent=2)
             if args.json
@@ -488,7 +504,7 @@ def main(argv=None) -> int:
         rows.append({"name": name, **measured, "headless_seconds": headless})
     log_rows = LOG_ROWS[1] if args.quick else LOG_ROWS[0]
     if not (args.simulations_only or args.runs is not None):
-        measured = open_and_pan_a_log(log_rows, app)
+        measured = open_and_pan_a_log(log_rows, app, stalls=args.gui_stalls)
         rows.append({"name": f"open and pan a {log_rows:,}-point log", **measured})
     if args.json:
         print(json.dumps(rows, indent=2))

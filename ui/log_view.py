@@ -41,6 +41,10 @@ SWEEP_LEVELS = 64
 #: Beyond this many trials a sweep's dots overlap: drawn without outlines, their colours
 #: (λ) stay readable.
 DENSE_DOTS = 500
+#: A scene derived on a worker is painted one panel at a time, this many ms apart (each
+#: panel's first paint of new curves costs 15-25 ms: its axes are laid out again and its
+#: paths built; the three in one go stalled the window ~90 ms as a 10M-point log appeared).
+PAINT_GAP_MS = 1
 
 
 class LogView(QObject):
@@ -123,6 +127,12 @@ class LogView(QObject):
         self._pending.setSingleShot(True)
         self._pending.setInterval(0)
         self._pending.timeout.connect(self.redraw)
+        # The panels of a scene derived on a worker are shown one per event-loop turn.
+        self._unrevealed: list | None = None  # None: no staggered scene being shown
+        self._reveal_timer = QTimer(self)
+        self._reveal_timer.setSingleShot(True)
+        self._reveal_timer.setInterval(PAINT_GAP_MS)
+        self._reveal_timer.timeout.connect(self._reveal_next)
         for signal in (
             library.changed,
             library.data_updated,
@@ -165,14 +175,25 @@ class LogView(QObject):
             scene_runs = [log_scene.SceneRun(r, r.run, r.label, r.log.format) for r in runs]
             return log_scene.derive(scene_runs, options, cache)
 
+        # A scene still being shown panel by panel is no longer the latest: its ``drawn``
+        # would answer this request.
+        self._show_unrevealed()
         if _small(runs):
             self.derivations.cancel()  # an older derivation must not overwrite this one
             self._apply(derive())
         else:
-            self.derivations.request(derive, self._apply)
+            self.derivations.request(derive, partial(self._apply, staggered=True))
 
-    def _apply(self, scene: log_scene.Scene) -> None:
-        """Hand a derived scene to the panels: arrays to a few items, nothing computed."""
+    def _apply(self, scene: log_scene.Scene, staggered: bool = False) -> None:
+        """Hand a derived scene to the panels: arrays to a few items, nothing computed.
+
+        ``staggered`` (a big scene, from a worker): the panels are painted one per event-loop
+        turn (:data:`PAINT_GAP_MS`), and ``drawn`` is emitted once the last is shown."""
+        panels = (self.loss_panel, self.lr_panel, self.loss_lr_panel)
+        self._show_unrevealed()  # an older scene's, not all shown yet: this one replaces it
+        if staggered:
+            for panel in panels:
+                panel.graphics.setUpdatesEnabled(False)
         self.scene = scene
         self.hidden_runs = scene.hidden_runs
         # The axes these runs have: a sweep logged by epoch is drawn (and labelled) by
@@ -216,9 +237,37 @@ class LogView(QObject):
             for panel in (self.loss_panel, self.lr_panel):
                 panel.plot.setLabel("bottom", label, units="s" if axis == "time" else None)
                 panel.plot.getAxis("bottom").integer_ticks = counting
+        for panel in panels:
+            # The views' auto ranges settle now, not in the paint: a range settled there
+            # lays the axes out again after they were painted, and each panel was painted
+            # twice (pyqtgraph's ViewBox.prepareForPaint, which a paint calls first).
+            panel.plot.getViewBox().prepareForPaint()
         for name in self._zoom_jobs:
             self._follow_view(name)  # a zoomed-in view gets the new data in detail too
-        self.drawn.emit()
+        if not staggered:
+            self.drawn.emit()
+            return
+        self._unrevealed = list(panels)
+        self._reveal_next()
+
+    def _show_unrevealed(self) -> None:
+        """Show at once the panels of a staggered scene not shown yet (no ``drawn``)."""
+        self._reveal_timer.stop()
+        for panel in self._unrevealed or ():
+            panel.graphics.setUpdatesEnabled(True)
+        self._unrevealed = None
+
+    def _reveal_next(self) -> None:
+        """Show the next panel of a staggered scene (it is painted before the next turn's
+        timers), and emit ``drawn`` a turn after the last (its paint done)."""
+        if self._unrevealed is None:
+            return
+        if not self._unrevealed:
+            self._unrevealed = None
+            self.drawn.emit()
+            return
+        self._unrevealed.pop(0).graphics.setUpdatesEnabled(True)
+        self._reveal_timer.start()
 
     # --- zoomed-in views: full detail, derived on a worker ----------------------------------
     def _on_x_range(self, name: str, *_args) -> None:

@@ -266,3 +266,37 @@ def test_a_log_loaded_while_its_curves_are_still_worked_out_says_it_is_drawing(
     assert not window.progress.isVisible()
     assert window.status_text.text() != "Drawing logs…"
     monkeypatch.setattr(library, "jobs", real_jobs)
+
+
+def test_a_scene_from_the_worker_is_painted_one_panel_at_a_time_in_ranges_already_fit(
+    qtbot, window, tmp_path, monkeypatch
+):
+    """Issue 9: the three panels' first paints of a 10M-point log came in one go (~90 ms with
+    the window frozen), and each panel was painted twice: its view fitted the new curves only
+    inside the first paint, which laid the axes out again after they were drawn."""
+    steps = np.arange(2000)
+    loss = 5.0 * np.exp(-steps / 500) + 1.0
+    path = tmp_path / "metrics.csv"
+    rows = zip(steps.tolist(), (1e-4 * 1.002**steps).tolist(), loss.tolist(), strict=True)
+    path.write_text("step,lr,loss\n" + "".join(f"{s},{a!r},{b!r}\n" for s, a, b in rows))
+    monkeypatch.setattr(log_view_module, "INLINE_RUNS", -1)  # derived on the worker
+    view = window.log_view
+    panels = (window.loss_vs_iteration, window.lr_vs_iteration, window.loss_vs_lr)
+    seen = []
+
+    def on_scene(scene, staggered=False, apply=view._apply):
+        apply(scene, staggered=staggered)
+        # as the scene is handed over: only the first panel may be painted in this turn
+        seen.append([p.graphics.updatesEnabled() for p in panels])
+        vb = window.loss_vs_iteration.plot.getViewBox()
+        seen.append(vb.viewRange()[0])
+
+    monkeypatch.setattr(view, "_apply", on_scene)
+    with qtbot.waitSignal(window.library.busy, timeout=30_000, check_params_cb=lambda b: not b):
+        window.open_paths([str(path)])
+    with qtbot.waitSignal(view.drawn, timeout=30_000):
+        view.redraw()
+    assert seen[-2] == [True, False, False]
+    x0, x1 = seen[-1]  # fitted to the log's steps before any paint
+    assert x0 <= 0 < 1999 <= x1 and x1 - x0 < 2 * 2000
+    assert all(p.graphics.updatesEnabled() for p in panels)  # drawn: every panel shown
