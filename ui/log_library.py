@@ -150,6 +150,8 @@ class LogLibrary(QObject):
         self.jobs = JobRunner("lrviz-loader", self)
         self._store_urls: dict[Path, str] = {}
         self._reloading: set[Path] = set()
+        #: loads the window says it is doing (opens, full re-reads), not a live watch's polls
+        self.announced = 0
         self.watch_timer = QTimer(self)
         self.watch_timer.setInterval(WATCH_INTERVAL_MS)
         self.watch_timer.timeout.connect(self.poll)
@@ -178,7 +180,9 @@ class LogLibrary(QObject):
             self._reloading.add(log.path)
             if full:
                 log.watcher = None
-            self._run_loader([log.path], log.mapping, replace=True, watchers=[log.watcher])
+            self._run_loader(
+                [log.path], log.mapping, replace=True, watchers=[log.watcher], announce=full
+            )
 
     def remove(self, log: LoadedLog) -> None:
         if log in self.logs:
@@ -263,8 +267,13 @@ class LogLibrary(QObject):
                 self.reload(log)  # a store is polled on the worker: cheap when unchanged
 
     # --- internals ------------------------------------------------------------------------
-    def _run_loader(self, paths: list[Path], mapping, replace: bool, watchers=None) -> None:
+    def _run_loader(
+        self, paths: list[Path], mapping, replace: bool, watchers=None, announce: bool = True
+    ) -> None:
+        """Load ``paths`` on the loader's worker. ``announce``: the window says so (a live
+        watch's poll of a study, every second, is silent: it flashed "Loading logs…")."""
         watchers = watchers or [None] * len(paths)
+        announce = announce or not replace
 
         def batches() -> Iterator[tuple]:
             from lrviz.commands.inspect import sweep_reading
@@ -309,12 +318,13 @@ class LogLibrary(QObject):
                 except OSError as exc:
                     yield path, None, stamp, LrvizError(exc.strerror or str(exc), path=str(path))
 
+        self.announced += announce
         self.busy.emit(True)
         self.jobs.start(
             batches,
             lambda item: self._on_loaded(item, mapping, replace),
             self.failed.emit,
-            lambda _completed: self._on_loader_done(paths),
+            lambda _completed: self._on_loader_done(paths, announce),
             exclusive=False,
         )
 
@@ -388,9 +398,10 @@ class LogLibrary(QObject):
         if not any(r.run.find("loss") or r.run.find("lr") for r in ordered):
             self.needs_mapping.emit(str(path))
 
-    def _on_loader_done(self, paths: list[Path]) -> None:
+    def _on_loader_done(self, paths: list[Path], announced: bool = True) -> None:
         # Called once the loader's thread has really ended (the jobs runner releases it):
         # releasing it any earlier raced the thread's end and could abort the app on exit.
+        self.announced -= announced
         for path in paths:
             self._reloading.discard(path)
         if not self.jobs.busy:

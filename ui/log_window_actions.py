@@ -82,11 +82,15 @@ class LogActions(QObject):
         self.library.busy.connect(self._on_busy)
         self.library.loading.connect(self._on_loading)
         self.library.changed.connect(self._on_changed)
+        # A poll that read new trials: the summary counts them (a silent poll's end does not
+        # write it again, see _on_busy).
+        self.library.data_updated.connect(self._refresh_summary)
         self.library.needs_mapping.connect(self._suggest_mapping)
         self._had_logs = False
         self._loading_bar = False  # the bar shows loading (busy, or a percent taken in)
         self._load_said = "Loading logs…"  # the status line a load wrote last
         self._drawing = False  # a derivation runs (LogView.busy)
+        self._summary_said = ""  # the summary the status line showed last
 
     # --- menus ----------------------------------------------------------------------------
     def _build_menu(self, file_menu: QMenu) -> None:
@@ -238,6 +242,8 @@ class LogActions(QObject):
 
     def _on_busy(self, busy: bool) -> None:
         progress = self.progress
+        if busy and not self.library.announced:
+            return  # a live watch's poll: nothing to say (see LogLibrary.announced)
         if busy:
             self.status.setText("Loading logs…")
             progress.setRange(0, 0)  # busy indicator
@@ -304,6 +310,10 @@ class LogActions(QObject):
         if logs:
             self._show_summary()
 
+    def _refresh_summary(self) -> None:
+        if self.status.text() == self._summary_said:
+            self._show_summary()
+
     def _show_summary(self) -> None:
         logs = self.library.logs
         runs = sum(len(log.runs) for log in logs)
@@ -340,7 +350,8 @@ class LogActions(QObject):
                 if shown is not None and shown.suggested_lr:
                     ratio = sweep["best_lr"] / shown.suggested_lr
                     text += f", {ratio:.2g}× the suggested {format_lr(shown.suggested_lr)}"
-        self.status.setText(text if logs else "Ready")
+        self._summary_said = text if logs else "Ready"
+        self.status.setText(self._summary_said)
         self.status.setToolTip(tip)
 
     def _suggest_mapping(self, path: str) -> None:

@@ -136,3 +136,32 @@ def test_a_check_run_after_a_range_test_says_how_far_the_suggestion_was(qtbot, w
     open_and_wait(qtbot, window, tmp_path)
     text = window.status_text.text()
     assert "best λ across trials" in text and "× the suggested" in text
+
+
+def test_a_live_watchs_poll_of_a_study_says_nothing_in_the_status_bar(qtbot, window, monkeypatch):
+    """Every one-second poll of an open study flashed "Loading logs…" and the busy bar in the
+    status bar; a poll that reads new trials still counts them in the summary."""
+    pytest.importorskip("optuna")
+    url = f"sqlite:///{STORES / 'optuna' / 'study.db'}"
+    open_and_wait(qtbot, window, url)
+    status, progress = window.status_text, window.progress
+    summary = status.text()
+    assert "runs" in summary and not progress.isVisible()
+    said, shown = [], []
+    set_text, set_visible = status.setText, progress.setVisible
+    monkeypatch.setattr(status, "setText", lambda text: (said.append(text), set_text(text)))
+    monkeypatch.setattr(progress, "show", lambda: (shown.append(True), set_visible(True)))
+    for _ in range(2):
+        with qtbot.waitSignal(window.library.busy, timeout=30_000, check_params_cb=lambda b: not b):
+            window.library.poll()
+    assert said == [] and shown == [] and status.text() == summary
+    # new trials found by a poll: the summary says how many runs there are now
+    log = window.library.logs[0]
+    runs = len(log.runs)
+    log.runs = log.runs[:-1]
+    window.library.data_updated.emit()
+    assert f"{runs - 1:,} run" in status.text()
+    # opening something is still said
+    with qtbot.waitSignal(window.library.busy, timeout=30_000, check_params_cb=lambda b: not b):
+        window.open_paths([str(STORES.parent / "logs" / "sweep")])
+    assert "Loading logs…" in said
