@@ -16,6 +16,7 @@ from .colors import DIVERGED, lr_brushes, lr_positions
 from .forms.inspect_form import InspectForm
 from .latest_job import LatestJob
 from .log_library import LogLibrary
+from .paint_stagger import PaintStagger
 from .panels.log_layer import LogLayer
 from .panels.log_legend import LogLegend
 from .panels.loss_vs_lr import LossVsLrPanel
@@ -41,10 +42,6 @@ SWEEP_LEVELS = 64
 #: Beyond this many trials a sweep's dots overlap: drawn without outlines, their colours
 #: (λ) stay readable.
 DENSE_DOTS = 500
-#: A scene derived on a worker is painted one panel at a time, this many ms apart (each
-#: panel's first paint of new curves costs 15-25 ms: its axes are laid out again and its
-#: paths built; the three in one go stalled the window ~90 ms as a 10M-point log appeared).
-PAINT_GAP_MS = 1
 
 
 class LogView(QObject):
@@ -127,12 +124,8 @@ class LogView(QObject):
         self._pending.setSingleShot(True)
         self._pending.setInterval(0)
         self._pending.timeout.connect(self.redraw)
-        # The panels of a scene derived on a worker are shown one per event-loop turn.
-        self._unrevealed: list | None = None  # None: no staggered scene being shown
-        self._reveal_timer = QTimer(self)
-        self._reveal_timer.setSingleShot(True)
-        self._reveal_timer.setInterval(PAINT_GAP_MS)
-        self._reveal_timer.timeout.connect(self._reveal_next)
+        # The panels of a scene derived on a worker are painted one per event-loop turn.
+        self._stagger = PaintStagger(self)
         for signal in (
             library.changed,
             library.data_updated,
@@ -177,7 +170,7 @@ class LogView(QObject):
 
         # A scene still being shown panel by panel is no longer the latest: its ``drawn``
         # would answer this request.
-        self._show_unrevealed()
+        self._stagger.release()
         if _small(runs):
             self.derivations.cancel()  # an older derivation must not overwrite this one
             self._apply(derive())
@@ -188,12 +181,13 @@ class LogView(QObject):
         """Hand a derived scene to the panels: arrays to a few items, nothing computed.
 
         ``staggered`` (a big scene, from a worker): the panels are painted one per event-loop
-        turn (:data:`PAINT_GAP_MS`), and ``drawn`` is emitted once the last is shown."""
+        turn (:class:`~ui.paint_stagger.PaintStagger`; their first paints of a 10M-point log
+        in one go froze the window ~90 ms), and ``drawn`` is emitted a turn after the last."""
         panels = (self.loss_panel, self.lr_panel, self.loss_lr_panel)
-        self._show_unrevealed()  # an older scene's, not all shown yet: this one replaces it
         if staggered:
-            for panel in panels:
-                panel.graphics.setUpdatesEnabled(False)
+            self._stagger.stagger([p.graphics for p in panels], then=self.drawn.emit)
+        else:
+            self._stagger.release()  # an older scene's, not all shown yet: this one replaces it
         self.scene = scene
         self.hidden_runs = scene.hidden_runs
         # The axes these runs have: a sweep logged by epoch is drawn (and labelled) by
@@ -246,28 +240,6 @@ class LogView(QObject):
             self._follow_view(name)  # a zoomed-in view gets the new data in detail too
         if not staggered:
             self.drawn.emit()
-            return
-        self._unrevealed = list(panels)
-        self._reveal_next()
-
-    def _show_unrevealed(self) -> None:
-        """Show at once the panels of a staggered scene not shown yet (no ``drawn``)."""
-        self._reveal_timer.stop()
-        for panel in self._unrevealed or ():
-            panel.graphics.setUpdatesEnabled(True)
-        self._unrevealed = None
-
-    def _reveal_next(self) -> None:
-        """Show the next panel of a staggered scene (it is painted before the next turn's
-        timers), and emit ``drawn`` a turn after the last (its paint done)."""
-        if self._unrevealed is None:
-            return
-        if not self._unrevealed:
-            self._unrevealed = None
-            self.drawn.emit()
-            return
-        self._unrevealed.pop(0).graphics.setUpdatesEnabled(True)
-        self._reveal_timer.start()
 
     # --- zoomed-in views: full detail, derived on a worker ----------------------------------
     def _on_x_range(self, name: str, *_args) -> None:

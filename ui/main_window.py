@@ -28,6 +28,7 @@ from .lesson_tool import LessonTool
 from .log_library import LogLibrary
 from .log_view import LogView
 from .log_window_actions import LogActions
+from .paint_stagger import PaintStagger
 from .panels.layers import LayerSwitch
 from .panels.lesson_view import LessonView
 from .panels.loss_surface import LossSurfacePanel
@@ -245,6 +246,7 @@ class MainWindow(QMainWindow):
         # A big log derived on a worker shows progress as its loading does.
         self.log_view.busy.connect(self.log_actions.show_drawing)
         self.log_view.failed.connect(self.log_actions.report_failure)
+        self._layout_paints = PaintStagger(self)
         self.log_actions.logs_opened.connect(self._focus_on_logs)
         self.sources.simulation_toggled.connect(self.set_simulation_visible)
         file_menu.addSeparator()
@@ -467,6 +469,11 @@ class MainWindow(QMainWindow):
 
     def _focus_on_logs(self) -> None:
         """The user opened their own logs: they are the subject, the demo steps aside."""
+        # The logs' layout resizes every plot: painted one per turn, not all with the switch
+        # (as a 10M-point log arrived, the switch and three panels' paints froze it ~60 ms).
+        self._layout_paints.stagger(
+            [p.graphics for p in (self.loss_vs_iteration, self.lr_vs_iteration, self.loss_vs_lr)]
+        )
         self.sources.simulation_item.setCheckState(0, Qt.CheckState.Unchecked)
         self.runner.stop()
         self.controls.setCurrentWidget(self.inspect_form)
