@@ -39,6 +39,9 @@ CHILD_BYTES = 32 << 20
 PIECE_BYTES = 1 << 20
 #: Arrays at least this big travel out of band, in pieces; smaller ones inside the pickle.
 OUT_OF_BAND_BYTES = 64 << 10
+#: A live log's new rows are sent alone (not the whole log again) once its series hold at
+#: least this many bytes: a 10M-point log sent 240 MB on every change.
+APPEND_BYTES = 1 << 20
 #: Runs unpickled in one piece (a few ms of interpreter lock each).
 RUNS_PER_MESSAGE = 200
 #: How much lower the child's priority is than the app's: on a busy machine the window's
@@ -70,6 +73,9 @@ class ChildWatcher:
         self._process = None
         self._lock = threading.Lock()
         self._finalizer = None
+        #: which of the child's sends :attr:`data` is (the child's pid and its count), so
+        #: that the child sends only what was appended to it (see _serve)
+        self._holding = None
         #: Told how a poll goes, on the polling thread: ``progress(stage, fraction)``, stage
         #: ``"reading"`` (the child reads; fraction None) then ``"taking in"`` (its data
         #: arrives; the fraction received, 0 to 1). None: not told.
@@ -83,17 +89,21 @@ class ChildWatcher:
                 self._start()
             try:
                 self._tell("reading", None)
-                self._conn.send("poll")
+                self._conn.send(("poll", self._holding))
                 reply = self._conn.recv()
                 if reply[0] == "error":
                     raise LrvizError(*reply[1:])
-                _, changed, self.waiting, has_data = reply
+                _, changed, self.waiting, has_data, sent, appended = reply
                 if changed:
-                    self.data = (
-                        receive_data(self._conn, lambda done: self._tell("taking in", done))
-                        if has_data
-                        else None
-                    )
+                    self._holding = None
+                    told = lambda done: self._tell("taking in", done)  # noqa: E731
+                    if not has_data:
+                        self.data = None
+                    elif appended:
+                        self.data = receive_appended(self._conn, self.data, told)
+                    else:
+                        self.data = receive_data(self._conn, told)
+                    self._holding = sent
                 return changed
             except (EOFError, OSError) as exc:
                 code = self._process.exitcode if self._process is not None else None
@@ -183,8 +193,13 @@ def _serve(conn, target: str, mapping, store: bool) -> None:
 
         watcher = LogWatcher(target, mapping)
         poll = watcher.poll
+    sent = None  # the data last sent, and its number (a live log's next send is its tail)
+    count = 0
     try:
-        while conn.recv() == "poll":
+        while True:
+            request = conn.recv()
+            if not (isinstance(request, tuple) and request[0] == "poll"):
+                return
             try:
                 changed = poll()
             except LrvizError as exc:
@@ -198,9 +213,19 @@ def _serve(conn, target: str, mapping, store: bool) -> None:
                 continue
             data = watcher.data
             waiting = bool(getattr(watcher, "waiting", False))
-            conn.send(("polled", changed, waiting, data is not None))
+            starts = None
+            if changed and data is not None and sent is not None and request[1] == sent[1]:
+                starts = appended_from(sent[0], data)  # the parent holds what was sent last
+            if changed:
+                count += 1
+                sent = (_as_sent(data), (os.getpid(), count)) if data is not None else None
+            token = sent[1] if sent is not None else None
+            conn.send(("polled", changed, waiting, data is not None, token, starts is not None))
             if changed and data is not None:
-                send_data(conn, data)
+                if starts is None:
+                    send_data(conn, data)
+                else:
+                    send_appended(conn, data, starts)
     except (EOFError, BrokenPipeError, KeyboardInterrupt):
         return  # the parent has gone, or closed the pipe
 
@@ -268,6 +293,137 @@ def _in_band(buffer: pickle.PickleBuffer, out_of_band: list) -> bool:
         return True
     out_of_band.append(buffer)
     return False
+
+
+def _as_sent(data):
+    """What was sent, as it was: a watcher may reuse a run or series object and give it new
+    arrays or parameters later, so the comparison of the next poll is with copies of the
+    runs' and series' fields (the arrays themselves are never written to)."""
+    return dataclasses.replace(
+        data,
+        runs=[
+            Run(
+                r.name,
+                dict(r.params),
+                [Series(s.name, s.role, s.x_axis, s.x, s.y) for s in r.series],
+                r.source,
+                dict(r.main),
+            )
+            for r in data.runs
+        ],
+    )
+
+
+def appended_from(old, new) -> list[list[int]] | None:
+    """Where each series of ``new`` stops being ``old``'s, when ``new`` is ``old`` with rows
+    appended (a live log's poll): per run, per series, the index from which it is sent. The
+    last row of ``old`` may have changed (a last line shown before it ended). None: send all
+    of ``new`` (other runs or series, another log, or too little to be worth it)."""
+    if old is None or type(old) is not type(new) or len(old.runs) != len(new.runs):
+        return None
+    if _array_bytes(old.runs) < APPEND_BYTES:
+        return None
+    starts = []
+    for a, b in zip(old.runs, new.runs, strict=True):
+        if (a.name, a.params, a.source, a.main) != (b.name, b.params, b.source, b.main):
+            return None
+        if [(s.name, s.role, s.x_axis) for s in a.series] != [
+            (s.name, s.role, s.x_axis) for s in b.series
+        ]:
+            return None
+        run_starts = []
+        for sa, sb in zip(a.series, b.series, strict=True):
+            n = len(sa)
+            for k in (n, n - 1):
+                if 0 <= k <= len(sb) and _same(sa, sb, k):
+                    run_starts.append(k)
+                    break
+            else:
+                return None
+        starts.append(run_starts)
+    return starts
+
+
+def _same(a: Series, b: Series, k: int) -> bool:
+    """The first ``k`` points of the two series are the same (NaN where NaN)."""
+    return np.array_equal(a.x[:k], b.x[:k]) and np.array_equal(a.y[:k], b.y[:k], equal_nan=True)
+
+
+def send_appended(conn, data, starts: list[list[int]]) -> None:
+    """Send ``data`` as :func:`receive_appended` rebuilds it from what the parent holds: the
+    log without its runs, then each series' points from ``starts`` on (in pieces)."""
+    shell = dataclasses.replace(data, runs=[])
+    tails = [
+        [(k, len(s)) for s, k in zip(run.series, run_starts, strict=True)]
+        for run, run_starts in zip(data.runs, starts, strict=True)
+    ]
+    conn.send_bytes(pickle.dumps((shell, tails), protocol=5))
+    for run, run_starts in zip(data.runs, starts, strict=True):
+        for s, k in zip(run.series, run_starts, strict=True):
+            for values in (s.x, s.y):
+                raw = memoryview(np.ascontiguousarray(values[k:])).cast("B")
+                for at in range(0, raw.nbytes, PIECE_BYTES):
+                    conn.send_bytes(raw[at : at + PIECE_BYTES])
+
+
+def receive_appended(conn, previous, progress=None):
+    """The LogData :func:`send_appended` sent: ``previous`` (what the parent holds, the data
+    the child sent before) with each series' new points. Every series is a new array (the
+    old one may still be drawn, or derived on a worker), copied a piece at a time."""
+    shell, tails = pickle.loads(conn.recv_bytes())
+    total = sum(8 * 2 * (n - k) for run in tails for k, n in run) or 1
+    received = 0
+    per_piece = PIECE_BYTES // 8
+    runs = []
+    for old, run_tails in zip(previous.runs, tails, strict=True):
+        series = []
+        for s, (k, n) in zip(old.series, run_tails, strict=True):
+            arrays = []
+            for values in (s.x, s.y):
+                new = _grown(values, k, n)
+                if new is None:
+                    # A buffer with room to grow: the next appends write their rows after
+                    # these, with no copy (copying 240 MB cost what sending it did).
+                    buffer = np.empty(n + max(n // GROW_FRACTION, 1024), dtype=np.float64)
+                    _growable[id(buffer)] = buffer
+                    new = buffer[:n]
+                    for at in range(0, k, per_piece):  # each piece a short hold of the lock
+                        stop = min(k, at + per_piece)
+                        new[at:stop] = values[at:stop]
+                view = memoryview(new).cast("B")[8 * k :]
+                at = 0
+                while at < view.nbytes:
+                    got = conn.recv_bytes_into(view[at:])
+                    at += got
+                    received += got
+                    if progress is not None:
+                        progress(min(1.0, received / total))
+                arrays.append(new)
+            series.append(Series(s.name, s.role, s.x_axis, *arrays))
+        runs.append(Run(old.name, dict(old.params), series, old.source, dict(old.main)))
+    if progress is not None:
+        progress(1.0)
+    shell.runs = runs
+    return shell
+
+
+#: Buffers :func:`receive_appended` made, by id: the series it rebuilds are the first rows
+#: of one, and only it writes past them (a series' arrays are never written to).
+_growable: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+#: A buffer for a live log's series has room for 1/GROW_FRACTION more rows than it holds.
+GROW_FRACTION = 8
+
+
+def _grown(values: np.ndarray, k: int, n: int) -> np.ndarray | None:
+    """``values`` (the first rows of a buffer made here) as the first ``n`` rows of that
+    buffer, when the rows from ``k`` on can be written there without touching ``values``
+    (which may still be drawn, or derived on a worker): None when they cannot."""
+    base = values.base
+    if base is None or _growable.get(id(base)) is not base:
+        return None
+    if k != values.size or n > base.size or values.ctypes.data != base.ctypes.data:
+        return None
+    return base[:n]
 
 
 def _array_bytes(runs) -> int:

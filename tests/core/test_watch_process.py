@@ -281,3 +281,124 @@ def test_the_child_gives_way_to_the_app(tmp_path, watcher_of):
     assert os.getsid(pid) == pid != os.getsid(0)
     ours = os.getpriority(os.PRIO_PROCESS, 0)
     assert os.getpriority(os.PRIO_PROCESS, pid) == min(19, ours + watch_process.CHILD_NICENESS)
+
+
+def appended_through_a_pipe(old, new):
+    """``new`` sent as the child sends a live log's appended rows, rebuilt from ``old``
+    (None: the child would send all of it)."""
+    starts = watch_process.appended_from(watch_process._as_sent(old), new)
+    if starts is None:
+        return None
+    parent, child = multiprocessing.Pipe()
+    sender = threading.Thread(target=watch_process.send_appended, args=(child, new, starts))
+    sender.start()
+    got = watch_process.receive_appended(parent, old)
+    sender.join()
+    return got
+
+
+def live_log(n: int, last: float = 1.0, runs: int = 2) -> LogData:
+    steps = np.arange(n, dtype=float)
+    made = []
+    for r in range(runs):
+        loss = 1.0 / (steps + 1 + r)
+        loss[::97] = np.nan  # NaNs logged are NaNs kept
+        if n:
+            loss[-1] = last
+        made.append(
+            Run(
+                f"run{r}",
+                {"lr": 0.1},
+                [
+                    Series("loss", "loss", "step", steps, loss),
+                    Series("lr", "lr", "step", steps, 1e-4 * (steps + 1)),
+                ],
+                source="train.csv",
+                main={"loss": "loss"},
+            )
+        )
+    return LogData("csv", made, path="train.csv")
+
+
+def test_a_live_logs_appended_rows_are_sent_alone_and_rebuild_the_log(monkeypatch):
+    """A live 10M-point log sent all its 240 MB again on every change."""
+    monkeypatch.setattr(watch_process, "APPEND_BYTES", 1000)
+    monkeypatch.setattr(watch_process, "PIECE_BYTES", 4096)  # copies and tails in pieces
+    old = live_log(5000)
+    for new in (live_log(5000), live_log(5300), live_log(5300, last=0.5)):
+        got = appended_through_a_pipe(old, new)
+        same_log(got, new)
+        assert got.runs[0].series[0].x is not old.runs[0].series[0].x  # new arrays
+        assert got.runs[0].params is not old.runs[0].params
+    # appended again: the new rows are written after the last ones, in the same buffer
+    # (no copy of what came before), and the log handed over before is as it was
+    first = appended_through_a_pipe(old, live_log(5300))
+    kept = [s.y.copy() for r in first.runs for s in r.series]
+    grown = live_log(5400, last=0.25)
+    for run, was in zip(grown.runs, first.runs, strict=True):
+        run.series[0].y[:5300] = was.series[0].y  # (live_log ends each at `last`)
+    second = appended_through_a_pipe(first, grown)
+    same_log(second, grown)
+    assert second.runs[1].series[0].y.base is first.runs[1].series[0].y.base
+    for s, was in zip([s for r in first.runs for s in r.series], kept, strict=True):
+        np.testing.assert_array_equal(s.y, was)
+    # the old log's last row changed (a last line shown before it ended): sent from it
+    changed_last = live_log(5300)
+    changed_last.runs[1].series[0].y[4999] = 7.0
+    assert watch_process.appended_from(old, changed_last)[1][0] == 4999
+    same_log(appended_through_a_pipe(old, changed_last), changed_last)
+    changed_last = live_log(5500)
+    for run, was in zip(changed_last.runs, second.runs, strict=True):
+        run.series[0].y[:5400] = was.series[0].y
+    changed_last.runs[0].series[0].y[5399] = 9.0
+    got = appended_through_a_pipe(second, changed_last)  # copied: the old rows stay as they were
+    same_log(got, changed_last)
+    assert got.runs[0].series[0].y.base is not second.runs[0].series[0].y.base
+    assert second.runs[0].series[0].y[5399] == 0.25
+
+
+@pytest.mark.parametrize(
+    "change",
+    ["row before the last", "fewer rows", "another run", "renamed series", "params", "small"],
+)
+def test_a_log_that_is_not_the_old_one_with_rows_appended_is_sent_whole(monkeypatch, change):
+    monkeypatch.setattr(watch_process, "APPEND_BYTES", 1000)
+    old = live_log(5000)
+    new = live_log(5300)
+    if change == "row before the last":
+        new.runs[0].series[1].y[4998] = 0.0
+    elif change == "fewer rows":
+        new = live_log(4000)
+    elif change == "another run":
+        new = live_log(5300, runs=3)
+    elif change == "renamed series":
+        new.runs[1].series[1].name = "lr-Adam"
+    elif change == "params":
+        new.runs[0].params["lr"] = 0.2
+    else:
+        monkeypatch.setattr(watch_process, "APPEND_BYTES", 10**9)
+    assert watch_process.appended_from(watch_process._as_sent(old), new) is None
+
+
+def test_a_live_log_read_in_a_child_gets_only_its_new_rows(tmp_path, watcher_of, monkeypatch):
+    path = tmp_path / "train.csv"
+    write_rows(path, 0, 40_000, header=True)  # 1.3 MB of series: over APPEND_BYTES
+    w = watcher_of(path)
+    assert w.poll() is True
+    appended = []
+    receive = watch_process.receive_appended
+    monkeypatch.setattr(
+        watch_process,
+        "receive_appended",
+        lambda *args: appended.append(True) or receive(*args),
+    )
+    for stop in (40_010, 40_500):
+        write_rows(path, len(w.data.runs[0].find("loss")), stop)
+        assert w.poll() is True
+        same_log(w.data, load(path))
+    assert appended == [True, True]
+    # rewritten from the start (a restarted training): read and sent whole
+    path.write_text("step,lr,loss\n0,0.1,3.0\n1,0.1,2.0\n")
+    assert w.poll() is True
+    same_log(w.data, load(path))
+    assert appended == [True, True]
