@@ -106,7 +106,7 @@ class StallSampler:
         self._threads_at_stall: dict | None = None
         self._children_at_stall = 0.0
         self._stall_samples: list[dict] = []
-        #: (seconds from ``started``, generation, ms, thread name, objects collected) of every
+        #: (seconds from ``started``, generation, ms, thread name, young objects) of every
         #: collection of the cycle collector over 2 ms (gc.callbacks)
         self.collections: list[tuple[float, int, float, str, int]] = []
         self._gc_began: dict[int, float] = {}
@@ -141,9 +141,9 @@ class StallSampler:
         now = time.perf_counter()
         thread = threading.get_ident()
         if phase == "start":
-            self._gc_began[thread] = now
+            self._gc_began[thread] = (now, gc.get_count()[0])
             return
-        began = self._gc_began.pop(thread, None)
+        began, young = self._gc_began.pop(thread, (None, 0))
         if began is not None and now - began > 0.002:
             self.collections.append(
                 (
@@ -151,7 +151,7 @@ class StallSampler:
                     info["generation"],
                     1000 * (now - began),
                     threading.current_thread().name,
-                    info.get("collected", 0),
+                    young,
                 )
             )
 
@@ -274,7 +274,10 @@ class StallSampler:
                     continue
                 seen.add(stack)
                 lines.append(f"      [{sample['late_ms']:.0f} ms] " + " < ".join(stack))
-        lines.append("collections of the cycle collector over 2 ms (at s, generation, ms, thread):")
-        for at, generation, ms, thread, _ in self.collections:
-            lines.append(f"  at {at:7.2f} s  gen {generation}  {ms:6.1f} ms  {thread}")
+        lines.append(
+            "collections of the cycle collector over 2 ms (at s, generation, ms, thread, "
+            "objects allocated since the last young collection):"
+        )
+        for at, generation, ms, thread, young in self.collections:
+            lines.append(f"  at {at:7.2f} s  gen {generation}  {ms:6.1f} ms  {thread}  {young:,}")
         return "\n".join(lines)
