@@ -14,27 +14,24 @@ def test_staggered_widgets_are_painted_one_per_turn_in_order_then_told(qtbot):
     for w in widgets:
         qtbot.addWidget(w)
     stagger = PaintStagger()
-    turns = []  # (widget enabled, in which event-loop turn)
-    turn = [0]
+    ticks = [0]  # timeouts of the stagger's timer so far (each a turn of the event loop)
+    stagger._timer.timeout.connect(lambda: ticks.__setitem__(0, ticks[0] + 1))
+    enabled_at = []  # (widget, timeouts before the one that let it paint)
     for i, w in enumerate(widgets):
 
         def enabled(on, i=i, set_updates=w.setUpdatesEnabled):
             set_updates(on)
             if on:
-                turns.append((i, turn[0]))
+                enabled_at.append((i, ticks[0]))
 
         w.setUpdatesEnabled = enabled
     done = []
-    stagger.stagger(widgets, then=lambda: done.append([w.updatesEnabled() for w in widgets]))
+    stagger.stagger(widgets, then=lambda: done.append(ticks[0]))
     assert [w.updatesEnabled() for w in widgets] == [True, False, False]  # this turn: the first
-    while not done:
-        turn[0] += 1
-        qtbot.wait(1)  # one turn of the event loop at least
-        assert turn[0] < 2000
-    # each in a later turn than the one before, in order; told once all were shown
-    assert [i for i, _t in turns] == [0, 1, 2]
-    assert turns[0][1] < turns[1][1] < turns[2][1]
-    assert done == [[True, True, True]] and not stagger.active
+    qtbot.waitUntil(lambda: bool(done), timeout=5000)
+    # one widget a timeout, in order (the first at once); told at the timeout after the last
+    assert enabled_at == [(0, 0), (1, 0), (2, 1)] and done == [2]
+    assert all(w.updatesEnabled() for w in widgets) and not stagger.active
 
 
 def test_a_new_stagger_or_a_release_lets_the_held_ones_paint_at_once(qtbot):
