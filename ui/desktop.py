@@ -184,30 +184,25 @@ class Desktop(QObject):
 
         view = m.menu("&View", tip="Which panels show, their axes, the theme and the layout.")
         view.addSeparator()
-        log_y = w.loss_vs_iteration.log_y
-        action = m.action(
-            view,
-            "&Logarithmic loss axis",
-            None,
-            "Ctrl+L",
-            tip="Draw loss vs iteration on a logarithmic axis.",
-            checkable=True,
-        )
-        action.setChecked(log_y.isChecked())
-        action.toggled.connect(log_y.setChecked)
-        log_y.toggled.connect(action.setChecked)
-        lr_log_y = w.lr_vs_iteration.log_y
-        lr_action = m.action(
-            view,
-            "Logarithmic &λ axis",
-            None,
-            "Ctrl+Shift+L",
-            tip="Draw λ vs iteration on a logarithmic axis (off: a warmup from 0 shows whole).",
-            checkable=True,
-        )
-        lr_action.setChecked(lr_log_y.isChecked())
-        lr_action.toggled.connect(lr_log_y.setChecked)
-        lr_log_y.toggled.connect(lr_action.setChecked)
+        # Each axis switch is a menu action in step with its panel's check box.
+        for box, text, keys, tip in (
+            (
+                w.loss_vs_iteration.log_y,
+                "&Logarithmic loss axis",
+                "Ctrl+L",
+                "Draw loss vs iteration on a logarithmic axis.",
+            ),
+            (
+                w.lr_vs_iteration.log_y,
+                "Logarithmic &λ axis",
+                "Ctrl+Shift+L",
+                "Draw λ vs iteration on a logarithmic axis (off: a warmup from 0 shows whole).",
+            ),
+        ):
+            action = m.action(view, text, None, keys, tip=tip, checkable=True)
+            action.setChecked(box.isChecked())
+            action.toggled.connect(box.setChecked)
+            box.toggled.connect(action.setChecked)
         theme_menu = view.addMenu("&Theme")
         theme_menu.setToolTipsVisible(True)
         theme_menu.menuAction().setToolTip("Light or dark colours for the window and its plots.")
