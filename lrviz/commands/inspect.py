@@ -92,12 +92,6 @@ def sweep_reading(log: LogData) -> dict | None:
     and ``sweeps``, every study's reading in the store's order. λs of different studies are
     never compared with each other (another model, another objective)."""
     groups = log_views.sweep_groups(log.runs)
-    if len(groups) <= 1:
-        reading = _reading(log.runs)
-        if reading is not None and groups and groups[0][0] is not None:
-            key, name = groups[0][0]
-            reading[key] = name
-        return reading
     readings = []
     for group, members in groups:
         reading = _reading([log.runs[i] for i in members])
@@ -106,8 +100,8 @@ def sweep_reading(log: LogData) -> dict | None:
         if group is not None:
             reading[group[0]] = group[1]
         readings.append(reading)
-    if not readings:
-        return None
+    if len(groups) == 1 or not readings:
+        return readings[0] if readings else None
     main = dict(max(readings, key=lambda r: r["lrs"]))  # max keeps the first of equals
     main["sweeps"] = readings
     return main

@@ -32,9 +32,7 @@ class RunHighlight(QObject):
         self.run: int | None = None
         self._curves = []
         for panel in curve_panels:
-            overlay = pg.PlotCurveItem()
-            overlay.setZValue(50)  # over every run, under legends
-            panel.plot.addItem(overlay, ignoreBounds=True)
+            overlay = _overlay(panel.plot)
             self._curves.append((panel, overlay))
             panel.paths.hovered.connect(self.show_run)
         self._dots_panel = dots_panel
@@ -97,9 +95,7 @@ class LogRunHighlight(QObject):
         self.key = None
         self._overlays = []
         for layer in layers:
-            overlay = pg.PlotCurveItem()
-            overlay.setZValue(50)
-            layer.plot.addItem(overlay, ignoreBounds=True)
+            overlay = _overlay(layer.plot)
             self._overlays.append((layer, overlay))
             layer.paths.hovered.connect(partial(self._hovered, layer))
 
@@ -124,3 +120,12 @@ class LogRunHighlight(QObject):
             overlay.setData(x, y, pen=pg.mkPen(layer.paths.pen(j).color(), width=WIDTH))
             overlay.setVisible(x.size > 0)
         self.changed.emit(key)
+
+
+def _overlay(plot) -> pg.PlotCurveItem:
+    """The item a panel draws its highlighted run with: over every run, under legends, and
+    not counted in the view's auto-range."""
+    overlay = pg.PlotCurveItem()
+    overlay.setZValue(50)
+    plot.addItem(overlay, ignoreBounds=True)
+    return overlay
